@@ -1,0 +1,47 @@
+//! The top bar: brand, the sections the user's roles allow, the user and
+//! a sign-out button.
+
+use super::session::use_current_user;
+use crate::api::session::Logout;
+use crate::model::Section;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+#[component]
+pub fn TopBar() -> impl IntoView {
+    let user = use_current_user();
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">
+                <span class="brand-mark" aria-hidden="true">"✉"</span>
+                "Carteiro"
+            </a>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    user.await.ok().flatten().map(|u| {
+                        let sections: Vec<Section> = Section::ALL.into_iter().filter(|s| u.may_enter(*s)).collect();
+                        let roles = u.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
+                        view! {
+                            <nav class="sections" aria-label="Sections">
+                                {sections
+                                    .into_iter()
+                                    .map(|s| view! { <A href=s.path()>{s.label()}</A> })
+                                    .collect_view()}
+                            </nav>
+                            <div class="user">
+                                <A href="/account" attr:class="user-name" attr:title=format!("Roles: {roles}")>
+                                    {u.display_name.clone()}
+                                </A>
+                                <span class="user-roles">{roles.clone()}</span>
+                                <ActionForm action=logout attr:class="inline">
+                                    <button type="submit" class="link-button">"Sign out"</button>
+                                </ActionForm>
+                            </div>
+                        }
+                    })
+                })}
+            </Transition>
+        </header>
+    }
+}

@@ -1,0 +1,6 @@
+//! Pieces shared by several pages.
+
+pub mod guard;
+pub mod layout;
+pub mod notice;
+pub mod session;

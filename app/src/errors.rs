@@ -1,0 +1,68 @@
+//! The one error type every server function returns.
+//!
+//! Expected failures (not signed in, not allowed, bad input, not found) are
+//! variants a page can show as they are; anything unexpected is logged on the
+//! server and reaches the browser only as [`AppError::Internal`].
+
+use serde::{Deserialize, Serialize};
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("Please sign in to continue.")]
+    Unauthenticated,
+    #[error("Your account does not have permission for this.")]
+    Forbidden,
+    #[error("Wrong username or password.")]
+    InvalidCredentials,
+    #[error("{0}")]
+    TooManyAttempts(String),
+    #[error("{0}")]
+    Validation(String),
+    #[error("{0} was not found.")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Something went wrong on the server; the details are in its log.")]
+    Internal,
+    /// The request never got a proper answer (network, decoding).
+    #[error("Could not talk to the server: {0}")]
+    Transport(String),
+}
+
+impl AppError {
+    /// The HTTP status the server answers with for this error.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            AppError::Unauthenticated | AppError::InvalidCredentials => 401,
+            AppError::Forbidden => 403,
+            AppError::NotFound(_) => 404,
+            AppError::Conflict(_) => 409,
+            AppError::Validation(_) => 422,
+            AppError::TooManyAttempts(_) => 429,
+            AppError::Internal | AppError::Transport(_) => 500,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(msg) | ServerFnErrorErr::MissingArg(msg) => {
+                AppError::Validation(format!("Invalid request: {msg}"))
+            }
+            other => AppError::Transport(other.to_string()),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        tracing::error!(error = %err, "database error");
+        AppError::Internal
+    }
+}

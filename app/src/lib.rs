@@ -1,0 +1,88 @@
+//! Carteiro's user interface and server functions.
+//!
+//! The same crate compiles twice: with `ssr` into the server (rendering pages
+//! and running server functions against the database) and with `hydrate`
+//! into the browser's WASM (making those pages interactive). Pages live in
+//! [`pages`], reusable pieces in [`components`], the browser-facing API in
+//! [`api`], and everything that only the server may see (database entities,
+//! password hashing, the session store, authorization) in `server`.
+
+pub mod api;
+pub mod components;
+pub mod errors;
+pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use components::layout::TopBar;
+use components::session::provide_current_user;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+use model::Section;
+use pages::*;
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_current_user();
+    // Pages wait for their data before the first byte is sent, so that a
+    // redirect to the login page or a 403 status can still be set.
+    let ssr = SsrMode::Async;
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/carteiro.css" />
+        <Title formatter=|text: String| if text.is_empty() { "Carteiro".to_string() } else { format!("{text} · Carteiro") } />
+        <Router>
+            <TopBar />
+            <main class="page">
+                <Routes fallback=not_found::NotFound>
+                    <Route path=path!("/login") view=login::LoginPage ssr=ssr.clone() />
+                    <Route path=path!("/") view=home::HomePage ssr=ssr.clone() />
+                    <Route path=path!("/account") view=account::AccountPage ssr=ssr.clone() />
+                    <Route
+                        path=path!("/mailboxes")
+                        view=|| view! { <section_intro::SectionIntro section=Section::Mailboxes /> }
+                        ssr=ssr.clone()
+                    />
+                    <Route
+                        path=path!("/mailflow")
+                        view=|| view! { <section_intro::SectionIntro section=Section::MailFlow /> }
+                        ssr=ssr.clone()
+                    />
+                    <Route
+                        path=path!("/charts")
+                        view=|| view! { <section_intro::SectionIntro section=Section::Charts /> }
+                        ssr=ssr.clone()
+                    />
+                    <Route path=path!("/admin") view=admin::AdminHome ssr=ssr.clone() />
+                    <Route path=path!("/admin/staff") view=admin_staff::StaffPage ssr=ssr.clone() />
+                    <Route path=path!("/admin/audit") view=admin_audit::AuditPage ssr=ssr />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,297 @@
+//! Plain data shared by the server and the browser: staff roles, the portal's
+//! sections and the DTOs that server functions return. Nothing here touches
+//! the database; sea-orm models never cross the wire.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// What a staff member may do. A person can hold several roles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Support,
+    Security,
+    Manager,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Support, Role::Security, Role::Manager];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Support => "support",
+            Role::Security => "security",
+            Role::Manager => "manager",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Administrator",
+            Role::Support => "Support",
+            Role::Security => "Security",
+            Role::Manager => "Manager",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                format!("unknown role {s:?}: expected one of admin, support, security, manager")
+            })
+    }
+}
+
+/// A non-empty, sorted, duplicate-free set of roles, stored as "admin,security".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Roles(Vec<Role>);
+
+impl Roles {
+    pub fn new(roles: impl IntoIterator<Item = Role>) -> Self {
+        let mut v: Vec<Role> = roles.into_iter().collect();
+        v.sort();
+        v.dedup();
+        Roles(v)
+    }
+
+    /// Roles from the four checkboxes of a staff form.
+    pub fn from_flags(admin: bool, support: bool, security: bool, manager: bool) -> Self {
+        Roles::new(
+            [admin, support, security, manager]
+                .into_iter()
+                .zip(Role::ALL)
+                .filter_map(|(on, role)| on.then_some(role)),
+        )
+    }
+
+    pub fn contains(&self, role: Role) -> bool {
+        self.0.contains(&role)
+    }
+
+    pub fn intersects(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|r| self.contains(*r))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Role> + '_ {
+        self.0.iter().copied()
+    }
+
+    /// The storage form, e.g. "admin,security".
+    pub fn to_db(&self) -> String {
+        self.0.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+    }
+
+    /// Parses the storage form; unknown names are skipped so an old binary
+    /// never locks a user out over a role it does not know.
+    pub fn from_db(s: &str) -> Self {
+        Roles::new(s.split(',').filter_map(|r| r.parse().ok()))
+    }
+}
+
+impl FromStr for Roles {
+    type Err = String;
+
+    /// Strict parse of "admin,support" (command line input).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let roles = s
+            .split(',')
+            .filter(|r| !r.trim().is_empty())
+            .map(Role::from_str)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Roles::new(roles))
+    }
+}
+
+/// The portal's top-level sections. Navigation, page guards and the home page
+/// all read who may enter from [`Section::roles`], so they never disagree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Section {
+    Mailboxes,
+    MailFlow,
+    Charts,
+    Admin,
+}
+
+impl Section {
+    pub const ALL: [Section; 4] = [
+        Section::Mailboxes,
+        Section::MailFlow,
+        Section::Charts,
+        Section::Admin,
+    ];
+
+    pub fn roles(self) -> &'static [Role] {
+        match self {
+            Section::Mailboxes => &[Role::Support, Role::Admin],
+            Section::MailFlow => &[Role::Security, Role::Admin],
+            Section::Charts => &[Role::Manager, Role::Security, Role::Admin],
+            Section::Admin => &[Role::Admin],
+        }
+    }
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Section::Mailboxes => "/mailboxes",
+            Section::MailFlow => "/mailflow",
+            Section::Charts => "/charts",
+            Section::Admin => "/admin",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Section::Mailboxes => "Mailboxes",
+            Section::MailFlow => "MailFlow",
+            Section::Charts => "Charts",
+            Section::Admin => "Admin",
+        }
+    }
+
+    pub fn summary(self) -> &'static str {
+        match self {
+            Section::Mailboxes => "Create, change, suspend and delete customer mailboxes, aliases and forwards.",
+            Section::MailFlow => "Review abuse detections, approve or reject proposed blocks, lift blocks.",
+            Section::Charts => "Mail flow over time: sent, received, bounced, rejected, spam and virus.",
+            Section::Admin => "Staff accounts, roles and the audit log of every change.",
+        }
+    }
+}
+
+/// The signed-in staff member, as the browser sees them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub id: i32,
+    pub username: String,
+    pub display_name: String,
+    pub roles: Roles,
+}
+
+impl CurrentUser {
+    pub fn may_enter(&self, section: Section) -> bool {
+        self.roles.intersects(section.roles())
+    }
+}
+
+/// A staff account as the admin pages list it. Never carries the password hash.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StaffMember {
+    pub id: i32,
+    pub username: String,
+    pub display_name: String,
+    pub roles: Roles,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+/// A password the server generated; shown to the admin exactly once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IssuedPassword {
+    pub username: String,
+    pub password: Option<String>,
+}
+
+/// One row of the audit log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub client_addr: Option<String>,
+}
+
+/// What the audit page asks for. Empty strings mean "no filter".
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuditQuery {
+    #[serde(default)]
+    pub actor: String,
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub text: String,
+    /// Inclusive start date, `YYYY-MM-DD` (UTC).
+    #[serde(default)]
+    pub from: String,
+    /// Inclusive end date, `YYYY-MM-DD` (UTC).
+    #[serde(default)]
+    pub to: String,
+    /// Show entries older than this id (keyset pagination).
+    #[serde(default)]
+    pub before_id: Option<i64>,
+}
+
+/// One page of audit entries, newest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// Pass as `before_id` to get the next (older) page; `None` on the last page.
+    pub next_before_id: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_through_storage_form_sorted_and_deduplicated() {
+        let roles: Roles = "security,admin,security".parse().unwrap();
+        assert_eq!(roles.to_db(), "admin,security");
+        assert_eq!(Roles::from_db(&roles.to_db()), roles);
+    }
+
+    #[test]
+    fn unknown_role_is_an_error_on_input_but_skipped_from_storage() {
+        assert!("admin,root".parse::<Roles>().is_err());
+        assert_eq!(Roles::from_db("admin,root").to_db(), "admin");
+    }
+
+    #[test]
+    fn each_section_admits_exactly_its_roles() {
+        let only = |role| CurrentUser {
+            id: 1,
+            username: "u".into(),
+            display_name: "U".into(),
+            roles: Roles::new([role]),
+        };
+        let allowed: Vec<(Role, Vec<Section>)> = Role::ALL
+            .into_iter()
+            .map(|r| {
+                let u = only(r);
+                (r, Section::ALL.into_iter().filter(|s| u.may_enter(*s)).collect())
+            })
+            .collect();
+        assert_eq!(
+            allowed,
+            vec![
+                (Role::Admin, Section::ALL.to_vec()),
+                (Role::Support, vec![Section::Mailboxes]),
+                (Role::Security, vec![Section::MailFlow, Section::Charts]),
+                (Role::Manager, vec![Section::Charts]),
+            ]
+        );
+    }
+}

@@ -1,0 +1,154 @@
+//! The audit log browser: filter by who, what, text and dates; newest first;
+//! older pages by keyset. The filter is a plain GET form, so the URL of a
+//! filtered view can be shared.
+
+use crate::api::audit::list_audit;
+use crate::components::guard::Guarded;
+use crate::components::notice::ErrorBox;
+use crate::model::{AuditEntry, AuditQuery, Section};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    view! {
+        <Title text="Audit log" />
+        <Guarded section=Section::Admin children=|_| view! { <AuditBrowser /> } />
+    }
+}
+
+#[component]
+fn AuditBrowser() -> impl IntoView {
+    let params = use_query_map();
+    let query = Memo::new(move |_| {
+        let p = params.read();
+        let get = |k: &str| p.get(k).unwrap_or_default();
+        AuditQuery {
+            actor: get("actor"),
+            action: get("action"),
+            text: get("text"),
+            from: get("from"),
+            to: get("to"),
+            before_id: p.get("before_id").and_then(|v| v.parse().ok()),
+        }
+    });
+    let page = Resource::new(move || query.get(), list_audit);
+    let q = query.get_untracked();
+
+    view! {
+        <h1>"Audit log"</h1>
+        <section class="panel">
+            <Form method="GET" action="" attr:class="filters">
+                <label>
+                    "Who" <input type="search" name="actor" value=q.actor placeholder="username" />
+                </label>
+                <label>
+                    "Action" <input type="search" name="action" value=q.action placeholder="e.g. staff." />
+                </label>
+                <label>
+                    "Contains" <input type="search" name="text" value=q.text placeholder="target, values, address" />
+                </label>
+                <label>"From" <input type="date" name="from" value=q.from /></label>
+                <label>"To" <input type="date" name="to" value=q.to /></label>
+                <div class="form-actions">
+                    <button type="submit" class="primary">"Filter"</button>
+                    <a href="/admin/audit" class="button">"Clear"</a>
+                </div>
+            </Form>
+        </section>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(page) => {
+                        let next = page.next_before_id.map(|id| older_link(&query.get_untracked(), id));
+                        view! {
+                            <AuditTable entries=page.entries />
+                            {next.map(|href| view! { <p class="pager"><a href=href>"Older entries →"</a></p> })}
+                        }
+                            .into_any()
+                    }
+                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn older_link(q: &AuditQuery, before_id: i64) -> String {
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect::<String>()
+    };
+    format!(
+        "/admin/audit?actor={}&action={}&text={}&from={}&to={}&before_id={before_id}",
+        enc(&q.actor),
+        enc(&q.action),
+        enc(&q.text),
+        enc(&q.from),
+        enc(&q.to)
+    )
+}
+
+#[component]
+fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
+    if entries.is_empty() {
+        return view! { <p class="muted">"No entries match."</p> }.into_any();
+    }
+    view! {
+        <table class="data audit">
+            <thead>
+                <tr>
+                    <th>"When (UTC)"</th>
+                    <th>"Who"</th>
+                    <th>"Action"</th>
+                    <th>"Target"</th>
+                    <th>"Change"</th>
+                    <th>"From"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {entries
+                    .into_iter()
+                    .map(|e| {
+                        let has_change = e.before.is_some() || e.after.is_some();
+                        view! {
+                            <tr>
+                                <td class="nowrap">{e.at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                <td>{e.actor}</td>
+                                <td>
+                                    <code>{e.action}</code>
+                                </td>
+                                <td>{e.target}</td>
+                                <td>
+                                    {has_change
+                                        .then(|| {
+                                            view! {
+                                                <details>
+                                                    <summary>"before / after"</summary>
+                                                    <div class="diff">
+                                                        <pre class="before">{e.before.unwrap_or_else(|| "—".into())}</pre>
+                                                        <pre class="after">{e.after.unwrap_or_else(|| "—".into())}</pre>
+                                                    </div>
+                                                </details>
+                                            }
+                                        })}
+                                </td>
+                                <td>{e.client_addr.unwrap_or_default()}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+        .into_any()
+}

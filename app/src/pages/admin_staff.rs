@@ -1,0 +1,188 @@
+//! Staff administration: create accounts, change roles, disable or enable,
+//! reset passwords. Every form also works without JavaScript.
+
+use crate::api::staff::{list_staff, CreateStaff, ResetStaffPassword, SetStaffActive, SetStaffRoles};
+use crate::components::guard::Guarded;
+use crate::components::notice::{ActionError, ErrorBox, OneTimeSecret, SuccessBox};
+use crate::errors::AppError;
+use crate::model::{IssuedPassword, Role, Section, StaffMember};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn StaffPage() -> impl IntoView {
+    view! {
+        <Title text="Staff" />
+        <Guarded section=Section::Admin children=|_| view! { <StaffAdmin /> } />
+    }
+}
+
+#[component]
+fn StaffAdmin() -> impl IntoView {
+    let create = ServerAction::<CreateStaff>::new();
+    let set_roles = ServerAction::<SetStaffRoles>::new();
+    let set_active = ServerAction::<SetStaffActive>::new();
+    let reset = ServerAction::<ResetStaffPassword>::new();
+    let staff = Resource::new(
+        move || {
+            (
+                create.version().get(),
+                set_roles.version().get(),
+                set_active.version().get(),
+                reset.version().get(),
+            )
+        },
+        |_| list_staff(),
+    );
+
+    view! {
+        <h1>"Staff"</h1>
+        <IssuedNotice result=create.value() />
+        <IssuedNotice result=reset.value() />
+        <ActionError result=set_roles.value() />
+        <ActionError result=set_active.value() />
+        <ActionError result=reset.value() />
+
+        <section class="panel">
+            <h2>"Add a staff member"</h2>
+            <ActionForm action=create attr:class="grid-form">
+                <label>
+                    "Username"
+                    <input type="text" name="username" required pattern="[A-Za-z0-9][A-Za-z0-9._\\-]{1,63}" autocomplete="off" />
+                </label>
+                <label>
+                    "Full name"
+                    <input type="text" name="display_name" autocomplete="off" />
+                </label>
+                <label>
+                    "Password"
+                    <input type="password" name="password" autocomplete="new-password" placeholder="Leave empty to generate one" />
+                </label>
+                <fieldset class="roles">
+                    <legend>"Roles"</legend>
+                    <RoleCheckboxes has=|_| false />
+                </fieldset>
+                <div class="form-actions">
+                    <button type="submit" class="primary" disabled=move || create.pending().get()>
+                        "Add staff member"
+                    </button>
+                </div>
+            </ActionForm>
+            <ActionError result=create.value() />
+        </section>
+
+        <section class="panel">
+            <h2>"Accounts"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match staff.await {
+                        Ok(members) => view! { <StaffTable members set_roles set_active reset /> }.into_any(),
+                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The generated password of the last create or reset, or a confirmation.
+#[component]
+fn IssuedNotice(#[prop(into)] result: Signal<Option<Result<IssuedPassword, AppError>>>) -> impl IntoView {
+    move || match result.get() {
+        Some(Ok(IssuedPassword { username, password: Some(p) })) => {
+            view! { <OneTimeSecret username password=p /> }.into_any()
+        }
+        Some(Ok(IssuedPassword { username, password: None })) => {
+            view! { <SuccessBox message=format!("Created {username}.") /> }.into_any()
+        }
+        _ => ().into_any(),
+    }
+}
+
+#[component]
+fn RoleCheckboxes(has: impl Fn(Role) -> bool) -> impl IntoView {
+    Role::ALL
+        .into_iter()
+        .map(|role| {
+            view! {
+                <label class="check">
+                    <input type="checkbox" name=role.as_str() value="true" checked=has(role) />
+                    {role.label()}
+                </label>
+            }
+        })
+        .collect_view()
+}
+
+#[component]
+fn StaffTable(
+    members: Vec<StaffMember>,
+    set_roles: ServerAction<SetStaffRoles>,
+    set_active: ServerAction<SetStaffActive>,
+    reset: ServerAction<ResetStaffPassword>,
+) -> impl IntoView {
+    view! {
+        <table class="data">
+            <thead>
+                <tr>
+                    <th>"Username"</th>
+                    <th>"Name"</th>
+                    <th>"Roles"</th>
+                    <th>"Status"</th>
+                    <th>"Last sign-in"</th>
+                    <th>"Actions"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {members
+                    .into_iter()
+                    .map(|m| {
+                        let roles = m.roles.clone();
+                        let id = m.id;
+                        view! {
+                            <tr data-username=m.username.clone() class:inactive=!m.active>
+                                <td>
+                                    <strong>{m.username.clone()}</strong>
+                                </td>
+                                <td>{m.display_name.clone()}</td>
+                                <td>
+                                    <ActionForm action=set_roles attr:class="inline roles-form">
+                                        <input type="hidden" name="id" value=id.to_string() />
+                                        <RoleCheckboxes has=move |r| roles.contains(r) />
+                                        <button type="submit" class="small">"Save roles"</button>
+                                    </ActionForm>
+                                </td>
+                                <td>
+                                    {if m.active {
+                                        view! { <span class="badge ok">"Active"</span> }
+                                    } else {
+                                        view! { <span class="badge off">"Disabled"</span> }
+                                    }}
+                                </td>
+                                <td>
+                                    {m
+                                        .last_login_at
+                                        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                                        .unwrap_or_else(|| "never".into())}
+                                </td>
+                                <td class="actions">
+                                    <ActionForm action=set_active attr:class="inline">
+                                        <input type="hidden" name="id" value=id.to_string() />
+                                        <input type="hidden" name="active" value=(!m.active).to_string() />
+                                        <button type="submit" class="small">
+                                            {if m.active { "Disable" } else { "Enable" }}
+                                        </button>
+                                    </ActionForm>
+                                    <ActionForm action=reset attr:class="inline">
+                                        <input type="hidden" name="id" value=id.to_string() />
+                                        <button type="submit" class="small">"Reset password"</button>
+                                    </ActionForm>
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}

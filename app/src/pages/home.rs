@@ -1,0 +1,43 @@
+//! The home page: what the signed-in person can do, by role.
+
+use crate::components::guard::Guarded;
+use crate::model::{CurrentUser, Role, Section};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    view! {
+        <Title text="Home" />
+        <Guarded children=|user: CurrentUser| view! { <Dashboard user /> } />
+    }
+}
+
+#[component]
+fn Dashboard(user: CurrentUser) -> impl IntoView {
+    let sections: Vec<Section> = Section::ALL.into_iter().filter(|s| user.may_enter(*s)).collect();
+    let roles: Vec<Role> = user.roles.iter().collect();
+    view! {
+        <section class="welcome">
+            <h1>"Hello, " {user.display_name.clone()}</h1>
+            <p class="muted">
+                "You are signed in as " <strong>{user.username.clone()}</strong> " with the role"
+                {if roles.len() > 1 { "s" } else { "" }} " "
+                {roles.iter().map(|r| view! { <span class="badge">{r.label()}</span> }).collect_view()}
+            </p>
+        </section>
+        <div class="cards">
+            {sections
+                .into_iter()
+                .map(|s| {
+                    view! {
+                        <a class="card" href=s.path()>
+                            <h2>{s.label()}</h2>
+                            <p>{s.summary()}</p>
+                        </a>
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}

@@ -1,0 +1,6 @@
+//! sea-orm entities for the tables in `migrations/`. Server only.
+
+pub mod audit_log;
+pub mod login_throttle;
+pub mod staff_user;
+pub mod web_session;

@@ -1,0 +1,287 @@
+//! Staff accounts: creation, roles, disabling, passwords. Used by the admin
+//! server functions and by `carteiro user add`; every change is written to
+//! the audit log in the same transaction.
+
+use super::audit::{self, Actor};
+use super::entities::staff_user;
+use super::passwords;
+use crate::errors::AppError;
+use crate::model::{IssuedPassword, Role, Roles, StaffMember};
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+use serde::Serialize;
+
+/// A staff login name: 2–64 characters of `a-z 0-9 . _ -`, stored lowercase.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let name = raw.trim().to_lowercase();
+        let ok_len = (2..=64).contains(&name.len());
+        let ok_chars = name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+        if ok_len && ok_chars && name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            Ok(Username(name))
+        } else {
+            Err(AppError::Validation(
+                "The username must be 2 to 64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit."
+                    .into(),
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What an admin (or the command line) asks for when creating a staff member.
+pub struct NewStaff {
+    pub username: String,
+    pub display_name: String,
+    pub roles: Roles,
+    /// `None` (or empty): the server generates one and returns it once.
+    pub password: Option<String>,
+}
+
+/// The audited view of an account: never the password hash.
+#[derive(Serialize)]
+struct Snapshot<'a> {
+    username: &'a str,
+    display_name: &'a str,
+    roles: &'a str,
+    active: bool,
+}
+
+fn snapshot(m: &staff_user::Model) -> Snapshot<'_> {
+    Snapshot {
+        username: &m.username,
+        display_name: &m.display_name,
+        roles: &m.roles,
+        active: m.active,
+    }
+}
+
+fn to_member(m: staff_user::Model) -> StaffMember {
+    StaffMember {
+        id: m.id,
+        username: m.username,
+        display_name: m.display_name,
+        roles: Roles::from_db(&m.roles),
+        active: m.active,
+        created_at: m.created_at,
+        last_login_at: m.last_login_at,
+    }
+}
+
+fn require_roles(roles: &Roles) -> Result<(), AppError> {
+    if roles.is_empty() {
+        return Err(AppError::Validation("Choose at least one role.".into()));
+    }
+    Ok(())
+}
+
+pub async fn create(db: &DatabaseConnection, actor: &Actor, new: NewStaff) -> Result<IssuedPassword, AppError> {
+    let username = Username::parse(&new.username)?;
+    let display_name = new.display_name.trim();
+    let display_name = if display_name.is_empty() { username.as_str() } else { display_name };
+    if display_name.chars().count() > 128 {
+        return Err(AppError::Validation("The display name is too long (128 characters at most).".into()));
+    }
+    require_roles(&new.roles)?;
+    let chosen = new.password.filter(|p| !p.is_empty());
+    if let Some(p) = &chosen {
+        passwords::validate_new(p)?;
+    }
+    let generated = chosen.is_none().then(passwords::generate);
+    let password = chosen.or_else(|| generated.clone()).unwrap_or_default();
+    let hash = passwords::hash(password).await?;
+
+    let txn = db.begin().await?;
+    let taken = staff_user::Entity::find()
+        .filter(staff_user::Column::Username.eq(username.as_str()))
+        .count(&txn)
+        .await?
+        > 0;
+    if taken {
+        return Err(AppError::Conflict(format!("The username {} is already taken.", username.as_str())));
+    }
+    let now = Utc::now();
+    let model = staff_user::ActiveModel {
+        username: Set(username.as_str().to_string()),
+        display_name: Set(display_name.to_string()),
+        password_hash: Set(hash),
+        roles: Set(new.roles.to_db()),
+        active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        last_login_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(&txn, actor, "staff.create", &model.username, audit::NONE, Some(&snapshot(&model))).await?;
+    txn.commit().await?;
+    Ok(IssuedPassword {
+        username: model.username,
+        password: generated,
+    })
+}
+
+pub async fn list(db: &DatabaseConnection) -> Result<Vec<StaffMember>, AppError> {
+    Ok(staff_user::Entity::find()
+        .order_by_asc(staff_user::Column::Username)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_member)
+        .collect())
+}
+
+pub async fn count(db: &DatabaseConnection) -> Result<u64, AppError> {
+    Ok(staff_user::Entity::find().count(db).await?)
+}
+
+async fn find(db: &impl ConnectionTrait, id: i32) -> Result<staff_user::Model, AppError> {
+    staff_user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("Staff member #{id}")))
+}
+
+/// Refuses a change that would leave no active administrator.
+async fn keep_an_admin(db: &impl ConnectionTrait, target: &staff_user::Model, stays_admin: bool) -> Result<(), AppError> {
+    let is_admin = target.active && Roles::from_db(&target.roles).contains(Role::Admin);
+    if !is_admin || stays_admin {
+        return Ok(());
+    }
+    let others = staff_user::Entity::find()
+        .filter(staff_user::Column::Active.eq(true))
+        .filter(staff_user::Column::Roles.contains(Role::Admin.as_str()))
+        .filter(staff_user::Column::Id.ne(target.id))
+        .count(db)
+        .await?;
+    if others == 0 {
+        return Err(AppError::Conflict(
+            "This is the last active administrator; give another account the admin role first.".into(),
+        ));
+    }
+    Ok(())
+}
+
+pub async fn set_roles(db: &DatabaseConnection, actor: &Actor, id: i32, roles: Roles) -> Result<StaffMember, AppError> {
+    require_roles(&roles)?;
+    let txn = db.begin().await?;
+    let before = find(&txn, id).await?;
+    keep_an_admin(&txn, &before, roles.contains(Role::Admin)).await?;
+    let mut m: staff_user::ActiveModel = before.clone().into();
+    m.roles = Set(roles.to_db());
+    m.updated_at = Set(Utc::now());
+    let after = m.update(&txn).await?;
+    audit::record(&txn, actor, "staff.roles", &after.username, Some(&snapshot(&before)), Some(&snapshot(&after))).await?;
+    txn.commit().await?;
+    Ok(to_member(after))
+}
+
+pub async fn set_active(db: &DatabaseConnection, actor: &Actor, id: i32, active: bool) -> Result<StaffMember, AppError> {
+    let txn = db.begin().await?;
+    let before = find(&txn, id).await?;
+    if !active {
+        keep_an_admin(&txn, &before, false).await?;
+        if actor.id == Some(id) {
+            return Err(AppError::Conflict("You cannot disable your own account.".into()));
+        }
+    }
+    let mut m: staff_user::ActiveModel = before.clone().into();
+    m.active = Set(active);
+    m.updated_at = Set(Utc::now());
+    let after = m.update(&txn).await?;
+    let action = if active { "staff.enable" } else { "staff.disable" };
+    audit::record(&txn, actor, action, &after.username, Some(&snapshot(&before)), Some(&snapshot(&after))).await?;
+    txn.commit().await?;
+    Ok(to_member(after))
+}
+
+/// Sets a new generated password (returned once); the member's open sessions end.
+pub async fn reset_password(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<IssuedPassword, AppError> {
+    let password = passwords::generate();
+    let hash = passwords::hash(password.clone()).await?;
+    let txn = db.begin().await?;
+    let before = find(&txn, id).await?;
+    let mut m: staff_user::ActiveModel = before.into();
+    m.password_hash = Set(hash);
+    m.updated_at = Set(Utc::now());
+    let after = m.update(&txn).await?;
+    audit::record(&txn, actor, "staff.reset_password", &after.username, audit::NONE, audit::NONE).await?;
+    txn.commit().await?;
+    Ok(IssuedPassword {
+        username: after.username,
+        password: Some(password),
+    })
+}
+
+/// A staff member changes their own password; returns the new hash.
+pub async fn change_own_password(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+    current: String,
+    new: String,
+) -> Result<String, AppError> {
+    passwords::validate_new(&new)?;
+    let user = find(db, id).await?;
+    if !passwords::verify(current, Some(user.password_hash.clone())).await {
+        return Err(AppError::Validation("The current password is not right.".into()));
+    }
+    let hash = passwords::hash(new).await?;
+    let txn = db.begin().await?;
+    let mut m: staff_user::ActiveModel = user.into();
+    m.password_hash = Set(hash.clone());
+    m.updated_at = Set(Utc::now());
+    let after = m.update(&txn).await?;
+    audit::record(&txn, actor, "staff.change_password", &after.username, audit::NONE, audit::NONE).await?;
+    txn.commit().await?;
+    Ok(hash)
+}
+
+/// On an empty staff table, creates `admin` with a generated password and
+/// returns it (to be printed once). Returns `None` when staff exist.
+pub async fn ensure_first_admin(db: &DatabaseConnection) -> Result<Option<IssuedPassword>, AppError> {
+    if count(db).await? > 0 {
+        return Ok(None);
+    }
+    let issued = create(
+        db,
+        &Actor {
+            id: None,
+            name: "system".into(),
+            client_addr: None,
+        },
+        NewStaff {
+            username: "admin".into(),
+            display_name: "Administrator".into(),
+            roles: Roles::new([Role::Admin]),
+            password: None,
+        },
+    )
+    .await?;
+    Ok(Some(issued))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Username;
+
+    #[test]
+    fn usernames_are_lowercased_and_restricted() {
+        assert_eq!(Username::parse("  Maria.Silva ").unwrap().as_str(), "maria.silva");
+        for bad in ["", "a", "-lead", "sp ace", "acentuação", &"x".repeat(65)] {
+            assert!(Username::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+}

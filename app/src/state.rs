@@ -1,0 +1,80 @@
+//! What every server function can reach on the server: the database, the
+//! Leptos options and the settings that shape authentication. Server only.
+
+use crate::errors::AppError;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use leptos::prelude::use_context;
+use sea_orm::DatabaseConnection;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub leptos_options: LeptosOptions,
+    pub auth: Arc<AuthSettings>,
+}
+
+/// The `[auth]` table of `carteiro.toml`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Minutes without a request after which a session ends.
+    pub idle_timeout_minutes: u64,
+    /// Mark the session cookie `Secure` (set this when served over HTTPS).
+    pub secure_cookies: bool,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
+    pub trust_proxy_headers: bool,
+    pub throttle: ThrottleSettings,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            idle_timeout_minutes: 60,
+            secure_cookies: false,
+            trust_proxy_headers: false,
+            throttle: ThrottleSettings::default(),
+        }
+    }
+}
+
+/// How failed sign-ins slow down and then lock a username or a client address.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ThrottleSettings {
+    /// Failures older than this many seconds are forgotten.
+    pub window_secs: u64,
+    /// After this many failures in the window, each attempt waits before it is checked.
+    pub slow_after: u32,
+    /// The first wait, doubled for each further failure.
+    pub delay_ms: u64,
+    /// The longest wait.
+    pub max_delay_ms: u64,
+    /// After this many failures in the window, attempts are refused outright.
+    pub lock_after: u32,
+    /// How long a lock lasts, in seconds.
+    pub lock_secs: u64,
+}
+
+impl Default for ThrottleSettings {
+    fn default() -> Self {
+        Self {
+            window_secs: 15 * 60,
+            slow_after: 3,
+            delay_ms: 500,
+            max_delay_ms: 4000,
+            lock_after: 10,
+            lock_secs: 15 * 60,
+        }
+    }
+}
+
+/// The server state, from inside a server function.
+pub fn app_state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the Leptos context");
+        AppError::Internal
+    })
+}

@@ -1,0 +1,20 @@
+//! Carteiro's database schema as ordered sea-orm migrations.
+//!
+//! The same migrations run on SQLite (the embedded default) and PostgreSQL
+//! (production); `carteiro serve` and `carteiro migrate` apply whatever is
+//! pending, so a database is always at the schema of the binary that opens it.
+//! Each migration lives in its own `mYYYYMMDD_HHMMSS_<what>.rs` file with an
+//! `up` and a `down`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_staff_sessions_audit;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_staff_sessions_audit::Migration)]
+    }
+}

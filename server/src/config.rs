@@ -1,0 +1,218 @@
+//! `carteiro.toml` and its environment overrides.
+//!
+//! Every setting has a default, so the file is optional. An environment
+//! variable `CARTEIRO_<TABLE>__<KEY>` (double underscore between levels)
+//! overrides the file, e.g. `CARTEIRO_AUTH__IDLE_TIMEOUT_MINUTES=30` or
+//! `CARTEIRO_AUTH__THROTTLE__LOCK_AFTER=5`. The database URL can also be
+//! given as `CARTEIRO_DATABASE_URL` or `DATABASE_URL`.
+
+use anyhow::{bail, Context, Result};
+use app::state::AuthSettings;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub server: ServerConfig,
+    pub auth: AuthSettings,
+    pub log: LogConfig,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH?mode=rwc` or `postgres://USER:PASS@HOST/DB`.
+    pub url: String,
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://data/carteiro.db?mode=rwc".into(),
+            max_connections: 10,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address and port the portal listens on.
+    pub listen: String,
+    /// Where the built site (WASM, JS, CSS) is, as cargo-leptos wrote it.
+    pub site_root: String,
+    /// Origins (e.g. `https://carteiro.example.net`) whose pages may send
+    /// state-changing requests, besides the request's own host. Needed
+    /// behind a reverse proxy that rewrites `Host`.
+    pub allowed_origins: Vec<String>,
+    /// On an empty staff table, create `admin` and print its password once.
+    pub create_first_admin: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:3000".into(),
+            site_root: "target/site".into(),
+            allowed_origins: Vec::new(),
+            create_first_admin: true,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// A tracing filter such as `info` or `carteiro=debug,sqlx=warn`.
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            filter: "info,sqlx=warn,sea_orm=warn".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads `path` (when given, it must exist; otherwise `carteiro.toml` in
+    /// the working directory is used if present), then applies `env`.
+    pub fn load(path: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Self> {
+        let (text, origin) = match path {
+            Some(p) => (
+                std::fs::read_to_string(p).with_context(|| format!("cannot read config file {}", p.display()))?,
+                Some(p.to_path_buf()),
+            ),
+            None => match std::fs::read_to_string("carteiro.toml") {
+                Ok(t) => (t, Some(PathBuf::from("carteiro.toml"))),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => (String::new(), None),
+                Err(e) => return Err(e).context("cannot read carteiro.toml"),
+            },
+        };
+        let mut value: toml::Table = toml::from_str(&text).with_context(|| {
+            format!("{} is not valid TOML", origin.as_deref().unwrap_or(Path::new("config")).display())
+        })?;
+        apply_env(&mut value, env)?;
+        toml::Value::Table(value)
+            .try_into()
+            .context("invalid configuration (see carteiro.example.toml for every setting)")
+    }
+}
+
+fn apply_env(table: &mut toml::Table, env: impl IntoIterator<Item = (String, String)>) -> Result<()> {
+    let mut vars: Vec<(String, String)> = env.into_iter().collect();
+    // The plain DATABASE_URL loses to the explicit CARTEIRO_ one.
+    vars.sort_by_key(|(k, _)| k != "DATABASE_URL");
+    for (key, raw) in vars {
+        let path: Vec<String> = match key.as_str() {
+            "DATABASE_URL" | "CARTEIRO_DATABASE_URL" => vec!["database".into(), "url".into()],
+            k => match k.strip_prefix("CARTEIRO_") {
+                Some(rest) if rest.contains("__") => rest.split("__").map(|p| p.to_lowercase()).collect(),
+                _ => continue,
+            },
+        };
+        let mut node = &mut *table;
+        for part in &path[..path.len() - 1] {
+            let entry = node
+                .entry(part.clone())
+                .or_insert_with(|| toml::Value::Table(Default::default()));
+            node = match entry {
+                toml::Value::Table(t) => t,
+                _ => bail!("{key}: {part} is not a table"),
+            };
+        }
+        node.insert(path[path.len() - 1].clone(), env_value(&raw));
+    }
+    Ok(())
+}
+
+/// `true`/`false`, integers and `[..]` arrays are typed; anything else is a string.
+fn env_value(raw: &str) -> toml::Value {
+    if let Ok(b) = raw.parse::<bool>() {
+        return toml::Value::Boolean(b);
+    }
+    if let Ok(i) = raw.parse::<i64>() {
+        return toml::Value::Integer(i);
+    }
+    if raw.starts_with('[') {
+        if let Ok(t) = toml::from_str::<toml::Table>(&format!("v = {raw}")) {
+            if let Some(v) = t.get("v") {
+                return v.clone();
+            }
+        }
+    }
+    toml::Value::String(raw.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn no_file_gives_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = Config::load(Some(&write(&dir, "")), env(&[])).unwrap();
+        assert_eq!(cfg, Config::default());
+    }
+
+    #[test]
+    fn environment_overrides_the_file_at_any_depth() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(&dir, "[auth]\nidle_timeout_minutes = 5\n[auth.throttle]\nlock_after = 7\n");
+        let cfg = Config::load(
+            Some(&file),
+            env(&[
+                ("CARTEIRO_AUTH__IDLE_TIMEOUT_MINUTES", "30"),
+                ("CARTEIRO_AUTH__SECURE_COOKIES", "true"),
+                ("CARTEIRO_SERVER__ALLOWED_ORIGINS", "[\"https://mail.example.net\"]"),
+                ("UNRELATED", "x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(cfg.auth.idle_timeout_minutes, 30);
+        assert!(cfg.auth.secure_cookies);
+        assert_eq!(cfg.auth.throttle.lock_after, 7);
+        assert_eq!(cfg.server.allowed_origins, vec!["https://mail.example.net".to_string()]);
+    }
+
+    #[test]
+    fn carteiro_database_url_beats_database_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = Config::load(
+            Some(&write(&dir, "")),
+            env(&[("CARTEIRO_DATABASE_URL", "postgres://a/b"), ("DATABASE_URL", "postgres://c/d")]),
+        )
+        .unwrap();
+        assert_eq!(cfg.database.url, "postgres://a/b");
+    }
+
+    #[test]
+    fn unknown_keys_and_missing_files_are_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Config::load(Some(&write(&dir, "[auth]\nidle_timeout = 5\n")), env(&[])).unwrap_err();
+        assert!(format!("{err:#}").contains("idle_timeout"), "{err:#}");
+        let err = Config::load(Some(&dir.path().join("nope.toml")), env(&[])).unwrap_err();
+        assert!(format!("{err:#}").contains("nope.toml"), "{err:#}");
+    }
+
+    #[test]
+    fn the_documented_example_is_the_defaults() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../carteiro.example.toml");
+        let cfg = Config::load(Some(&example), env(&[])).unwrap();
+        assert_eq!(cfg, Config::default());
+    }
+
+    fn write(dir: &tempfile::TempDir, text: &str) -> PathBuf {
+        let p = dir.path().join("carteiro.toml");
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+}

@@ -1,0 +1,34 @@
+//! The `carteiro` binary's library: configuration, database start-up, the
+//! web server and the command line.
+//!
+//! `main.rs` only parses the command line and calls into [`cli`]; the
+//! integration tests build the very same router through [`prepare`] and
+//! [`web::router`] on an ephemeral port.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod web;
+
+use anyhow::Result;
+use app::state::AppState;
+use config::Config;
+use leptos::config::LeptosOptions;
+use std::sync::Arc;
+
+/// Connects to the database, migrates it, and builds the server state.
+pub async fn prepare(cfg: &Config) -> Result<AppState> {
+    let db = db::connect(&cfg.database).await?;
+    db::migrate(&db).await?;
+    let leptos_options = LeptosOptions::builder()
+        .output_name("carteiro")
+        .site_root(cfg.server.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(cfg.server.listen.parse::<std::net::SocketAddr>().unwrap_or(([127, 0, 0, 1], 3000).into()))
+        .build();
+    Ok(AppState {
+        db,
+        leptos_options,
+        auth: Arc::new(cfg.auth.clone()),
+    })
+}
