@@ -1,0 +1,154 @@
+use app::model::{Role, Roles};
+use app::server::audit::Actor;
+use app::server::staff::{self, NewStaff};
+use app::state::AppState;
+use reqwest::{Client, Response};
+use sea_orm::{ConnectionTrait, Database};
+use server::config::Config;
+use std::net::SocketAddr;
+
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+/// A password every test account gets.
+pub const PASSWORD: &str = "test-password-123";
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the portal with the test configuration, adjusted by `tweak`.
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = Config::default();
+    cfg.database.url = fresh_database(&dir).await;
+    cfg.database.max_connections = 5;
+    // Keep throttling observable but quick.
+    cfg.auth.throttle.delay_ms = 1;
+    cfg.auth.throttle.max_delay_ms = 5;
+    tweak(&mut cfg);
+
+    let state = server::prepare(&cfg).await.expect("prepare");
+    let app = server::web::router(state.clone(), &cfg);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .await
+            .unwrap();
+    });
+    TestApp {
+        base: format!("http://{addr}"),
+        state,
+
+        _dir: dir,
+    }
+}
+
+/// A SQLite file in `dir`, or a new database on the PostgreSQL server of
+/// `CARTEIRO_TEST_DATABASE_URL` (a URL to its `postgres` database).
+async fn fresh_database(dir: &tempfile::TempDir) -> String {
+    match std::env::var("CARTEIRO_TEST_DATABASE_URL") {
+        Ok(admin_url) if admin_url.starts_with("postgres") => {
+            let name = format!("carteiro_test_{}", rand_suffix());
+            let admin = Database::connect(admin_url.as_str()).await.expect("connect to test PostgreSQL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .unwrap();
+            admin.close().await.ok();
+            let (server, _) = admin_url.rsplit_once('/').expect("URL ends with /DATABASE");
+            format!("{server}/{name}")
+        }
+        _ => format!("sqlite://{}/carteiro.db?mode=rwc", dir.path().display()),
+    }
+}
+
+fn rand_suffix() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    format!("{:x}{:x}", nanos, std::process::id())
+}
+
+impl TestApp {
+    /// A browser-like client: keeps cookies, does not follow redirects.
+    pub fn client(&self) -> Client {
+        Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Creates an account directly (as the command line would); returns its id.
+    pub async fn add_staff(&self, username: &str, roles: &[Role]) -> i32 {
+        staff::create(
+            &self.state.db,
+            &Actor::cli(),
+            NewStaff {
+                username: username.into(),
+                display_name: String::new(),
+                roles: Roles::new(roles.iter().copied()),
+                password: Some(PASSWORD.into()),
+            },
+        )
+        .await
+        .unwrap();
+        staff::list(&self.state.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| m.username == username)
+            .unwrap()
+            .id
+    }
+
+    /// Calls a server function the way the WASM client does (form-encoded POST).
+    pub async fn call(&self, client: &Client, path: &str, form: &[(&str, &str)]) -> Response {
+        client
+            .post(self.url(path))
+            .header("Accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn login(&self, client: &Client, username: &str, password: &str) -> Response {
+        self.call(client, "/api/session/login", &[("username", username), ("password", password)])
+            .await
+    }
+
+    /// A new client signed in as `username`.
+    pub async fn signed_in(&self, username: &str) -> Client {
+        let client = self.client();
+        let res = self.login(&client, username, PASSWORD).await;
+        assert!(res.status().is_success(), "login as {username}: {}", res.status());
+        client
+    }
+
+    /// The username the client is signed in as, if any.
+    pub async fn whoami(&self, client: &Client) -> Option<String> {
+        let res = self.call(client, "/api/session/whoami", &[]).await;
+        assert!(res.status().is_success());
+        let v: serde_json::Value = res.json().await.unwrap();
+        v.get("username").and_then(|u| u.as_str()).map(String::from)
+    }
+}
+
+/// The error variant name of a server function error body, e.g. "Forbidden".
+pub async fn error_kind(res: Response) -> String {
+    let v: serde_json::Value = res.json().await.unwrap();
+    match v {
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Object(m) => m.keys().next().cloned().unwrap_or_default(),
+        other => other.to_string(),
+    }
+}

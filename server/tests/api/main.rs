@@ -1,0 +1,12 @@
+//! Integration tests: the real router on an ephemeral port with a fresh
+//! database per test: SQLite by default, a new PostgreSQL database when
+//! `CARTEIRO_TEST_DATABASE_URL` names a PostgreSQL server (`make test` runs
+//! this binary both ways).
+
+mod audit;
+mod auth;
+mod cli;
+mod csrf;
+mod helpers;
+mod role_matrix;
+mod staff;

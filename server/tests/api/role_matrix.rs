@@ -1,0 +1,214 @@
+//! Every server function, every HTTP route and every page, called as nobody
+//! and as each role: each must answer exactly as the matrix below says. A
+//! server function missing from the matrix fails the test, so a new one
+//! cannot ship without its access being decided here.
+
+use crate::helpers::{spawn_app, TestApp, PASSWORD};
+use app::model::Role;
+use reqwest::{Client, StatusCode};
+use std::collections::BTreeSet;
+
+#[derive(Clone, Copy, Debug)]
+enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in staff member.
+    SignedIn,
+    /// Signed-in staff holding one of these roles.
+    Roles(&'static [Role]),
+}
+
+use Access::*;
+const ADMIN: &[Role] = &[Role::Admin];
+
+/// The ids a call needs, created before the matrix runs.
+struct Fixture {
+    target_id: String,
+}
+
+struct Endpoint {
+    path: &'static str,
+    access: Access,
+    args: fn(&Fixture) -> Vec<(&'static str, String)>,
+}
+
+fn server_functions() -> Vec<Endpoint> {
+    fn none(_: &Fixture) -> Vec<(&'static str, String)> {
+        vec![]
+    }
+    vec![
+        Endpoint {
+            path: "/api/session/login",
+            access: Public,
+            args: |_| vec![("username", "matrix-login".into()), ("password", PASSWORD.into())],
+        },
+        Endpoint { path: "/api/session/logout", access: Public, args: none },
+        Endpoint { path: "/api/session/whoami", access: Public, args: none },
+        Endpoint {
+            path: "/api/session/change_password",
+            access: SignedIn,
+            // Wrong current password: authorized callers get 422, nothing changes.
+            args: |_| vec![
+                ("current", "not-the-password".into()),
+                ("new", "another-password-1".into()),
+                ("confirm", "another-password-1".into()),
+            ],
+        },
+        Endpoint { path: "/api/staff/list", access: Roles(ADMIN), args: none },
+        Endpoint {
+            path: "/api/staff/create",
+            access: Roles(ADMIN),
+            // A duplicate: authorized callers get 409, nothing is created.
+            args: |_| vec![("username", "matrix-target".into()), ("support", "true".into())],
+        },
+        Endpoint {
+            path: "/api/staff/set_roles",
+            access: Roles(ADMIN),
+            args: |f| vec![("id", f.target_id.clone()), ("support", "true".into())],
+        },
+        Endpoint {
+            path: "/api/staff/set_active",
+            access: Roles(ADMIN),
+            args: |f| vec![("id", f.target_id.clone()), ("active", "true".into())],
+        },
+        Endpoint {
+            path: "/api/staff/reset_password",
+            access: Roles(ADMIN),
+            args: |f| vec![("id", f.target_id.clone())],
+        },
+        Endpoint {
+            path: "/api/audit/list",
+            access: Roles(ADMIN),
+            args: |_| vec![("query[actor]", "".into())],
+        },
+    ]
+}
+
+/// Pages, by path, with the roles that may open them (`None`: any signed-in user).
+fn pages() -> Vec<(&'static str, Option<&'static [Role]>)> {
+    use app::model::Section;
+    let mut pages: Vec<(&'static str, Option<&'static [Role]>)> = vec![("/", None), ("/account", None)];
+    for s in Section::ALL {
+        pages.push((s.path(), Some(s.roles())));
+    }
+    pages.push(("/admin/staff", Some(Section::Admin.roles())));
+    pages.push(("/admin/audit", Some(Section::Admin.roles())));
+    pages
+}
+
+/// Nobody, then one account per role.
+async fn principals(app: &TestApp) -> Vec<(String, Option<Role>)> {
+    let mut out = vec![("anonymous".to_string(), None)];
+    for role in Role::ALL {
+        let name = format!("matrix-{role}");
+        app.add_staff(&name, &[role]).await;
+        out.push((name, Some(role)));
+    }
+    out
+}
+
+async fn client_for(app: &TestApp, who: &(String, Option<Role>)) -> Client {
+    match who.1 {
+        None => app.client(),
+        Some(_) => app.signed_in(&who.0).await,
+    }
+}
+
+fn allowed(access: Access, role: Option<Role>) -> Result<(), StatusCode> {
+    match (access, role) {
+        (Public, _) => Ok(()),
+        (_, None) => Err(StatusCode::UNAUTHORIZED),
+        (SignedIn, Some(_)) => Ok(()),
+        (Roles(rs), Some(r)) if rs.contains(&r) => Ok(()),
+        (Roles(_), Some(_)) => Err(StatusCode::FORBIDDEN),
+    }
+}
+
+#[tokio::test]
+async fn every_server_function_is_in_the_matrix() {
+    let registered: BTreeSet<String> = server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_string())
+        .collect();
+    let listed: BTreeSet<String> = server_functions().iter().map(|e| e.path.to_string()).collect();
+    assert_eq!(
+        registered, listed,
+        "server functions and the role matrix disagree: add each new function to server_functions() with its access"
+    );
+}
+
+#[tokio::test]
+async fn each_role_and_nobody_get_exactly_their_server_functions() {
+    let app = spawn_app().await;
+    app.add_staff("matrix-login", &[Role::Support]).await;
+    let fixture = Fixture {
+        target_id: app.add_staff("matrix-target", &[Role::Support]).await.to_string(),
+    };
+    let principals = principals(&app).await;
+    let mut failures = Vec::new();
+    for endpoint in server_functions() {
+        for who in &principals {
+            // A fresh session per call: logout must not spoil the next call.
+            let client = client_for(&app, who).await;
+            let args = (endpoint.args)(&fixture);
+            let form: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let status = app.call(&client, endpoint.path, &form).await.status();
+            let ok = match allowed(endpoint.access, who.1) {
+                Ok(()) => status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN && status.as_u16() < 500,
+                Err(expected) => status == expected,
+            };
+            if !ok {
+                failures.push(format!(
+                    "{} as {}: got {status}, expected {:?}",
+                    endpoint.path,
+                    who.0,
+                    allowed(endpoint.access, who.1)
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "role matrix violations:\n{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn each_role_and_nobody_get_exactly_their_pages() {
+    let app = spawn_app().await;
+    let principals = principals(&app).await;
+    let mut failures = Vec::new();
+    for (path, roles) in pages() {
+        for who in &principals {
+            let client = client_for(&app, who).await;
+            let res = client
+                .get(app.url(path))
+                .header("Accept", "text/html")
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            let location = res
+                .headers()
+                .get("location")
+                .and_then(|l| l.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            let ok = match (who.1, roles) {
+                (None, _) => status == StatusCode::FOUND && location.starts_with("/login?next="),
+                (Some(_), None) => status == StatusCode::OK,
+                (Some(r), Some(rs)) if rs.contains(&r) => status == StatusCode::OK,
+                (Some(_), Some(_)) => status == StatusCode::FORBIDDEN,
+            };
+            if !ok {
+                failures.push(format!("GET {path} as {}: {status} {location}", who.0));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "page access violations:\n{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn public_routes_answer_everyone() {
+    let app = spawn_app().await;
+    for path in ["/healthz", "/login"] {
+        let res = app.client().get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+    }
+}
