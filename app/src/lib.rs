@@ -20,11 +20,18 @@ pub mod state;
 use components::layout::TopBar;
 use components::session::provide_current_user;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{SsrMode, path};
 use model::Section;
 use pages::*;
+
+/// Provides the signed-in user to everything inside the router.
+#[component]
+fn SessionScope(children: Children) -> impl IntoView {
+    provide_current_user();
+    children()
+}
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -48,7 +55,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    provide_current_user();
+    // Effects run only in the browser: this marks the page as interactive,
+    // which the browser tests wait for before they click.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     // Pages wait for their data before the first byte is sent, so that a
     // redirect to the login page or a 403 status can still be set.
     let ssr = SsrMode::Async;
@@ -57,32 +70,34 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/carteiro.css" />
         <Title formatter=|text: String| if text.is_empty() { "Carteiro".to_string() } else { format!("{text} · Carteiro") } />
         <Router>
-            <TopBar />
-            <main class="page">
-                <Routes fallback=not_found::NotFound>
-                    <Route path=path!("/login") view=login::LoginPage ssr=ssr.clone() />
-                    <Route path=path!("/") view=home::HomePage ssr=ssr.clone() />
-                    <Route path=path!("/account") view=account::AccountPage ssr=ssr.clone() />
-                    <Route
-                        path=path!("/mailboxes")
-                        view=|| view! { <section_intro::SectionIntro section=Section::Mailboxes /> }
-                        ssr=ssr.clone()
-                    />
-                    <Route
-                        path=path!("/mailflow")
-                        view=|| view! { <section_intro::SectionIntro section=Section::MailFlow /> }
-                        ssr=ssr.clone()
-                    />
-                    <Route
-                        path=path!("/charts")
-                        view=|| view! { <section_intro::SectionIntro section=Section::Charts /> }
-                        ssr=ssr.clone()
-                    />
-                    <Route path=path!("/admin") view=admin::AdminHome ssr=ssr.clone() />
-                    <Route path=path!("/admin/staff") view=admin_staff::StaffPage ssr=ssr.clone() />
-                    <Route path=path!("/admin/audit") view=admin_audit::AuditPage ssr=ssr />
-                </Routes>
-            </main>
+            <SessionScope>
+                <TopBar />
+                <main class="page">
+                    <Routes fallback=not_found::NotFound>
+                        <Route path=path!("/login") view=login::LoginPage ssr=ssr.clone() />
+                        <Route path=path!("/") view=home::HomePage ssr=ssr.clone() />
+                        <Route path=path!("/account") view=account::AccountPage ssr=ssr.clone() />
+                        <Route
+                            path=path!("/mailboxes")
+                            view=|| view! { <section_intro::SectionIntro section=Section::Mailboxes /> }
+                            ssr=ssr.clone()
+                        />
+                        <Route
+                            path=path!("/mailflow")
+                            view=|| view! { <section_intro::SectionIntro section=Section::MailFlow /> }
+                            ssr=ssr.clone()
+                        />
+                        <Route
+                            path=path!("/charts")
+                            view=|| view! { <section_intro::SectionIntro section=Section::Charts /> }
+                            ssr=ssr.clone()
+                        />
+                        <Route path=path!("/admin") view=admin::AdminHome ssr=ssr.clone() />
+                        <Route path=path!("/admin/staff") view=admin_staff::StaffPage ssr=ssr.clone() />
+                        <Route path=path!("/admin/audit") view=admin_audit::AuditPage ssr=ssr />
+                    </Routes>
+                </main>
+            </SessionScope>
         </Router>
     }
 }

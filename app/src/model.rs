@@ -98,7 +98,11 @@ impl Roles {
 
     /// The storage form, e.g. "admin,security".
     pub fn to_db(&self) -> String {
-        self.0.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+        self.0
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     /// Parses the storage form; unknown names are skipped so an old binary
@@ -169,9 +173,15 @@ impl Section {
 
     pub fn summary(self) -> &'static str {
         match self {
-            Section::Mailboxes => "Create, change, suspend and delete customer mailboxes, aliases and forwards.",
-            Section::MailFlow => "Review abuse detections, approve or reject proposed blocks, lift blocks.",
-            Section::Charts => "Mail flow over time: sent, received, bounced, rejected, spam and virus.",
+            Section::Mailboxes => {
+                "Create, change, suspend and delete customer mailboxes, aliases and forwards."
+            }
+            Section::MailFlow => {
+                "Review abuse detections, approve or reject proposed blocks, lift blocks."
+            }
+            Section::Charts => {
+                "Mail flow over time: sent, received, bounced, rejected, spam and virus."
+            }
             Section::Admin => "Staff accounts, roles and the audit log of every change.",
         }
     }
@@ -281,7 +291,13 @@ mod tests {
             .into_iter()
             .map(|r| {
                 let u = only(r);
-                (r, Section::ALL.into_iter().filter(|s| u.may_enter(*s)).collect())
+                (
+                    r,
+                    Section::ALL
+                        .into_iter()
+                        .filter(|s| u.may_enter(*s))
+                        .collect(),
+                )
             })
             .collect();
         assert_eq!(

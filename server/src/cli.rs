@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::{db, prepare, web};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use app::model::Roles;
 use app::server::audit::Actor;
 use app::server::sessions::DbSessionStore;
@@ -26,7 +26,13 @@ use std::time::Duration;
 )]
 pub struct Cli {
     /// Configuration file [default: ./carteiro.toml when it exists]
-    #[arg(long, short, global = true, env = "CARTEIRO_CONFIG", value_name = "FILE")]
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "CARTEIRO_CONFIG",
+        value_name = "FILE"
+    )]
     pub config: Option<PathBuf>,
 
     /// Database URL, overriding the configuration: sqlite://PATH?mode=rwc or postgres://USER:PASS@HOST/DB
@@ -99,9 +105,11 @@ impl Cli {
                 println!("Database {} is up to date.", db::redact(&cfg.database.url));
                 Ok(())
             }
-            Command::User(UserCommand::Add { username, roles, display_name }) => {
-                user_add(&cfg, username, roles, display_name).await
-            }
+            Command::User(UserCommand::Add {
+                username,
+                roles,
+                display_name,
+            }) => user_add(&cfg, username, roles, display_name).await,
             Command::User(UserCommand::List) => user_list(&cfg).await,
             Command::Config => {
                 let mut shown = cfg.clone();
@@ -126,15 +134,20 @@ async fn serve(mut cfg: Config, listen: Option<String>) -> Result<()> {
     if let Some(addr) = listen {
         cfg.server.listen = addr;
     }
-    let addr: SocketAddr = cfg
-        .server
-        .listen
-        .parse()
-        .with_context(|| format!("server.listen {:?} is not an address like 127.0.0.1:3000", cfg.server.listen))?;
+    let addr: SocketAddr = cfg.server.listen.parse().with_context(|| {
+        format!(
+            "server.listen {:?} is not an address like 127.0.0.1:3000",
+            cfg.server.listen
+        )
+    })?;
     let state = prepare(&cfg).await?;
     if cfg.server.create_first_admin {
         if let Some(issued) = staff::ensure_first_admin(&state.db).await? {
-            print_first_admin(&issued.username, issued.password.as_deref().unwrap_or_default(), addr);
+            print_first_admin(
+                &issued.username,
+                issued.password.as_deref().unwrap_or_default(),
+                addr,
+            );
         }
     }
 
@@ -157,10 +170,13 @@ async fn serve(mut cfg: Config, listen: Option<String>) -> Result<()> {
         .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!("Carteiro is serving http://{addr}");
     eprintln!("Carteiro is serving http://{addr} (Ctrl-C stops it)");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server error")
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("server error")
 }
 
 fn print_first_admin(username: &str, password: &str, addr: SocketAddr) {
@@ -179,7 +195,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -189,7 +206,12 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-async fn user_add(cfg: &Config, username: String, roles: Vec<String>, display_name: Option<String>) -> Result<()> {
+async fn user_add(
+    cfg: &Config,
+    username: String,
+    roles: Vec<String>,
+    display_name: Option<String>,
+) -> Result<()> {
     let roles: Roles = roles.join(",").parse().map_err(anyhow::Error::msg)?;
     if roles.is_empty() {
         bail!("give at least one --role (admin, support, security, manager)");
@@ -209,7 +231,11 @@ async fn user_add(cfg: &Config, username: String, roles: Vec<String>, display_na
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!("Created staff account {} with role(s) {}.", issued.username, roles.to_db());
+    println!(
+        "Created staff account {} with role(s) {}.",
+        issued.username,
+        roles.to_db()
+    );
     if let Some(p) = issued.password {
         println!("Generated password (shown only once): {p}");
     }
@@ -237,8 +263,13 @@ fn read_password_line() -> Result<String> {
 async fn user_list(cfg: &Config) -> Result<()> {
     let conn = db::connect(&cfg.database).await?;
     db::migrate(&conn).await?;
-    let members = staff::list(&conn).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!("{:<24} {:<28} {:<32} {:<8} LAST SIGN-IN", "USERNAME", "NAME", "ROLES", "STATUS");
+    let members = staff::list(&conn)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "{:<24} {:<28} {:<32} {:<8} LAST SIGN-IN",
+        "USERNAME", "NAME", "ROLES", "STATUS"
+    );
     for m in members {
         println!(
             "{:<24} {:<28} {:<32} {:<8} {}",
@@ -246,7 +277,9 @@ async fn user_list(cfg: &Config) -> Result<()> {
             m.display_name,
             m.roles.to_db(),
             if m.active { "active" } else { "disabled" },
-            m.last_login_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "never".into())
+            m.last_login_at
+                .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_else(|| "never".into())
         );
     }
     Ok(())

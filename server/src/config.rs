@@ -6,7 +6,7 @@
 //! `CARTEIRO_AUTH__THROTTLE__LOCK_AFTER=5`. The database URL can also be
 //! given as `CARTEIRO_DATABASE_URL` or `DATABASE_URL`.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use app::state::AuthSettings;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -81,10 +81,14 @@ impl Default for LogConfig {
 impl Config {
     /// Reads `path` (when given, it must exist; otherwise `carteiro.toml` in
     /// the working directory is used if present), then applies `env`.
-    pub fn load(path: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Self> {
+    pub fn load(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self> {
         let (text, origin) = match path {
             Some(p) => (
-                std::fs::read_to_string(p).with_context(|| format!("cannot read config file {}", p.display()))?,
+                std::fs::read_to_string(p)
+                    .with_context(|| format!("cannot read config file {}", p.display()))?,
                 Some(p.to_path_buf()),
             ),
             None => match std::fs::read_to_string("carteiro.toml") {
@@ -94,7 +98,10 @@ impl Config {
             },
         };
         let mut value: toml::Table = toml::from_str(&text).with_context(|| {
-            format!("{} is not valid TOML", origin.as_deref().unwrap_or(Path::new("config")).display())
+            format!(
+                "{} is not valid TOML",
+                origin.as_deref().unwrap_or(Path::new("config")).display()
+            )
         })?;
         apply_env(&mut value, env)?;
         toml::Value::Table(value)
@@ -103,7 +110,10 @@ impl Config {
     }
 }
 
-fn apply_env(table: &mut toml::Table, env: impl IntoIterator<Item = (String, String)>) -> Result<()> {
+fn apply_env(
+    table: &mut toml::Table,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<()> {
     let mut vars: Vec<(String, String)> = env.into_iter().collect();
     // The plain DATABASE_URL loses to the explicit CARTEIRO_ one.
     vars.sort_by_key(|(k, _)| k != "DATABASE_URL");
@@ -111,7 +121,9 @@ fn apply_env(table: &mut toml::Table, env: impl IntoIterator<Item = (String, Str
         let path: Vec<String> = match key.as_str() {
             "DATABASE_URL" | "CARTEIRO_DATABASE_URL" => vec!["database".into(), "url".into()],
             k => match k.strip_prefix("CARTEIRO_") {
-                Some(rest) if rest.contains("__") => rest.split("__").map(|p| p.to_lowercase()).collect(),
+                Some(rest) if rest.contains("__") => {
+                    rest.split("__").map(|p| p.to_lowercase()).collect()
+                }
                 _ => continue,
             },
         };
@@ -153,7 +165,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -166,13 +181,19 @@ mod tests {
     #[test]
     fn environment_overrides_the_file_at_any_depth() {
         let dir = tempfile::tempdir().unwrap();
-        let file = write(&dir, "[auth]\nidle_timeout_minutes = 5\n[auth.throttle]\nlock_after = 7\n");
+        let file = write(
+            &dir,
+            "[auth]\nidle_timeout_minutes = 5\n[auth.throttle]\nlock_after = 7\n",
+        );
         let cfg = Config::load(
             Some(&file),
             env(&[
                 ("CARTEIRO_AUTH__IDLE_TIMEOUT_MINUTES", "30"),
                 ("CARTEIRO_AUTH__SECURE_COOKIES", "true"),
-                ("CARTEIRO_SERVER__ALLOWED_ORIGINS", "[\"https://mail.example.net\"]"),
+                (
+                    "CARTEIRO_SERVER__ALLOWED_ORIGINS",
+                    "[\"https://mail.example.net\"]",
+                ),
                 ("UNRELATED", "x"),
             ]),
         )
@@ -180,7 +201,10 @@ mod tests {
         assert_eq!(cfg.auth.idle_timeout_minutes, 30);
         assert!(cfg.auth.secure_cookies);
         assert_eq!(cfg.auth.throttle.lock_after, 7);
-        assert_eq!(cfg.server.allowed_origins, vec!["https://mail.example.net".to_string()]);
+        assert_eq!(
+            cfg.server.allowed_origins,
+            vec!["https://mail.example.net".to_string()]
+        );
     }
 
     #[test]
@@ -188,7 +212,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cfg = Config::load(
             Some(&write(&dir, "")),
-            env(&[("CARTEIRO_DATABASE_URL", "postgres://a/b"), ("DATABASE_URL", "postgres://c/d")]),
+            env(&[
+                ("CARTEIRO_DATABASE_URL", "postgres://a/b"),
+                ("DATABASE_URL", "postgres://c/d"),
+            ]),
         )
         .unwrap();
         assert_eq!(cfg.database.url, "postgres://a/b");
@@ -197,7 +224,8 @@ mod tests {
     #[test]
     fn unknown_keys_and_missing_files_are_clear_errors() {
         let dir = tempfile::tempdir().unwrap();
-        let err = Config::load(Some(&write(&dir, "[auth]\nidle_timeout = 5\n")), env(&[])).unwrap_err();
+        let err =
+            Config::load(Some(&write(&dir, "[auth]\nidle_timeout = 5\n")), env(&[])).unwrap_err();
         assert!(format!("{err:#}").contains("idle_timeout"), "{err:#}");
         let err = Config::load(Some(&dir.path().join("nope.toml")), env(&[])).unwrap_err();
         assert!(format!("{err:#}").contains("nope.toml"), "{err:#}");

@@ -9,8 +9,12 @@ use std::time::Duration;
 /// Connects, creating the SQLite file (and its folder) when needed.
 pub async fn connect(cfg: &DatabaseConfig) -> Result<DatabaseConnection> {
     if let Some(path) = sqlite_path(&cfg.url) {
-        if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        if let Some(dir) = std::path::Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
         }
     }
     let mut opts = ConnectOptions::new(cfg.url.clone());
@@ -29,12 +33,16 @@ pub async fn connect(cfg: &DatabaseConfig) -> Result<DatabaseConnection> {
 
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<()> {
-    Migrator::up(db, None).await.context("database migration failed")
+    Migrator::up(db, None)
+        .await
+        .context("database migration failed")
 }
 
 /// The file of a `sqlite://` URL, unless it is in memory.
 fn sqlite_path(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     (!path.is_empty() && !path.starts_with(":memory:")).then_some(path)
 }
@@ -45,7 +53,12 @@ pub fn redact(url: &str) -> String {
         (Some(scheme), Some(at)) if at > scheme => {
             let creds = &url[scheme + 3..at];
             match creds.find(':') {
-                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &creds[..colon], &url[at..]),
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &creds[..colon],
+                    &url[at..]
+                ),
                 None => url.to_string(),
             }
         }
@@ -59,13 +72,22 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_messages() {
-        assert_eq!(redact("postgres://carteiro:s3cret@db/carteiro"), "postgres://carteiro:***@db/carteiro");
-        assert_eq!(redact("sqlite://data/carteiro.db?mode=rwc"), "sqlite://data/carteiro.db?mode=rwc");
+        assert_eq!(
+            redact("postgres://carteiro:s3cret@db/carteiro"),
+            "postgres://carteiro:***@db/carteiro"
+        );
+        assert_eq!(
+            redact("sqlite://data/carteiro.db?mode=rwc"),
+            "sqlite://data/carteiro.db?mode=rwc"
+        );
     }
 
     #[test]
     fn sqlite_paths_are_found_but_memory_is_not_a_file() {
-        assert_eq!(sqlite_path("sqlite://data/carteiro.db?mode=rwc"), Some("data/carteiro.db"));
+        assert_eq!(
+            sqlite_path("sqlite://data/carteiro.db?mode=rwc"),
+            Some("data/carteiro.db")
+        );
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://x/y"), None);
     }

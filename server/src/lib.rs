@@ -24,7 +24,12 @@ pub async fn prepare(cfg: &Config) -> Result<AppState> {
         .output_name("carteiro")
         .site_root(cfg.server.site_root.as_str())
         .site_pkg_dir("pkg")
-        .site_addr(cfg.server.listen.parse::<std::net::SocketAddr>().unwrap_or(([127, 0, 0, 1], 3000).into()))
+        .site_addr(
+            cfg.server
+                .listen
+                .parse::<std::net::SocketAddr>()
+                .unwrap_or(([127, 0, 0, 1], 3000).into()),
+        )
         .build();
     Ok(AppState {
         db,

@@ -4,16 +4,16 @@
 use crate::config::Config;
 use app::server::sessions::DbSessionStore;
 use app::state::AppState;
-use app::{shell, App};
-use axum::body::{to_bytes, Body};
+use app::{App, shell};
+use axum::Router;
+use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{LeptosRoutes, generate_route_list};
 use sea_orm::ConnectionTrait;
 use std::sync::Arc;
 use tower_http::trace::TraceLayer;
@@ -40,9 +40,11 @@ pub fn router(state: AppState, cfg: &Config) -> Router {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-            move || provide_context(fallback_state.clone()),
-            shell,
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(
+            move || provide_context(fallback_state.clone()), shell
         ))
         .layer(middleware::from_fn(server_fn_error_status))
         .layer(sessions)
@@ -66,7 +68,11 @@ async fn healthz(State(state): State<AppState>) -> Response {
 /// site. Browsers label such requests with `Sec-Fetch-Site` and `Origin`;
 /// requests without either (command-line clients) carry no ambient
 /// credentials a third site could abuse, and pass.
-async fn refuse_cross_site(State(allowed): State<Arc<Vec<String>>>, req: Request, next: Next) -> Response {
+async fn refuse_cross_site(
+    State(allowed): State<Arc<Vec<String>>>,
+    req: Request,
+    next: Next,
+) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
@@ -74,7 +80,11 @@ async fn refuse_cross_site(State(allowed): State<Arc<Vec<String>>>, req: Request
         None => next.run(req).await,
         Some(reason) => {
             tracing::warn!(%reason, method = %req.method(), path = %req.uri().path(), "refused cross-site request");
-            (StatusCode::FORBIDDEN, format!("Cross-site request refused: {reason}.")).into_response()
+            (
+                StatusCode::FORBIDDEN,
+                format!("Cross-site request refused: {reason}."),
+            )
+                .into_response()
         }
     }
 }
@@ -110,7 +120,8 @@ async fn server_fn_error_status(req: Request, next: Next) -> Response {
         return (StatusCode::INTERNAL_SERVER_ERROR, "error body too large").into_response();
     };
     if let Ok(err) = serde_json::from_slice::<app::errors::AppError>(&bytes) {
-        parts.status = StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        parts.status =
+            StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     }
     Response::from_parts(parts, Body::from(bytes))
 }
@@ -131,9 +142,19 @@ mod tests {
     #[test]
     fn same_origin_and_non_browser_requests_pass() {
         let none: &[String] = &[];
-        assert_eq!(cross_site_reason(&headers(&[("host", "portal:3000")]), none), None);
         assert_eq!(
-            cross_site_reason(&headers(&[("host", "portal:3000"), ("origin", "http://portal:3000"), ("sec-fetch-site", "same-origin")]), none),
+            cross_site_reason(&headers(&[("host", "portal:3000")]), none),
+            None
+        );
+        assert_eq!(
+            cross_site_reason(
+                &headers(&[
+                    ("host", "portal:3000"),
+                    ("origin", "http://portal:3000"),
+                    ("sec-fetch-site", "same-origin")
+                ]),
+                none
+            ),
             None
         );
     }
@@ -141,11 +162,44 @@ mod tests {
     #[test]
     fn other_sites_are_refused_unless_allowed() {
         let none: &[String] = &[];
-        assert!(cross_site_reason(&headers(&[("host", "portal:3000"), ("origin", "http://evil.example")]), none).is_some());
-        assert!(cross_site_reason(&headers(&[("host", "portal:3000"), ("sec-fetch-site", "cross-site")]), none).is_some());
-        assert!(cross_site_reason(&headers(&[("host", "portal:3000"), ("sec-fetch-site", "same-site")]), none).is_some());
-        assert!(cross_site_reason(&headers(&[("host", "portal:3000"), ("origin", "null")]), none).is_some());
+        assert!(
+            cross_site_reason(
+                &headers(&[("host", "portal:3000"), ("origin", "http://evil.example")]),
+                none
+            )
+            .is_some()
+        );
+        assert!(
+            cross_site_reason(
+                &headers(&[("host", "portal:3000"), ("sec-fetch-site", "cross-site")]),
+                none
+            )
+            .is_some()
+        );
+        assert!(
+            cross_site_reason(
+                &headers(&[("host", "portal:3000"), ("sec-fetch-site", "same-site")]),
+                none
+            )
+            .is_some()
+        );
+        assert!(
+            cross_site_reason(
+                &headers(&[("host", "portal:3000"), ("origin", "null")]),
+                none
+            )
+            .is_some()
+        );
         let proxy = vec!["https://carteiro.example.net".to_string()];
-        assert_eq!(cross_site_reason(&headers(&[("host", "10.0.0.5:3000"), ("origin", "https://carteiro.example.net")]), &proxy), None);
+        assert_eq!(
+            cross_site_reason(
+                &headers(&[
+                    ("host", "10.0.0.5:3000"),
+                    ("origin", "https://carteiro.example.net")
+                ]),
+                &proxy
+            ),
+            None
+        );
     }
 }

@@ -7,7 +7,11 @@ use leptos::prelude::*;
 /// Public. Checks the credentials (throttled), starts a new session and sends
 /// the browser to `next` when it is a local path, else to the home page.
 #[server(endpoint = "session/login")]
-pub async fn login(username: String, password: String, #[server(default)] next: String) -> Result<(), AppError> {
+pub async fn login(
+    username: String,
+    password: String,
+    #[server(default)] next: String,
+) -> Result<(), AppError> {
     crate::server::auth::log_in(&username, password).await?;
     leptos_axum::redirect(local_path_or_home(&next));
     Ok(())
@@ -31,7 +35,11 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
 
 /// Any signed-in staff member changes their own password.
 #[server(endpoint = "session/change_password")]
-pub async fn change_password(current: String, new: String, confirm: String) -> Result<(), AppError> {
+pub async fn change_password(
+    current: String,
+    new: String,
+    confirm: String,
+) -> Result<(), AppError> {
     use crate::server::{auth, staff};
     let me = auth::require_signed_in().await?;
     if new != confirm {
@@ -55,7 +63,13 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(local_path_or_home("/admin/staff?x=1"), "/admin/staff?x=1");
-        for evil in ["", "https://evil.example/", "//evil.example", "/\\evil.example", "admin"] {
+        for evil in [
+            "",
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil.example",
+            "admin",
+        ] {
             assert_eq!(local_path_or_home(evil), "/", "{evil}");
         }
     }

@@ -75,6 +75,9 @@ mod tests {
 
     #[test]
     fn login_url_keeps_the_path_and_encodes_the_query() {
-        assert_eq!(login_url("/admin/audit?actor=ana&x=1"), "/login?next=/admin/audit%3Factor%3Dana%26x%3D1");
+        assert_eq!(
+            login_url("/admin/audit?actor=ana&x=1"),
+            "/login?next=/admin/audit%3Factor%3Dana%26x%3D1"
+        );
     }
 }

@@ -37,7 +37,10 @@ pub fn SuccessBox(#[prop(into)] message: String) -> impl IntoView {
 
 /// A password that is shown once and never again.
 #[component]
-pub fn OneTimeSecret(#[prop(into)] username: String, #[prop(into)] password: String) -> impl IntoView {
+pub fn OneTimeSecret(
+    #[prop(into)] username: String,
+    #[prop(into)] password: String,
+) -> impl IntoView {
     view! {
         <div class="notice secret" role="status">
             <p>

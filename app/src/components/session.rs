@@ -1,17 +1,22 @@
-//! Who is signed in, fetched once per page load and shared through context.
+//! Who is signed in, shared through context. It is fetched again on every
+//! navigation, so signing in or out, a role change or an ended session shows
+//! at the next click without a page reload.
 
 use crate::api::session::whoami;
 use crate::errors::AppError;
 use crate::model::CurrentUser;
 use leptos::prelude::*;
+use leptos_router::hooks::use_location;
 
 pub type UserResult = Result<Option<CurrentUser>, AppError>;
 
 #[derive(Clone, Copy)]
 pub struct CurrentUserResource(pub Resource<UserResult>);
 
+/// Call inside the `<Router>`.
 pub fn provide_current_user() {
-    let user = Resource::new(|| (), |_| whoami());
+    let pathname = use_location().pathname;
+    let user = Resource::new(move || pathname.get(), |_| whoami());
     provide_context(CurrentUserResource(user));
 }
 

@@ -1,7 +1,9 @@
 //! Staff administration: create accounts, change roles, disable or enable,
 //! reset passwords. Every form also works without JavaScript.
 
-use crate::api::staff::{list_staff, CreateStaff, ResetStaffPassword, SetStaffActive, SetStaffRoles};
+use crate::api::staff::{
+    CreateStaff, ResetStaffPassword, SetStaffActive, SetStaffRoles, list_staff,
+};
 use crate::components::guard::Guarded;
 use crate::components::notice::{ActionError, ErrorBox, OneTimeSecret, SuccessBox};
 use crate::errors::AppError;
@@ -87,14 +89,18 @@ fn StaffAdmin() -> impl IntoView {
 
 /// The generated password of the last create or reset, or a confirmation.
 #[component]
-fn IssuedNotice(#[prop(into)] result: Signal<Option<Result<IssuedPassword, AppError>>>) -> impl IntoView {
+fn IssuedNotice(
+    #[prop(into)] result: Signal<Option<Result<IssuedPassword, AppError>>>,
+) -> impl IntoView {
     move || match result.get() {
-        Some(Ok(IssuedPassword { username, password: Some(p) })) => {
-            view! { <OneTimeSecret username password=p /> }.into_any()
-        }
-        Some(Ok(IssuedPassword { username, password: None })) => {
-            view! { <SuccessBox message=format!("Created {username}.") /> }.into_any()
-        }
+        Some(Ok(IssuedPassword {
+            username,
+            password: Some(p),
+        })) => view! { <OneTimeSecret username password=p /> }.into_any(),
+        Some(Ok(IssuedPassword {
+            username,
+            password: None,
+        })) => view! { <SuccessBox message=format!("Created {username}.") /> }.into_any(),
         _ => ().into_any(),
     }
 }

@@ -15,7 +15,10 @@ pub fn HomePage() -> impl IntoView {
 
 #[component]
 fn Dashboard(user: CurrentUser) -> impl IntoView {
-    let sections: Vec<Section> = Section::ALL.into_iter().filter(|s| user.may_enter(*s)).collect();
+    let sections: Vec<Section> = Section::ALL
+        .into_iter()
+        .filter(|s| user.may_enter(*s))
+        .collect();
     let roles: Vec<Role> = user.roles.iter().collect();
     view! {
         <section class="welcome">

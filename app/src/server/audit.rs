@@ -50,7 +50,9 @@ pub async fn record<B: Serialize, A: Serialize>(
         client_addr: Set(actor.client_addr.clone()),
         ..Default::default()
     };
-    audit_log::Entity::insert(row).exec_without_returning(db).await?;
+    audit_log::Entity::insert(row)
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 
@@ -68,7 +70,10 @@ fn truncate(s: &str, max: usize) -> String {
 pub const PAGE_SIZE: u64 = 50;
 
 /// A page of entries matching the query, newest first.
-pub async fn search(db: &impl ConnectionTrait, q: &AuditQuery) -> Result<AuditPage, crate::errors::AppError> {
+pub async fn search(
+    db: &impl ConnectionTrait,
+    q: &AuditQuery,
+) -> Result<AuditPage, crate::errors::AppError> {
     let mut cond = Condition::all();
     if !q.actor.trim().is_empty() {
         cond = cond.add(audit_log::Column::Actor.contains(q.actor.trim()));
@@ -90,7 +95,12 @@ pub async fn search(db: &impl ConnectionTrait, q: &AuditQuery) -> Result<AuditPa
         cond = cond.add(audit_log::Column::At.gte(from.and_hms_opt(0, 0, 0).unwrap().and_utc()));
     }
     if let Some(to) = parse_day(&q.to, "To")? {
-        let end = to.succ_opt().unwrap_or(to).and_hms_opt(0, 0, 0).unwrap().and_utc();
+        let end = to
+            .succ_opt()
+            .unwrap_or(to)
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc();
         cond = cond.add(audit_log::Column::At.lt(end));
     }
     if let Some(before) = q.before_id {
@@ -131,5 +141,7 @@ fn parse_day(s: &str, label: &str) -> Result<Option<NaiveDate>, crate::errors::A
     }
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map(Some)
-        .map_err(|_| crate::errors::AppError::Validation(format!("{label} must be a date like 2026-11-28.")))
+        .map_err(|_| {
+            crate::errors::AppError::Validation(format!("{label} must be a date like 2026-11-28."))
+        })
 }

@@ -70,14 +70,20 @@ pub async fn require_signed_in() -> Result<Staff, AppError> {
 /// changed since the session began.
 pub async fn current_staff() -> Result<Option<Staff>, AppError> {
     let session = session().await?;
-    let Some(id) = session.get::<i32>(SESSION_USER).await.map_err(session_error)? else {
+    let Some(id) = session
+        .get::<i32>(SESSION_USER)
+        .await
+        .map_err(session_error)?
+    else {
         return Ok(None);
     };
     let stamp: Option<String> = session.get(SESSION_STAMP).await.map_err(session_error)?;
     let state = app_state()?;
     let user = staff_user::Entity::find_by_id(id).one(&state.db).await?;
     match user {
-        Some(u) if u.active && stamp.as_deref() == Some(&passwords::fingerprint(&u.password_hash)) => {
+        Some(u)
+            if u.active && stamp.as_deref() == Some(&passwords::fingerprint(&u.password_hash)) =>
+        {
             Ok(Some(Staff {
                 id: u.id,
                 username: u.username,
@@ -124,7 +130,8 @@ pub async fn log_in(username: &str, password: String) -> Result<Staff, AppError>
         .filter(staff_user::Column::Username.eq(username.as_str()))
         .one(&state.db)
         .await?;
-    let verified = passwords::verify(password, user.as_ref().map(|u| u.password_hash.clone())).await;
+    let verified =
+        passwords::verify(password, user.as_ref().map(|u| u.password_hash.clone())).await;
     let user = match user {
         Some(u) if verified && u.active => u,
         _ => {
@@ -134,7 +141,15 @@ pub async fn log_in(username: &str, password: String) -> Result<Staff, AppError>
                 name: "anonymous".into(),
                 client_addr: addr,
             };
-            audit::record(&state.db, &anonymous, "auth.login_failed", &username, audit::NONE, audit::NONE).await?;
+            audit::record(
+                &state.db,
+                &anonymous,
+                "auth.login_failed",
+                &username,
+                audit::NONE,
+                audit::NONE,
+            )
+            .await?;
             return Err(AppError::InvalidCredentials);
         }
     };
@@ -142,7 +157,10 @@ pub async fn log_in(username: &str, password: String) -> Result<Staff, AppError>
     throttle::clear(&state.db, &throttle::user_key(&username)).await?;
     let session = session().await?;
     session.cycle_id().await.map_err(session_error)?;
-    session.insert(SESSION_USER, user.id).await.map_err(session_error)?;
+    session
+        .insert(SESSION_USER, user.id)
+        .await
+        .map_err(session_error)?;
     session
         .insert(SESSION_STAMP, passwords::fingerprint(&user.password_hash))
         .await
@@ -159,7 +177,15 @@ pub async fn log_in(username: &str, password: String) -> Result<Staff, AppError>
         roles: Roles::from_db(&user.roles),
         client_addr: addr,
     };
-    audit::record(&state.db, &staff.actor(), "auth.login", &staff.username, audit::NONE, audit::NONE).await?;
+    audit::record(
+        &state.db,
+        &staff.actor(),
+        "auth.login",
+        &staff.username,
+        audit::NONE,
+        audit::NONE,
+    )
+    .await?;
     Ok(staff)
 }
 
@@ -167,7 +193,15 @@ pub async fn log_in(username: &str, password: String) -> Result<Staff, AppError>
 pub async fn log_out() -> Result<(), AppError> {
     if let Some(staff) = current_staff().await? {
         let state = app_state()?;
-        audit::record(&state.db, &staff.actor(), "auth.logout", &staff.username, audit::NONE, audit::NONE).await?;
+        audit::record(
+            &state.db,
+            &staff.actor(),
+            "auth.logout",
+            &staff.username,
+            audit::NONE,
+            audit::NONE,
+        )
+        .await?;
     }
     session().await?.flush().await.map_err(session_error)
 }
@@ -197,7 +231,9 @@ fn session_error(err: tower_sessions::session::Error) -> AppError {
 /// when `auth.trust_proxy_headers` is set.
 pub fn client_addr() -> Option<String> {
     let parts = use_context::<http::request::Parts>()?;
-    let trust_proxy = app_state().map(|s| s.auth.trust_proxy_headers).unwrap_or(false);
+    let trust_proxy = app_state()
+        .map(|s| s.auth.trust_proxy_headers)
+        .unwrap_or(false);
     if trust_proxy {
         let forwarded = parts
             .headers

@@ -4,10 +4,10 @@
 //! never stalls the async runtime.
 
 use crate::errors::AppError;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use rand::rngs::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::Rng;
+use rand::rngs::OsRng;
 
 /// Shortest password a person may choose.
 pub const MIN_LEN: usize = 10;
@@ -124,6 +124,9 @@ mod tests {
 
     #[test]
     fn short_passwords_are_refused() {
-        assert!(matches!(validate_new("short"), Err(AppError::Validation(_))));
+        assert!(matches!(
+            validate_new("short"),
+            Err(AppError::Validation(_))
+        ));
     }
 }

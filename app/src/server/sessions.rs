@@ -111,7 +111,9 @@ impl SessionStore for DbSessionStore {
     }
 }
 
-fn time_from_chrono(at: DateTime<Utc>) -> session_store::Result<tower_sessions::cookie::time::OffsetDateTime> {
+fn time_from_chrono(
+    at: DateTime<Utc>,
+) -> session_store::Result<tower_sessions::cookie::time::OffsetDateTime> {
     tower_sessions::cookie::time::OffsetDateTime::from_unix_timestamp_nanos(
         at.timestamp_nanos_opt().unwrap_or(i64::MAX) as i128,
     )

@@ -9,8 +9,8 @@ use crate::errors::AppError;
 use crate::model::{IssuedPassword, Role, Roles, StaffMember};
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -86,12 +86,22 @@ fn require_roles(roles: &Roles) -> Result<(), AppError> {
     Ok(())
 }
 
-pub async fn create(db: &DatabaseConnection, actor: &Actor, new: NewStaff) -> Result<IssuedPassword, AppError> {
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    new: NewStaff,
+) -> Result<IssuedPassword, AppError> {
     let username = Username::parse(&new.username)?;
     let display_name = new.display_name.trim();
-    let display_name = if display_name.is_empty() { username.as_str() } else { display_name };
+    let display_name = if display_name.is_empty() {
+        username.as_str()
+    } else {
+        display_name
+    };
     if display_name.chars().count() > 128 {
-        return Err(AppError::Validation("The display name is too long (128 characters at most).".into()));
+        return Err(AppError::Validation(
+            "The display name is too long (128 characters at most).".into(),
+        ));
     }
     require_roles(&new.roles)?;
     let chosen = new.password.filter(|p| !p.is_empty());
@@ -109,7 +119,10 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, new: NewStaff) -> Re
         .await?
         > 0;
     if taken {
-        return Err(AppError::Conflict(format!("The username {} is already taken.", username.as_str())));
+        return Err(AppError::Conflict(format!(
+            "The username {} is already taken.",
+            username.as_str()
+        )));
     }
     let now = Utc::now();
     let model = staff_user::ActiveModel {
@@ -125,7 +138,15 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, new: NewStaff) -> Re
     }
     .insert(&txn)
     .await?;
-    audit::record(&txn, actor, "staff.create", &model.username, audit::NONE, Some(&snapshot(&model))).await?;
+    audit::record(
+        &txn,
+        actor,
+        "staff.create",
+        &model.username,
+        audit::NONE,
+        Some(&snapshot(&model)),
+    )
+    .await?;
     txn.commit().await?;
     Ok(IssuedPassword {
         username: model.username,
@@ -155,7 +176,11 @@ async fn find(db: &impl ConnectionTrait, id: i32) -> Result<staff_user::Model, A
 }
 
 /// Refuses a change that would leave no active administrator.
-async fn keep_an_admin(db: &impl ConnectionTrait, target: &staff_user::Model, stays_admin: bool) -> Result<(), AppError> {
+async fn keep_an_admin(
+    db: &impl ConnectionTrait,
+    target: &staff_user::Model,
+    stays_admin: bool,
+) -> Result<(), AppError> {
     let is_admin = target.active && Roles::from_db(&target.roles).contains(Role::Admin);
     if !is_admin || stays_admin {
         return Ok(());
@@ -168,13 +193,19 @@ async fn keep_an_admin(db: &impl ConnectionTrait, target: &staff_user::Model, st
         .await?;
     if others == 0 {
         return Err(AppError::Conflict(
-            "This is the last active administrator; give another account the admin role first.".into(),
+            "This is the last active administrator; give another account the admin role first."
+                .into(),
         ));
     }
     Ok(())
 }
 
-pub async fn set_roles(db: &DatabaseConnection, actor: &Actor, id: i32, roles: Roles) -> Result<StaffMember, AppError> {
+pub async fn set_roles(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+    roles: Roles,
+) -> Result<StaffMember, AppError> {
     require_roles(&roles)?;
     let txn = db.begin().await?;
     let before = find(&txn, id).await?;
@@ -183,32 +214,63 @@ pub async fn set_roles(db: &DatabaseConnection, actor: &Actor, id: i32, roles: R
     m.roles = Set(roles.to_db());
     m.updated_at = Set(Utc::now());
     let after = m.update(&txn).await?;
-    audit::record(&txn, actor, "staff.roles", &after.username, Some(&snapshot(&before)), Some(&snapshot(&after))).await?;
+    audit::record(
+        &txn,
+        actor,
+        "staff.roles",
+        &after.username,
+        Some(&snapshot(&before)),
+        Some(&snapshot(&after)),
+    )
+    .await?;
     txn.commit().await?;
     Ok(to_member(after))
 }
 
-pub async fn set_active(db: &DatabaseConnection, actor: &Actor, id: i32, active: bool) -> Result<StaffMember, AppError> {
+pub async fn set_active(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+    active: bool,
+) -> Result<StaffMember, AppError> {
     let txn = db.begin().await?;
     let before = find(&txn, id).await?;
     if !active {
         keep_an_admin(&txn, &before, false).await?;
         if actor.id == Some(id) {
-            return Err(AppError::Conflict("You cannot disable your own account.".into()));
+            return Err(AppError::Conflict(
+                "You cannot disable your own account.".into(),
+            ));
         }
     }
     let mut m: staff_user::ActiveModel = before.clone().into();
     m.active = Set(active);
     m.updated_at = Set(Utc::now());
     let after = m.update(&txn).await?;
-    let action = if active { "staff.enable" } else { "staff.disable" };
-    audit::record(&txn, actor, action, &after.username, Some(&snapshot(&before)), Some(&snapshot(&after))).await?;
+    let action = if active {
+        "staff.enable"
+    } else {
+        "staff.disable"
+    };
+    audit::record(
+        &txn,
+        actor,
+        action,
+        &after.username,
+        Some(&snapshot(&before)),
+        Some(&snapshot(&after)),
+    )
+    .await?;
     txn.commit().await?;
     Ok(to_member(after))
 }
 
 /// Sets a new generated password (returned once); the member's open sessions end.
-pub async fn reset_password(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<IssuedPassword, AppError> {
+pub async fn reset_password(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+) -> Result<IssuedPassword, AppError> {
     let password = passwords::generate();
     let hash = passwords::hash(password.clone()).await?;
     let txn = db.begin().await?;
@@ -217,7 +279,15 @@ pub async fn reset_password(db: &DatabaseConnection, actor: &Actor, id: i32) -> 
     m.password_hash = Set(hash);
     m.updated_at = Set(Utc::now());
     let after = m.update(&txn).await?;
-    audit::record(&txn, actor, "staff.reset_password", &after.username, audit::NONE, audit::NONE).await?;
+    audit::record(
+        &txn,
+        actor,
+        "staff.reset_password",
+        &after.username,
+        audit::NONE,
+        audit::NONE,
+    )
+    .await?;
     txn.commit().await?;
     Ok(IssuedPassword {
         username: after.username,
@@ -236,7 +306,9 @@ pub async fn change_own_password(
     passwords::validate_new(&new)?;
     let user = find(db, id).await?;
     if !passwords::verify(current, Some(user.password_hash.clone())).await {
-        return Err(AppError::Validation("The current password is not right.".into()));
+        return Err(AppError::Validation(
+            "The current password is not right.".into(),
+        ));
     }
     let hash = passwords::hash(new).await?;
     let txn = db.begin().await?;
@@ -244,14 +316,24 @@ pub async fn change_own_password(
     m.password_hash = Set(hash.clone());
     m.updated_at = Set(Utc::now());
     let after = m.update(&txn).await?;
-    audit::record(&txn, actor, "staff.change_password", &after.username, audit::NONE, audit::NONE).await?;
+    audit::record(
+        &txn,
+        actor,
+        "staff.change_password",
+        &after.username,
+        audit::NONE,
+        audit::NONE,
+    )
+    .await?;
     txn.commit().await?;
     Ok(hash)
 }
 
 /// On an empty staff table, creates `admin` with a generated password and
 /// returns it (to be printed once). Returns `None` when staff exist.
-pub async fn ensure_first_admin(db: &DatabaseConnection) -> Result<Option<IssuedPassword>, AppError> {
+pub async fn ensure_first_admin(
+    db: &DatabaseConnection,
+) -> Result<Option<IssuedPassword>, AppError> {
     if count(db).await? > 0 {
         return Ok(None);
     }
@@ -279,7 +361,10 @@ mod tests {
 
     #[test]
     fn usernames_are_lowercased_and_restricted() {
-        assert_eq!(Username::parse("  Maria.Silva ").unwrap().as_str(), "maria.silva");
+        assert_eq!(
+            Username::parse("  Maria.Silva ").unwrap().as_str(),
+            "maria.silva"
+        );
         for bad in ["", "a", "-lead", "sp ace", "acentuação", &"x".repeat(65)] {
             assert!(Username::parse(bad).is_err(), "{bad:?} should be refused");
         }

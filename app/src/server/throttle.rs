@@ -37,7 +37,10 @@ pub async fn check(
     let mut failures = 0u32;
     let mut locked_until: Option<DateTime<Utc>> = None;
     for key in keys {
-        let Some(row) = login_throttle::Entity::find_by_id(key.clone()).one(db).await? else {
+        let Some(row) = login_throttle::Entity::find_by_id(key.clone())
+            .one(db)
+            .await?
+        else {
             continue;
         };
         if let Some(until) = row.locked_until.filter(|u| *u > now) {
@@ -77,9 +80,13 @@ pub async fn record_failure(
     now: DateTime<Utc>,
 ) -> Result<(), sea_orm::DbErr> {
     for key in keys {
-        let existing = login_throttle::Entity::find_by_id(key.clone()).one(db).await?;
+        let existing = login_throttle::Entity::find_by_id(key.clone())
+            .one(db)
+            .await?;
         let (failures, window_start) = match &existing {
-            Some(row) if now - row.window_start < window(settings) => (row.failures + 1, row.window_start),
+            Some(row) if now - row.window_start < window(settings) => {
+                (row.failures + 1, row.window_start)
+            }
             _ => (1, now),
         };
         let locked_until = (failures as u32 >= settings.lock_after)
@@ -108,7 +115,9 @@ pub async fn record_failure(
 
 /// Forgets the failures of a key (after a successful sign-in for that user).
 pub async fn clear(db: &impl ConnectionTrait, key: &str) -> Result<(), sea_orm::DbErr> {
-    login_throttle::Entity::delete_by_id(key.to_string()).exec(db).await?;
+    login_throttle::Entity::delete_by_id(key.to_string())
+        .exec(db)
+        .await?;
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! Signing in and out: cookies, session rotation, throttling, ending sessions.
 
-use crate::helpers::{error_kind, spawn_app, spawn_app_with, PASSWORD};
+use crate::helpers::{PASSWORD, error_kind, spawn_app, spawn_app_with};
 use app::model::Role;
 use reqwest::StatusCode;
 use std::time::{Duration, Instant};
@@ -14,12 +14,24 @@ async fn login_sets_a_strict_http_only_cookie_and_logout_ends_the_session() {
     let res = app.login(&client, "ana", PASSWORD).await;
 
     assert_eq!(res.status(), StatusCode::OK);
-    let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(cookie.starts_with("carteiro_session="), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Strict"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "not Secure unless configured: {cookie}");
-    assert!(cookie.contains("Max-Age=3600"), "60-minute idle expiry: {cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "not Secure unless configured: {cookie}"
+    );
+    assert!(
+        cookie.contains("Max-Age=3600"),
+        "60-minute idle expiry: {cookie}"
+    );
     assert_eq!(app.whoami(&client).await.as_deref(), Some("ana"));
 
     app.call(&client, "/api/session/logout", &[]).await;
@@ -42,10 +54,22 @@ async fn the_session_id_changes_at_login() {
     app.add_staff("bia", &[Role::Manager]).await;
     let client = app.client();
     let first = app.login(&client, "ana", PASSWORD).await;
-    let first_cookie = first.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    let first_cookie = first
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
 
     let second = app.login(&client, "bia", PASSWORD).await;
-    let second_cookie = second.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    let second_cookie = second
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
 
     let id = |c: &str| c.split(';').next().unwrap().to_string();
     assert_ne!(id(&first_cookie), id(&second_cookie));
@@ -66,7 +90,9 @@ async fn wrong_password_and_unknown_user_get_the_same_answer() {
     app.add_staff("ana", &[Role::Support]).await;
 
     let wrong = app.login(&app.client(), "ana", "not-her-password").await;
-    let unknown = app.login(&app.client(), "nobody-here", "not-her-password").await;
+    let unknown = app
+        .login(&app.client(), "nobody-here", "not-her-password")
+        .await;
 
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
@@ -91,7 +117,11 @@ async fn repeated_failures_slow_down_then_lock_the_username() {
     // Past slow_after, each attempt waits before it is even checked.
     let started = Instant::now();
     let res = app.login(&app.client(), "ana", "wrong-password").await;
-    assert!(started.elapsed() >= Duration::from_millis(300), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     app.login(&app.client(), "ana", "wrong-password").await;
 
@@ -133,11 +163,17 @@ async fn a_successful_login_clears_the_username_count() {
             .send()
     };
     for _ in 0..2 {
-        assert_eq!(attempt("wrong-password").await.unwrap().status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            attempt("wrong-password").await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
     assert_eq!(attempt(PASSWORD).await.unwrap().status(), StatusCode::OK);
     for _ in 0..2 {
-        assert_eq!(attempt("wrong-password").await.unwrap().status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            attempt("wrong-password").await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
     // Four failures in all, but only two since the success: not locked.
     assert_eq!(attempt(PASSWORD).await.unwrap().status(), StatusCode::OK);
@@ -152,7 +188,11 @@ async fn disabling_an_account_ends_its_sessions() {
     let boss = app.signed_in("boss").await;
 
     let res = app
-        .call(&boss, "/api/staff/set_active", &[("id", &ana_id.to_string()), ("active", "false")])
+        .call(
+            &boss,
+            "/api/staff/set_active",
+            &[("id", &ana_id.to_string()), ("active", "false")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
 
@@ -169,14 +209,28 @@ async fn a_password_reset_ends_sessions_and_the_new_password_works() {
     let ana = app.signed_in("ana").await;
     let boss = app.signed_in("boss").await;
 
-    let res = app.call(&boss, "/api/staff/reset_password", &[("id", &ana_id.to_string())]).await;
+    let res = app
+        .call(
+            &boss,
+            "/api/staff/reset_password",
+            &[("id", &ana_id.to_string())],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let issued: serde_json::Value = res.json().await.unwrap();
     let new_password = issued["password"].as_str().unwrap().to_string();
 
     assert_eq!(app.whoami(&ana).await, None);
-    assert_eq!(app.login(&app.client(), "ana", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(app.login(&app.client(), "ana", &new_password).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.login(&app.client(), "ana", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login(&app.client(), "ana", &new_password)
+            .await
+            .status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -186,16 +240,37 @@ async fn changing_your_own_password_keeps_you_signed_in() {
     let ana = app.signed_in("ana").await;
 
     let mismatch = app
-        .call(&ana, "/api/session/change_password", &[("current", PASSWORD), ("new", "brand-new-pass-1"), ("confirm", "brand-new-pass-2")])
+        .call(
+            &ana,
+            "/api/session/change_password",
+            &[
+                ("current", PASSWORD),
+                ("new", "brand-new-pass-1"),
+                ("confirm", "brand-new-pass-2"),
+            ],
+        )
         .await;
     assert_eq!(mismatch.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let res = app
-        .call(&ana, "/api/session/change_password", &[("current", PASSWORD), ("new", "brand-new-pass-1"), ("confirm", "brand-new-pass-1")])
+        .call(
+            &ana,
+            "/api/session/change_password",
+            &[
+                ("current", PASSWORD),
+                ("new", "brand-new-pass-1"),
+                ("confirm", "brand-new-pass-1"),
+            ],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
 
     assert_eq!(app.whoami(&ana).await.as_deref(), Some("ana"));
-    assert_eq!(app.login(&app.client(), "ana", "brand-new-pass-1").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.login(&app.client(), "ana", "brand-new-pass-1")
+            .await
+            .status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! State-changing requests sent by a browser on behalf of another site are refused.
 
-use crate::helpers::{spawn_app, PASSWORD};
+use crate::helpers::{PASSWORD, spawn_app};
 use app::model::Role;
 use reqwest::StatusCode;
 
@@ -10,7 +10,10 @@ async fn a_cross_site_form_post_is_refused_even_with_a_valid_session() {
     app.add_staff("boss", &[Role::Admin]).await;
     let boss = app.signed_in("boss").await;
 
-    for (header, value) in [("Origin", "http://evil.example"), ("Sec-Fetch-Site", "cross-site")] {
+    for (header, value) in [
+        ("Origin", "http://evil.example"),
+        ("Sec-Fetch-Site", "cross-site"),
+    ] {
         let res = boss
             .post(app.url("/api/staff/create"))
             .header(header, value)

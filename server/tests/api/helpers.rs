@@ -36,9 +36,12 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .await
-            .unwrap();
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
     });
     TestApp {
         base: format!("http://{addr}"),
@@ -54,7 +57,9 @@ async fn fresh_database(dir: &tempfile::TempDir) -> String {
     match std::env::var("CARTEIRO_TEST_DATABASE_URL") {
         Ok(admin_url) if admin_url.starts_with("postgres") => {
             let name = format!("carteiro_test_{}", rand_suffix());
-            let admin = Database::connect(admin_url.as_str()).await.expect("connect to test PostgreSQL");
+            let admin = Database::connect(admin_url.as_str())
+                .await
+                .expect("connect to test PostgreSQL");
             admin
                 .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                 .await
@@ -69,7 +74,10 @@ async fn fresh_database(dir: &tempfile::TempDir) -> String {
 
 fn rand_suffix() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!("{:x}{:x}", nanos, std::process::id())
 }
 
@@ -122,15 +130,23 @@ impl TestApp {
     }
 
     pub async fn login(&self, client: &Client, username: &str, password: &str) -> Response {
-        self.call(client, "/api/session/login", &[("username", username), ("password", password)])
-            .await
+        self.call(
+            client,
+            "/api/session/login",
+            &[("username", username), ("password", password)],
+        )
+        .await
     }
 
     /// A new client signed in as `username`.
     pub async fn signed_in(&self, username: &str) -> Client {
         let client = self.client();
         let res = self.login(&client, username, PASSWORD).await;
-        assert!(res.status().is_success(), "login as {username}: {}", res.status());
+        assert!(
+            res.status().is_success(),
+            "login as {username}: {}",
+            res.status()
+        );
         client
     }
 

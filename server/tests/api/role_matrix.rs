@@ -3,7 +3,7 @@
 //! server function missing from the matrix fails the test, so a new one
 //! cannot ship without its access being decided here.
 
-use crate::helpers::{spawn_app, TestApp, PASSWORD};
+use crate::helpers::{PASSWORD, TestApp, spawn_app};
 use app::model::Role;
 use reqwest::{Client, StatusCode};
 use std::collections::BTreeSet;
@@ -40,26 +40,50 @@ fn server_functions() -> Vec<Endpoint> {
         Endpoint {
             path: "/api/session/login",
             access: Public,
-            args: |_| vec![("username", "matrix-login".into()), ("password", PASSWORD.into())],
+            args: |_| {
+                vec![
+                    ("username", "matrix-login".into()),
+                    ("password", PASSWORD.into()),
+                ]
+            },
         },
-        Endpoint { path: "/api/session/logout", access: Public, args: none },
-        Endpoint { path: "/api/session/whoami", access: Public, args: none },
+        Endpoint {
+            path: "/api/session/logout",
+            access: Public,
+            args: none,
+        },
+        Endpoint {
+            path: "/api/session/whoami",
+            access: Public,
+            args: none,
+        },
         Endpoint {
             path: "/api/session/change_password",
             access: SignedIn,
             // Wrong current password: authorized callers get 422, nothing changes.
-            args: |_| vec![
-                ("current", "not-the-password".into()),
-                ("new", "another-password-1".into()),
-                ("confirm", "another-password-1".into()),
-            ],
+            args: |_| {
+                vec![
+                    ("current", "not-the-password".into()),
+                    ("new", "another-password-1".into()),
+                    ("confirm", "another-password-1".into()),
+                ]
+            },
         },
-        Endpoint { path: "/api/staff/list", access: Roles(ADMIN), args: none },
+        Endpoint {
+            path: "/api/staff/list",
+            access: Roles(ADMIN),
+            args: none,
+        },
         Endpoint {
             path: "/api/staff/create",
             access: Roles(ADMIN),
             // A duplicate: authorized callers get 409, nothing is created.
-            args: |_| vec![("username", "matrix-target".into()), ("support", "true".into())],
+            args: |_| {
+                vec![
+                    ("username", "matrix-target".into()),
+                    ("support", "true".into()),
+                ]
+            },
         },
         Endpoint {
             path: "/api/staff/set_roles",
@@ -87,7 +111,8 @@ fn server_functions() -> Vec<Endpoint> {
 /// Pages, by path, with the roles that may open them (`None`: any signed-in user).
 fn pages() -> Vec<(&'static str, Option<&'static [Role]>)> {
     use app::model::Section;
-    let mut pages: Vec<(&'static str, Option<&'static [Role]>)> = vec![("/", None), ("/account", None)];
+    let mut pages: Vec<(&'static str, Option<&'static [Role]>)> =
+        vec![("/", None), ("/account", None)];
     for s in Section::ALL {
         pages.push((s.path(), Some(s.roles())));
     }
@@ -129,7 +154,10 @@ async fn every_server_function_is_in_the_matrix() {
     let registered: BTreeSet<String> = server_fn::axum::server_fn_paths()
         .map(|(path, _)| path.to_string())
         .collect();
-    let listed: BTreeSet<String> = server_functions().iter().map(|e| e.path.to_string()).collect();
+    let listed: BTreeSet<String> = server_functions()
+        .iter()
+        .map(|e| e.path.to_string())
+        .collect();
     assert_eq!(
         registered, listed,
         "server functions and the role matrix disagree: add each new function to server_functions() with its access"
@@ -141,7 +169,10 @@ async fn each_role_and_nobody_get_exactly_their_server_functions() {
     let app = spawn_app().await;
     app.add_staff("matrix-login", &[Role::Support]).await;
     let fixture = Fixture {
-        target_id: app.add_staff("matrix-target", &[Role::Support]).await.to_string(),
+        target_id: app
+            .add_staff("matrix-target", &[Role::Support])
+            .await
+            .to_string(),
     };
     let principals = principals(&app).await;
     let mut failures = Vec::new();
@@ -153,7 +184,11 @@ async fn each_role_and_nobody_get_exactly_their_server_functions() {
             let form: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let status = app.call(&client, endpoint.path, &form).await.status();
             let ok = match allowed(endpoint.access, who.1) {
-                Ok(()) => status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN && status.as_u16() < 500,
+                Ok(()) => {
+                    status != StatusCode::UNAUTHORIZED
+                        && status != StatusCode::FORBIDDEN
+                        && status.as_u16() < 500
+                }
                 Err(expected) => status == expected,
             };
             if !ok {
@@ -166,7 +201,11 @@ async fn each_role_and_nobody_get_exactly_their_server_functions() {
             }
         }
     }
-    assert!(failures.is_empty(), "role matrix violations:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "role matrix violations:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[tokio::test]
@@ -201,7 +240,11 @@ async fn each_role_and_nobody_get_exactly_their_pages() {
             }
         }
     }
-    assert!(failures.is_empty(), "page access violations:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "page access violations:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[tokio::test]

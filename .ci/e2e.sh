@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Browser tests: builds the site, starts `carteiro serve` on a free loopback
+# port with a fresh SQLite database and one account per role, runs the
+# Playwright suite in Debian's Chromium, and stops the server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo leptos build
+bin="${CARGO_TARGET_DIR:-target}/debug/carteiro"
+site="$(pwd)/target/site"
+[ -f "$site/pkg/carteiro.wasm" ] || site="${CARGO_TARGET_DIR:-target}/site"
+
+work=$(mktemp -d /tmp/carteiro-e2e.XXXXXX)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+export CARTEIRO_DATABASE_URL="sqlite://$work/e2e.db?mode=rwc"
+export CARTEIRO_SERVER__SITE_ROOT="$site"
+export CARTEIRO_SERVER__CREATE_FIRST_ADMIN=false
+password="e2e-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+
+for role in admin support security manager; do
+  echo "$password" | "$bin" user add --username "e2e-$role" --role "$role" >/dev/null
+done
+
+"$bin" serve --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+pid=$!
+cleanup() {
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+  kill -0 "$pid" 2>/dev/null || { cat "$work/server.log"; echo "e2e: the server died" >&2; exit 1; }
+  sleep 0.2
+done
+
+cd end2end
+status=0
+E2E_BASE_URL="http://127.0.0.1:$port" E2E_PASSWORD="$password" npx playwright test || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "---- server log ----"
+  tail -n 50 "$work/server.log"
+fi
+exit "$status"
