@@ -141,14 +141,14 @@ async fn serve(mut cfg: Config, listen: Option<String>) -> Result<()> {
         )
     })?;
     let state = prepare(&cfg).await?;
-    if cfg.server.create_first_admin {
-        if let Some(issued) = staff::ensure_first_admin(&state.db).await? {
-            print_first_admin(
-                &issued.username,
-                issued.password.as_deref().unwrap_or_default(),
-                addr,
-            );
-        }
+    if cfg.server.create_first_admin
+        && let Some(issued) = staff::ensure_first_admin(&state.db).await?
+    {
+        print_first_admin(
+            &issued.username,
+            issued.password.as_deref().unwrap_or_default(),
+            addr,
+        );
     }
 
     let store = DbSessionStore::new(state.db.clone());

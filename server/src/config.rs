@@ -150,12 +150,11 @@ fn env_value(raw: &str) -> toml::Value {
     if let Ok(i) = raw.parse::<i64>() {
         return toml::Value::Integer(i);
     }
-    if raw.starts_with('[') {
-        if let Ok(t) = toml::from_str::<toml::Table>(&format!("v = {raw}")) {
-            if let Some(v) = t.get("v") {
-                return v.clone();
-            }
-        }
+    if raw.starts_with('[')
+        && let Ok(t) = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        && let Some(v) = t.get("v")
+    {
+        return v.clone();
     }
     toml::Value::String(raw.to_string())
 }

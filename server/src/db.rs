@@ -8,14 +8,12 @@ use std::time::Duration;
 
 /// Connects, creating the SQLite file (and its folder) when needed.
 pub async fn connect(cfg: &DatabaseConfig) -> Result<DatabaseConnection> {
-    if let Some(path) = sqlite_path(&cfg.url) {
-        if let Some(dir) = std::path::Path::new(path)
+    if let Some(path) = sqlite_path(&cfg.url)
+        && let Some(dir) = std::path::Path::new(path)
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-        }
+    {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let mut opts = ConnectOptions::new(cfg.url.clone());
     opts.max_connections(cfg.max_connections)

@@ -91,10 +91,11 @@ async fn refuse_cross_site(
 
 fn cross_site_reason(headers: &HeaderMap, allowed: &[String]) -> Option<String> {
     let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(site) = value("sec-fetch-site") {
-        if site != "same-origin" && site != "none" {
-            return Some(format!("Sec-Fetch-Site is {site}"));
-        }
+    if let Some(site) = value("sec-fetch-site")
+        && site != "same-origin"
+        && site != "none"
+    {
+        return Some(format!("Sec-Fetch-Site is {site}"));
     }
     let origin = value("origin")?;
     if allowed.iter().any(|a| a.trim_end_matches('/') == origin) {

@@ -48,7 +48,8 @@ async fn bad_input_gets_a_clear_error_and_writes_nothing() {
     let boss = app.signed_in("boss").await;
     let before = app::server::staff::count(&app.state.db).await.unwrap();
 
-    let cases: [(&[(&str, &str)], StatusCode, &str); 4] = [
+    type Form<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(Form, StatusCode, &str); 4] = [
         (
             &[("username", "no roles")],
             StatusCode::UNPROCESSABLE_ENTITY,

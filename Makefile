@@ -1,0 +1,47 @@
+# Carteiro: `make run` to try it, `make test` to check everything.
+# Both install what is missing first (and skip what is already there).
+
+SHELL := /bin/bash
+export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: help run dev test test-rust test-postgres test-e2e lint fmt deps clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+run: ## Build (release) and serve http://127.0.0.1:3000 with data/carteiro.db
+	.ci/deps.sh --release
+	cargo leptos build --release
+	$${CARGO_TARGET_DIR:-target}/release/carteiro serve
+
+dev: ## Rebuild and restart on every change (debug build)
+	.ci/deps.sh
+	cargo leptos watch
+
+test: ## Every test: Rust unit + integration (SQLite, then PostgreSQL), browser
+	.ci/deps.sh --test
+	$(MAKE) --no-print-directory test-rust test-postgres test-e2e
+	@echo "make test: all suites passed"
+
+test-rust: ## Unit and integration tests on SQLite
+	cargo test -p app -p migrations -p server --features app/ssr
+
+test-postgres: ## The integration tests again, on a throw-away PostgreSQL server
+	.ci/with-postgres.sh cargo test -p server --test api
+
+test-e2e: ## Browser tests (Playwright in Debian's Chromium)
+	.ci/e2e.sh
+
+lint: ## rustfmt and clippy, warnings are errors
+	cargo fmt --all -- --check
+	cargo clippy -p app -p migrations -p server --features app/ssr --all-targets -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+fmt: ## Format the code
+	cargo fmt --all
+
+deps: ## Install the build tools only
+	.ci/deps.sh
+
+clean: ## Remove build output (not the database)
+	cargo clean
