@@ -29,6 +29,18 @@ test("an admin creates a staff member who then signs in", async ({ page, browser
   await expect(theirs.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Mailboxes" })).toBeVisible();
   await other.close();
 
+  // The form is cleared for the next person.
+  await expect(form.getByLabel("Username")).toHaveValue("");
+
+  // Resetting a password asks first; dismissing changes nothing.
+  const row = page.locator(`tr[data-username="${username}"]`);
+  page.once("dialog", (d) => d.dismiss());
+  await row.getByRole("button", { name: "Reset password" }).click();
+  await expect(secret).toHaveText(generated);
+  page.once("dialog", (d) => d.accept());
+  await row.getByRole("button", { name: "Reset password" }).click();
+  await expect(secret).not.toHaveText(generated);
+
   // The creation is in the audit log.
   await page.goto(`/admin/audit?action=staff.create&text=${username}`);
   await expect(page.locator("table.audit")).toContainText(username);

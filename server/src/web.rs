@@ -111,9 +111,13 @@ fn cross_site_reason(headers: &HeaderMap, allowed: &[String]) -> Option<String> 
 
 /// Server functions answer every error with status 500; this gives each the
 /// status its [`app::errors::AppError`] variant stands for (401, 403, 422…).
+/// A plain HTML form post (no JavaScript) instead gets a redirect back to
+/// its page with the error in the URL; that redirect is left as it is.
 async fn server_fn_error_status(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
-    if !res.headers().contains_key("serverfnerror") {
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !res.headers().contains_key("serverfnerror")
+    {
         return res;
     }
     let (mut parts, body) = res.into_parts();

@@ -37,6 +37,15 @@ fn StaffAdmin() -> impl IntoView {
         |_| list_staff(),
     );
 
+    let create_form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_)))
+            && let Some(form) = create_form.get()
+        {
+            form.reset();
+        }
+    });
+
     view! {
         <h1>"Staff"</h1>
         <IssuedNotice result=create.value() />
@@ -47,7 +56,7 @@ fn StaffAdmin() -> impl IntoView {
 
         <section class="panel">
             <h2>"Add a staff member"</h2>
-            <ActionForm action=create attr:class="grid-form">
+            <ActionForm action=create node_ref=create_form attr:class="grid-form">
                 <label>
                     "Username"
                     <input type="text" name="username" required pattern="[A-Za-z0-9][A-Za-z0-9._\\-]{1,63}" autocomplete="off" />
@@ -120,6 +129,18 @@ fn RoleCheckboxes(has: impl Fn(Role) -> bool) -> impl IntoView {
         .collect_view()
 }
 
+/// A click handler that asks `question` first and cancels the submit on "no".
+/// Without JavaScript the form submits directly.
+fn confirm_first(question: Option<String>) -> impl Fn(leptos::ev::MouseEvent) + 'static {
+    move |ev| {
+        if let Some(q) = &question
+            && !window().confirm_with_message(q).unwrap_or(false)
+        {
+            ev.prevent_default();
+        }
+    }
+}
+
 #[component]
 fn StaffTable(
     members: Vec<StaffMember>,
@@ -145,6 +166,11 @@ fn StaffTable(
                     .map(|m| {
                         let roles = m.roles.clone();
                         let id = m.id;
+                        let ask_disable = m
+                            .active
+                            .then(|| format!("Disable {}? Their sessions end at once.", m.username));
+                        let ask_reset =
+                            Some(format!("Give {} a new generated password? Their sessions end at once.", m.username));
                         view! {
                             <tr data-username=m.username.clone() class:inactive=!m.active>
                                 <td>
@@ -175,13 +201,23 @@ fn StaffTable(
                                     <ActionForm action=set_active attr:class="inline">
                                         <input type="hidden" name="id" value=id.to_string() />
                                         <input type="hidden" name="active" value=(!m.active).to_string() />
-                                        <button type="submit" class="small">
+                                        <button
+                                            type="submit"
+                                            class="small"
+                                            on:click=confirm_first(ask_disable.clone())
+                                        >
                                             {if m.active { "Disable" } else { "Enable" }}
                                         </button>
                                     </ActionForm>
                                     <ActionForm action=reset attr:class="inline">
                                         <input type="hidden" name="id" value=id.to_string() />
-                                        <button type="submit" class="small">"Reset password"</button>
+                                        <button
+                                            type="submit"
+                                            class="small"
+                                            on:click=confirm_first(ask_reset.clone())
+                                        >
+                                            "Reset password"
+                                        </button>
                                     </ActionForm>
                                 </td>
                             </tr>

@@ -21,7 +21,14 @@ pub struct Actor {
 impl Actor {
     /// The command line, run by the given operating-system user.
     pub fn cli() -> Self {
-        let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .unwrap_or_else(|_| {
+                use std::os::unix::fs::MetadataExt;
+                std::fs::metadata("/proc/self")
+                    .map(|m| format!("uid{}", m.uid()))
+                    .unwrap_or_else(|_| "unknown".into())
+            });
         Actor {
             id: None,
             name: format!("cli:{user}"),

@@ -274,6 +274,37 @@ async fn changing_your_own_password_keeps_you_signed_in() {
 }
 
 #[tokio::test]
+async fn without_javascript_a_failed_sign_in_returns_to_the_form_with_the_error() {
+    let app = spawn_app().await;
+    app.add_staff("ana", &[Role::Support]).await;
+    let client = app.client();
+
+    let res = client
+        .post(app.url("/api/session/login"))
+        .header("Accept", "text/html")
+        .header("Referer", app.url("/login"))
+        .form(&[("username", "ana"), ("password", "wrong-password")])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let back = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(back.starts_with(&app.url("/login?")), "{back}");
+    let page = client
+        .get(back)
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Wrong username or password."),
+        "the form page shows the error"
+    );
+}
+
+#[tokio::test]
 async fn after_login_the_browser_goes_to_next_only_when_it_is_local() {
     let app = spawn_app().await;
     app.add_staff("ana", &[Role::Support]).await;
