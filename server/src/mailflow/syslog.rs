@@ -1,0 +1,455 @@
+//! The syslog header of a log line, in either form Postfix hosts write:
+//!
+//! - classic (RFC 3164): `Aug  4 08:28:49 mail1 postfix/smtpd[13109]: message`,
+//!   with no year: [`YearGuess`] supplies it and follows the December →
+//!   January roll-over;
+//! - RFC 3339: `2026-08-04T08:28:49.123456+00:00 mail1 postfix/smtpd[13109]: message`.
+//!
+//! Everything borrows from the line; nothing allocates. A line that does
+//! not fit is `None`, never a panic.
+
+/// Seconds since the Unix epoch, UTC. Classic timestamps carry no zone and
+/// are taken as UTC.
+pub type UnixTime = i64;
+
+/// A line split into its parts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header<'a> {
+    pub at: UnixTime,
+    pub host: &'a str,
+    /// The whole syslog tag without the pid, e.g. `postfix/submission/smtpd`.
+    pub program: &'a str,
+    pub pid: Option<u32>,
+    pub message: &'a str,
+}
+
+impl<'a> Header<'a> {
+    /// For Postfix programs (`postfix/…`, `postfix-incoming/…`), the daemon:
+    /// the last part of the tag (`smtpd` for `postfix/submission/smtpd`).
+    /// `None` for other programs (amavis, dovecot…).
+    pub fn postfix_daemon(&self) -> Option<&'a str> {
+        let (first, rest) = self.program.split_once('/')?;
+        if !first.starts_with("postfix") {
+            return None;
+        }
+        Some(rest.rsplit('/').next().unwrap_or(rest))
+    }
+}
+
+/// Supplies the year of classic timestamps: starts from a given year and
+/// moves to the next one when the month jumps back (December → January).
+/// A line that jumps far forward (a late December line after January ones)
+/// is placed in the previous year without changing the guess.
+#[derive(Clone, Copy, Debug)]
+pub struct YearGuess {
+    year: i32,
+    last_month: u32,
+}
+
+impl YearGuess {
+    pub fn new(year: i32) -> Self {
+        Self {
+            year,
+            last_month: 0,
+        }
+    }
+
+    pub fn year(&self) -> i32 {
+        self.year
+    }
+
+    fn year_for(&mut self, month: u32) -> i32 {
+        if self.last_month == 0 {
+            self.last_month = month;
+            return self.year;
+        }
+        if month + 6 <= self.last_month {
+            // e.g. Dec → Jan: a new year began.
+            self.year += 1;
+            self.last_month = month;
+            self.year
+        } else if month >= self.last_month + 6 {
+            // e.g. Jan, then a stray Dec line: last year's.
+            self.year - 1
+        } else {
+            self.last_month = month;
+            self.year
+        }
+    }
+}
+
+/// Splits `line`. `years` is used (and updated) for classic timestamps.
+pub fn parse<'a>(line: &'a str, years: &mut YearGuess) -> Option<Header<'a>> {
+    let b = line.as_bytes();
+    let (at, rest) = if b.first()?.is_ascii_digit() {
+        rfc3339(line)?
+    } else {
+        classic(line, years)?
+    };
+    let rest = rest.trim_start_matches(' ');
+    let (host, rest) = rest.split_once(' ')?;
+    // The tag ends at the first colon; alignment spaces before the message go.
+    let (tag, message) = rest.split_once(':')?;
+    let message = message.trim_start_matches(' ');
+    if host.is_empty() || tag.is_empty() || tag.contains(' ') {
+        return None;
+    }
+    let (program, pid) = match tag.strip_suffix(']').and_then(|t| t.split_once('[')) {
+        Some((program, pid)) => (program, Some(pid.parse().ok()?)),
+        None => (tag, None),
+    };
+    Some(Header {
+        at,
+        host,
+        program,
+        pid,
+        message,
+    })
+}
+
+fn classic<'a>(line: &'a str, years: &mut YearGuess) -> Option<(UnixTime, &'a str)> {
+    let b = line.as_bytes();
+    if b.len() < 16 || b[3] != b' ' {
+        return None;
+    }
+    let month = month_number(&b[0..3])?;
+    // Day: " 4", "04" or "4" followed by a space.
+    let mut i = 4;
+    if b[i] == b' ' {
+        i += 1;
+    }
+    let day_start = i;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    let day = digits(&b[day_start..i])?;
+    if b.get(i) != Some(&b' ') {
+        return None;
+    }
+    i += 1;
+    let (secs_of_day, after_time) = clock(b, i)?;
+    let mut end = after_time;
+    // Optional fraction, e.g. "08:28:49.123".
+    if b.get(end) == Some(&b'.') {
+        end += 1;
+        while end < b.len() && b[end].is_ascii_digit() {
+            end += 1;
+        }
+    }
+    if b.get(end) != Some(&b' ') {
+        return None;
+    }
+    let year = years.year_for(month);
+    let days = days_from_civil(year, month, day)?;
+    Some((days * 86_400 + secs_of_day, &line[end + 1..]))
+}
+
+fn rfc3339(line: &str) -> Option<(UnixTime, &str)> {
+    let b = line.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || (b[10] != b'T' && b[10] != b' ') {
+        return None;
+    }
+    let year = digits(&b[0..4])? as i32;
+    let month = digits(&b[5..7])?;
+    let day = digits(&b[8..10])?;
+    let (secs_of_day, mut i) = clock(b, 11)?;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+    }
+    let offset = match b.get(i)? {
+        b'Z' | b'z' => {
+            i += 1;
+            0
+        }
+        sign @ (b'+' | b'-') => {
+            let hh = digits(b.get(i + 1..i + 3)?)? as i64;
+            if b.get(i + 3) != Some(&b':') {
+                return None;
+            }
+            let mm = digits(b.get(i + 4..i + 6)?)? as i64;
+            i += 6;
+            let off = hh * 3600 + mm * 60;
+            if *sign == b'+' { off } else { -off }
+        }
+        _ => return None,
+    };
+    if b.get(i) != Some(&b' ') {
+        return None;
+    }
+    let days = days_from_civil(year, month, day)?;
+    Some((days * 86_400 + secs_of_day - offset, &line[i + 1..]))
+}
+
+/// `HH:MM:SS` at `start`: seconds of the day and the index after it.
+fn clock(b: &[u8], start: usize) -> Option<(i64, usize)> {
+    let t = b.get(start..start + 8)?;
+    if t[2] != b':' || t[5] != b':' {
+        return None;
+    }
+    let (h, m, s) = (digits(&t[0..2])?, digits(&t[3..5])?, digits(&t[6..8])?);
+    if h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    Some(((h * 3600 + m * 60 + s) as i64, start + 8))
+}
+
+fn digits(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || b.len() > 9 {
+        return None;
+    }
+    b.iter().try_fold(0u32, |acc, &c| {
+        c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+    })
+}
+
+fn month_number(m: &[u8]) -> Option<u32> {
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    MONTHS
+        .iter()
+        .position(|name| name.as_slice() == m)
+        .map(|i| i as u32 + 1)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+/// algorithm); `None` for an impossible date.
+fn days_from_civil(year: i32, month: u32, day: u32) -> Option<i64> {
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let month_len = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&month) || day == 0 || day > month_len[month as usize - 1] {
+        return None;
+    }
+    let y = i64::from(year) - i64::from(month <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{NaiveDate, TimeZone, Utc};
+
+    fn unix(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> i64 {
+        Utc.from_utc_datetime(
+            &NaiveDate::from_ymd_opt(y, mo, d)
+                .unwrap()
+                .and_hms_opt(h, mi, s)
+                .unwrap(),
+        )
+        .timestamp()
+    }
+
+    #[test]
+    fn classic_line_with_padded_day() {
+        let mut years = YearGuess::new(2026);
+        let h = parse(
+            "Aug  4 08:28:49 mail1 postfix/smtpd[13109]: connect from x[1.2.3.4]",
+            &mut years,
+        )
+        .unwrap();
+        assert_eq!(h.at, unix(2026, 8, 4, 8, 28, 49));
+        assert_eq!(
+            (h.host, h.program, h.pid),
+            ("mail1", "postfix/smtpd", Some(13109))
+        );
+        assert_eq!(h.message, "connect from x[1.2.3.4]");
+        assert_eq!(h.postfix_daemon(), Some("smtpd"));
+    }
+
+    #[test]
+    fn rfc3339_line_with_fraction_and_offset() {
+        let mut years = YearGuess::new(1999);
+        let h = parse(
+            "2023-03-14T00:00:31.185246+01:00 helga postfix/postscreen[3163107]: PASS OLD [185.48.118.128]:36942",
+            &mut years,
+        )
+        .unwrap();
+        assert_eq!(h.at, unix(2023, 3, 13, 23, 0, 31));
+        assert_eq!(h.postfix_daemon(), Some("postscreen"));
+        let z = parse("2026-08-04T08:28:49Z mail1 amavis[1]: x", &mut years).unwrap();
+        assert_eq!(z.at, unix(2026, 8, 4, 8, 28, 49));
+        assert_eq!(z.postfix_daemon(), None);
+    }
+
+    #[test]
+    fn instance_and_service_names_give_the_daemon() {
+        let mut years = YearGuess::new(2026);
+        for (tag, daemon) in [
+            ("postfix/submission/smtpd", "smtpd"),
+            ("postfix-incoming/smtpd", "smtpd"),
+            ("postfix/10025/smtpd", "smtpd"),
+            ("postfix/amavis/smtp", "smtp"),
+            ("postfix/virus-filter", "virus-filter"),
+        ] {
+            let line = format!("Jan  1 00:00:00 h {tag}[7]: m");
+            assert_eq!(
+                parse(&line, &mut years).unwrap().postfix_daemon(),
+                Some(daemon),
+                "{tag}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_year_rolls_over_and_stray_lines_stay_in_their_year() {
+        let mut years = YearGuess::new(2025);
+        let at = |line: &str, y: &mut YearGuess| parse(line, y).unwrap().at;
+        assert_eq!(
+            at("Dec 31 23:59:59 h p: m", &mut years),
+            unix(2025, 12, 31, 23, 59, 59)
+        );
+        assert_eq!(
+            at("Jan  1 00:00:01 h p: m", &mut years),
+            unix(2026, 1, 1, 0, 0, 1)
+        );
+        // A late line from the old year, interleaved from another host.
+        assert_eq!(
+            at("Dec 31 23:59:58 h2 p: m", &mut years),
+            unix(2025, 12, 31, 23, 59, 58)
+        );
+        assert_eq!(
+            at("Jan  1 00:00:02 h p: m", &mut years),
+            unix(2026, 1, 1, 0, 0, 2)
+        );
+        assert_eq!(years.year(), 2026);
+    }
+
+    #[test]
+    fn february_29_exists_only_in_leap_years() {
+        assert!(parse("Feb 29 00:00:00 h p: m", &mut YearGuess::new(2024)).is_some());
+        assert!(parse("Feb 29 00:00:00 h p: m", &mut YearGuess::new(2026)).is_none());
+    }
+
+    #[test]
+    fn malformed_lines_are_none() {
+        let mut years = YearGuess::new(2026);
+        for line in [
+            "",
+            "Aug",
+            "Foo  4 08:28:49 h p: m",
+            "Aug  4 25:28:49 h p: m",
+            "Aug  4 08:28:49",
+            "Aug  4 08:28:49 host-only",
+            "2026-13-01T00:00:00Z h p: m",
+            "2026-08-04T08:28:49+0100 h p: m",
+            "Aug  4 08:28:49 h postfix/smtpd[12x]: m",
+            "  [Thu Aug 04 2026] roundcube: noise",
+        ] {
+            assert_eq!(parse(line, &mut years), None, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn alignment_spaces_around_the_message_are_dropped() {
+        let mut years = YearGuess::new(2004);
+        for line in [
+            "Feb  6 17:03:54 ntardis postfix/cleanup[13164]:0A84FD94C4: message-id=<a@b>",
+            "Feb  6 17:03:54 ntardis postfix/cleanup[13164]:   0A84FD94C4: message-id=<a@b>",
+        ] {
+            let h = parse(line, &mut years).unwrap();
+            assert_eq!(
+                (h.program, h.pid, h.message),
+                (
+                    "postfix/cleanup",
+                    Some(13164),
+                    "0A84FD94C4: message-id=<a@b>"
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn a_message_may_be_empty() {
+        let h = parse(
+            "Aug  4 08:28:49 h postfix/master[1]:",
+            &mut YearGuess::new(2026),
+        )
+        .unwrap();
+        assert_eq!(h.message, "");
+    }
+}
+
+/// The shared corpus of real Postfix logs (`../shared/corpus` beside the repository).
+#[cfg(test)]
+mod corpus {
+    use super::*;
+    use std::path::{Path, PathBuf};
+
+    fn corpus_files() -> Vec<PathBuf> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
+        assert!(
+            root.is_dir(),
+            "the shared corpus is missing at {}",
+            root.display()
+        );
+        let mut files = Vec::new();
+        let mut dirs = vec![root];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
+        files.sort();
+        files
+    }
+
+    /// Every line of every corpus file is split or refused, never a panic,
+    /// and exactly the lines an independent pattern accepts are split.
+    #[test]
+    fn splits_exactly_the_syslog_lines_of_every_corpus_file() {
+        let oracle = regex::bytes::Regex::new(
+            r"^(?:(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)) +[^ ]+ [^ \[\]:]+(?:\[\d+\])?:",
+        )
+        .unwrap();
+        let mut total_split = 0;
+        for file in corpus_files() {
+            let bytes = std::fs::read(&file).unwrap();
+            let (mut split, mut expected) = (0, 0);
+            let mut years = YearGuess::new(2026);
+            for raw in bytes.split(|&b| b == b'\n') {
+                let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+                if oracle.is_match(raw) && std::str::from_utf8(raw).is_ok() {
+                    expected += 1;
+                }
+                if let Ok(line) = std::str::from_utf8(raw) {
+                    if parse(line, &mut years).is_some() {
+                        split += 1;
+                    }
+                }
+            }
+            assert_eq!(split, expected, "{}", file.display());
+            total_split += split;
+        }
+        assert!(
+            total_split > 100_000,
+            "the corpus has well over 100k syslog lines, split {total_split}"
+        );
+    }
+}
