@@ -393,11 +393,12 @@ mod tests {
 
 /// The shared corpus of real Postfix logs (`../shared/corpus` beside the repository).
 #[cfg(test)]
-mod corpus {
+pub(crate) mod corpus {
     use super::*;
     use std::path::{Path, PathBuf};
 
-    fn corpus_files() -> Vec<PathBuf> {
+    /// Every file of the corpus, sorted.
+    pub(crate) fn corpus_files() -> Vec<PathBuf> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
         assert!(
             root.is_dir(),
@@ -438,10 +439,10 @@ mod corpus {
                 if oracle.is_match(raw) && std::str::from_utf8(raw).is_ok() {
                     expected += 1;
                 }
-                if let Ok(line) = std::str::from_utf8(raw) {
-                    if parse(line, &mut years).is_some() {
-                        split += 1;
-                    }
+                if let Ok(line) = std::str::from_utf8(raw)
+                    && parse(line, &mut years).is_some()
+                {
+                    split += 1;
                 }
             }
             assert_eq!(split, expected, "{}", file.display());
