@@ -6,7 +6,6 @@ use crate::api::staff::{
 };
 use crate::components::guard::Guarded;
 use crate::components::notice::{ActionError, ErrorBox, OneTimeSecret, SuccessBox};
-use crate::errors::AppError;
 use crate::model::{IssuedPassword, Role, Section, StaffMember};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -37,6 +36,16 @@ fn StaffAdmin() -> impl IntoView {
         |_| list_staff(),
     );
 
+    // Only the most recently issued password is shown, so an admin never
+    // hands out an older one by mistake.
+    let issued = RwSignal::new(None::<IssuedPassword>);
+    for value in [create.value(), reset.value()] {
+        Effect::new(move |_| {
+            if let Some(Ok(p)) = value.get() {
+                issued.set(Some(p));
+            }
+        });
+    }
     let create_form = NodeRef::<leptos::html::Form>::new();
     Effect::new(move |_| {
         if matches!(create.value().get(), Some(Ok(_)))
@@ -48,8 +57,7 @@ fn StaffAdmin() -> impl IntoView {
 
     view! {
         <h1>"Staff"</h1>
-        <IssuedNotice result=create.value() />
-        <IssuedNotice result=reset.value() />
+        <IssuedNotice issued />
         <ActionError result=set_roles.value() />
         <ActionError result=set_active.value() />
         <ActionError result=reset.value() />
@@ -98,19 +106,17 @@ fn StaffAdmin() -> impl IntoView {
 
 /// The generated password of the last create or reset, or a confirmation.
 #[component]
-fn IssuedNotice(
-    #[prop(into)] result: Signal<Option<Result<IssuedPassword, AppError>>>,
-) -> impl IntoView {
-    move || match result.get() {
-        Some(Ok(IssuedPassword {
+fn IssuedNotice(issued: RwSignal<Option<IssuedPassword>>) -> impl IntoView {
+    move || match issued.get() {
+        Some(IssuedPassword {
             username,
             password: Some(p),
-        })) => view! { <OneTimeSecret username password=p /> }.into_any(),
-        Some(Ok(IssuedPassword {
+        }) => view! { <OneTimeSecret username password=p /> }.into_any(),
+        Some(IssuedPassword {
             username,
             password: None,
-        })) => view! { <SuccessBox message=format!("Created {username}.") /> }.into_any(),
-        _ => ().into_any(),
+        }) => view! { <SuccessBox message=format!("Created {username}.") /> }.into_any(),
+        None => ().into_any(),
     }
 }
 
