@@ -131,7 +131,7 @@ pub enum Event<'a> {
     Removed {
         qid: &'a str,
     },
-    /// A content filter's verdict (amavis, the ISP's `crm=` filter, spamd).
+    /// A content filter's verdict (amavis, the ISP's `crm=` filter).
     Filter {
         qid: Option<&'a str>,
         verdict: Verdict,
@@ -196,7 +196,6 @@ pub fn classify<'a>(h: &Header<'a>) -> Event<'a> {
         }
         Some(_) if h.message.contains(": crm=") => crm_filter(h.message),
         None if h.program.starts_with("amavis") => amavis(h.message),
-        None if h.program.starts_with("spamd") => spamd(h.message),
         _ => Event::Other,
     }
 }
@@ -415,18 +414,6 @@ fn amavis(m: &str) -> Event<'_> {
         .map(|q| &q[..q.find(',').unwrap_or(q.len())])
         .filter(|q| is_queue_id(q));
     Event::Filter { qid, verdict }
-}
-
-/// spamd `spamd: identified spam (…) for …`.
-fn spamd(m: &str) -> Event<'_> {
-    if m.contains("identified spam") {
-        Event::Filter {
-            qid: None,
-            verdict: Verdict::Spam,
-        }
-    } else {
-        Event::Other
-    }
 }
 
 #[cfg(test)]

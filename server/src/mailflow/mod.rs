@@ -5,5 +5,6 @@
 //! into its header (time, host, program, pid) and message without
 //! allocating; [`event`] turns the message into a typed event.
 
+pub mod count;
 pub mod event;
 pub mod syslog;
