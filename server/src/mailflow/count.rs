@@ -162,10 +162,10 @@ impl Counter {
         };
         let daemon = h.postfix_daemon();
         match classify(&h) {
-            Event::QueueClient { client, .. } if daemon == Some("smtpd") => {
-                if !self.is_internal(client.ip) {
-                    self.totals.received += 1;
-                }
+            Event::QueueClient { client, .. }
+                if daemon == Some("smtpd") && !self.is_internal(client.ip) =>
+            {
+                self.totals.received += 1;
             }
             Event::Delivery { relay, status, .. } => match status {
                 Status::Sent if is_sending_daemon(daemon) && !self.is_filter_relay(relay) => {
