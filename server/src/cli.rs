@@ -61,6 +61,25 @@ pub enum Command {
     User(UserCommand),
     /// Print the effective configuration (file + environment) as TOML, password hidden.
     Config,
+    /// Count Postfix log files (plain or .gz) by the MailFlow rules.
+    ///
+    /// Every line is counted: lines that are not syslog (or not UTF-8, or
+    /// longer than 16 KiB) as unparsed. Storing the counts in the database
+    /// is not available yet: run with --dry-run.
+    Import {
+        /// Count without storing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as one JSON object or as a text summary [default: text]
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        report: Option<crate::import::ReportFormat>,
+        /// Year of classic syslog timestamps (which have none) at the start of each file [default: this year]
+        #[arg(long)]
+        year: Option<i32>,
+        /// Log files; .gz files are recognised by their content
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -111,6 +130,17 @@ impl Cli {
                 display_name,
             }) => user_add(&cfg, username, roles, display_name).await,
             Command::User(UserCommand::List) => user_list(&cfg).await,
+            Command::Import {
+                dry_run,
+                report,
+                year,
+                files,
+            } => crate::import::run(crate::import::Options {
+                files,
+                dry_run,
+                report,
+                year,
+            }),
             Command::Config => {
                 let mut shown = cfg.clone();
                 shown.database.url = db::redact(&shown.database.url);

@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod import;
 pub mod mailflow;
 pub mod web;
 

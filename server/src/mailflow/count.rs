@@ -43,6 +43,9 @@ pub struct RejectRules {
     set: RegexSet,
 }
 
+/// Longer lines are not Postfix's and are counted as unparsed.
+pub const MAX_LINE: usize = 16 * 1024;
+
 /// The class of a reject no rule matched.
 pub const OTHER: &str = "other";
 
@@ -151,6 +154,21 @@ impl Counter {
             .position(|c| c == class)
             .unwrap_or(self.rules.classes.len());
         self.class_counts[i] += 1;
+    }
+
+    /// Feeds one raw line as read from a file (a trailing `\n` or `\r\n`
+    /// is dropped). Invalid UTF-8 and lines over [`MAX_LINE`] bytes are
+    /// counted as unparsed.
+    pub fn feed_bytes(&mut self, raw: &[u8]) {
+        let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        match std::str::from_utf8(raw) {
+            Ok(line) if raw.len() <= MAX_LINE => self.feed(line),
+            _ => {
+                self.lines += 1;
+                self.unparsed += 1;
+            }
+        }
     }
 
     /// Feeds one line (without its newline).
@@ -398,6 +416,19 @@ mod tests {
             (c.sasl_failures, c.totals.rejected, c.unparsed, c.lines),
             (2, 0, 2, 4)
         );
+    }
+
+    #[test]
+    fn invalid_utf8_and_over_long_lines_are_unparsed_not_fatal() {
+        let mut c = Counter::new(Settings::default(), RejectRules::defaults(), 2026);
+        c.feed_bytes(b"Aug  4 10:00:00 mx1 postfix/smtpd[1]: 3A452D963D: client=x[192.0.2.1]\r\n");
+        c.feed_bytes(b"Aug  4 10:00:00 mx1 postfix/smtpd[1]: \xff\xfe\n");
+        let long = format!(
+            "Aug  4 10:00:00 mx1 postfix/smtpd[1]: 3A452D963E: client=x[192.0.2.1]{}",
+            " ".repeat(MAX_LINE)
+        );
+        c.feed_bytes(long.as_bytes());
+        assert_eq!((c.lines, c.unparsed, c.totals.received), (3, 2, 1));
     }
 
     #[test]

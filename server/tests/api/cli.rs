@@ -101,3 +101,54 @@ fn a_bad_config_file_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("listen_on"), "{err}");
 }
+
+#[test]
+fn import_dry_run_reports_exact_counts_for_plain_and_gzip_files() {
+    use flate2::write::GzEncoder;
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = Vec::new();
+    log.extend_from_slice(b"Aug  4 08:28:40 mx1 postfix/smtpd[100]: 46E0BAB8E5: client=mail.example.com[203.0.113.7]\n");
+    log.extend_from_slice(b"Aug  4 08:28:41 mx1 postfix/smtp[300]: 46E0BAB8E5: to=<a@example.net>, relay=mx.example.net[198.51.100.1]:25, delay=1, dsn=2.0.0, status=sent (250 ok)\n");
+    log.extend_from_slice(b"Aug  4 08:28:42 mx1 postfix/smtpd[100]: NOQUEUE: reject: RCPT from x[192.0.2.1]: 554 5.7.1 <v@o.org>: Relay access denied; from=<s@e.com> to=<v@o.org> proto=ESMTP helo=<x>\n");
+    log.extend_from_slice(b"Aug  4 08:28:43 mx1 postfix/smtpd[100]: warning: x[192.0.2.1]: SASL LOGIN authentication failed: UGFzc3dvcmQ6\n");
+    log.extend_from_slice(b"garbage that is not syslog\n");
+    log.extend_from_slice(b"Aug  4 08:28:44 mx1 postfix/smtpd[100]: \xff\xfe broken bytes\n");
+    let plain = dir.path().join("mail.log");
+    std::fs::write(&plain, &log).unwrap();
+    let gz = dir.path().join("mail.log.1.gz");
+    let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(&log).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+
+    let report = |file: &std::path::Path| -> serde_json::Value {
+        let out = carteiro()
+            .args(["import", "--dry-run", "--report", "json"])
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let r = report(&plain);
+    assert_eq!(r["lines"], 6);
+    assert_eq!(r["unparsed"], 2);
+    assert_eq!(
+        r["totals"],
+        serde_json::json!({"received":1,"sent":1,"bounced":0,"deferred":0,"rejected":1,"spam":0,"virus":0})
+    );
+    assert_eq!(r["reject_classes"]["relay"], 1);
+    assert_eq!(r["sasl_auth_failures"], 1);
+    assert!(r["elapsed_s"].as_f64().unwrap() >= 0.0);
+
+    let mut from_gz = report(&gz);
+    from_gz["elapsed_s"] = r["elapsed_s"].clone();
+    assert_eq!(from_gz, r, "a .gz file counts exactly like its plain text");
+
+    let refused = carteiro().arg("import").arg(&plain).output().unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--dry-run"));
+}
