@@ -182,10 +182,7 @@ async fn a_successful_login_clears_the_username_count() {
 #[tokio::test]
 async fn disabling_an_account_ends_its_sessions() {
     let app = spawn_app().await;
-    app.add_staff("boss", &[Role::Admin]).await;
-    let ana_id = app.add_staff("ana", &[Role::Support]).await;
-    let ana = app.signed_in("ana").await;
-    let boss = app.signed_in("boss").await;
+    let (boss, ana, ana_id) = app.boss_and_ana().await;
 
     let res = app
         .call(
@@ -204,10 +201,7 @@ async fn disabling_an_account_ends_its_sessions() {
 #[tokio::test]
 async fn a_password_reset_ends_sessions_and_the_new_password_works() {
     let app = spawn_app().await;
-    app.add_staff("boss", &[Role::Admin]).await;
-    let ana_id = app.add_staff("ana", &[Role::Support]).await;
-    let ana = app.signed_in("ana").await;
-    let boss = app.signed_in("boss").await;
+    let (boss, ana, ana_id) = app.boss_and_ana().await;
 
     let res = app
         .call(

@@ -150,6 +150,18 @@ impl TestApp {
         client
     }
 
+    /// An admin `boss` and a support member `ana`, both signed in:
+    /// (boss's client, ana's client, ana's id).
+    pub async fn boss_and_ana(&self) -> (Client, Client, i32) {
+        self.add_staff("boss", &[Role::Admin]).await;
+        let ana_id = self.add_staff("ana", &[Role::Support]).await;
+        (
+            self.signed_in("boss").await,
+            self.signed_in("ana").await,
+            ana_id,
+        )
+    }
+
     /// The username the client is signed in as, if any.
     pub async fn whoami(&self, client: &Client) -> Option<String> {
         let res = self.call(client, "/api/session/whoami", &[]).await;
