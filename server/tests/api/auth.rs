@@ -216,15 +216,10 @@ async fn a_password_reset_ends_sessions_and_the_new_password_works() {
 
     assert_eq!(app.whoami(&ana).await, None);
     assert_eq!(
-        app.login(&app.client(), "ana", PASSWORD).await.status(),
+        app.login_status("ana", PASSWORD).await,
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(
-        app.login(&app.client(), "ana", &new_password)
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.login_status("ana", &new_password).await, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -233,36 +228,26 @@ async fn changing_your_own_password_keeps_you_signed_in() {
     app.add_staff("ana", &[Role::Support]).await;
     let ana = app.signed_in("ana").await;
 
-    let mismatch = app
-        .call(
-            &ana,
-            "/api/session/change_password",
-            &[
-                ("current", PASSWORD),
-                ("new", "brand-new-pass-1"),
-                ("confirm", "brand-new-pass-2"),
-            ],
-        )
-        .await;
+    let (app_ref, ana_ref) = (&app, &ana);
+    let change = move |confirm: &'static str| async move {
+        let form = [
+            ("current", PASSWORD),
+            ("new", "brand-new-pass-1"),
+            ("confirm", confirm),
+        ];
+        app_ref
+            .call(ana_ref, "/api/session/change_password", &form)
+            .await
+    };
+
+    let mismatch = change("brand-new-pass-2").await;
     assert_eq!(mismatch.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let res = app
-        .call(
-            &ana,
-            "/api/session/change_password",
-            &[
-                ("current", PASSWORD),
-                ("new", "brand-new-pass-1"),
-                ("confirm", "brand-new-pass-1"),
-            ],
-        )
-        .await;
+    let res = change("brand-new-pass-1").await;
     assert_eq!(res.status(), StatusCode::OK);
 
     assert_eq!(app.whoami(&ana).await.as_deref(), Some("ana"));
     assert_eq!(
-        app.login(&app.client(), "ana", "brand-new-pass-1")
-            .await
-            .status(),
+        app.login_status("ana", "brand-new-pass-1").await,
         StatusCode::OK
     );
 }

@@ -3,6 +3,22 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+/// `carteiro --db DB user add --username NAME --role ROLE`.
+fn user_add(db: &str, name: &str, role: &str) -> Command {
+    let mut cmd = carteiro();
+    cmd.args([
+        "--db",
+        db,
+        "user",
+        "add",
+        "--username",
+        name,
+        "--role",
+        role,
+    ]);
+    cmd
+}
+
 fn carteiro() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_carteiro"));
     cmd.env_remove("CARTEIRO_DATABASE_URL")
@@ -31,17 +47,7 @@ fn user_add_reads_the_password_from_stdin_and_rejects_bad_roles() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/c.db?mode=rwc", dir.path().display());
 
-    let mut child = carteiro()
-        .args([
-            "--db",
-            &db,
-            "user",
-            "add",
-            "--username",
-            "ana",
-            "--role",
-            "support,manager",
-        ])
+    let mut child = user_add(&db, "ana", "support,manager")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -70,17 +76,7 @@ fn user_add_reads_the_password_from_stdin_and_rejects_bad_roles() {
         "{text}"
     );
 
-    let bad = carteiro()
-        .args([
-            "--db",
-            &db,
-            "user",
-            "add",
-            "--username",
-            "bob",
-            "--role",
-            "root",
-        ])
+    let bad = user_add(&db, "bob", "root")
         .stdin(Stdio::null())
         .output()
         .unwrap();

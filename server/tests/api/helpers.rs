@@ -138,6 +138,13 @@ impl TestApp {
         .await
     }
 
+    /// The status of a sign-in attempt from a fresh client.
+    pub async fn login_status(&self, username: &str, password: &str) -> reqwest::StatusCode {
+        self.login(&self.client(), username, password)
+            .await
+            .status()
+    }
+
     /// A new client signed in as `username`.
     pub async fn signed_in(&self, username: &str) -> Client {
         let client = self.client();
