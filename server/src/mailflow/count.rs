@@ -20,8 +20,10 @@
 //!   apart from rejects.
 
 use super::event::{Event, Status, Verdict, classify};
-use super::syslog::{self, YearGuess};
+use super::syslog::{self, UnixTime, YearGuess};
+use super::trace::{Limits, Message, Tracker};
 use regex::RegexSet;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -64,11 +66,19 @@ impl RejectRules {
 
     /// The class of a reject reply.
     pub fn classify(&self, reply: &str) -> &str {
+        self.classes
+            .get(self.index(reply))
+            .map_or(OTHER, String::as_str)
+    }
+
+    /// The index of the first rule matching `reply`; the number of rules
+    /// (the index of `other`) when none does.
+    pub fn index(&self, reply: &str) -> usize {
         self.set
             .matches(reply)
             .iter()
             .next()
-            .map_or(OTHER, |i| self.classes[i].as_str())
+            .unwrap_or(self.classes.len())
     }
 }
 
@@ -88,12 +98,13 @@ pub const DEFAULT_RULES: [(&str, &str); 10] = [
     ("rbl", r"(?i)blocked using "),
 ];
 
-/// What the counter treats as internal.
+/// What the counter treats as internal, and how long correlation state lives.
 pub struct Settings {
     /// Clients (besides loopback) whose submissions are re-injections.
     pub internal_clients: Vec<ipnet::IpNet>,
     /// Relay names that are content filters (lower case).
     pub filter_relays: Vec<String>,
+    pub limits: Limits,
 }
 
 impl Default for Settings {
@@ -103,11 +114,79 @@ impl Default for Settings {
             filter_relays: ["amavis", "clamav", "spamassassin", "dspam"]
                 .map(String::from)
                 .to_vec(),
+            limits: Limits::default(),
         }
     }
 }
 
-/// Counts a stream of log lines by the rules above.
+/// The base series, in the order of their indexes in [`Batch::minutes`];
+/// reject classes follow from index [`BASE_SERIES`] on.
+pub const SERIES: [&str; 8] = [
+    "received",
+    "sent",
+    "bounced",
+    "deferred",
+    "rejected",
+    "spam",
+    "virus",
+    "sasl_failures",
+];
+pub const BASE_SERIES: u16 = SERIES.len() as u16;
+const RECEIVED: u16 = 0;
+const SENT: u16 = 1;
+const BOUNCED: u16 = 2;
+const DEFERRED: u16 = 3;
+const REJECTED: u16 = 4;
+const SPAM: u16 = 5;
+const VIRUS: u16 = 6;
+const SASL_FAILURES: u16 = 7;
+
+/// Who a per-subject counter is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Subject {
+    Ip = 0,
+    Account = 1,
+}
+
+impl Subject {
+    pub fn name(self) -> &'static str {
+        match self {
+            Subject::Ip => "ip",
+            Subject::Account => "account",
+        }
+    }
+}
+
+/// Counts per subject: subject → (hour start, series index) → n.
+pub type SubjectCounts = FxHashMap<Box<str>, FxHashMap<(UnixTime, u16), u64>>;
+
+/// What the lines fed since the last [`Counter::take_batch`] add up to:
+/// written to storage in one transaction with the checkpoint after them.
+#[derive(Default)]
+pub struct Batch {
+    /// Host names by the index used in `minutes`.
+    pub hosts: Vec<String>,
+    /// Series names by index: [`SERIES`], then `reject.<class>` per rule
+    /// and `reject.other`.
+    pub series: Vec<String>,
+    /// (host, minute start, series) → n.
+    pub minutes: FxHashMap<(u16, UnixTime, u16), u64>,
+    /// Per client IP and per SASL account, by hour.
+    pub subjects: [SubjectCounts; 2],
+    /// Messages finished, evicted or changed.
+    pub messages: Vec<Message>,
+    pub lines: u64,
+    pub unparsed: u64,
+}
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.lines == 0 && self.messages.is_empty()
+    }
+}
+
+/// Counts a stream of log lines by the rules above, correlates messages,
+/// and gathers per-minute and per-subject counters for storage.
 pub struct Counter {
     settings: Settings,
     rules: RejectRules,
@@ -118,11 +197,21 @@ pub struct Counter {
     /// Per class, in rule order, then `other`.
     class_counts: Vec<u64>,
     pub sasl_failures: u64,
+    /// The log time of the latest parsed line.
+    pub last_at: Option<UnixTime>,
+    hosts: Vec<String>,
+    last_host: u16,
+    tracker: Tracker,
+    batch: Batch,
 }
+
+/// Lines between two sweeps of idle correlation state.
+const EVICT_EVERY: u64 = 1 << 16;
 
 impl Counter {
     pub fn new(settings: Settings, rules: RejectRules, year: i32) -> Self {
         let classes = rules.classes.len() + 1;
+        let tracker = Tracker::new(settings.limits);
         Self {
             settings,
             rules,
@@ -132,28 +221,98 @@ impl Counter {
             totals: Totals::default(),
             class_counts: vec![0; classes],
             sasl_failures: 0,
+            last_at: None,
+            hosts: Vec::new(),
+            last_host: 0,
+            tracker,
+            batch: Batch::default(),
         }
+    }
+
+    /// Continues the year inference of an earlier run (from a checkpoint).
+    pub fn resume_years(&mut self, years: YearGuess) {
+        self.years = years;
+    }
+
+    pub fn years(&self) -> YearGuess {
+        self.years
+    }
+
+    /// Messages and sessions held for correlation.
+    pub fn in_flight(&self) -> (usize, usize) {
+        (self.tracker.len(), self.tracker.sessions())
     }
 
     /// Reject counts by class name (classes with no reject included).
     pub fn reject_classes(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.class_names().zip(self.class_counts.iter().copied())
+    }
+
+    fn class_names(&self) -> impl Iterator<Item = &str> {
         self.rules
             .classes
             .iter()
             .map(String::as_str)
             .chain(std::iter::once(OTHER))
-            .zip(self.class_counts.iter().copied())
     }
 
-    fn count_class(&mut self, text: &str) {
-        let class = self.rules.classify(text);
-        let i = self
-            .rules
-            .classes
+    /// Everything counted since the last take. With `finish`, messages
+    /// still in flight are included as they stand (end of an import).
+    pub fn take_batch(&mut self) -> Batch {
+        let mut batch = std::mem::take(&mut self.batch);
+        batch.hosts = self.hosts.clone();
+        batch.series = SERIES
             .iter()
-            .position(|c| c == class)
-            .unwrap_or(self.rules.classes.len());
-        self.class_counts[i] += 1;
+            .map(|s| s.to_string())
+            .chain(self.class_names().map(|c| format!("reject.{c}")))
+            .collect();
+        batch.messages = self.tracker.take();
+        batch
+    }
+
+    /// Replaces a message in flight by its record merged with an earlier
+    /// stored part (see [`Message::maybe_split`]).
+    pub fn adopt(&mut self, merged: Message) {
+        if let Some(i) = self.hosts.iter().position(|h| *h == merged.host) {
+            self.tracker.adopt(i as u16, merged);
+        }
+    }
+
+    fn host_id(&mut self, host: &str) -> u16 {
+        if self.hosts.get(self.last_host as usize).map(String::as_str) == Some(host) {
+            return self.last_host;
+        }
+        let id = match self.hosts.iter().position(|h| h == host) {
+            Some(i) => i as u16,
+            None => {
+                self.hosts.push(host.to_string());
+                (self.hosts.len() - 1) as u16
+            }
+        };
+        self.last_host = id;
+        id
+    }
+
+    fn bump(&mut self, host: u16, at: UnixTime, series: u16) {
+        let minute = at - at.rem_euclid(60);
+        *self
+            .batch
+            .minutes
+            .entry((host, minute, series))
+            .or_default() += 1;
+    }
+
+    fn bump_subject(&mut self, subject: Subject, who: &str, at: UnixTime, series: u16) {
+        if who.is_empty() {
+            return;
+        }
+        let hour = at - at.rem_euclid(3600);
+        let map = &mut self.batch.subjects[subject as usize];
+        let per = match map.get_mut(who) {
+            Some(per) => per,
+            None => map.entry(who.into()).or_default(),
+        };
+        *per.entry((hour, series)).or_default() += 1;
     }
 
     /// Feeds one raw line as read from a file (a trailing `\n` or `\r\n`
@@ -166,7 +325,9 @@ impl Counter {
             Ok(line) if raw.len() <= MAX_LINE => self.feed(line),
             _ => {
                 self.lines += 1;
+                self.batch.lines += 1;
                 self.unparsed += 1;
+                self.batch.unparsed += 1;
             }
         }
     }
@@ -174,27 +335,49 @@ impl Counter {
     /// Feeds one line (without its newline).
     pub fn feed(&mut self, line: &str) {
         self.lines += 1;
+        self.batch.lines += 1;
         let Some(h) = syslog::parse(line, &mut self.years) else {
             self.unparsed += 1;
+            self.batch.unparsed += 1;
             return;
         };
+        let at = h.at;
+        self.last_at = Some(at);
+        let host = self.host_id(h.host);
         let daemon = h.postfix_daemon();
-        match classify(&h) {
-            Event::QueueClient { client, .. }
-                if daemon == Some("smtpd") && !self.is_internal(client.ip) =>
-            {
+        let event = classify(&h);
+        match event {
+            Event::QueueClient {
+                client,
+                sasl_username,
+                ..
+            } if daemon == Some("smtpd") && !self.is_internal(client.ip) => {
                 self.totals.received += 1;
+                self.bump(host, at, RECEIVED);
+                self.bump_subject(Subject::Ip, client.ip, at, RECEIVED);
+                if let Some(user) = sasl_username {
+                    self.bump_subject(Subject::Account, user, at, RECEIVED);
+                }
             }
             Event::Delivery { relay, status, .. } => match status {
                 Status::Sent if is_sending_daemon(daemon) && !self.is_filter_relay(relay) => {
-                    self.totals.sent += 1
+                    self.totals.sent += 1;
+                    self.bump(host, at, SENT);
                 }
-                Status::Bounced => self.totals.bounced += 1,
-                Status::Deferred => self.totals.deferred += 1,
+                Status::Bounced => {
+                    self.totals.bounced += 1;
+                    self.bump(host, at, BOUNCED);
+                }
+                Status::Deferred => {
+                    self.totals.deferred += 1;
+                    self.bump(host, at, DEFERRED);
+                }
                 _ => {}
             },
             Event::Reject {
+                client,
                 reply,
+                sasl_username,
                 discard,
                 milter,
                 ..
@@ -206,21 +389,68 @@ impl Counter {
                 };
                 if counts {
                     self.totals.rejected += 1;
-                    self.count_class(reply);
-                    if milter && reply.to_ascii_lowercase().contains("spam") {
+                    self.bump(host, at, REJECTED);
+                    let class = BASE_SERIES + self.count_class(reply);
+                    self.bump(host, at, class);
+                    if let Some(c) = client {
+                        self.bump_subject(Subject::Ip, c.ip, at, REJECTED);
+                        self.bump_subject(Subject::Ip, c.ip, at, class);
+                    }
+                    let account = sasl_username
+                        .or_else(|| self.tracker.session_account(host, h.pid))
+                        .or_else(|| not_owned_by(reply))
+                        .map(str::to_string);
+                    if let Some(user) = account {
+                        self.bump_subject(Subject::Account, &user, at, REJECTED);
+                        self.bump_subject(Subject::Account, &user, at, class);
+                    }
+                    if milter && contains_spam(reply) {
                         self.totals.spam += 1;
+                        self.bump(host, at, SPAM);
                     }
                 }
             }
             Event::Filter { verdict, .. } => match verdict {
-                Verdict::Spam => self.totals.spam += 1,
-                Verdict::Virus => self.totals.virus += 1,
+                Verdict::Spam => {
+                    self.totals.spam += 1;
+                    self.bump(host, at, SPAM);
+                }
+                Verdict::Virus => {
+                    self.totals.virus += 1;
+                    self.bump(host, at, VIRUS);
+                }
                 Verdict::Clean => {}
             },
-            Event::RateLimit { .. } => self.count_class("rate limit exceeded"),
-            Event::SaslFailure { .. } => self.sasl_failures += 1,
+            Event::RateLimit { client } => {
+                let class = BASE_SERIES + self.count_class("rate limit exceeded");
+                self.bump(host, at, class);
+                if let Some(c) = client {
+                    self.bump_subject(Subject::Ip, c.ip, at, class);
+                }
+            }
+            Event::SaslFailure {
+                client, username, ..
+            } => {
+                self.sasl_failures += 1;
+                self.bump(host, at, SASL_FAILURES);
+                self.bump_subject(Subject::Ip, client.ip, at, SASL_FAILURES);
+                if let Some(user) = username {
+                    self.bump_subject(Subject::Account, user, at, SASL_FAILURES);
+                }
+            }
             _ => {}
         }
+        self.tracker.apply(host, h.host, h.pid, at, &event);
+        if self.lines % EVICT_EVERY == 0 {
+            self.tracker.evict_idle(at);
+        }
+    }
+
+    /// Counts a reject in its class; returns the class index.
+    fn count_class(&mut self, text: &str) -> u16 {
+        let i = self.rules.index(text) as u16;
+        self.class_counts[i as usize] += 1;
+        i
     }
 
     fn is_internal(&self, ip: &str) -> bool {
@@ -255,6 +485,21 @@ impl Counter {
                 .iter()
                 .any(|f| f.eq_ignore_ascii_case(name))
     }
+}
+
+fn contains_spam(reply: &str) -> bool {
+    reply
+        .as_bytes()
+        .windows(4)
+        .any(|w| w.eq_ignore_ascii_case(b"spam"))
+}
+
+/// The account named in `Sender address rejected: not owned by user U`.
+fn not_owned_by(reply: &str) -> Option<&str> {
+    let i = reply.find("not owned by user ")?;
+    let rest = &reply[i + 18..];
+    let user = &rest[..rest.find([';', ' ', ',']).unwrap_or(rest.len())];
+    (!user.is_empty()).then_some(user)
 }
 
 fn is_sending_daemon(daemon: Option<&str>) -> bool {
@@ -443,5 +688,117 @@ mod tests {
         assert_eq!(rules.classify("554 5.7.1 Relay access denied"), "relay");
         assert_eq!(rules.classify("anything else"), OTHER);
         assert!(RejectRules::new(&[("bad", "(")]).is_err());
+    }
+
+    fn account_series(c: &mut Counter, user: &str) -> Vec<(String, u64)> {
+        let batch = c.take_batch();
+        let mut out: Vec<(String, u64)> = batch.subjects[Subject::Account as usize]
+            .get(user)
+            .into_iter()
+            .flatten()
+            .map(|((_, s), n)| (batch.series[*s as usize].clone(), *n))
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Postfix < 3.10 does not name the account on reject lines: the reject
+    /// belongs to whoever authenticated earlier in the same smtpd process
+    /// (host, pid) — not to another session on the same host.
+    #[test]
+    fn pre_3_10_rejects_are_tied_to_the_sessions_account() {
+        let mut c = count(&[
+            "Aug  4 10:00:00 mx1 postfix/submission/smtpd[77]: connect from cpe[198.51.100.9]",
+            "Aug  4 10:00:01 mx1 postfix/submission/smtpd[77]: 4A1B2C3D4E: client=cpe[198.51.100.9], sasl_method=LOGIN, sasl_username=ana@cliente.com.br",
+            "Aug  4 10:00:02 mx1 postfix/submission/smtpd[77]: NOQUEUE: reject: RCPT from cpe[198.51.100.9]: 554 5.7.1 <x@y.com>: Relay access denied; from=<ana@cliente.com.br> to=<x@y.com> proto=ESMTP helo=<pc>",
+            "Aug  4 10:00:02 mx2 postfix/submission/smtpd[77]: NOQUEUE: reject: RCPT from other[192.0.2.5]: 554 5.7.1 <x@y.com>: Relay access denied; from=<z@e.com> to=<x@y.com> proto=ESMTP helo=<pc>",
+            "Aug  4 10:00:03 mx1 postfix/submission/smtpd[77]: disconnect from cpe[198.51.100.9] ehlo=1 auth=1 mail=2 rcpt=1/2 quit=1 commands=6/7",
+            "Aug  4 10:00:04 mx1 postfix/submission/smtpd[77]: connect from bot[192.0.2.66]",
+            "Aug  4 10:00:05 mx1 postfix/submission/smtpd[77]: NOQUEUE: reject: RCPT from bot[192.0.2.66]: 554 5.7.1 <x@y.com>: Relay access denied; from=<a@b.com> to=<x@y.com> proto=ESMTP helo=<pc>",
+        ]);
+        assert_eq!(
+            account_series(&mut c, "ana@cliente.com.br"),
+            [("received", 1), ("reject.relay", 1), ("rejected", 1)]
+                .map(|(k, n)| (k.to_string(), n))
+        );
+    }
+
+    #[test]
+    fn postfix_3_10_reject_lines_name_the_account_themselves() {
+        let mut c = count(&[
+            "Aug  4 10:00:03 mx1 postfix/submission/smtpd[5]: NOQUEUE: reject: RCPT from cpe[198.51.100.9]: 553 5.7.1 <boss@bank.com>: Sender address rejected: not owned by user bia@cliente.com.br; from=<boss@bank.com> to=<t@o.net> proto=ESMTP helo=<pc> sasl_username=bia@cliente.com.br",
+        ]);
+        assert_eq!(
+            account_series(&mut c, "bia@cliente.com.br"),
+            [("reject.not_owned", 1), ("rejected", 1)].map(|(k, n)| (k.to_string(), n))
+        );
+    }
+
+    #[test]
+    fn a_message_is_correlated_by_host_and_queue_id() {
+        let mut c = count(&[
+            "Aug  4 08:00:00 mx1 postfix/smtpd[1]: 3A452D963D: client=mail.e.com[203.0.113.7]",
+            "Aug  4 08:00:00 mx2 postfix/smtpd[1]: 3A452D963D: client=other.e.com[203.0.113.8]",
+            "Aug  4 08:00:01 mx1 postfix/cleanup[2]: 3A452D963D: message-id=<abc@e.com>",
+            "Aug  4 08:00:01 mx1 postfix/qmgr[3]: 3A452D963D: from=<s@e.com>, size=2048, nrcpt=2 (queue active)",
+            "Aug  4 08:00:02 mx1 postfix/lmtp[4]: 3A452D963D: to=<a@c.com.br>, relay=mbox[10.0.0.9]:24, delay=2, delays=1/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Saved)",
+            "Aug  4 08:00:02 mx1 postfix/lmtp[4]: 3A452D963D: to=<b@c.com.br>, relay=mbox[10.0.0.9]:24, delay=2, dsn=4.2.2, status=deferred (452 mailbox full)",
+            "Aug  4 09:00:02 mx1 postfix/lmtp[4]: 3A452D963D: to=<b@c.com.br>, relay=mbox[10.0.0.9]:24, delay=3602, dsn=2.0.0, status=sent (250 2.0.0 Saved)",
+            "Aug  4 09:00:02 mx1 postfix/qmgr[3]: 3A452D963D: removed",
+        ]);
+        let mut batch = c.take_batch();
+        batch.messages.sort_by(|a, b| a.host.cmp(&b.host));
+        let [m1, m2] = &batch.messages[..] else {
+            panic!("two messages expected, got {:?}", batch.messages)
+        };
+        assert_eq!(m1.host, "mx1");
+        assert!(m1.removed && !m2.removed);
+        assert_eq!(m1.client_ip.as_deref(), Some("203.0.113.7"));
+        assert_eq!(m1.message_id.as_deref(), Some("abc@e.com"));
+        assert_eq!(
+            (m1.sender.as_deref(), m1.size, m1.nrcpt),
+            (Some("s@e.com"), Some(2048), Some(2))
+        );
+        let outcomes: Vec<_> = m1
+            .recipients
+            .iter()
+            .map(|r| (r.to.as_str(), r.status.as_str(), r.attempts))
+            .collect();
+        assert_eq!(
+            outcomes,
+            [("a@c.com.br", "sent", 1), ("b@c.com.br", "sent", 2)]
+        );
+        assert_eq!(m2.client_ip.as_deref(), Some("203.0.113.8"));
+        assert_eq!(c.in_flight().0, 1, "mx2's message is still in flight");
+        assert!(c.take_batch().messages.is_empty(), "nothing changed since");
+    }
+
+    /// Endless input with messages that never finish: state stays bounded.
+    #[test]
+    fn correlation_state_is_evicted_when_idle() {
+        let mut settings = Settings::default();
+        settings.limits.idle_secs = 600;
+        let mut c = Counter::new(settings, RejectRules::defaults(), 2026);
+        for i in 0..300_000u64 {
+            let t = 1_000_000 + i; // one line per second
+            let line = format!(
+                "{} mx1 postfix/smtpd[{}]: {:010X}: client=x[192.0.2.1]",
+                chrono::DateTime::from_timestamp(t as i64, 0)
+                    .unwrap()
+                    .to_rfc3339(),
+                i % 1000,
+                i
+            );
+            c.feed(&line);
+            if i % 100_000 == 0 {
+                c.take_batch();
+            }
+        }
+        let (messages, _) = c.in_flight();
+        assert!(
+            messages <= 600 + EVICT_EVERY as usize,
+            "{messages} messages held"
+        );
+        assert_eq!(c.totals.received, 300_000);
     }
 }

@@ -54,8 +54,21 @@ impl YearGuess {
         }
     }
 
+    /// Continues from a saved state (see [`YearGuess::state`]).
+    pub fn resume(year: i32, last_month: u32) -> Self {
+        Self {
+            year,
+            last_month: last_month.min(12),
+        }
+    }
+
     pub fn year(&self) -> i32 {
         self.year
+    }
+
+    /// `(year, last month seen)`, for a checkpoint.
+    pub fn state(&self) -> (i32, u32) {
+        (self.year, self.last_month)
     }
 
     fn year_for(&mut self, month: u32) -> i32 {
