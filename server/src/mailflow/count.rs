@@ -441,7 +441,7 @@ impl Counter {
             _ => {}
         }
         self.tracker.apply(host, h.host, h.pid, at, &event);
-        if self.lines % EVICT_EVERY == 0 {
+        if self.lines.is_multiple_of(EVICT_EVERY) {
             self.tracker.evict_idle(at);
         }
     }
