@@ -311,3 +311,27 @@ mod tests {
         );
     }
 }
+
+/// The live state of one log source tailed by `carteiro serve`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SourceStatus {
+    pub name: String,
+    pub path: String,
+    /// `starting`, `following`, `catching up` or `error`.
+    pub state: String,
+    /// Bytes of the current file read and stored.
+    pub offset: u64,
+    /// The current file's size: `size - offset` bytes are still to read.
+    pub size: u64,
+    /// Lines stored since the source was first read.
+    pub lines: u64,
+    /// Lines per second over the last few seconds.
+    pub lines_per_sec: f64,
+    /// Log time of the latest stored line (Unix seconds).
+    pub last_log_at: Option<i64>,
+    /// Seconds between the latest stored line's log time and now.
+    pub lag_secs: Option<i64>,
+    pub last_error: Option<String>,
+    /// When this status was last updated (Unix seconds).
+    pub updated_at: i64,
+}

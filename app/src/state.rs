@@ -14,7 +14,12 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub leptos_options: LeptosOptions,
     pub auth: Arc<AuthSettings>,
+    /// The live log sources' states, written by the ingest workers.
+    pub ingest: IngestBoard,
 }
+
+/// Shared, in-memory status of the ingest workers (one entry per source).
+pub type IngestBoard = Arc<std::sync::RwLock<Vec<crate::model::SourceStatus>>>;
 
 /// The `[auth]` table of `carteiro.toml`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

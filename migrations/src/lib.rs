@@ -9,12 +9,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_staff_sessions_audit;
+mod m20261128_000002_mailflow;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_staff_sessions_audit::Migration)]
+        vec![
+            Box::new(m20261128_000001_staff_sessions_audit::Migration),
+            Box::new(m20261128_000002_mailflow::Migration),
+        ]
     }
 }

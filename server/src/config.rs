@@ -18,6 +18,84 @@ pub struct Config {
     pub server: ServerConfig,
     pub auth: AuthSettings,
     pub log: LogConfig,
+    pub mailflow: MailflowConfig,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailflowConfig {
+    /// Clients (IP or CIDR) besides loopback whose SMTP submissions are
+    /// content-filter re-injections, not received mail.
+    pub internal_clients: Vec<String>,
+    /// Relay names that are content filters: deliveries to them are not sent mail.
+    pub filter_relays: Vec<String>,
+    /// Correlation state (messages, smtpd sessions) with no line for this
+    /// long, in log time, is dropped.
+    pub idle_minutes: u32,
+    /// Most messages held in flight at once.
+    pub max_messages: usize,
+    /// Lines per stored batch during imports.
+    pub batch_lines: u64,
+    /// Live sources `carteiro serve` tails.
+    pub sources: Vec<SourceConfig>,
+    /// How often a tailed file is checked for new lines or rotation.
+    pub poll_millis: u64,
+}
+
+impl Default for MailflowConfig {
+    fn default() -> Self {
+        let engine = crate::mailflow::count::Settings::default();
+        Self {
+            internal_clients: Vec::new(),
+            filter_relays: engine.filter_relays,
+            idle_minutes: (engine.limits.idle_secs / 60) as u32,
+            max_messages: engine.limits.max_messages,
+            batch_lines: 200_000,
+            sources: Vec::new(),
+            poll_millis: 500,
+        }
+    }
+}
+
+/// A log file written by one or more mail relays.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// A stable name: the checkpoint is kept under it.
+    pub name: String,
+    /// The live file, e.g. /var/log/mail.log; after a rotation the previous
+    /// file is looked for as PATH.1 (or PATH.1.gz is not needed: the rest of
+    /// a renamed file is read through the handle kept open).
+    pub path: PathBuf,
+}
+
+impl MailflowConfig {
+    /// The engine settings these options describe.
+    pub fn engine_settings(&self) -> Result<crate::mailflow::count::Settings> {
+        let internal_clients = self
+            .internal_clients
+            .iter()
+            .map(|c| {
+                c.parse::<ipnet::IpNet>()
+                    .or_else(|_| c.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .with_context(|| {
+                        format!("mailflow.internal_clients: {c:?} is not an IP address or CIDR")
+                    })
+            })
+            .collect::<Result<_>>()?;
+        Ok(crate::mailflow::count::Settings {
+            internal_clients,
+            filter_relays: self
+                .filter_relays
+                .iter()
+                .map(|r| r.to_ascii_lowercase())
+                .collect(),
+            limits: crate::mailflow::trace::Limits {
+                idle_secs: i64::from(self.idle_minutes) * 60,
+                max_messages: self.max_messages,
+            },
+        })
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

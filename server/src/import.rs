@@ -1,12 +1,21 @@
 //! `carteiro import`: reads Postfix log archives (plain or gzip) through the
-//! MailFlow counter and reports what they contain.
+//! MailFlow engine into the database, resuming where an interrupted run
+//! stopped, and reports what they contained.
+//!
+//! Each file is checkpointed under its fingerprint (its first line), so a
+//! file imported again — even renamed or gzipped by logrotate — continues
+//! from where it was, never counting a line twice.
 
-use crate::mailflow::count::{Counter, RejectRules, Settings, Totals};
+use crate::config::Config;
+use crate::ingest::source::{self, LogReader};
+use crate::ingest::store::{self, Checkpoint};
+use crate::ingest::{self, RunOptions};
+use crate::mailflow::count::{Counter, Totals};
+use crate::mailflow::syslog::YearGuess;
 use anyhow::{Context, Result, bail};
 use chrono::Datelike;
 use serde::Serialize;
-use std::fs::File;
-use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -33,26 +42,96 @@ pub struct Report {
     pub reject_classes: std::collections::BTreeMap<String, u64>,
     pub sasl_auth_failures: u64,
     pub elapsed_s: f64,
+    /// What happened to each file.
+    pub files: Vec<FileReport>,
 }
 
-pub fn run(opts: Options) -> Result<()> {
-    if !opts.dry_run {
-        bail!(
-            "importing into the database is not available yet; run with --dry-run to count the files without storing anything"
-        );
-    }
+#[derive(Serialize)]
+pub struct FileReport {
+    pub path: String,
+    /// Lines read in this run.
+    pub lines: u64,
+    /// Byte offset (of the decompressed content) this run started from:
+    /// non-zero when an earlier run was interrupted or the file grew.
+    pub resumed_from: u64,
+}
+
+pub async fn run(cfg: &Config, opts: Options) -> Result<()> {
     if opts.files.is_empty() {
         bail!("name at least one log file");
     }
-    let started = Instant::now();
-    let year = opts.year.unwrap_or_else(|| chrono::Utc::now().year());
-    let mut counter = Counter::new(Settings::default(), RejectRules::defaults(), year);
-    let mut progress = Progress::new(&opts.files);
-    for file in &opts.files {
-        count_file(file, &mut counter, &mut progress)
-            .with_context(|| format!("cannot read {}", file.display()))?;
+    for f in &opts.files {
+        if !f.is_file() {
+            bail!("{} is not a readable file", f.display());
+        }
     }
-    progress.finish();
+    let started = Instant::now();
+    let mut db_cfg = cfg.database.clone();
+    if opts.dry_run {
+        // One connection: every SQLite :memory: connection is its own database.
+        db_cfg.url = "sqlite::memory:".into();
+        db_cfg.max_connections = 1;
+    }
+    let db = crate::db::connect(&db_cfg).await?;
+    crate::db::migrate(&db).await?;
+    let rules = store::reject_rules(&db).await?;
+    let settings = cfg.mailflow.engine_settings()?;
+    let idle = settings.limits.idle_secs;
+    let mut counter = Counter::new(settings, rules, opts.year.unwrap_or(0));
+    let run_opts = RunOptions {
+        batch_lines: cfg.mailflow.batch_lines.max(1),
+        archive: true,
+    };
+    let mut progress = Progress::new(&opts.files);
+    let mut files = Vec::new();
+    for path in &opts.files {
+        let before = counter.lines;
+        let fp = source::fingerprint(path, true)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let Some(fp) = fp else {
+            files.push(FileReport {
+                path: path.display().to_string(),
+                lines: 0,
+                resumed_from: 0,
+            });
+            continue;
+        };
+        let source = format!("import:{fp}");
+        let cp = match store::checkpoint(&db, &source).await? {
+            Some(cp) => cp,
+            None => Checkpoint {
+                source,
+                file_id: fp,
+                offset: 0,
+                years: YearGuess::new(match opts.year {
+                    Some(y) => y,
+                    None => initial_year(path)?,
+                }),
+                lines: 0,
+                last_log_at: None,
+            },
+        };
+        counter.resume_years(cp.years);
+        if let Some(at) = ingest::first_time(path, cp.offset, cp.years)? {
+            ingest::preload(&db, &mut counter, at, idle).await?;
+        }
+        let resumed_from = cp.offset;
+        let reader = LogReader::open(path, cp.offset)?;
+        progress.start_file(path, reader.gzip, cp.offset);
+        let (c, _, result) = ingest::run(&db, counter, reader, cp, run_opts, |cp| {
+            progress.tick(cp.offset)
+        })
+        .await;
+        counter = c;
+        result.with_context(|| format!("import of {} stopped", path.display()))?;
+        progress.file_done(path);
+        files.push(FileReport {
+            path: path.display().to_string(),
+            lines: counter.lines - before,
+            resumed_from,
+        });
+    }
+    progress.finish(counter.lines);
     let report = Report {
         lines: counter.lines,
         unparsed: counter.unparsed,
@@ -63,6 +142,7 @@ pub fn run(opts: Options) -> Result<()> {
             .collect(),
         sasl_auth_failures: counter.sasl_failures,
         elapsed_s: started.elapsed().as_secs_f64(),
+        files,
     };
     match opts.report {
         Some(ReportFormat::Json) => println!("{}", serde_json::to_string(&report)?),
@@ -71,49 +151,19 @@ pub fn run(opts: Options) -> Result<()> {
     Ok(())
 }
 
-fn count_file(path: &Path, counter: &mut Counter, progress: &mut Progress) -> Result<()> {
-    let mut file = File::open(path)?;
-    let mut magic = [0u8; 2];
-    let gz = file.read(&mut magic)? == 2 && magic == [0x1f, 0x8b];
-    let file = File::open(path)?;
-    let counted = CountingReader {
-        inner: file,
-        read: 0,
-    };
-    let mut reader: Box<dyn BufRead> = if gz {
-        Box::new(BufReader::with_capacity(
-            1 << 16,
-            flate2::read::MultiGzDecoder::new(counted),
-        ))
-    } else {
-        Box::new(BufReader::with_capacity(1 << 16, counted))
-    };
-    let mut line = Vec::with_capacity(1024);
-    loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
-            break;
-        }
-        counter.feed_bytes(&line);
-        if counter.lines.is_multiple_of(65_536) {
-            progress.tick(counter.lines);
-        }
-    }
-    progress.file_done(path);
-    Ok(())
-}
-
-struct CountingReader<R> {
-    inner: R,
-    read: u64,
-}
-
-impl<R: Read> Read for CountingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.read += n as u64;
-        Ok(n)
-    }
+/// The year of the first classic timestamp: the file's modification year,
+/// or the one before when the first line's month is after the modification
+/// month (a log that began in December and was last written in January).
+fn initial_year(path: &Path) -> Result<i32> {
+    let modified: chrono::DateTime<chrono::Utc> = std::fs::metadata(path)?.modified()?.into();
+    let year = modified.year();
+    let first = ingest::first_time(path, 0, YearGuess::new(year))?;
+    Ok(
+        match first.and_then(|t| chrono::DateTime::from_timestamp(t, 0)) {
+            Some(at) if at > modified + chrono::Duration::days(1) => year - 1,
+            _ => year,
+        },
+    )
 }
 
 /// A one-line progress display on standard error, only on a terminal.
@@ -123,6 +173,8 @@ struct Progress {
     done: usize,
     started: Instant,
     last: Instant,
+    size: u64,
+    gzip: bool,
 }
 
 impl Progress {
@@ -134,21 +186,38 @@ impl Progress {
             done: 0,
             started: now,
             last: now,
+            size: 0,
+            gzip: false,
         }
     }
 
-    fn tick(&mut self, lines: u64) {
+    fn start_file(&mut self, path: &Path, gzip: bool, offset: u64) {
+        self.size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        self.gzip = gzip;
+        if self.enabled && offset > 0 {
+            eprintln!(
+                "  {}: resuming at byte {offset} (already imported before)",
+                path.display()
+            );
+        }
+    }
+
+    fn tick(&mut self, offset: u64) {
         if !self.enabled || self.last.elapsed() < Duration::from_millis(250) {
             return;
         }
         self.last = Instant::now();
-        let rate = lines as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+        let mb = offset as f64 / 1e6;
+        let rate = mb / self.started.elapsed().as_secs_f64().max(1e-9);
+        let share = if self.gzip || self.size == 0 {
+            String::new()
+        } else {
+            format!(" ({:.0}%)", 100.0 * offset as f64 / self.size as f64)
+        };
         eprint!(
-            "\r  file {}/{}  {:>12} lines  {:>10.0} lines/s ",
+            "\r\x1b[2K  file {}/{}  {mb:.0} MB{share}  {rate:.0} MB/s ",
             self.done + 1,
             self.files,
-            lines,
-            rate
         );
         let _ = std::io::stderr().flush();
     }
@@ -165,10 +234,10 @@ impl Progress {
         }
     }
 
-    fn finish(&self) {
+    fn finish(&self, lines: u64) {
         if self.enabled {
             eprintln!(
-                "  {} file(s) in {:.1} s",
+                "  {} file(s), {lines} lines in {:.1} s",
                 self.files,
                 self.started.elapsed().as_secs_f64()
             );

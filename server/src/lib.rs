@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod import;
+pub mod ingest;
 pub mod mailflow;
 pub mod web;
 
@@ -37,5 +38,6 @@ pub async fn prepare(cfg: &Config) -> Result<AppState> {
         db,
         leptos_options,
         auth: Arc::new(cfg.auth.clone()),
+        ingest: Default::default(),
     })
 }

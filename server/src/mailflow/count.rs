@@ -99,6 +99,7 @@ pub const DEFAULT_RULES: [(&str, &str); 10] = [
 ];
 
 /// What the counter treats as internal, and how long correlation state lives.
+#[derive(Clone, Debug)]
 pub struct Settings {
     /// Clients (besides loopback) whose submissions are re-injections.
     pub internal_clients: Vec<ipnet::IpNet>,
@@ -270,11 +271,12 @@ impl Counter {
         batch
     }
 
-    /// Replaces a message in flight by its record merged with an earlier
-    /// stored part (see [`Message::maybe_split`]).
-    pub fn adopt(&mut self, merged: Message) {
-        if let Some(i) = self.hosts.iter().position(|h| *h == merged.host) {
-            self.tracker.adopt(i as u16, merged);
+    /// Holds messages stored earlier and not finished (see
+    /// [`Tracker::preload`]).
+    pub fn preload(&mut self, messages: Vec<Message>) {
+        for m in messages {
+            let host = self.host_id(&m.host);
+            self.tracker.preload(host, m);
         }
     }
 

@@ -9,5 +9,6 @@
 
 pub mod count;
 pub mod event;
+pub mod generate;
 pub mod syslog;
 pub mod trace;

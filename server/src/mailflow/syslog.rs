@@ -40,7 +40,7 @@ impl<'a> Header<'a> {
 /// moves to the next one when the month jumps back (December → January).
 /// A line that jumps far forward (a late December line after January ones)
 /// is placed in the previous year without changing the guess.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct YearGuess {
     year: i32,
     last_month: u32,

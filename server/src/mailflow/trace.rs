@@ -55,8 +55,7 @@ pub enum Origin {
     Smtpd,
     /// Local submission or a content filter's re-injection.
     Pickup,
-    /// The first line seen was not the start (log began mid-message, or a
-    /// restart lost the earlier lines); storage merges it with what it has.
+    /// The first line seen was not the start (the log began mid-message).
     #[default]
     Unknown,
 }
@@ -102,44 +101,6 @@ pub struct Message {
     pub reject: Option<String>,
     pub recipients: Vec<Recipient>,
     pub removed: bool,
-    /// Began without its first line soon after this stream (re)started:
-    /// storage looks for an earlier part of it.
-    pub maybe_split: bool,
-}
-
-impl Message {
-    /// Fills what this message does not know from an earlier record of the
-    /// same message (used when a restart or a log cut split it).
-    pub fn merge_from(&mut self, older: Message) {
-        fn keep<T>(mine: &mut Option<T>, theirs: Option<T>) {
-            if mine.is_none() {
-                *mine = theirs;
-            }
-        }
-        self.first_at = self.first_at.min(older.first_at);
-        self.last_at = self.last_at.max(older.last_at);
-        if self.origin == Origin::Unknown {
-            self.origin = older.origin;
-        }
-        keep(&mut self.client_name, older.client_name);
-        keep(&mut self.client_ip, older.client_ip);
-        keep(&mut self.sasl_method, older.sasl_method);
-        keep(&mut self.sasl_username, older.sasl_username);
-        keep(&mut self.message_id, older.message_id);
-        keep(&mut self.sender, older.sender);
-        keep(&mut self.size, older.size);
-        keep(&mut self.nrcpt, older.nrcpt);
-        keep(&mut self.verdict, older.verdict);
-        keep(&mut self.reject, older.reject);
-        for old in older.recipients {
-            match self.recipients.iter_mut().find(|r| r.to == old.to) {
-                Some(mine) => mine.attempts += old.attempts,
-                None => self.recipients.push(old),
-            }
-        }
-        self.recipients.sort_by_key(|r| r.at);
-        self.removed |= older.removed;
-    }
 }
 
 struct Tracked {
@@ -178,8 +139,6 @@ pub struct Tracker {
     sessions: FxHashMap<(u16, u32), Session>,
     /// Finished (removed) or evicted messages waiting for the next take.
     done: Vec<Message>,
-    /// The log time of the first line, to tell a message split by a restart.
-    started: Option<UnixTime>,
 }
 
 impl Tracker {
@@ -189,7 +148,6 @@ impl Tracker {
             messages: FxHashMap::default(),
             sessions: FxHashMap::default(),
             done: Vec::new(),
-            started: None,
         }
     }
 
@@ -222,8 +180,6 @@ impl Tracker {
         origin: Origin,
     ) -> Option<&mut Message> {
         let key = (host, QueueId::new(qid)?);
-        let started = *self.started.get_or_insert(at);
-        let maybe_split = origin == Origin::Unknown && at < started + self.limits.idle_secs;
         let tracked = self.messages.entry(key).or_insert_with(|| Tracked {
             message: Message {
                 host: host_name.to_string(),
@@ -231,7 +187,6 @@ impl Tracker {
                 first_at: at,
                 last_at: at,
                 origin,
-                maybe_split,
                 ..Message::default()
             },
             dirty: true,
@@ -433,13 +388,15 @@ impl Tracker {
         out
     }
 
-    /// Replaces a message still in flight by its merged record (after
-    /// storage found an earlier part of it).
-    pub fn adopt(&mut self, host_id: u16, merged: Message) {
-        if let Some(q) = QueueId::new(&merged.queue_id)
-            && let Some(t) = self.messages.get_mut(&(host_id, q))
-        {
-            t.message = merged;
+    /// Holds a message stored before a restart (or in an earlier file) as in
+    /// flight, so that its later lines complete the same record. Does
+    /// nothing if the message is already held.
+    pub fn preload(&mut self, host_id: u16, message: Message) {
+        if let Some(q) = QueueId::new(&message.queue_id) {
+            self.messages.entry((host_id, q)).or_insert(Tracked {
+                message,
+                dirty: false,
+            });
         }
     }
 }

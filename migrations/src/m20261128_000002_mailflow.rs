@@ -1,0 +1,233 @@
+//! MailFlow storage: per-minute counters per (host, series), per-hour
+//! counters per client IP and SASL account, one trace row per message, the
+//! ingest checkpoint of each log source, and the reject classification rules.
+//!
+//! Times are Unix seconds (UTC) in `BIGINT` columns: the ingest engine
+//! writes them in bulk and the charts bucket them with integer arithmetic.
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(MailMinute::Table)
+                    .if_not_exists()
+                    .col(string_len(MailMinute::Host, 255))
+                    .col(big_integer(MailMinute::Minute))
+                    .col(string_len(MailMinute::Series, 96))
+                    .col(big_integer(MailMinute::N))
+                    .primary_key(
+                        Index::create()
+                            .col(MailMinute::Minute)
+                            .col(MailMinute::Host)
+                            .col(MailMinute::Series),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(MailSubjectHour::Table)
+                    .if_not_exists()
+                    .col(string_len(MailSubjectHour::Kind, 16))
+                    .col(string_len(MailSubjectHour::Subject, 320))
+                    .col(big_integer(MailSubjectHour::Hour))
+                    .col(string_len(MailSubjectHour::Series, 96))
+                    .col(big_integer(MailSubjectHour::N))
+                    .primary_key(
+                        Index::create()
+                            .col(MailSubjectHour::Kind)
+                            .col(MailSubjectHour::Subject)
+                            .col(MailSubjectHour::Hour)
+                            .col(MailSubjectHour::Series),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_mail_subject_hour_hour")
+                    .table(MailSubjectHour::Table)
+                    .col(MailSubjectHour::Hour)
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(MailMessage::Table)
+                    .if_not_exists()
+                    .col(big_pk_auto(MailMessage::Id))
+                    .col(string_len(MailMessage::Host, 255))
+                    .col(string_len(MailMessage::QueueId, 32))
+                    .col(big_integer(MailMessage::FirstAt))
+                    .col(big_integer(MailMessage::LastAt))
+                    .col(string_len(MailMessage::Origin, 16))
+                    .col(string_len_null(MailMessage::ClientName, 255))
+                    .col(string_len_null(MailMessage::ClientIp, 64))
+                    .col(string_len_null(MailMessage::SaslMethod, 32))
+                    .col(string_len_null(MailMessage::SaslUsername, 320))
+                    .col(text_null(MailMessage::MessageId))
+                    .col(string_len_null(MailMessage::Sender, 320))
+                    .col(big_integer_null(MailMessage::Size))
+                    .col(integer_null(MailMessage::Nrcpt))
+                    .col(string_len_null(MailMessage::Verdict, 16))
+                    .col(text_null(MailMessage::Reject))
+                    // JSON array of each recipient's latest outcome.
+                    .col(text(MailMessage::Recipients))
+                    // The recipients' addresses, lower case, space separated:
+                    // what a search by address looks in.
+                    .col(text(MailMessage::RcptAddrs))
+                    .col(boolean(MailMessage::Removed))
+                    .to_owned(),
+            )
+            .await?;
+        for (name, cols) in [
+            (
+                "uq_mail_message_host_qid_first",
+                &[
+                    MailMessage::Host,
+                    MailMessage::QueueId,
+                    MailMessage::FirstAt,
+                ][..],
+            ),
+            ("idx_mail_message_qid", &[MailMessage::QueueId][..]),
+            ("idx_mail_message_msgid", &[MailMessage::MessageId][..]),
+            ("idx_mail_message_sender", &[MailMessage::Sender][..]),
+            ("idx_mail_message_first_at", &[MailMessage::FirstAt][..]),
+        ] {
+            let mut index = Index::create();
+            index.name(name).table(MailMessage::Table);
+            for c in cols {
+                index.col(c.clone());
+            }
+            if name.starts_with("uq_") {
+                index.unique();
+            }
+            manager.create_index(index.to_owned()).await?;
+        }
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(IngestCheckpoint::Table)
+                    .if_not_exists()
+                    .col(string_len(IngestCheckpoint::Source, 512).primary_key())
+                    // What the bytes at `offset` belong to: a fingerprint of
+                    // the file's first line (survives renames).
+                    .col(string_len(IngestCheckpoint::FileId, 128))
+                    .col(big_integer(IngestCheckpoint::Offset))
+                    .col(integer(IngestCheckpoint::Year))
+                    .col(integer(IngestCheckpoint::LastMonth))
+                    .col(big_integer(IngestCheckpoint::Lines))
+                    .col(big_integer_null(IngestCheckpoint::LastLogAt))
+                    .col(big_integer(IngestCheckpoint::UpdatedAt))
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(MailRejectRule::Table)
+                    .if_not_exists()
+                    .col(pk_auto(MailRejectRule::Id))
+                    .col(integer(MailRejectRule::Position))
+                    .col(string_len(MailRejectRule::Class, 64))
+                    .col(text(MailRejectRule::Pattern))
+                    .to_owned(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in [
+            MailRejectRule::Table.into_iden(),
+            IngestCheckpoint::Table.into_iden(),
+            MailMessage::Table.into_iden(),
+            MailSubjectHour::Table.into_iden(),
+            MailMinute::Table.into_iden(),
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).if_exists().to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(DeriveIden)]
+enum MailMinute {
+    Table,
+    Host,
+    Minute,
+    Series,
+    N,
+}
+
+#[derive(DeriveIden)]
+enum MailSubjectHour {
+    Table,
+    Kind,
+    Subject,
+    Hour,
+    Series,
+    N,
+}
+
+#[derive(DeriveIden, Clone)]
+enum MailMessage {
+    Table,
+    Id,
+    Host,
+    QueueId,
+    FirstAt,
+    LastAt,
+    Origin,
+    ClientName,
+    ClientIp,
+    SaslMethod,
+    SaslUsername,
+    MessageId,
+    Sender,
+    Size,
+    Nrcpt,
+    Verdict,
+    Reject,
+    Recipients,
+    RcptAddrs,
+    Removed,
+}
+
+#[derive(DeriveIden)]
+enum IngestCheckpoint {
+    Table,
+    Source,
+    FileId,
+    Offset,
+    Year,
+    LastMonth,
+    Lines,
+    LastLogAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum MailRejectRule {
+    Table,
+    Id,
+    Position,
+    Class,
+    Pattern,
+}

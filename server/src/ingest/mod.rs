@@ -1,0 +1,143 @@
+//! Ingest: feeding log files through the MailFlow engine into the database.
+//!
+//! [`source`] reads lines from a byte offset (plain or gzip); [`store`]
+//! writes each batch of counters and traces in one transaction with the
+//! checkpoint after it; [`run`] ties them: a blocking thread reads and
+//! counts while the async side commits the previous batch, so parsing and
+//! writing overlap on two cores. [`worker`] is the live tail that `carteiro
+//! serve` runs for each configured source.
+
+pub mod source;
+pub mod store;
+pub mod worker;
+
+use crate::mailflow::count::Counter;
+use crate::mailflow::syslog::{self, UnixTime, YearGuess};
+use anyhow::{Context, Result};
+use sea_orm::DatabaseConnection;
+use source::LogReader;
+use std::path::Path;
+use store::Checkpoint;
+
+/// How a run reads and when it commits.
+#[derive(Clone, Copy, Debug)]
+pub struct RunOptions {
+    /// Commit after this many lines.
+    pub batch_lines: u64,
+    /// The last line of the data may lack its `\n` (archives); a live file's
+    /// half-written line waits instead.
+    pub archive: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            batch_lines: 200_000,
+            archive: true,
+        }
+    }
+}
+
+/// Reads `reader` to its end through `counter`, committing a batch (with the
+/// checkpoint `cp` advanced past it) every `batch_lines` lines and at the
+/// end. `progress` sees each committed checkpoint. Returns the counter and
+/// the reader (to continue) and the checkpoint reached.
+pub async fn run(
+    db: &DatabaseConnection,
+    counter: Counter,
+    mut reader: LogReader,
+    mut cp: Checkpoint,
+    opts: RunOptions,
+    mut progress: impl FnMut(&Checkpoint),
+) -> (Counter, LogReader, Result<Checkpoint>) {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(crate::mailflow::count::Batch, Checkpoint)>(1);
+    let start = cp.clone();
+    let producer = tokio::task::spawn_blocking(move || {
+        let mut counter = counter;
+        let mut cp = start;
+        let mut line = Vec::with_capacity(1024);
+        let mut since = 0u64;
+        let outcome = loop {
+            match reader.next_line(&mut line, opts.archive) {
+                Ok(true) => {}
+                Ok(false) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+            counter.feed_bytes(&line);
+            since += 1;
+            if since >= opts.batch_lines {
+                since = 0;
+                advance(&mut cp, &counter, &reader, opts.batch_lines);
+                if tx
+                    .blocking_send((counter.take_batch(), cp.clone()))
+                    .is_err()
+                {
+                    break Ok(()); // the writer failed; it reports why
+                }
+            }
+        };
+        advance(&mut cp, &counter, &reader, since);
+        let _ = tx.blocking_send((counter.take_batch(), cp));
+        (counter, reader, outcome)
+    });
+    let mut written = Ok(());
+    while let Some((batch, next)) = rx.recv().await {
+        if batch.is_empty() && next.offset == cp.offset {
+            continue;
+        }
+        if let Err(e) = store::commit(db, &batch, &next).await {
+            written = Err(e);
+            break;
+        }
+        cp = next;
+        progress(&cp);
+    }
+    drop(rx);
+    let (counter, reader, read) = match producer.await {
+        Ok(r) => r,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    };
+    let result = written.and(read).map(|()| cp);
+    (counter, reader, result)
+}
+
+fn advance(cp: &mut Checkpoint, counter: &Counter, reader: &LogReader, lines: u64) {
+    cp.offset = reader.offset;
+    cp.years = counter.years();
+    cp.lines += lines;
+    cp.last_log_at = counter.last_at.or(cp.last_log_at);
+}
+
+/// The log time of the first parsable line at or after `offset`, reading at
+/// most a few thousand lines.
+pub fn first_time(path: &Path, offset: u64, years: YearGuess) -> Result<Option<UnixTime>> {
+    let mut reader = LogReader::open(path, offset)?;
+    let mut years = years;
+    let mut line = Vec::new();
+    for _ in 0..5000 {
+        if !reader.next_line(&mut line, true)? {
+            break;
+        }
+        if let Ok(text) = std::str::from_utf8(&line)
+            && let Some(h) = syslog::parse(text.trim_end(), &mut years)
+        {
+            return Ok(Some(h.at));
+        }
+    }
+    Ok(None)
+}
+
+/// Holds again the messages stored unfinished around `at` (the first line
+/// about to be read), so a resumed stream completes their records.
+pub async fn preload(
+    db: &DatabaseConnection,
+    counter: &mut Counter,
+    at: UnixTime,
+    idle_secs: i64,
+) -> Result<()> {
+    let messages = store::unfinished_messages(db, at, idle_secs)
+        .await
+        .context("cannot read the messages in flight")?;
+    counter.preload(messages);
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! Reading a log file line by line from a byte offset: plain or gzip (the
+//! offset then counts decompressed bytes), with a fingerprint that names the
+//! file by its first line, so a renamed or compressed copy is recognised.
+
+use anyhow::{Context, Result};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+
+/// The first line of the file (at most this many bytes) names it.
+const FINGERPRINT_BYTES: usize = 1024;
+
+/// Reads complete lines and knows the offset after the last one returned.
+pub struct LogReader {
+    reader: Box<dyn BufRead + Send>,
+    /// Bytes of the (decompressed) content before the next line.
+    pub offset: u64,
+    /// The start of a line not yet ended by `\n` (a writer is mid-line).
+    pending: Vec<u8>,
+    pub gzip: bool,
+}
+
+fn is_gzip(path: &Path) -> Result<bool> {
+    let mut magic = [0u8; 2];
+    let mut f = File::open(path)?;
+    let n = f.read(&mut magic)?;
+    Ok(n == 2 && magic == [0x1f, 0x8b])
+}
+
+impl LogReader {
+    /// Opens `path` positioned at `offset`.
+    pub fn open(path: &Path, offset: u64) -> Result<Self> {
+        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        Self::from_file(file, path, offset)
+    }
+
+    /// Reads from an already open `file` (a tail keeps its handle across a
+    /// rename) positioned at `offset`.
+    pub fn from_file(mut file: File, path: &Path, offset: u64) -> Result<Self> {
+        let gzip = is_gzip(path)?;
+        let reader: Box<dyn BufRead + Send> = if gzip {
+            file.seek(SeekFrom::Start(0))?;
+            let mut r = BufReader::with_capacity(1 << 16, flate2::read::MultiGzDecoder::new(file));
+            let skipped = std::io::copy(&mut (&mut r).take(offset), &mut std::io::sink())?;
+            if skipped < offset {
+                anyhow::bail!("{} is shorter than its checkpoint", path.display());
+            }
+            Box::new(r)
+        } else {
+            file.seek(SeekFrom::Start(offset))?;
+            Box::new(BufReader::with_capacity(1 << 18, file))
+        };
+        Ok(Self {
+            reader,
+            offset,
+            pending: Vec::new(),
+            gzip,
+        })
+    }
+
+    /// The next complete line into `line` (with its `\n`). At the end of the
+    /// data, `Ok(false)`; a last line without `\n` is returned only when
+    /// `at_end_is_complete` (a finished archive), else kept for later.
+    pub fn next_line(&mut self, line: &mut Vec<u8>, at_end_is_complete: bool) -> Result<bool> {
+        line.clear();
+        if !self.pending.is_empty() {
+            line.append(&mut self.pending);
+        }
+        self.reader.read_until(b'\n', line)?;
+        if line.is_empty() {
+            return Ok(false);
+        }
+        if line.last() != Some(&b'\n') && !at_end_is_complete {
+            std::mem::swap(&mut self.pending, line);
+            line.clear();
+            return Ok(false);
+        }
+        self.offset += line.len() as u64;
+        Ok(true)
+    }
+}
+
+/// Names a file by its first line: the same for a renamed, rotated or
+/// gzipped copy. `None` while the file has no complete first line (for an
+/// `archive`, a last line without `\n` is complete; `None` means empty).
+pub fn fingerprint(path: &Path, archive: bool) -> Result<Option<String>> {
+    let mut r = LogReader::open(path, 0)?;
+    let mut first = Vec::new();
+    let mut limited = (&mut r.reader).take(FINGERPRINT_BYTES as u64);
+    limited.read_until(b'\n', &mut first)?;
+    let ended = first.last() == Some(&b'\n') || first.len() == FINGERPRINT_BYTES;
+    if first.is_empty() || !(ended || archive) {
+        return Ok(None);
+    }
+    Ok(Some(format!("{:016x}-{}", fnv1a(&first), first.len())))
+}
+
+/// FNV-1a, 64 bits: stable across builds (unlike the std hasher).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn lines_and_offsets_and_a_pending_last_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mail.log");
+        std::fs::write(&path, b"one\ntwo\nthr").unwrap();
+        let mut r = LogReader::open(&path, 0).unwrap();
+        let mut line = Vec::new();
+        assert!(r.next_line(&mut line, false).unwrap());
+        assert_eq!((line.as_slice(), r.offset), (&b"one\n"[..], 4));
+        assert!(r.next_line(&mut line, false).unwrap());
+        assert!(!r.next_line(&mut line, false).unwrap(), "half a line waits");
+        assert_eq!(r.offset, 8);
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"ee\n")
+            .unwrap();
+        assert!(r.next_line(&mut line, false).unwrap());
+        assert_eq!((line.as_slice(), r.offset), (&b"three\n"[..], 14));
+        let mut resumed = LogReader::open(&path, 4).unwrap();
+        assert!(resumed.next_line(&mut line, true).unwrap());
+        assert_eq!(line, b"two\n");
+    }
+
+    #[test]
+    fn gzip_copies_have_the_same_fingerprint_and_offsets() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("mail.log.1");
+        let gz = dir.path().join("mail.log.1.gz");
+        let first = b"Aug  4 08:28:49 mx1 postfix/smtpd[1]: connect from x[192.0.2.1]\n";
+        let text = [&first[..], b"second\n"].concat();
+        std::fs::write(&plain, &text).unwrap();
+        let mut enc = flate2::write::GzEncoder::new(File::create(&gz).unwrap(), Default::default());
+        enc.write_all(&text).unwrap();
+        enc.finish().unwrap();
+        assert_eq!(
+            fingerprint(&plain, false).unwrap(),
+            fingerprint(&gz, false).unwrap()
+        );
+        assert!(fingerprint(&plain, false).unwrap().is_some());
+        let mut r = LogReader::open(&gz, first.len() as u64).unwrap();
+        let mut line = Vec::new();
+        assert!(r.next_line(&mut line, true).unwrap());
+        assert_eq!(line, b"second\n");
+        std::fs::write(&plain, b"no newline yet").unwrap();
+        assert_eq!(fingerprint(&plain, false).unwrap(), None);
+    }
+}

@@ -1,0 +1,394 @@
+//! Writing what the MailFlow engine counted: one transaction per batch,
+//! holding the per-minute and per-subject counter deltas, the message
+//! traces and the checkpoint of the source they came from. A crash at any
+//! moment leaves either all of a batch or none of it, and the checkpoint
+//! says exactly which lines are in.
+
+use crate::mailflow::count::{Batch, DEFAULT_RULES, RejectRules, SubjectCounts};
+use crate::mailflow::syslog::{UnixTime, YearGuess};
+use crate::mailflow::trace::{Message, Origin, Recipient};
+use anyhow::{Context, Result};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, SimpleExpr};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, FromQueryResult, Statement,
+    TransactionTrait,
+};
+
+/// Where a source stands: the lines before `offset` of the file whose
+/// first line has fingerprint `file_id` are stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checkpoint {
+    pub source: String,
+    pub file_id: String,
+    pub offset: u64,
+    pub years: YearGuess,
+    pub lines: u64,
+    pub last_log_at: Option<UnixTime>,
+}
+
+/// Rows per multi-row INSERT (SQLite allows 32,766 bound values).
+const CHUNK: usize = 1000;
+
+fn t(name: &str) -> Alias {
+    Alias::new(name)
+}
+
+/// `col = table.col + excluded.col`
+fn add_excluded(table: &str, col: &str) -> SimpleExpr {
+    Expr::col((t(table), t(col))).add(Expr::cust(format!("excluded.{col}")))
+}
+
+/// The saved position of `source`, if any.
+pub async fn checkpoint(db: &impl ConnectionTrait, source: &str) -> Result<Option<Checkpoint>> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        file_id: String,
+        offset: i64,
+        year: i32,
+        last_month: i32,
+        lines: i64,
+        last_log_at: Option<i64>,
+    }
+    let q = Query::select()
+        .columns(
+            [
+                "file_id",
+                "offset",
+                "year",
+                "last_month",
+                "lines",
+                "last_log_at",
+            ]
+            .map(t),
+        )
+        .from(t("ingest_checkpoint"))
+        .and_where(Expr::col(t("source")).eq(source))
+        .to_owned();
+    let row = match db.query_one(&q).await? {
+        Some(r) => Row::from_query_result(&r, "")?,
+        None => return Ok(None),
+    };
+    Ok(Some(Checkpoint {
+        source: source.to_string(),
+        file_id: row.file_id,
+        offset: row.offset as u64,
+        years: YearGuess::resume(row.year, row.last_month as u32),
+        lines: row.lines as u64,
+        last_log_at: row.last_log_at,
+    }))
+}
+
+/// Stores a batch and the checkpoint after it in one transaction.
+pub async fn commit(db: &DatabaseConnection, batch: &Batch, cp: &Checkpoint) -> Result<()> {
+    let txn = db.begin().await?;
+    write_minutes(&txn, batch).await?;
+    for (kind, counts) in ["ip", "account"].iter().zip(&batch.subjects) {
+        write_subjects(&txn, &batch.series, kind, counts).await?;
+    }
+    write_messages(&txn, &batch.messages).await?;
+    write_checkpoint(&txn, cp).await?;
+    txn.commit()
+        .await
+        .context("cannot commit a MailFlow batch")?;
+    Ok(())
+}
+
+async fn write_minutes(txn: &DatabaseTransaction, batch: &Batch) -> Result<()> {
+    let rows: Vec<_> = batch.minutes.iter().collect();
+    for chunk in rows.chunks(CHUNK) {
+        let mut q = Query::insert();
+        q.into_table(t("mail_minute"))
+            .columns(["host", "minute", "series", "n"].map(t))
+            .on_conflict(
+                OnConflict::columns(["minute", "host", "series"].map(t))
+                    .value(t("n"), add_excluded("mail_minute", "n"))
+                    .to_owned(),
+            );
+        for ((host, minute, series), n) in chunk {
+            q.values_panic([
+                batch.hosts[*host as usize].as_str().into(),
+                (*minute).into(),
+                batch.series[*series as usize].as_str().into(),
+                (**n as i64).into(),
+            ]);
+        }
+        txn.execute(&q).await?;
+    }
+    Ok(())
+}
+
+async fn write_subjects(
+    txn: &DatabaseTransaction,
+    series: &[String],
+    kind: &str,
+    counts: &SubjectCounts,
+) -> Result<()> {
+    let rows: Vec<_> = counts
+        .iter()
+        .flat_map(|(who, per)| per.iter().map(move |(k, n)| (who, k, n)))
+        .collect();
+    for chunk in rows.chunks(CHUNK) {
+        let mut q = Query::insert();
+        q.into_table(t("mail_subject_hour"))
+            .columns(["kind", "subject", "hour", "series", "n"].map(t))
+            .on_conflict(
+                OnConflict::columns(["kind", "subject", "hour", "series"].map(t))
+                    .value(t("n"), add_excluded("mail_subject_hour", "n"))
+                    .to_owned(),
+            );
+        for (who, (hour, s), n) in chunk {
+            q.values_panic([
+                kind.into(),
+                who.as_ref().into(),
+                (*hour).into(),
+                series[*s as usize].as_str().into(),
+                (**n as i64).into(),
+            ]);
+        }
+        txn.execute(&q).await?;
+    }
+    Ok(())
+}
+
+const MESSAGE_COLUMNS: [&str; 19] = [
+    "host",
+    "queue_id",
+    "first_at",
+    "last_at",
+    "origin",
+    "client_name",
+    "client_ip",
+    "sasl_method",
+    "sasl_username",
+    "message_id",
+    "sender",
+    "size",
+    "nrcpt",
+    "verdict",
+    "reject",
+    "recipients",
+    "rcpt_addrs",
+    "removed",
+    // The key columns are not updated on conflict; see below.
+    "id",
+];
+
+async fn write_messages(txn: &DatabaseTransaction, messages: &[Message]) -> Result<()> {
+    let cols = &MESSAGE_COLUMNS[..MESSAGE_COLUMNS.len() - 1];
+    for chunk in messages.chunks(CHUNK / 2) {
+        let mut q = Query::insert();
+        q.into_table(t("mail_message"))
+            .columns(cols.iter().map(|c| t(c)))
+            .on_conflict(
+                OnConflict::columns(["host", "queue_id", "first_at"].map(t))
+                    .update_columns(cols[3..].iter().map(|c| t(c)))
+                    .to_owned(),
+            );
+        for m in chunk {
+            let recipients = serde_json::to_string(&m.recipients)?;
+            let addrs = m
+                .recipients
+                .iter()
+                .map(|r| r.to.to_ascii_lowercase())
+                .collect::<Vec<_>>()
+                .join(" ");
+            q.values_panic([
+                m.host.as_str().into(),
+                m.queue_id.as_str().into(),
+                m.first_at.into(),
+                m.last_at.into(),
+                origin_name(m.origin).into(),
+                m.client_name.clone().into(),
+                m.client_ip.clone().into(),
+                m.sasl_method.clone().into(),
+                m.sasl_username.clone().into(),
+                m.message_id.clone().into(),
+                m.sender.clone().into(),
+                m.size.map(|s| s as i64).into(),
+                m.nrcpt.map(|n| n as i32).into(),
+                m.verdict.clone().into(),
+                m.reject.clone().into(),
+                recipients.into(),
+                addrs.into(),
+                m.removed.into(),
+            ]);
+        }
+        txn.execute(&q).await?;
+    }
+    Ok(())
+}
+
+fn origin_name(o: Origin) -> &'static str {
+    match o {
+        Origin::Smtpd => "smtpd",
+        Origin::Pickup => "pickup",
+        Origin::Unknown => "unknown",
+    }
+}
+
+fn origin_from(s: &str) -> Origin {
+    match s {
+        "smtpd" => Origin::Smtpd,
+        "pickup" => Origin::Pickup,
+        _ => Origin::Unknown,
+    }
+}
+
+/// A stored message row.
+#[derive(FromQueryResult)]
+struct MessageRow {
+    host: String,
+    queue_id: String,
+    first_at: i64,
+    last_at: i64,
+    origin: String,
+    client_name: Option<String>,
+    client_ip: Option<String>,
+    sasl_method: Option<String>,
+    sasl_username: Option<String>,
+    message_id: Option<String>,
+    sender: Option<String>,
+    size: Option<i64>,
+    nrcpt: Option<i32>,
+    verdict: Option<String>,
+    reject: Option<String>,
+    recipients: String,
+    removed: bool,
+}
+
+impl MessageRow {
+    fn into_message(self) -> Message {
+        Message {
+            host: self.host,
+            queue_id: self.queue_id,
+            first_at: self.first_at,
+            last_at: self.last_at,
+            origin: origin_from(&self.origin),
+            client_name: self.client_name,
+            client_ip: self.client_ip,
+            sasl_method: self.sasl_method,
+            sasl_username: self.sasl_username,
+            message_id: self.message_id,
+            sender: self.sender,
+            size: self.size.map(|s| s as u64),
+            nrcpt: self.nrcpt.map(|n| n as u32),
+            verdict: self.verdict,
+            reject: self.reject,
+            recipients: serde_json::from_str::<Vec<Recipient>>(&self.recipients)
+                .unwrap_or_default(),
+            removed: self.removed,
+        }
+    }
+}
+
+/// Messages stored unfinished that were still active within `idle_secs`
+/// before `at`: a stream resuming at `at` holds them again so that their
+/// later lines complete the same records.
+pub async fn unfinished_messages(
+    db: &impl ConnectionTrait,
+    at: UnixTime,
+    idle_secs: i64,
+) -> Result<Vec<Message>> {
+    let q = Query::select()
+        .columns(MESSAGE_COLUMNS[..18].iter().map(|c| t(c)))
+        .from(t("mail_message"))
+        .and_where(Expr::col(t("removed")).eq(false))
+        .and_where(Expr::col(t("first_at")).gte(at - 4 * idle_secs))
+        .and_where(Expr::col(t("first_at")).lte(at))
+        .and_where(Expr::col(t("last_at")).gte(at - idle_secs))
+        .to_owned();
+    db.query_all(&q)
+        .await?
+        .iter()
+        .map(|r| Ok(MessageRow::from_query_result(r, "")?.into_message()))
+        .collect()
+}
+
+async fn write_checkpoint(txn: &DatabaseTransaction, cp: &Checkpoint) -> Result<()> {
+    let (year, last_month) = cp.years.state();
+    let cols = [
+        "source",
+        "file_id",
+        "offset",
+        "year",
+        "last_month",
+        "lines",
+        "last_log_at",
+        "updated_at",
+    ];
+    let q = Query::insert()
+        .into_table(t("ingest_checkpoint"))
+        .columns(cols.map(t))
+        .values_panic([
+            cp.source.as_str().into(),
+            cp.file_id.as_str().into(),
+            (cp.offset as i64).into(),
+            year.into(),
+            (last_month as i32).into(),
+            (cp.lines as i64).into(),
+            cp.last_log_at.into(),
+            chrono::Utc::now().timestamp().into(),
+        ])
+        .on_conflict(
+            OnConflict::column(t("source"))
+                .update_columns(cols[1..].iter().map(|c| t(c)))
+                .to_owned(),
+        )
+        .to_owned();
+    txn.execute(&q).await?;
+    Ok(())
+}
+
+/// The reject classification rules, in order. An empty table gets the
+/// defaults (so a fresh database, or one whose rules were all deleted,
+/// classifies as documented).
+pub async fn reject_rules(db: &DatabaseConnection) -> Result<RejectRules> {
+    let rows = rule_rows(db).await?;
+    let rows = if rows.is_empty() {
+        let defaults: Vec<(String, String)> = DEFAULT_RULES
+            .iter()
+            .map(|(c, p)| (c.to_string(), p.to_string()))
+            .collect();
+        save_rules(db, &defaults).await?;
+        defaults
+    } else {
+        rows
+    };
+    RejectRules::new(&rows).context("a stored reject rule does not compile")
+}
+
+pub async fn rule_rows(db: &impl ConnectionTrait) -> Result<Vec<(String, String)>> {
+    let q = Query::select()
+        .columns(["class", "pattern"].map(t))
+        .from(t("mail_reject_rule"))
+        .order_by(t("position"), sea_orm::sea_query::Order::Asc)
+        .to_owned();
+    let rows = db.query_all(&q).await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("", "class")?, r.try_get("", "pattern")?)))
+        .collect()
+}
+
+/// Replaces the rules with `rules`, in this order.
+pub async fn save_rules(db: &DatabaseConnection, rules: &[(String, String)]) -> Result<()> {
+    let txn = db.begin().await?;
+    txn.execute_raw(Statement::from_string(
+        txn.get_database_backend(),
+        "DELETE FROM mail_reject_rule",
+    ))
+    .await?;
+    for (i, (class, pattern)) in rules.iter().enumerate() {
+        let q = Query::insert()
+            .into_table(t("mail_reject_rule"))
+            .columns(["position", "class", "pattern"].map(t))
+            .values_panic([
+                (i as i32).into(),
+                class.as_str().into(),
+                pattern.as_str().into(),
+            ])
+            .to_owned();
+        txn.execute(&q).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}

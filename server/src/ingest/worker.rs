@@ -1,0 +1,288 @@
+//! The live ingest worker: one per configured source, started by `carteiro
+//! serve`. It tails the file, follows both rotation styles, resumes from
+//! its checkpoint after a restart and publishes its state for the admin
+//! page.
+//!
+//! - **rename and create** (logrotate's default): the path now names a new
+//!   file; the old one is read to its end through the handle kept open,
+//!   then the new one from its start.
+//! - **copytruncate**: the file shrinks below the offset read; the lines
+//!   written between the last read and the truncation are in the copy
+//!   (`PATH.1`), recognised by its first line, and read from there first.
+//! - **restart**: the checkpoint names the file by its first line; if the
+//!   path holds another file now, the rotated `PATH.1` is finished first.
+
+use super::source::{self, LogReader};
+use super::store::{self, Checkpoint};
+use super::{RunOptions, preload, run};
+use crate::config::SourceConfig;
+use crate::mailflow::count::{Counter, RejectRules, Settings};
+use crate::mailflow::syslog::YearGuess;
+use anyhow::{Context, Result};
+use app::model::SourceStatus;
+use app::state::IngestBoard;
+use chrono::Datelike;
+use sea_orm::DatabaseConnection;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// What a worker needs; cloned into each source's task.
+#[derive(Clone)]
+pub struct WorkerContext {
+    pub db: DatabaseConnection,
+    pub board: IngestBoard,
+    pub settings: Settings,
+    pub poll: Duration,
+    pub batch_lines: u64,
+}
+
+/// Starts one task per source. Each retries after an error (shown on the
+/// admin page) until the server stops.
+pub fn spawn_all(ctx: WorkerContext, sources: Vec<SourceConfig>) {
+    {
+        let mut board = ctx.board.write().unwrap_or_else(|e| e.into_inner());
+        *board = sources
+            .iter()
+            .map(|s| SourceStatus {
+                name: s.name.clone(),
+                path: s.path.display().to_string(),
+                state: "starting".into(),
+                ..SourceStatus::default()
+            })
+            .collect();
+    }
+    for (i, src) in sources.into_iter().enumerate() {
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = follow(&ctx, i, &src).await {
+                    tracing::warn!(source = %src.name, "ingest stopped: {e:#}; retrying in 5 s");
+                    update(&ctx.board, i, |s| {
+                        s.state = "error".into();
+                        s.last_error = Some(format!("{e:#}"));
+                    });
+                }
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        });
+    }
+}
+
+fn update(board: &IngestBoard, i: usize, f: impl FnOnce(&mut SourceStatus)) {
+    let mut b = board.write().unwrap_or_else(|e| e.into_inner());
+    if let Some(s) = b.get_mut(i) {
+        f(s);
+        s.updated_at = chrono::Utc::now().timestamp();
+    }
+}
+
+/// The file rotated away from `path`, as logrotate names it.
+fn rotated(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".1");
+    PathBuf::from(p)
+}
+
+/// Tails one source until an error.
+async fn follow(ctx: &WorkerContext, i: usize, src: &SourceConfig) -> Result<()> {
+    let rules: RejectRules = store::reject_rules(&ctx.db).await?;
+    let settings = ctx.settings.clone();
+    let idle = settings.limits.idle_secs;
+    let mut counter = Counter::new(settings, rules, chrono::Utc::now().year());
+    let saved = store::checkpoint(&ctx.db, &src.name).await?;
+    let mut tail = Tail::new(ctx, i, src);
+
+    // Where to start: the checkpointed file, wherever it is now.
+    let mut cp = match saved {
+        Some(cp) => cp,
+        None => Checkpoint {
+            source: src.name.clone(),
+            file_id: String::new(),
+            offset: 0,
+            years: YearGuess::new(chrono::Utc::now().year()),
+            lines: 0,
+            last_log_at: None,
+        },
+    };
+    counter.resume_years(cp.years);
+    let current = wait_for_file(&src.path, ctx.poll).await;
+    let current_id = source::fingerprint(&src.path, false)?;
+    if !cp.file_id.is_empty() && current_id.as_deref() != Some(cp.file_id.as_str()) {
+        let old = rotated(&src.path);
+        if old.is_file() && source::fingerprint(&old, true)?.as_deref() == Some(&cp.file_id) {
+            tracing::info!(source = %src.name, "finishing the rotated {}", old.display());
+            let file = std::fs::File::open(&old)?;
+            (counter, cp) = tail.drain(counter, file, &old, cp, idle).await?;
+        } else {
+            tracing::warn!(
+                source = %src.name,
+                "the checkpointed file is gone; reading {} from its start",
+                src.path.display()
+            );
+        }
+        cp.offset = 0;
+        cp.file_id = current_id.unwrap_or_default();
+    } else if cp.offset > current.len() {
+        cp.offset = 0; // truncated while we were down
+    }
+    let file = std::fs::File::open(&src.path)?;
+    let mut ino = file.metadata()?.ino();
+    if let Some(at) = super::first_time(&src.path, cp.offset, cp.years)? {
+        preload(&ctx.db, &mut counter, at, idle).await?;
+    }
+    let mut reader = LogReader::from_file(file, &src.path, cp.offset)?;
+    loop {
+        if cp.file_id.is_empty() {
+            cp.file_id = source::fingerprint(&src.path, false)?.unwrap_or_default();
+        }
+        let result;
+        (counter, reader, result) = tail.read(counter, reader, cp.clone()).await;
+        cp = result?;
+        let now = match std::fs::metadata(&src.path) {
+            Ok(m) => m,
+            Err(_) => {
+                // Renamed and not yet re-created: keep reading the old file.
+                tokio::time::sleep(ctx.poll).await;
+                continue;
+            }
+        };
+        if now.ino() != ino {
+            // Rename and create: finish the old file through our handle,
+            // letting the writer close it first.
+            tokio::time::sleep(ctx.poll).await;
+            let result;
+            (counter, _, result) = tail.read_archive(counter, reader, cp.clone()).await;
+            cp = result?;
+            let file = std::fs::File::open(&src.path)?;
+            ino = file.metadata()?.ino();
+            cp.offset = 0;
+            cp.file_id = source::fingerprint(&src.path, false)?.unwrap_or_default();
+            reader = LogReader::from_file(file, &src.path, 0)?;
+            continue;
+        }
+        if now.len() < cp.offset {
+            // Copytruncate: the rest of what we had not read is in the copy.
+            let old = rotated(&src.path);
+            if old.is_file() && source::fingerprint(&old, true)?.as_deref() == Some(&cp.file_id) {
+                let file = std::fs::File::open(&old)?;
+                (counter, cp) = tail.drain(counter, file, &old, cp, idle).await?;
+            } else {
+                tracing::warn!(source = %src.name, "{} was truncated; lines between the last read and the truncation may be missing", src.path.display());
+            }
+            let file = std::fs::File::open(&src.path)?;
+            ino = file.metadata()?.ino();
+            cp.offset = 0;
+            cp.file_id = source::fingerprint(&src.path, false)?.unwrap_or_default();
+            reader = LogReader::from_file(file, &src.path, 0)?;
+            continue;
+        }
+        tail.publish(&cp, now.len(), "following");
+        tokio::time::sleep(ctx.poll).await;
+    }
+}
+
+async fn wait_for_file(path: &Path, poll: Duration) -> std::fs::Metadata {
+    loop {
+        if let Ok(m) = std::fs::metadata(path) {
+            return m;
+        }
+        tokio::time::sleep(poll).await;
+    }
+}
+
+/// Reading rounds of one source, with the figures the admin page shows.
+struct Tail<'a> {
+    ctx: &'a WorkerContext,
+    index: usize,
+    rate_from: (Instant, u64),
+    rate: f64,
+}
+
+impl<'a> Tail<'a> {
+    fn new(ctx: &'a WorkerContext, index: usize, _src: &SourceConfig) -> Self {
+        Self {
+            ctx,
+            index,
+            rate_from: (Instant::now(), 0),
+            rate: 0.0,
+        }
+    }
+
+    fn opts(&self, archive: bool) -> RunOptions {
+        RunOptions {
+            batch_lines: self.ctx.batch_lines,
+            archive,
+        }
+    }
+
+    /// Reads what is there now (a half-written last line waits).
+    async fn read(
+        &mut self,
+        counter: Counter,
+        reader: LogReader,
+        cp: Checkpoint,
+    ) -> (Counter, LogReader, Result<Checkpoint>) {
+        let opts = self.opts(false);
+        let board = self.ctx.board.clone();
+        let index = self.index;
+        run(&self.ctx.db, counter, reader, cp, opts, |cp| {
+            update(&board, index, |s| {
+                s.state = "catching up".into();
+                s.offset = cp.offset;
+                s.lines = cp.lines;
+            })
+        })
+        .await
+    }
+
+    /// Reads a file that nobody writes any more, to its very end.
+    async fn read_archive(
+        &mut self,
+        counter: Counter,
+        reader: LogReader,
+        cp: Checkpoint,
+    ) -> (Counter, LogReader, Result<Checkpoint>) {
+        let opts = self.opts(true);
+        run(&self.ctx.db, counter, reader, cp, opts, |_| {}).await
+    }
+
+    /// Reads the rest of a rotated file from the checkpoint's offset.
+    async fn drain(
+        &mut self,
+        mut counter: Counter,
+        file: std::fs::File,
+        path: &Path,
+        cp: Checkpoint,
+        idle: i64,
+    ) -> Result<(Counter, Checkpoint)> {
+        if let Some(at) = super::first_time(path, cp.offset, cp.years)? {
+            preload(&self.ctx.db, &mut counter, at, idle).await?;
+        }
+        let reader = LogReader::from_file(file, path, cp.offset)
+            .with_context(|| format!("cannot resume {}", path.display()))?;
+        let (counter, _, result) = self.read_archive(counter, reader, cp).await;
+        Ok((counter, result?))
+    }
+
+    fn publish(&mut self, cp: &Checkpoint, size: u64, state: &str) {
+        let (since, lines_then) = self.rate_from;
+        let secs = since.elapsed().as_secs_f64();
+        if secs >= 5.0 {
+            self.rate = (cp.lines.saturating_sub(lines_then)) as f64 / secs;
+            self.rate_from = (Instant::now(), cp.lines);
+        }
+        let now = chrono::Utc::now().timestamp();
+        let rate = self.rate;
+        update(&self.ctx.board, self.index, |s| {
+            s.state = state.into();
+            s.offset = cp.offset;
+            s.size = size;
+            s.lines = cp.lines;
+            s.lines_per_sec = rate;
+            s.last_log_at = cp.last_log_at;
+            s.lag_secs = cp.last_log_at.map(|t| (now - t).max(0));
+            s.last_error = None;
+        });
+    }
+}
