@@ -63,9 +63,9 @@ impl Default for MailflowConfig {
 pub struct SourceConfig {
     /// A stable name: the checkpoint is kept under it.
     pub name: String,
-    /// The live file, e.g. /var/log/mail.log; after a rotation the previous
-    /// file is looked for as PATH.1 (or PATH.1.gz is not needed: the rest of
-    /// a renamed file is read through the handle kept open).
+    /// The live file, e.g. /var/log/mail.log. Both logrotate styles are
+    /// followed; after a copytruncate or a restart the previous file is
+    /// looked for as PATH.1 (uncompressed: use logrotate's delaycompress).
     pub path: PathBuf,
 }
 

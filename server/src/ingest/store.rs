@@ -78,8 +78,38 @@ pub async fn checkpoint(db: &impl ConnectionTrait, source: &str) -> Result<Optio
     }))
 }
 
-/// Stores a batch and the checkpoint after it in one transaction.
+/// Stores a batch and the checkpoint after it in one transaction. Several
+/// sources may write to one PostgreSQL database at once: rows are written in
+/// key order, and a transaction that still loses a deadlock is tried again.
 pub async fn commit(db: &DatabaseConnection, batch: &Batch, cp: &Checkpoint) -> Result<()> {
+    let mut attempt = 1;
+    loop {
+        match try_commit(db, batch, cp).await {
+            Err(e) if attempt < 5 && is_transient(&e) => {
+                tracing::info!("MailFlow batch retried after: {e:#}");
+                tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// A deadlock or serialization failure (PostgreSQL) or a busy database
+/// (SQLite): the same transaction can succeed when tried again.
+fn is_transient(e: &anyhow::Error) -> bool {
+    let text = format!("{e:#}").to_ascii_lowercase();
+    [
+        "deadlock",
+        "could not serialize",
+        "database is locked",
+        "busy",
+    ]
+    .iter()
+    .any(|s| text.contains(s))
+}
+
+async fn try_commit(db: &DatabaseConnection, batch: &Batch, cp: &Checkpoint) -> Result<()> {
     let txn = db.begin().await?;
     write_minutes(&txn, batch).await?;
     for (kind, counts) in ["ip", "account"].iter().zip(&batch.subjects) {
@@ -94,7 +124,8 @@ pub async fn commit(db: &DatabaseConnection, batch: &Batch, cp: &Checkpoint) -> 
 }
 
 async fn write_minutes(txn: &DatabaseTransaction, batch: &Batch) -> Result<()> {
-    let rows: Vec<_> = batch.minutes.iter().collect();
+    let mut rows: Vec<_> = batch.minutes.iter().collect();
+    rows.sort_unstable_by_key(|((host, minute, series), _)| (*minute, *host, *series));
     for chunk in rows.chunks(CHUNK) {
         let mut q = Query::insert();
         q.into_table(t("mail_minute"))
@@ -123,10 +154,11 @@ async fn write_subjects(
     kind: &str,
     counts: &SubjectCounts,
 ) -> Result<()> {
-    let rows: Vec<_> = counts
+    let mut rows: Vec<_> = counts
         .iter()
         .flat_map(|(who, per)| per.iter().map(move |(k, n)| (who, k, n)))
         .collect();
+    rows.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
     for chunk in rows.chunks(CHUNK) {
         let mut q = Query::insert();
         q.into_table(t("mail_subject_hour"))

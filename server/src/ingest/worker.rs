@@ -26,6 +26,7 @@ use sea_orm::DatabaseConnection;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use tokio::task::JoinHandle;
 
 /// What a worker needs; cloned into each source's task.
 #[derive(Clone)]
@@ -38,8 +39,9 @@ pub struct WorkerContext {
 }
 
 /// Starts one task per source. Each retries after an error (shown on the
-/// admin page) until the server stops.
-pub fn spawn_all(ctx: WorkerContext, sources: Vec<SourceConfig>) {
+/// admin page) until the server stops or its handle is aborted (a batch
+/// being written is then rolled back, as after a crash).
+pub fn spawn_all(ctx: WorkerContext, sources: Vec<SourceConfig>) -> Vec<JoinHandle<()>> {
     {
         let mut board = ctx.board.write().unwrap_or_else(|e| e.into_inner());
         *board = sources
@@ -52,9 +54,10 @@ pub fn spawn_all(ctx: WorkerContext, sources: Vec<SourceConfig>) {
             })
             .collect();
     }
+    let mut tasks = Vec::new();
     for (i, src) in sources.into_iter().enumerate() {
         let ctx = ctx.clone();
-        tokio::spawn(async move {
+        tasks.push(tokio::spawn(async move {
             loop {
                 if let Err(e) = follow(&ctx, i, &src).await {
                     tracing::warn!(source = %src.name, "ingest stopped: {e:#}; retrying in 5 s");
@@ -65,8 +68,9 @@ pub fn spawn_all(ctx: WorkerContext, sources: Vec<SourceConfig>) {
                 }
                 tokio::time::sleep(Duration::from_secs(5)).await;
             }
-        });
+        }));
     }
+    tasks
 }
 
 fn update(board: &IngestBoard, i: usize, f: impl FnOnce(&mut SourceStatus)) {
@@ -161,7 +165,11 @@ async fn follow(ctx: &WorkerContext, i: usize, src: &SourceConfig) -> Result<()>
             reader = LogReader::from_file(file, &src.path, 0)?;
             continue;
         }
-        if now.len() < cp.offset {
+        // Shorter than what was read, or another first line: truncated
+        // (even if the file has grown past the old offset since).
+        let replaced = !cp.file_id.is_empty()
+            && source::fingerprint(&src.path, false)?.as_deref() != Some(cp.file_id.as_str());
+        if now.len() < cp.offset || replaced {
             // Copytruncate: the rest of what we had not read is in the copy.
             let old = rotated(&src.path);
             if old.is_file() && source::fingerprint(&old, true)?.as_deref() == Some(&cp.file_id) {

@@ -3,7 +3,6 @@ use app::server::audit::Actor;
 use app::server::staff::{self, NewStaff};
 use app::state::AppState;
 use reqwest::{Client, Response};
-use sea_orm::{ConnectionTrait, Database};
 use server::config::Config;
 use std::net::SocketAddr;
 
@@ -24,7 +23,7 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = Config::default();
-    cfg.database.url = fresh_database(&dir).await;
+    cfg.database.url = crate::common::fresh_database(&dir).await;
     cfg.database.max_connections = 5;
     // Keep throttling observable but quick.
     cfg.auth.throttle.delay_ms = 1;
@@ -49,36 +48,6 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
 
         _dir: dir,
     }
-}
-
-/// A SQLite file in `dir`, or a new database on the PostgreSQL server of
-/// `CARTEIRO_TEST_DATABASE_URL` (a URL to its `postgres` database).
-async fn fresh_database(dir: &tempfile::TempDir) -> String {
-    match std::env::var("CARTEIRO_TEST_DATABASE_URL") {
-        Ok(admin_url) if admin_url.starts_with("postgres") => {
-            let name = format!("carteiro_test_{}", rand_suffix());
-            let admin = Database::connect(admin_url.as_str())
-                .await
-                .expect("connect to test PostgreSQL");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                .await
-                .unwrap();
-            admin.close().await.ok();
-            let (server, _) = admin_url.rsplit_once('/').expect("URL ends with /DATABASE");
-            format!("{server}/{name}")
-        }
-        _ => format!("sqlite://{}/carteiro.db?mode=rwc", dir.path().display()),
-    }
-}
-
-fn rand_suffix() -> String {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{:x}{:x}", nanos, std::process::id())
 }
 
 impl TestApp {

@@ -6,6 +6,8 @@
 mod audit;
 mod auth;
 mod cli;
+#[path = "../common/mod.rs"]
+mod common;
 mod csrf;
 mod helpers;
 mod role_matrix;

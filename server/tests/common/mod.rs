@@ -1,0 +1,48 @@
+//! What every integration test binary needs: a fresh database and the
+//! `carteiro` binary itself.
+
+use sea_orm::{ConnectionTrait, Database};
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// A SQLite file in `dir`, or a new database on the PostgreSQL server of
+/// `CARTEIRO_TEST_DATABASE_URL` (a URL to its `postgres` database).
+pub async fn fresh_database(dir: &tempfile::TempDir) -> String {
+    match std::env::var("CARTEIRO_TEST_DATABASE_URL") {
+        Ok(admin_url) if admin_url.starts_with("postgres") => {
+            let name = format!("carteiro_test_{}", unique_suffix());
+            let admin = Database::connect(admin_url.as_str())
+                .await
+                .expect("connect to test PostgreSQL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .unwrap();
+            admin.close().await.ok();
+            let (server, _) = admin_url.rsplit_once('/').expect("URL ends with /DATABASE");
+            format!("{server}/{name}")
+        }
+        _ => format!("sqlite://{}/carteiro.db?mode=rwc", dir.path().display()),
+    }
+}
+
+/// Different on every call, across test processes too.
+fn unique_suffix() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    static CALLS: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    format!("{nanos:x}{:x}{call}", std::process::id())
+}
+
+/// The `carteiro` binary, blind to the developer's database settings.
+#[allow(dead_code)] // not every test binary runs the command line
+pub fn carteiro() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_carteiro"));
+    cmd.env_remove("CARTEIRO_DATABASE_URL")
+        .env_remove("DATABASE_URL");
+    cmd
+}

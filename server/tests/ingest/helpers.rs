@@ -1,0 +1,122 @@
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use server::mailflow::count::{Counter, RejectRules, Settings};
+use server::mailflow::generate::{Generator, Shape};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The first log second of every generated file: 2026-11-01 00:00 UTC.
+pub const START: i64 = 1_793_491_200;
+
+/// Writes `lines` generated lines (seeded) to `path`, starting at [`START`].
+pub fn generate(path: &Path, lines: usize, seed: u64) -> String {
+    let mut g = Generator::new(Shape {
+        seed,
+        start: START,
+        lines_per_day: 2_000_000,
+        hosts: vec!["mx1".into(), "mx2".into(), "smtp1".into()],
+        rfc3339: false,
+    });
+    let mut text = String::new();
+    for _ in 0..lines {
+        g.next_line(&mut text);
+    }
+    std::fs::write(path, &text).unwrap();
+    text
+}
+
+/// What the engine counts in `text` read in one pass, by stored series name.
+pub fn count_in_one_pass(text: &str) -> BTreeMap<String, i64> {
+    let mut c = Counter::new(Settings::default(), RejectRules::defaults(), 2026);
+    for line in text.lines() {
+        c.feed(line);
+    }
+    let t = c.totals;
+    let mut want: BTreeMap<String, i64> = [
+        ("received", t.received),
+        ("sent", t.sent),
+        ("bounced", t.bounced),
+        ("deferred", t.deferred),
+        ("rejected", t.rejected),
+        ("spam", t.spam),
+        ("virus", t.virus),
+        ("sasl_failures", c.sasl_failures),
+    ]
+    .into_iter()
+    .map(|(k, n)| (k.to_string(), n as i64))
+    .collect();
+    for (class, n) in c.reject_classes() {
+        want.insert(format!("reject.{class}"), n as i64);
+    }
+    want.retain(|_, n| *n > 0);
+    want
+}
+
+pub async fn connect(url: &str) -> DatabaseConnection {
+    Database::connect(url)
+        .await
+        .expect("connect to the test database")
+}
+
+async fn rows(db: &DatabaseConnection, sql: &str) -> Vec<Vec<String>> {
+    let stmt = Statement::from_string(db.get_database_backend(), sql.to_string());
+    db.query_all_raw(stmt)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (0..r.column_names().len())
+                .map(|i| {
+                    // An integer or a text column's value, as text.
+                    let int = r
+                        .try_get_by_index::<Option<i64>>(i)
+                        .map(|v| format!("{v:?}"));
+                    let text = || {
+                        r.try_get_by_index::<Option<String>>(i)
+                            .map(|v| format!("{v:?}"))
+                    };
+                    int.or_else(|_| text()).expect("an integer or text column")
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The sum of each series over all hosts and minutes.
+pub async fn series_sums(db: &DatabaseConnection) -> BTreeMap<String, i64> {
+    let sql = "SELECT series, CAST(SUM(n) AS BIGINT) AS n FROM mail_minute GROUP BY series";
+    let stmt = Statement::from_string(db.get_database_backend(), sql);
+    db.query_all_raw(stmt)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r.try_get("", "series").unwrap(),
+                r.try_get("", "n").unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Every stored counter and message trace, in a stable order: two databases
+/// with equal snapshots hold the same data.
+pub async fn snapshot(db: &DatabaseConnection) -> Vec<Vec<String>> {
+    let mut all = rows(
+        db,
+        "SELECT host, minute, series, n FROM mail_minute ORDER BY minute, host, series",
+    )
+    .await;
+    all.extend(
+        rows(db, "SELECT kind, subject, hour, series, n FROM mail_subject_hour ORDER BY kind, subject, hour, series").await,
+    );
+    all.extend(
+        rows(
+            db,
+            "SELECT host, queue_id, first_at, last_at, origin, client_name, client_ip, \
+             sasl_method, sasl_username, message_id, sender, size, CAST(nrcpt AS BIGINT), verdict, reject, \
+             recipients, rcpt_addrs, CAST(CASE WHEN removed THEN 1 ELSE 0 END AS BIGINT) FROM mail_message ORDER BY host, queue_id, first_at",
+        )
+        .await,
+    );
+    all
+}

@@ -1,0 +1,138 @@
+//! `carteiro import` into a database: what is stored is what is reported,
+//! and importing a file again (renamed or gzipped) adds nothing.
+
+use crate::common::{carteiro, fresh_database};
+use crate::helpers::{connect, count_in_one_pass, generate, series_sums, snapshot};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+/// `carteiro --db URL import --report json --year 2026 FILE...` → the report.
+fn import(db: &str, files: &[&Path], extra: &[&str]) -> Value {
+    let out = carteiro()
+        .args(["--db", db, "import", "--report", "json", "--year", "2026"])
+        .args(extra)
+        .args(files)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "import failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+/// The report's counts under the names the database stores them by.
+fn reported(r: &Value) -> BTreeMap<String, i64> {
+    let mut m = BTreeMap::new();
+    for (k, v) in r["totals"].as_object().unwrap() {
+        m.insert(k.clone(), v.as_i64().unwrap());
+    }
+    for (k, v) in r["reject_classes"].as_object().unwrap() {
+        m.insert(format!("reject.{k}"), v.as_i64().unwrap());
+    }
+    m.insert(
+        "sasl_failures".into(),
+        r["sasl_auth_failures"].as_i64().unwrap(),
+    );
+    m.retain(|_, n| *n > 0);
+    m
+}
+
+#[tokio::test]
+async fn stored_counters_equal_the_report_and_a_second_import_adds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mail.log");
+    let text = generate(&log, 30_000, 7);
+    let url = fresh_database(&dir).await;
+
+    let first = import(&url, &[&log], &[]);
+    assert_eq!(first["lines"], 30_000);
+    let want = count_in_one_pass(&text);
+    assert!(
+        want["received"] > 1000 && want["reject.unknown_user"] > 100,
+        "{want:?}"
+    );
+    assert_eq!(reported(&first), want);
+    let db = connect(&url).await;
+    assert_eq!(series_sums(&db).await, want);
+    let stored = snapshot(&db).await;
+
+    // The same file renamed and gzipped by logrotate, and again as it was.
+    let gz = dir.path().join("mail.log.1.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
+    enc.write_all(text.as_bytes()).unwrap();
+    enc.finish().unwrap();
+    let again = import(&url, &[&gz, &log], &[]);
+    assert_eq!(again["lines"], 0, "{again}");
+    assert_eq!(snapshot(&db).await, stored);
+
+    // The file grew: only the new lines count.
+    let more = generate(&dir.path().join("more.log"), 500, 8);
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .unwrap()
+        .write_all(more.as_bytes())
+        .unwrap();
+    let grown = import(&url, &[&log], &[]);
+    assert_eq!(grown["lines"], 500);
+    assert_eq!(grown["files"][0]["resumed_from"], text.len());
+}
+
+#[tokio::test]
+async fn message_traces_keep_each_recipient_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mail.log");
+    std::fs::write(
+        &log,
+        "Nov  2 10:00:00 mx1 postfix/smtpd[10]: 4F1A2B3C4D: client=mail.example.org[198.51.100.7]\n\
+         Nov  2 10:00:00 mx1 postfix/cleanup[11]: 4F1A2B3C4D: message-id=<abc@example.org>\n\
+         Nov  2 10:00:01 mx1 postfix/qmgr[12]: 4F1A2B3C4D: from=<news@example.org>, size=2048, nrcpt=2 (queue active)\n\
+         Nov  2 10:00:02 mx1 postfix/lmtp[13]: 4F1A2B3C4D: to=<ana@cliente.com.br>, relay=mbox1[10.0.0.11]:24, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Saved)\n\
+         Nov  2 10:00:02 mx1 postfix/lmtp[13]: 4F1A2B3C4D: to=<Bia@cliente.com.br>, relay=mbox1[10.0.0.11]:24, delay=1, delays=0/0/0/1, dsn=5.2.2, status=bounced (552 5.2.2 Mailbox full)\n\
+         Nov  2 10:00:02 mx1 postfix/qmgr[12]: 4F1A2B3C4D: removed\n",
+    )
+    .unwrap();
+    let url = fresh_database(&dir).await;
+    import(&url, &[&log], &[]);
+    let db = connect(&url).await;
+    let rows = snapshot(&db).await;
+    let message = rows
+        .iter()
+        .find(|r| r.len() == 18)
+        .expect("one message row");
+    let text = message.join(" | ");
+    for want in [
+        "\"mx1\"",
+        "\"4F1A2B3C4D\"",
+        "\"198.51.100.7\"",
+        "\"abc@example.org\"",
+        "\"news@example.org\"",
+        "Some(2048)",
+        "Mailbox full",
+        "\"ana@cliente.com.br bia@cliente.com.br\"",
+    ] {
+        assert!(text.contains(want), "{want} missing from {text}");
+    }
+    assert_eq!(message[17], "Some(1)", "removed");
+}
+
+#[tokio::test]
+async fn a_dry_run_leaves_the_database_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mail.log");
+    generate(&log, 2_000, 3);
+    let file = dir.path().join("untouched.db");
+    let url = format!("sqlite://{}?mode=rwc", file.display());
+    let report = import(&url, &[&log], &["--dry-run"]);
+    assert_eq!(report["lines"], 2_000);
+    assert!(!file.exists(), "--dry-run created {}", file.display());
+    // And a second dry run counts everything again.
+    assert_eq!(import(&url, &[&log], &["--dry-run"])["lines"], 2_000);
+}

@@ -1,0 +1,10 @@
+//! Integration tests of MailFlow ingest: `carteiro import` into a real
+//! database (SQLite, or PostgreSQL when `CARTEIRO_TEST_DATABASE_URL` is set),
+//! kill -9 at any moment, and the live worker across log rotation.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod crash;
+mod helpers;
+mod import;
+mod rotation;
