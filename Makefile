@@ -33,6 +33,7 @@ test-e2e: ## Browser tests (Playwright in Debian's Chromium)
 	.ci/e2e.sh
 
 lint: ## rustfmt and clippy, warnings are errors
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	cargo fmt --all -- --check
 	cargo clippy -p app -p migrations -p server --features app/ssr --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings

@@ -94,7 +94,8 @@ pub fn App() -> impl IntoView {
                         />
                         <Route path=path!("/admin") view=admin::AdminHome ssr=ssr.clone() />
                         <Route path=path!("/admin/staff") view=admin_staff::StaffPage ssr=ssr.clone() />
-                        <Route path=path!("/admin/audit") view=admin_audit::AuditPage ssr=ssr />
+                        <Route path=path!("/admin/audit") view=admin_audit::AuditPage ssr=ssr.clone() />
+                        <Route path=path!("/admin/ingest") view=admin_ingest::IngestPage ssr=ssr />
                     </Routes>
                 </main>
             </SessionScope>

@@ -335,3 +335,31 @@ pub struct SourceStatus {
     /// When this status was last updated (Unix seconds).
     pub updated_at: i64,
 }
+
+/// What the ingest admin page shows: the live sources and the files that
+/// `carteiro import` stored.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IngestOverview {
+    /// Live sources tailed by this server (empty when none is configured).
+    pub sources: Vec<SourceStatus>,
+    /// Stored positions, newest first: live sources and imported files.
+    pub checkpoints: Vec<CheckpointInfo>,
+    /// The server's clock (Unix seconds), to show ages.
+    pub now: i64,
+}
+
+/// One stored ingest position.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointInfo {
+    /// `live` (a source `carteiro serve` tails) or `import`.
+    pub kind: String,
+    /// The live source's name; for an import, the file's fingerprint.
+    pub name: String,
+    /// The path the file was last read from.
+    pub path: String,
+    /// Bytes of the file stored.
+    pub offset: u64,
+    pub lines: u64,
+    pub last_log_at: Option<i64>,
+    pub updated_at: i64,
+}

@@ -5,6 +5,7 @@
 //! Times are Unix seconds (UTC) in `BIGINT` columns: the ingest engine
 //! writes them in bulk and the charts bucket them with integer arithmetic.
 
+use sea_orm_migration::sea_orm::DbBackend;
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -13,45 +14,48 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                Table::create()
-                    .table(MailMinute::Table)
-                    .if_not_exists()
-                    .col(string_len(MailMinute::Host, 255))
-                    .col(big_integer(MailMinute::Minute))
-                    .col(string_len(MailMinute::Series, 96))
-                    .col(big_integer(MailMinute::N))
-                    .primary_key(
-                        Index::create()
-                            .col(MailMinute::Minute)
-                            .col(MailMinute::Host)
-                            .col(MailMinute::Series),
-                    )
-                    .to_owned(),
-            )
-            .await?;
+        // The counter tables are looked up and updated only by their key:
+        // on SQLite, store their rows in the key's B-tree itself.
+        let clustered = |t: &mut TableCreateStatement| {
+            if manager.get_database_backend() == DbBackend::Sqlite {
+                t.extra("WITHOUT ROWID");
+            }
+        };
+        let mut minute = Table::create();
+        minute
+            .table(MailMinute::Table)
+            .if_not_exists()
+            .col(string_len(MailMinute::Host, 255))
+            .col(big_integer(MailMinute::Minute))
+            .col(string_len(MailMinute::Series, 96))
+            .col(big_integer(MailMinute::N))
+            .primary_key(
+                Index::create()
+                    .col(MailMinute::Minute)
+                    .col(MailMinute::Host)
+                    .col(MailMinute::Series),
+            );
+        clustered(&mut minute);
+        manager.create_table(minute).await?;
 
-        manager
-            .create_table(
-                Table::create()
-                    .table(MailSubjectHour::Table)
-                    .if_not_exists()
-                    .col(string_len(MailSubjectHour::Kind, 16))
-                    .col(string_len(MailSubjectHour::Subject, 320))
-                    .col(big_integer(MailSubjectHour::Hour))
-                    .col(string_len(MailSubjectHour::Series, 96))
-                    .col(big_integer(MailSubjectHour::N))
-                    .primary_key(
-                        Index::create()
-                            .col(MailSubjectHour::Kind)
-                            .col(MailSubjectHour::Subject)
-                            .col(MailSubjectHour::Hour)
-                            .col(MailSubjectHour::Series),
-                    )
-                    .to_owned(),
-            )
-            .await?;
+        let mut subject = Table::create();
+        subject
+            .table(MailSubjectHour::Table)
+            .if_not_exists()
+            .col(string_len(MailSubjectHour::Kind, 16))
+            .col(string_len(MailSubjectHour::Subject, 320))
+            .col(big_integer(MailSubjectHour::Hour))
+            .col(string_len(MailSubjectHour::Series, 96))
+            .col(big_integer(MailSubjectHour::N))
+            .primary_key(
+                Index::create()
+                    .col(MailSubjectHour::Kind)
+                    .col(MailSubjectHour::Subject)
+                    .col(MailSubjectHour::Hour)
+                    .col(MailSubjectHour::Series),
+            );
+        clustered(&mut subject);
+        manager.create_table(subject).await?;
         manager
             .create_index(
                 Index::create()
@@ -93,15 +97,15 @@ impl MigrationTrait for Migration {
             )
             .await?;
         for (name, cols) in [
+            // Also serves searches by queue id alone.
             (
-                "uq_mail_message_host_qid_first",
+                "uq_mail_message_qid_host_first",
                 &[
-                    MailMessage::Host,
                     MailMessage::QueueId,
+                    MailMessage::Host,
                     MailMessage::FirstAt,
                 ][..],
             ),
-            ("idx_mail_message_qid", &[MailMessage::QueueId][..]),
             ("idx_mail_message_msgid", &[MailMessage::MessageId][..]),
             ("idx_mail_message_sender", &[MailMessage::Sender][..]),
             ("idx_mail_message_first_at", &[MailMessage::FirstAt][..]),
@@ -126,6 +130,8 @@ impl MigrationTrait for Migration {
                     // What the bytes at `offset` belong to: a fingerprint of
                     // the file's first line (survives renames).
                     .col(string_len(IngestCheckpoint::FileId, 128))
+                    // The path it was last read from, for people.
+                    .col(string_len(IngestCheckpoint::Path, 1024))
                     .col(big_integer(IngestCheckpoint::Offset))
                     .col(integer(IngestCheckpoint::Year))
                     .col(integer(IngestCheckpoint::LastMonth))
@@ -215,6 +221,7 @@ enum IngestCheckpoint {
     Table,
     Source,
     FileId,
+    Path,
     Offset,
     Year,
     LastMonth,

@@ -94,6 +94,7 @@ impl MailflowConfig {
                 idle_secs: i64::from(self.idle_minutes) * 60,
                 max_messages: self.max_messages,
             },
+            traces: true,
         })
     }
 }

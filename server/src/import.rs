@@ -75,12 +75,14 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<()> {
     let db = crate::db::connect(&db_cfg).await?;
     crate::db::migrate(&db).await?;
     let rules = store::reject_rules(&db).await?;
-    let settings = cfg.mailflow.engine_settings()?;
+    let mut settings = cfg.mailflow.engine_settings()?;
+    settings.traces = !opts.dry_run;
     let idle = settings.limits.idle_secs;
     let mut counter = Counter::new(settings, rules, opts.year.unwrap_or(0));
     let run_opts = RunOptions {
         batch_lines: cfg.mailflow.batch_lines.max(1),
         archive: true,
+        store: !opts.dry_run,
     };
     let mut progress = Progress::new(&opts.files);
     let mut files = Vec::new();
@@ -97,11 +99,12 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<()> {
             continue;
         };
         let source = format!("import:{fp}");
-        let cp = match store::checkpoint(&db, &source).await? {
+        let mut cp = match store::checkpoint(&db, &source).await? {
             Some(cp) => cp,
             None => Checkpoint {
                 source,
                 file_id: fp,
+                path: String::new(),
                 offset: 0,
                 years: YearGuess::new(match opts.year {
                     Some(y) => y,
@@ -111,6 +114,7 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<()> {
                 last_log_at: None,
             },
         };
+        cp.path = std::path::absolute(path)?.display().to_string();
         counter.resume_years(cp.years);
         if let Some(at) = ingest::first_time(path, cp.offset, cp.years)? {
             ingest::preload(&db, &mut counter, at, idle).await?;

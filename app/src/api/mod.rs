@@ -6,5 +6,6 @@
 //! registered function.
 
 pub mod audit;
+pub mod mailflow;
 pub mod session;
 pub mod staff;

@@ -23,6 +23,10 @@ pub fn AdminHome() -> impl IntoView {
                             <h2>"Audit log"</h2>
                             <p>"Every change anyone made: who, when, what, before and after, from where."</p>
                         </a>
+                        <a class="card" href="/admin/ingest">
+                            <h2>"MailFlow ingest"</h2>
+                            <p>"Postfix log sources: state, lag, lines per second, errors, imported files."</p>
+                        </a>
                     </div>
                 }
             }

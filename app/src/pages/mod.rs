@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod admin_audit;
+pub mod admin_ingest;
 pub mod admin_staff;
 pub mod home;
 pub mod login;

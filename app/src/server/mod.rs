@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod entities;
+pub mod mailflow;
 pub mod passwords;
 pub mod sessions;
 pub mod staff;

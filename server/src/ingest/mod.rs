@@ -27,6 +27,9 @@ pub struct RunOptions {
     /// The last line of the data may lack its `\n` (archives); a live file's
     /// half-written line waits instead.
     pub archive: bool,
+    /// Write batches to the database. Off for a dry run, which only counts:
+    /// its in-memory database would be thrown away anyway.
+    pub store: bool,
 }
 
 impl Default for RunOptions {
@@ -34,6 +37,7 @@ impl Default for RunOptions {
         Self {
             batch_lines: 200_000,
             archive: true,
+            store: true,
         }
     }
 }
@@ -85,7 +89,9 @@ pub async fn run(
         if batch.is_empty() && next.offset == cp.offset {
             continue;
         }
-        if let Err(e) = store::commit(db, &batch, &next).await {
+        if opts.store
+            && let Err(e) = store::commit(db, &batch, &next).await
+        {
             written = Err(e);
             break;
         }

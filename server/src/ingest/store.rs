@@ -20,6 +20,8 @@ use sea_orm::{
 pub struct Checkpoint {
     pub source: String,
     pub file_id: String,
+    /// The path the file was last read from (shown to admins).
+    pub path: String,
     pub offset: u64,
     pub years: YearGuess,
     pub lines: u64,
@@ -43,6 +45,7 @@ pub async fn checkpoint(db: &impl ConnectionTrait, source: &str) -> Result<Optio
     #[derive(FromQueryResult)]
     struct Row {
         file_id: String,
+        path: String,
         offset: i64,
         year: i32,
         last_month: i32,
@@ -53,6 +56,7 @@ pub async fn checkpoint(db: &impl ConnectionTrait, source: &str) -> Result<Optio
         .columns(
             [
                 "file_id",
+                "path",
                 "offset",
                 "year",
                 "last_month",
@@ -71,6 +75,7 @@ pub async fn checkpoint(db: &impl ConnectionTrait, source: &str) -> Result<Optio
     Ok(Some(Checkpoint {
         source: source.to_string(),
         file_id: row.file_id,
+        path: row.path,
         offset: row.offset as u64,
         years: YearGuess::resume(row.year, row.last_month as u32),
         lines: row.lines as u64,
@@ -341,6 +346,7 @@ async fn write_checkpoint(txn: &DatabaseTransaction, cp: &Checkpoint) -> Result<
     let cols = [
         "source",
         "file_id",
+        "path",
         "offset",
         "year",
         "last_month",
@@ -354,6 +360,7 @@ async fn write_checkpoint(txn: &DatabaseTransaction, cp: &Checkpoint) -> Result<
         .values_panic([
             cp.source.as_str().into(),
             cp.file_id.as_str().into(),
+            cp.path.as_str().into(),
             (cp.offset as i64).into(),
             year.into(),
             (last_month as i32).into(),

@@ -103,6 +103,7 @@ async fn follow(ctx: &WorkerContext, i: usize, src: &SourceConfig) -> Result<()>
         None => Checkpoint {
             source: src.name.clone(),
             file_id: String::new(),
+            path: src.path.display().to_string(),
             offset: 0,
             years: YearGuess::new(chrono::Utc::now().year()),
             lines: 0,
@@ -221,6 +222,7 @@ impl<'a> Tail<'a> {
         RunOptions {
             batch_lines: self.ctx.batch_lines,
             archive,
+            store: true,
         }
     }
 

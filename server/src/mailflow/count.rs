@@ -106,6 +106,9 @@ pub struct Settings {
     /// Relay names that are content filters (lower case).
     pub filter_relays: Vec<String>,
     pub limits: Limits,
+    /// Build message traces. Off when nothing is stored (a dry run): the
+    /// counts do not need them, only smtpd sessions are followed then.
+    pub traces: bool,
 }
 
 impl Default for Settings {
@@ -116,6 +119,7 @@ impl Default for Settings {
                 .map(String::from)
                 .to_vec(),
             limits: Limits::default(),
+            traces: true,
         }
     }
 }
@@ -212,7 +216,7 @@ const EVICT_EVERY: u64 = 1 << 16;
 impl Counter {
     pub fn new(settings: Settings, rules: RejectRules, year: i32) -> Self {
         let classes = rules.classes.len() + 1;
-        let tracker = Tracker::new(settings.limits);
+        let tracker = Tracker::new(settings.limits, settings.traces);
         Self {
             settings,
             rules,

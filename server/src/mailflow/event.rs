@@ -339,15 +339,44 @@ fn pickup(m: &str) -> Event<'_> {
 }
 
 fn delivery(m: &str) -> Event<'_> {
-    let Some((qid, rest)) = split_qid(m) else {
-        return Event::Other;
-    };
+    delivery_line(m).unwrap_or(Event::Other)
+}
+
+fn delivery_line(m: &str) -> Option<Event<'_>> {
+    let (qid, rest) = split_qid(m)?;
     if !rest.starts_with("to=") {
-        return Event::Other;
+        return None;
     }
-    let (Some(to), Some(status_word)) = (field(rest, "to"), field(rest, "status")) else {
-        return Event::Other;
+    // One pass over `to=<…>, orig_to=<…>, relay=…, delay=…, delays=…,
+    // dsn=…, status=WORD (reply)`: this is the most frequent line.
+    let (mut to, mut orig_to, mut relay, mut delay, mut dsn) = (None, None, "", None, None);
+    let mut s = rest;
+    let (status_word, reply) = loop {
+        let eq = memchr::memchr(b'=', s.as_bytes())?;
+        let (key, value) = (&s[..eq], &s[eq + 1..]);
+        if key == "status" {
+            let (word, tail) = value.split_once(' ').unwrap_or((value, ""));
+            let reply = tail.strip_prefix('(').unwrap_or(tail);
+            break (word, reply.strip_suffix(')').unwrap_or(reply));
+        }
+        let (v, next) = match value.strip_prefix('<') {
+            Some(inner) => {
+                let close = memchr::memchr(b'>', inner.as_bytes())?;
+                (&inner[..close], &inner[close + 1..])
+            }
+            None => value.split_at(memchr::memchr(b',', value.as_bytes()).unwrap_or(value.len())),
+        };
+        match key {
+            "to" => to = Some(v),
+            "orig_to" => orig_to = Some(v),
+            "relay" => relay = v,
+            "delay" => delay = v.parse().ok(),
+            "dsn" => dsn = Some(v),
+            _ => {}
+        }
+        s = next.strip_prefix(", ")?;
     };
+    let to = to?;
     let status = match status_word {
         "sent" => Status::Sent,
         "bounced" => Status::Bounced,
@@ -355,22 +384,16 @@ fn delivery(m: &str) -> Event<'_> {
         "expired" => Status::Expired,
         _ => Status::Other,
     };
-    let reply = rest
-        .find(" status=")
-        .map(|i| &rest[i..])
-        .and_then(|s| s.find(" (").map(|p| &s[p + 2..]))
-        .map(|r| r.strip_suffix(')').unwrap_or(r))
-        .unwrap_or("");
-    Event::Delivery {
+    Some(Event::Delivery {
         qid,
         to,
-        orig_to: field(rest, "orig_to"),
-        relay: field(rest, "relay").unwrap_or(""),
-        delay: field(rest, "delay").and_then(|d| d.parse().ok()),
-        dsn: field(rest, "dsn"),
+        orig_to,
+        relay,
+        delay,
+        dsn,
         status,
         reply,
-    }
+    })
 }
 
 /// The ISP's filter: `QID: crm=SPAM Sender=… cid=0 rcpts=1 data=… size=…`.

@@ -139,15 +139,18 @@ pub struct Tracker {
     sessions: FxHashMap<(u16, u32), Session>,
     /// Finished (removed) or evicted messages waiting for the next take.
     done: Vec<Message>,
+    /// Follow messages (else only smtpd sessions).
+    traces: bool,
 }
 
 impl Tracker {
-    pub fn new(limits: Limits) -> Self {
+    pub fn new(limits: Limits, traces: bool) -> Self {
         Self {
             limits,
             messages: FxHashMap::default(),
             sessions: FxHashMap::default(),
             done: Vec::new(),
+            traces,
         }
     }
 
@@ -179,6 +182,9 @@ impl Tracker {
         at: UnixTime,
         origin: Origin,
     ) -> Option<&mut Message> {
+        if !self.traces {
+            return None;
+        }
         let key = (host, QueueId::new(qid)?);
         let tracked = self.messages.entry(key).or_insert_with(|| Tracked {
             message: Message {

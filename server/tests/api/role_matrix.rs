@@ -105,6 +105,11 @@ fn server_functions() -> Vec<Endpoint> {
             access: Roles(ADMIN),
             args: |_| vec![("query[actor]", "".into())],
         },
+        Endpoint {
+            path: "/api/mailflow/ingest_status",
+            access: Roles(ADMIN),
+            args: none,
+        },
     ]
 }
 
@@ -118,6 +123,7 @@ fn pages() -> Vec<(&'static str, Option<&'static [Role]>)> {
     }
     pages.push(("/admin/staff", Some(Section::Admin.roles())));
     pages.push(("/admin/audit", Some(Section::Admin.roles())));
+    pages.push(("/admin/ingest", Some(Section::Admin.roles())));
     pages
 }
 
