@@ -9,10 +9,10 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-run: ## Build (release) and serve http://127.0.0.1:3000 with data/carteiro.db
+run: ## Build (release) and serve http://127.0.0.1:3000 with data/carteiro.db (a new one gets demo data; DEMO=0 skips it)
 	.ci/deps.sh --release
 	cargo leptos build --release
-	$${CARGO_TARGET_DIR:-target}/release/carteiro serve
+	$${CARGO_TARGET_DIR:-target}/release/carteiro serve $(if $(filter 0,$(DEMO)),,--demo)
 
 dev: ## Rebuild and restart on every change (debug build)
 	.ci/deps.sh

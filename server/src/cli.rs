@@ -53,6 +53,11 @@ pub enum Command {
         /// Address to listen on, overriding server.listen, e.g. 0.0.0.0:8080
         #[arg(long, value_name = "ADDR")]
         listen: Option<String>,
+        /// On a new database (nothing ever imported), import a generated
+        /// three-day Postfix log ending now, so every page shows numbers at
+        /// once. `make run` passes it; `make run DEMO=0` does not.
+        #[arg(long)]
+        demo: bool,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -155,8 +160,12 @@ impl Cli {
     pub async fn run(self) -> Result<()> {
         let cfg = self.load_config()?;
         init_tracing(&cfg);
-        match self.command.unwrap_or(Command::Serve { listen: None }) {
-            Command::Serve { listen } => serve(cfg, listen).await,
+        let default = Command::Serve {
+            listen: None,
+            demo: false,
+        };
+        match self.command.unwrap_or(default) {
+            Command::Serve { listen, demo } => serve(cfg, listen, demo).await,
             Command::Migrate => {
                 let conn = db::connect(&cfg.database).await?;
                 db::migrate(&conn).await?;
@@ -206,7 +215,7 @@ fn init_tracing(cfg: &Config) {
         .try_init();
 }
 
-async fn serve(mut cfg: Config, listen: Option<String>) -> Result<()> {
+async fn serve(mut cfg: Config, listen: Option<String>, demo: bool) -> Result<()> {
     if let Some(addr) = listen {
         cfg.server.listen = addr;
     }
@@ -217,6 +226,12 @@ async fn serve(mut cfg: Config, listen: Option<String>) -> Result<()> {
         )
     })?;
     let state = prepare(&cfg).await?;
+    if demo {
+        let lines = crate::demo::seed(&state.db, &cfg).await?;
+        if lines > 0 {
+            tracing::info!("new database: imported a {lines}-line demo Postfix log");
+        }
+    }
     if !cfg.mailflow.sources.is_empty() {
         crate::ingest::worker::spawn_all(
             crate::ingest::worker::WorkerContext {

@@ -14,6 +14,7 @@ use crate::mailflow::count::{Counter, Totals};
 use crate::mailflow::syslog::YearGuess;
 use anyhow::{Context, Result, bail};
 use chrono::Datelike;
+use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -74,7 +75,19 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<()> {
     }
     let db = crate::db::connect(&db_cfg).await?;
     crate::db::migrate(&db).await?;
-    let rules = store::reject_rules(&db).await?;
+    let mut report = import(&db, cfg, &opts).await?;
+    report.elapsed_s = started.elapsed().as_secs_f64();
+    match opts.report {
+        Some(ReportFormat::Json) => println!("{}", serde_json::to_string(&report)?),
+        Some(ReportFormat::Text) | None => print!("{}", text_report(&report)),
+    }
+    Ok(())
+}
+
+/// Reads `opts.files` into `db` (a dry run stores nothing) and reports.
+pub async fn import(db: &DatabaseConnection, cfg: &Config, opts: &Options) -> Result<Report> {
+    let started = Instant::now();
+    let rules = store::reject_rules(db).await?;
     let mut settings = cfg.mailflow.engine_settings()?;
     settings.traces = !opts.dry_run;
     let idle = settings.limits.idle_secs;
@@ -99,7 +112,7 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<()> {
             continue;
         };
         let source = format!("import:{fp}");
-        let mut cp = match store::checkpoint(&db, &source).await? {
+        let mut cp = match store::checkpoint(db, &source).await? {
             Some(cp) => cp,
             None => Checkpoint {
                 source,
@@ -117,12 +130,12 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<()> {
         cp.path = std::path::absolute(path)?.display().to_string();
         counter.resume_years(cp.years);
         if let Some(at) = ingest::first_time(path, cp.offset, cp.years)? {
-            ingest::preload(&db, &mut counter, at, idle).await?;
+            ingest::preload(db, &mut counter, at, idle).await?;
         }
         let resumed_from = cp.offset;
         let reader = LogReader::open(path, cp.offset)?;
         progress.start_file(path, reader.gzip, cp.offset);
-        let (c, _, result) = ingest::run(&db, counter, reader, cp, run_opts, |cp| {
+        let (c, _, result) = ingest::run(db, counter, reader, cp, run_opts, |cp| {
             progress.tick(cp.offset)
         })
         .await;
@@ -148,11 +161,7 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<()> {
         elapsed_s: started.elapsed().as_secs_f64(),
         files,
     };
-    match opts.report {
-        Some(ReportFormat::Json) => println!("{}", serde_json::to_string(&report)?),
-        Some(ReportFormat::Text) | None => print!("{}", text_report(&report)),
-    }
-    Ok(())
+    Ok(report)
 }
 
 /// The year of the first classic timestamp: the file's modification year,

@@ -120,3 +120,11 @@ pub async fn snapshot(db: &DatabaseConnection) -> Vec<Vec<String>> {
     );
     all
 }
+
+/// The latest minute with a stored counter.
+pub async fn latest_minute(db: &DatabaseConnection) -> i64 {
+    let sql = "SELECT CAST(MAX(minute) AS BIGINT) AS m FROM mail_minute";
+    let stmt = Statement::from_string(db.get_database_backend(), sql);
+    let row = db.query_one_raw(stmt).await.unwrap().unwrap();
+    row.try_get("", "m").unwrap()
+}

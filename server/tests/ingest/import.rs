@@ -136,3 +136,43 @@ async fn a_dry_run_leaves_the_database_alone() {
     // And a second dry run counts everything again.
     assert_eq!(import(&url, &[&log], &["--dry-run"])["lines"], 2_000);
 }
+
+#[tokio::test]
+async fn a_new_database_gets_the_demo_log_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(&dir).await;
+    let mut cfg = server::config::Config::default();
+    cfg.database.url = url.clone();
+    let db = connect(&url).await;
+    server::db::migrate(&db).await.unwrap();
+
+    let lines = server::demo::seed(&db, &cfg).await.unwrap();
+    assert_eq!(lines, 300_000);
+    let sums = series_sums(&db).await;
+    for series in [
+        "received",
+        "sent",
+        "rejected",
+        "spam",
+        "reject.unknown_user",
+    ] {
+        assert!(
+            sums.get(series).copied().unwrap_or(0) > 0,
+            "{series}: {sums:?}"
+        );
+    }
+    // It ends about now, never in the future.
+    let latest = crate::helpers::latest_minute(&db).await;
+    let now = chrono::Utc::now().timestamp();
+    assert!(
+        (now - 3600..=now).contains(&latest),
+        "latest minute {latest}, now {now}"
+    );
+
+    assert_eq!(
+        server::demo::seed(&db, &cfg).await.unwrap(),
+        0,
+        "only on a new database"
+    );
+    assert_eq!(series_sums(&db).await, sums);
+}
