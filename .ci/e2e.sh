@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Browser tests: builds the site, starts `carteiro serve` on a free loopback
-# port with a fresh SQLite database and one account per role, runs the
+# port with a fresh SQLite database, one account per role, an imported log
+# and a live log source, runs the
 # Playwright suite in Debian's Chromium, and stops the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +22,21 @@ for role in admin support security manager; do
   echo "$password" | "$bin" user add --username "e2e-$role" --role "$role" >/dev/null
 done
 
-"$bin" serve --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+# MailFlow: an imported archive, and a live source the tests append to.
+"$bin" generate-log --lines 3000 --seed 7 --out "$work/archive.log"
+"$bin" import "$work/archive.log" >/dev/null
+"$bin" generate-log --lines 2000 --seed 8 --out "$work/live.log"
+"$bin" generate-log --lines 1000 --seed 9 --out "$work/more.log"
+cat >"$work/carteiro.toml" <<TOML
+[mailflow]
+poll_millis = 200
+[[mailflow.sources]]
+name = "mx-e2e"
+path = "$work/live.log"
+TOML
+export E2E_LIVE_LOG="$work/live.log" E2E_MORE_LOG="$work/more.log"
+
+"$bin" --config "$work/carteiro.toml" serve --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
 pid=$!
 cleanup() {
   kill "$pid" 2>/dev/null || true
