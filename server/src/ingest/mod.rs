@@ -59,28 +59,37 @@ pub async fn run(
     let producer = tokio::task::spawn_blocking(move || {
         let mut counter = counter;
         let mut cp = start;
-        let mut line = Vec::with_capacity(1024);
         let mut since = 0u64;
-        let outcome = loop {
-            match reader.next_line(&mut line, opts.archive) {
-                Ok(true) => {}
-                Ok(false) => break Ok(()),
-                Err(e) => break Err(e),
-            }
-            counter.feed_bytes(&line);
-            since += 1;
-            if since >= opts.batch_lines {
-                since = 0;
-                advance(&mut cp, &counter, &reader, opts.batch_lines);
-                if tx
-                    .blocking_send((counter.take_batch(), cp.clone()))
-                    .is_err()
-                {
-                    break Ok(()); // the writer failed; it reports why
+        let mut offset = cp.offset;
+        let ahead = ReadAhead::start(reader, opts.archive);
+        let mut outcome = Ok(());
+        'blocks: for block in &ahead.full {
+            let block = match block {
+                Ok(b) => b,
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            };
+            for (line, end) in block.lines() {
+                counter.feed_bytes(line);
+                since += 1;
+                if since >= opts.batch_lines {
+                    advance(&mut cp, &counter, end, since);
+                    since = 0;
+                    if tx
+                        .blocking_send((counter.take_batch(), cp.clone()))
+                        .is_err()
+                    {
+                        break 'blocks; // the writer failed; it reports why
+                    }
                 }
             }
-        };
-        advance(&mut cp, &counter, &reader, since);
+            offset = block.start + block.bytes.len() as u64;
+            let _ = ahead.empty.try_send(block.bytes);
+        }
+        let reader = ahead.finish();
+        advance(&mut cp, &counter, offset, since);
         let _ = tx.blocking_send((counter.take_batch(), cp));
         (counter, reader, outcome)
     });
@@ -107,8 +116,62 @@ pub async fn run(
     (counter, reader, result)
 }
 
-fn advance(cp: &mut Checkpoint, counter: &Counter, reader: &LogReader, lines: u64) {
-    cp.offset = reader.offset;
+/// Bytes per block read ahead.
+const BLOCK: usize = 1 << 20;
+
+/// Reads blocks of lines on a thread of its own, so that the kernel's
+/// copying (or gzip's inflating) overlaps with parsing; used buffers come
+/// back through `empty`.
+struct ReadAhead {
+    full: std::sync::mpsc::Receiver<Result<source::Block>>,
+    empty: std::sync::mpsc::SyncSender<Vec<u8>>,
+    thread: std::thread::JoinHandle<LogReader>,
+}
+
+impl ReadAhead {
+    fn start(mut reader: LogReader, archive: bool) -> Self {
+        let (full_tx, full) = std::sync::mpsc::sync_channel(2);
+        let (empty, empty_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        let thread = std::thread::Builder::new()
+            .name("log-reader".into())
+            .spawn(move || {
+                loop {
+                    let buf = empty_rx.try_recv().unwrap_or_default();
+                    let sent = match reader.next_block(buf, BLOCK, archive) {
+                        Ok(Some(block)) => full_tx.send(Ok(block)),
+                        Ok(None) => break,
+                        Err(e) => {
+                            let _ = full_tx.send(Err(e));
+                            break;
+                        }
+                    };
+                    if sent.is_err() {
+                        break; // the parser stopped early
+                    }
+                }
+                reader
+            })
+            .expect("cannot start the log reader thread");
+        Self {
+            full,
+            empty,
+            thread,
+        }
+    }
+
+    /// Stops reading and gives the reader back (its offset is past every
+    /// block it handed over).
+    fn finish(self) -> LogReader {
+        drop(self.full);
+        match self.thread.join() {
+            Ok(reader) => reader,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}
+
+fn advance(cp: &mut Checkpoint, counter: &Counter, offset: u64, lines: u64) {
+    cp.offset = offset;
     cp.years = counter.years();
     cp.lines += lines;
     cp.last_log_at = counter.last_at.or(cp.last_log_at);

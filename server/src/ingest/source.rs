@@ -80,6 +80,66 @@ impl LogReader {
     }
 }
 
+/// Complete lines read in one go, and the offset of their first byte.
+pub struct Block {
+    pub start: u64,
+    /// Whole lines, each ending in `\n` (the last one may not, at the end
+    /// of an archive, or when one line alone is longer than a block).
+    pub bytes: Vec<u8>,
+}
+
+impl Block {
+    /// The lines, each with the offset just after it.
+    pub fn lines(&self) -> impl Iterator<Item = (&[u8], u64)> {
+        let mut rest = self.bytes.as_slice();
+        let mut end = self.start;
+        std::iter::from_fn(move || {
+            if rest.is_empty() {
+                return None;
+            }
+            let len = memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
+            let (line, tail) = rest.split_at(len);
+            rest = tail;
+            end += len as u64;
+            Some((line, end))
+        })
+    }
+}
+
+impl LogReader {
+    /// About `size` bytes of complete lines into `buf` (cleared first; pass
+    /// a used buffer back to save allocating), or `None` at the end of the
+    /// data. A last line without `\n` is included only when
+    /// `at_end_is_complete`, else kept for the next call. A line longer
+    /// than `size` comes in pieces of at most `size` bytes.
+    pub fn next_block(
+        &mut self,
+        mut buf: Vec<u8>,
+        size: usize,
+        at_end_is_complete: bool,
+    ) -> Result<Option<Block>> {
+        buf.clear();
+        buf.append(&mut self.pending);
+        let want = size.saturating_sub(buf.len()) as u64;
+        let read = (&mut self.reader).take(want).read_to_end(&mut buf)?;
+        let at_end = (read as u64) < want;
+        let complete = match memchr::memrchr(b'\n', &buf) {
+            _ if at_end && at_end_is_complete => buf.len(),
+            Some(i) => i + 1,
+            None if buf.len() >= size => buf.len(),
+            None => 0,
+        };
+        self.pending.extend_from_slice(&buf[complete..]);
+        buf.truncate(complete);
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        let start = self.offset;
+        self.offset += buf.len() as u64;
+        Ok(Some(Block { start, bytes: buf }))
+    }
+}
+
 /// Names a file by its first line: the same for a renamed, rotated or
 /// gzipped copy. `None` while the file has no complete first line (for an
 /// `archive`, a last line without `\n` is complete; `None` means empty).
@@ -130,6 +190,34 @@ mod tests {
         let mut resumed = LogReader::open(&path, 4).unwrap();
         assert!(resumed.next_line(&mut line, true).unwrap());
         assert_eq!(line, b"two\n");
+    }
+
+    #[test]
+    fn blocks_hold_whole_lines_and_know_their_offsets() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mail.log");
+        std::fs::write(&path, b"aa\nbbbb\ncc\nddd").unwrap();
+        let mut r = LogReader::open(&path, 0).unwrap();
+        let mut lines = Vec::new();
+        let mut buf = Vec::new();
+        // Blocks of 7 bytes cut lines: the cut part waits for the next one.
+        while let Some(block) = r.next_block(buf, 7, false).unwrap() {
+            lines.extend(block.lines().map(|(l, end)| (l.to_vec(), end)));
+            buf = block.bytes;
+        }
+        let want = [(&b"aa\n"[..], 3), (b"bbbb\n", 8), (b"cc\n", 11)].map(|(l, e)| (l.to_vec(), e));
+        assert_eq!(lines, want);
+        assert_eq!(r.offset, 11, "ddd is unfinished");
+        let block = r.next_block(Vec::new(), 7, true).unwrap().unwrap();
+        assert_eq!((block.start, block.bytes.as_slice()), (11, &b"ddd"[..]));
+        // A line longer than a block comes in pieces, none lost.
+        let mut r = LogReader::open(&path, 0).unwrap();
+        let mut all = Vec::new();
+        while let Some(b) = r.next_block(Vec::new(), 2, true).unwrap() {
+            assert!(b.bytes.len() <= 2);
+            all.extend_from_slice(&b.bytes);
+        }
+        assert_eq!(all, b"aa\nbbbb\ncc\nddd");
     }
 
     #[test]
