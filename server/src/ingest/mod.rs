@@ -49,7 +49,7 @@ impl Default for RunOptions {
 pub async fn run(
     db: &DatabaseConnection,
     counter: Counter,
-    mut reader: LogReader,
+    reader: LogReader,
     mut cp: Checkpoint,
     opts: RunOptions,
     mut progress: impl FnMut(&Checkpoint),
@@ -72,7 +72,10 @@ pub async fn run(
                 }
             };
             for (line, end) in block.lines() {
-                counter.feed_bytes(line);
+                match line {
+                    source::Line::Text(text) => counter.feed_text(text),
+                    source::Line::Bytes(bytes) => counter.feed_bytes(bytes),
+                }
                 since += 1;
                 if since >= opts.batch_lines {
                     advance(&mut cp, &counter, end, since);
@@ -85,8 +88,8 @@ pub async fn run(
                     }
                 }
             }
-            offset = block.start + block.bytes.len() as u64;
-            let _ = ahead.empty.try_send(block.bytes);
+            offset = block.start + block.len() as u64;
+            let _ = ahead.empty.try_send(block.into_buffer());
         }
         let reader = ahead.finish();
         advance(&mut cp, &counter, offset, since);
@@ -117,7 +120,7 @@ pub async fn run(
 }
 
 /// Bytes per block read ahead.
-const BLOCK: usize = 1 << 20;
+const BLOCK: usize = 1 << 18;
 
 /// Reads blocks of lines on a thread of its own, so that the kernel's
 /// copying (or gzip's inflating) overlaps with parsing; used buffers come

@@ -80,28 +80,64 @@ impl LogReader {
     }
 }
 
-/// Complete lines read in one go, and the offset of their first byte.
+/// Complete lines read in one go, and the offset of their first byte. The
+/// reading thread also splits them and checks their UTF-8 once for the
+/// whole block, which spares the parsing thread that work.
 pub struct Block {
     pub start: u64,
     /// Whole lines, each ending in `\n` (the last one may not, at the end
-    /// of an archive, or when one line alone is longer than a block).
-    pub bytes: Vec<u8>,
+    /// of an archive, or when one line alone is longer than a block);
+    /// `Ok` when all of it is valid UTF-8.
+    data: Result<String, Vec<u8>>,
+    /// Where each line ends (just after its `\n`), from the block's start.
+    ends: Vec<u32>,
+}
+
+/// One line of a block: text, or bytes that are not all valid UTF-8.
+pub enum Line<'a> {
+    Text(&'a str),
+    Bytes(&'a [u8]),
 }
 
 impl Block {
-    /// The lines, each with the offset just after it.
-    pub fn lines(&self) -> impl Iterator<Item = (&[u8], u64)> {
-        let mut rest = self.bytes.as_slice();
-        let mut end = self.start;
-        std::iter::from_fn(move || {
-            if rest.is_empty() {
-                return None;
-            }
-            let len = memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
-            let (line, tail) = rest.split_at(len);
-            rest = tail;
-            end += len as u64;
-            Some((line, end))
+    fn new(start: u64, bytes: Vec<u8>) -> Self {
+        let mut ends: Vec<u32> = memchr::memchr_iter(b'\n', &bytes)
+            .map(|i| i as u32 + 1)
+            .collect();
+        if ends.last().map_or(0, |e| *e as usize) < bytes.len() {
+            ends.push(bytes.len() as u32);
+        }
+        let data = String::from_utf8(bytes).map_err(|e| e.into_bytes());
+        Self { start, data, ends }
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.data {
+            Ok(text) => text.len(),
+            Err(bytes) => bytes.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The buffer, to read the next block into.
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.data.map_or_else(|bytes| bytes, String::into_bytes)
+    }
+
+    /// The lines, each with the file offset just after it.
+    pub fn lines(&self) -> impl Iterator<Item = (Line<'_>, u64)> {
+        let mut from = 0;
+        self.ends.iter().map(move |&end| {
+            let (a, b) = (from, end as usize);
+            from = b;
+            let line = match &self.data {
+                Ok(text) => Line::Text(&text[a..b]),
+                Err(bytes) => Line::Bytes(&bytes[a..b]),
+            };
+            (line, self.start + b as u64)
         })
     }
 }
@@ -111,7 +147,8 @@ impl LogReader {
     /// a used buffer back to save allocating), or `None` at the end of the
     /// data. A last line without `\n` is included only when
     /// `at_end_is_complete`, else kept for the next call. A line longer
-    /// than `size` comes in pieces of at most `size` bytes.
+    /// than `size` comes in pieces of at most `size` bytes. `size` is below
+    /// 4 GiB.
     pub fn next_block(
         &mut self,
         mut buf: Vec<u8>,
@@ -120,9 +157,23 @@ impl LogReader {
     ) -> Result<Option<Block>> {
         buf.clear();
         buf.append(&mut self.pending);
-        let want = size.saturating_sub(buf.len()) as u64;
-        let read = (&mut self.reader).take(want).read_to_end(&mut buf)?;
-        let at_end = (read as u64) < want;
+        // Large reads straight into the block (a read this size bypasses
+        // the BufReader's own buffer: the bytes are copied once).
+        let mut filled = buf.len();
+        buf.resize(filled.max(size), 0);
+        let mut at_end = false;
+        while filled < size {
+            match self.reader.read(&mut buf[filled..]) {
+                Ok(0) => {
+                    at_end = true;
+                    break;
+                }
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        buf.truncate(filled);
         let complete = match memchr::memrchr(b'\n', &buf) {
             _ if at_end && at_end_is_complete => buf.len(),
             Some(i) => i + 1,
@@ -136,7 +187,7 @@ impl LogReader {
         }
         let start = self.offset;
         self.offset += buf.len() as u64;
-        Ok(Some(Block { start, bytes: buf }))
+        Ok(Some(Block::new(start, buf)))
     }
 }
 
@@ -202,22 +253,53 @@ mod tests {
         let mut buf = Vec::new();
         // Blocks of 7 bytes cut lines: the cut part waits for the next one.
         while let Some(block) = r.next_block(buf, 7, false).unwrap() {
-            lines.extend(block.lines().map(|(l, end)| (l.to_vec(), end)));
-            buf = block.bytes;
+            lines.extend(block.lines().map(|(l, end)| (bytes(l).to_vec(), end)));
+            buf = block.into_buffer();
         }
         let want = [(&b"aa\n"[..], 3), (b"bbbb\n", 8), (b"cc\n", 11)].map(|(l, e)| (l.to_vec(), e));
         assert_eq!(lines, want);
         assert_eq!(r.offset, 11, "ddd is unfinished");
         let block = r.next_block(Vec::new(), 7, true).unwrap().unwrap();
-        assert_eq!((block.start, block.bytes.as_slice()), (11, &b"ddd"[..]));
+        let last: Vec<_> = block
+            .lines()
+            .map(|(l, end)| (bytes(l).to_vec(), end))
+            .collect();
+        assert_eq!(last, [(b"ddd".to_vec(), 14)]);
         // A line longer than a block comes in pieces, none lost.
         let mut r = LogReader::open(&path, 0).unwrap();
         let mut all = Vec::new();
         while let Some(b) = r.next_block(Vec::new(), 2, true).unwrap() {
-            assert!(b.bytes.len() <= 2);
-            all.extend_from_slice(&b.bytes);
+            assert!(b.len() <= 2);
+            all.extend_from_slice(&b.into_buffer());
         }
         assert_eq!(all, b"aa\nbbbb\ncc\nddd");
+    }
+
+    #[test]
+    fn a_block_with_invalid_utf8_gives_its_lines_as_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mail.log");
+        std::fs::write(&path, b"ok\nbad \xff\n").unwrap();
+        let mut r = LogReader::open(&path, 0).unwrap();
+        let block = r.next_block(Vec::new(), 1 << 10, true).unwrap().unwrap();
+        let lines: Vec<_> = block
+            .lines()
+            .map(|(l, end)| (matches!(l, Line::Text(_)), bytes(l).to_vec(), end))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                (false, b"ok\n".to_vec(), 3),
+                (false, b"bad \xff\n".to_vec(), 9)
+            ]
+        );
+    }
+
+    fn bytes<'a>(line: Line<'a>) -> &'a [u8] {
+        match line {
+            Line::Text(t) => t.as_bytes(),
+            Line::Bytes(b) => b,
+        }
     }
 
     #[test]

@@ -338,6 +338,19 @@ impl Counter {
         }
     }
 
+    /// Feeds one line already known to be UTF-8, as read from a file (a
+    /// trailing `\n` or `\r\n` is dropped); over [`MAX_LINE`] bytes it is
+    /// counted as unparsed.
+    pub fn feed_text(&mut self, line: &str) {
+        let line = line.strip_suffix('\n').unwrap_or(line);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.len() <= MAX_LINE {
+            self.feed(line);
+        } else {
+            self.feed_bytes(line.as_bytes());
+        }
+    }
+
     /// Feeds one line (without its newline).
     pub fn feed(&mut self, line: &str) {
         self.lines += 1;
@@ -460,6 +473,9 @@ impl Counter {
     }
 
     fn is_internal(&self, ip: &str) -> bool {
+        if self.settings.internal_clients.is_empty() {
+            return is_loopback(ip);
+        }
         match ip.parse::<IpAddr>() {
             Ok(addr) => {
                 addr.is_loopback()
@@ -483,7 +499,7 @@ impl Counter {
         let loopback = [Some(name), in_brackets]
             .into_iter()
             .flatten()
-            .any(|s| s.parse::<IpAddr>().is_ok_and(|a| a.is_loopback()));
+            .any(is_loopback);
         loopback
             || self
                 .settings
@@ -510,6 +526,12 @@ fn not_owned_by(reply: &str) -> Option<&str> {
 
 fn is_sending_daemon(daemon: Option<&str>) -> bool {
     matches!(daemon, Some("smtp" | "lmtp" | "local" | "virtual" | "pipe"))
+}
+
+/// A loopback address written as text. Only text that can be one is
+/// parsed: IPv4 loopback starts with `127.`, IPv6 has colons.
+fn is_loopback(s: &str) -> bool {
+    (s.starts_with("127.") || s.contains(':')) && s.parse::<IpAddr>().is_ok_and(|a| a.is_loopback())
 }
 
 #[cfg(test)]

@@ -17,10 +17,10 @@ impl<'a> Client<'a> {
     /// Parses `host[ip]` or `host[ip]:port` at the start of `s`; returns
     /// the client and the rest after it.
     pub fn parse_prefix(s: &'a str) -> Option<(Self, &'a str)> {
-        let open = s.find('[')?;
-        let close = open + s[open..].find(']')?;
+        let open = memchr::memchr(b'[', s.as_bytes())?;
+        let close = open + memchr::memchr(b']', &s.as_bytes()[open..])?;
         let host = &s[..open];
-        if host.contains(' ') {
+        if memchr::memchr(b' ', host.as_bytes()).is_some() {
             return None;
         }
         let mut rest = &s[close + 1..];
@@ -155,7 +155,9 @@ pub fn is_queue_id(s: &str) -> bool {
 
 /// `QID: rest` → (qid, rest).
 fn split_qid(message: &str) -> Option<(&str, &str)> {
-    let (qid, rest) = message.split_once(": ")?;
+    // A queue id has no colon: only the first one can end it.
+    let colon = memchr::memchr(b':', message.as_bytes())?;
+    let (qid, rest) = (&message[..colon], message[colon + 1..].strip_prefix(' ')?);
     is_queue_id(qid).then_some((qid, rest))
 }
 

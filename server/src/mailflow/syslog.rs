@@ -28,11 +28,11 @@ impl<'a> Header<'a> {
     /// the last part of the tag (`smtpd` for `postfix/submission/smtpd`).
     /// `None` for other programs (amavis, dovecot…).
     pub fn postfix_daemon(&self) -> Option<&'a str> {
-        let (first, rest) = self.program.split_once('/')?;
-        if !first.starts_with("postfix") {
+        if !self.program.starts_with("postfix") {
             return None;
         }
-        Some(rest.rsplit('/').next().unwrap_or(rest))
+        let last_slash = memchr::memrchr(b'/', self.program.as_bytes())?;
+        Some(&self.program[last_slash + 1..])
     }
 }
 
@@ -100,15 +100,20 @@ pub fn parse<'a>(line: &'a str, years: &mut YearGuess) -> Option<Header<'a>> {
         classic(line, years)?
     };
     let rest = rest.trim_start_matches(' ');
-    let (host, rest) = rest.split_once(' ')?;
+    let space = memchr::memchr(b' ', rest.as_bytes())?;
+    let (host, rest) = (&rest[..space], &rest[space + 1..]);
     // The tag ends at the first colon; alignment spaces before the message go.
-    let (tag, message) = rest.split_once(':')?;
+    let colon = memchr::memchr(b':', rest.as_bytes())?;
+    let (tag, message) = (&rest[..colon], &rest[colon + 1..]);
     let message = message.trim_start_matches(' ');
-    if host.is_empty() || tag.is_empty() || tag.contains(' ') {
+    if host.is_empty() || tag.is_empty() || memchr::memchr(b' ', tag.as_bytes()).is_some() {
         return None;
     }
-    let (program, pid) = match tag.strip_suffix(']').and_then(|t| t.split_once('[')) {
-        Some((program, pid)) => (program, Some(pid.parse().ok()?)),
+    let bracket = tag
+        .strip_suffix(']')
+        .and_then(|t| Some((t, memchr::memchr(b'[', t.as_bytes())?)));
+    let (program, pid) = match bracket {
+        Some((t, open)) => (&t[..open], Some(t[open + 1..].parse().ok()?)),
         None => (tag, None),
     };
     Some(Header {
