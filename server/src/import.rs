@@ -68,10 +68,12 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<()> {
     }
     let started = Instant::now();
     let mut db_cfg = cfg.database.clone();
+    // One connection: the import writes one batch after another, and on
+    // SQLite a connection keeps its page cache only while no other
+    // connection writes (for `:memory:`, each would be a database of its own).
+    db_cfg.max_connections = 1;
     if opts.dry_run {
-        // One connection: every SQLite :memory: connection is its own database.
         db_cfg.url = "sqlite::memory:".into();
-        db_cfg.max_connections = 1;
     }
     let db = crate::db::connect(&db_cfg).await?;
     crate::db::migrate(&db).await?;

@@ -33,3 +33,30 @@ pub async fn checkpoints(db: &impl ConnectionTrait) -> Result<Vec<CheckpointInfo
         })
         .collect())
 }
+
+/// FNV-1a, 64 bits: a hash that is the same on every build and platform,
+/// so stored values stay valid.
+pub fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
+    bytes.into_iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The index key of a message-id or an address (`mail_message.msgid_hash`,
+/// `sender_hash`): the hash of its lower-cased text.
+pub fn key_hash(text: &str) -> i64 {
+    fnv1a(text.bytes().map(|b| b.to_ascii_lowercase())) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_hashes_ignore_case_and_are_stable() {
+        assert_eq!(key_hash("Ana@Cliente.com.br"), key_hash("ana@cliente.com.br"));
+        assert_ne!(key_hash("ana@cliente.com.br"), key_hash("bia@cliente.com.br"));
+        // The published FNV-1a test vector: stored keys must never change.
+        assert_eq!(fnv1a(*b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+}

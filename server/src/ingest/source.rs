@@ -203,14 +203,8 @@ pub fn fingerprint(path: &Path, archive: bool) -> Result<Option<String>> {
     if first.is_empty() || !(ended || archive) {
         return Ok(None);
     }
-    Ok(Some(format!("{:016x}-{}", fnv1a(&first), first.len())))
-}
-
-/// FNV-1a, 64 bits: stable across builds (unlike the std hasher).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    let hash = app::server::mailflow::fnv1a(first.iter().copied());
+    Ok(Some(format!("{hash:016x}-{}", first.len())))
 }
 
 #[cfg(test)]

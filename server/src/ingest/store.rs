@@ -187,10 +187,13 @@ async fn write_subjects(
     Ok(())
 }
 
-const MESSAGE_COLUMNS: [&str; 19] = [
+/// A message row's columns: its key (never updated) first, then what later
+/// lines may change and what is derived from it for the indexes.
+const MESSAGE_COLUMNS: [&str; 21] = [
+    "first_at",
     "host",
     "queue_id",
-    "first_at",
+    "first_day",
     "last_at",
     "origin",
     "client_name",
@@ -199,6 +202,8 @@ const MESSAGE_COLUMNS: [&str; 19] = [
     "sasl_username",
     "message_id",
     "sender",
+    "msgid_hash",
+    "sender_hash",
     "size",
     "nrcpt",
     "verdict",
@@ -206,19 +211,19 @@ const MESSAGE_COLUMNS: [&str; 19] = [
     "recipients",
     "rcpt_addrs",
     "removed",
-    // The key columns are not updated on conflict; see below.
-    "id",
 ];
+const KEY_COLUMNS: usize = 3;
 
 async fn write_messages(txn: &DatabaseTransaction, messages: &[Message]) -> Result<()> {
-    let cols = &MESSAGE_COLUMNS[..MESSAGE_COLUMNS.len() - 1];
+    use app::server::mailflow::key_hash;
+    let cols = MESSAGE_COLUMNS;
     for chunk in messages.chunks(CHUNK / 2) {
         let mut q = Query::insert();
         q.into_table(t("mail_message"))
             .columns(cols.iter().map(|c| t(c)))
             .on_conflict(
-                OnConflict::columns(["host", "queue_id", "first_at"].map(t))
-                    .update_columns(cols[3..].iter().map(|c| t(c)))
+                OnConflict::columns(cols[..KEY_COLUMNS].iter().map(|c| t(c)))
+                    .update_columns(cols[KEY_COLUMNS..].iter().map(|c| t(c)))
                     .to_owned(),
             );
         for m in chunk {
@@ -230,9 +235,10 @@ async fn write_messages(txn: &DatabaseTransaction, messages: &[Message]) -> Resu
                 .collect::<Vec<_>>()
                 .join(" ");
             q.values_panic([
+                m.first_at.into(),
                 m.host.as_str().into(),
                 m.queue_id.as_str().into(),
-                m.first_at.into(),
+                (m.first_at.div_euclid(86_400) as i32).into(),
                 m.last_at.into(),
                 origin_name(m.origin).into(),
                 m.client_name.clone().into(),
@@ -241,6 +247,8 @@ async fn write_messages(txn: &DatabaseTransaction, messages: &[Message]) -> Resu
                 m.sasl_username.clone().into(),
                 m.message_id.clone().into(),
                 m.sender.clone().into(),
+                m.message_id.as_deref().map(key_hash).into(),
+                m.sender.as_deref().map(key_hash).into(),
                 m.size.map(|s| s as i64).into(),
                 m.nrcpt.map(|n| n as i32).into(),
                 m.verdict.clone().into(),
@@ -327,7 +335,7 @@ pub async fn unfinished_messages(
     idle_secs: i64,
 ) -> Result<Vec<Message>> {
     let q = Query::select()
-        .columns(MESSAGE_COLUMNS[..18].iter().map(|c| t(c)))
+        .columns(MESSAGE_COLUMNS.iter().map(|c| t(c)))
         .from(t("mail_message"))
         .and_where(Expr::col(t("removed")).eq(false))
         .and_where(Expr::col(t("first_at")).gte(at - 4 * idle_secs))
