@@ -54,8 +54,14 @@ mod tests {
 
     #[test]
     fn key_hashes_ignore_case_and_are_stable() {
-        assert_eq!(key_hash("Ana@Cliente.com.br"), key_hash("ana@cliente.com.br"));
-        assert_ne!(key_hash("ana@cliente.com.br"), key_hash("bia@cliente.com.br"));
+        assert_eq!(
+            key_hash("Ana@Cliente.com.br"),
+            key_hash("ana@cliente.com.br")
+        );
+        assert_ne!(
+            key_hash("ana@cliente.com.br"),
+            key_hash("bia@cliente.com.br")
+        );
         // The published FNV-1a test vector: stored keys must never change.
         assert_eq!(fnv1a(*b"a"), 0xaf63_dc4c_8601_ec8c);
     }
