@@ -22,7 +22,7 @@
 use super::event::{Event, Status, Verdict, classify};
 use super::syslog::{self, UnixTime, YearGuess};
 use super::trace::{Limits, Message, Tracker};
-use regex::RegexSet;
+use regex::Regex;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::net::IpAddr;
@@ -40,9 +40,12 @@ pub struct Totals {
 }
 
 /// Ordered reject classification rules: `(class, regex)`, first match wins.
+/// Tried one by one: the common classes come first, so most replies are
+/// decided by one or two literal searches (a `RegexSet` would look for
+/// every rule's matches each time).
 pub struct RejectRules {
     classes: Vec<String>,
-    set: RegexSet,
+    patterns: Vec<Regex>,
 }
 
 /// Longer lines are not Postfix's and are counted as unparsed.
@@ -55,7 +58,10 @@ impl RejectRules {
     pub fn new<S: AsRef<str>>(rules: &[(S, S)]) -> Result<Self, regex::Error> {
         Ok(Self {
             classes: rules.iter().map(|(c, _)| c.as_ref().to_string()).collect(),
-            set: RegexSet::new(rules.iter().map(|(_, p)| p.as_ref()))?,
+            patterns: rules
+                .iter()
+                .map(|(_, p)| Regex::new(p.as_ref()))
+                .collect::<Result<_, _>>()?,
         })
     }
 
@@ -74,10 +80,9 @@ impl RejectRules {
     /// The index of the first rule matching `reply`; the number of rules
     /// (the index of `other`) when none does.
     pub fn index(&self, reply: &str) -> usize {
-        self.set
-            .matches(reply)
+        self.patterns
             .iter()
-            .next()
+            .position(|p| p.is_match(reply))
             .unwrap_or(self.classes.len())
     }
 }
