@@ -164,13 +164,13 @@ fn split_qid(message: &str) -> Option<(&str, &str)> {
 /// The value of `key=` up to the next `, ` (or the end), angle brackets kept off.
 fn field<'a>(s: &'a str, key: &str) -> Option<&'a str> {
     let mut search = 0;
-    while let Some(pos) = s[search..].find(key) {
+    while let Some(pos) = memchr::memmem::find(&s.as_bytes()[search..], key.as_bytes()) {
         let at = search + pos;
         let starts_field = at == 0 || matches!(s.as_bytes()[at - 1], b' ' | b',');
         if starts_field && s[at + key.len()..].starts_with('=') {
             let v = &s[at + key.len() + 1..];
             return Some(if let Some(inner) = v.strip_prefix('<') {
-                &inner[..inner.find('>').unwrap_or(inner.len())]
+                &inner[..memchr::memchr(b'>', inner.as_bytes()).unwrap_or(inner.len())]
             } else {
                 &v[..v.find([',', ' ']).unwrap_or(v.len())]
             });
@@ -275,7 +275,7 @@ fn reject_line<'a>(qid: Option<&'a str>, m: &'a str) -> Option<Event<'a>> {
         Some((c, tail)) => (Some(c), tail.strip_prefix(": ").unwrap_or(tail)),
         None => (None, after_stage),
     };
-    let (reply, fields) = match reply_and_fields.rfind("; from=") {
+    let (reply, fields) = match memchr::memmem::rfind(reply_and_fields.as_bytes(), b"; from=") {
         Some(i) => (&reply_and_fields[..i], &reply_and_fields[i + 2..]),
         None => (reply_and_fields, ""),
     };
