@@ -42,38 +42,13 @@ fn add_excluded(table: &str, col: &str) -> SimpleExpr {
 
 /// The saved position of `source`, if any.
 pub async fn checkpoint(db: &impl ConnectionTrait, source: &str) -> Result<Option<Checkpoint>> {
-    #[derive(FromQueryResult)]
-    struct Row {
-        file_id: String,
-        path: String,
-        offset: i64,
-        year: i32,
-        last_month: i32,
-        lines: i64,
-        last_log_at: Option<i64>,
-    }
-    let q = Query::select()
-        .columns(
-            [
-                "file_id",
-                "path",
-                "offset",
-                "year",
-                "last_month",
-                "lines",
-                "last_log_at",
-            ]
-            .map(t),
-        )
-        .from(t("ingest_checkpoint"))
-        .and_where(Expr::col(t("source")).eq(source))
-        .to_owned();
-    let row = match db.query_one(&q).await? {
-        Some(r) => Row::from_query_result(&r, "")?,
-        None => return Ok(None),
+    use app::server::entities::ingest_checkpoint::Entity;
+    use sea_orm::EntityTrait;
+    let Some(row) = Entity::find_by_id(source).one(db).await? else {
+        return Ok(None);
     };
     Ok(Some(Checkpoint {
-        source: source.to_string(),
+        source: row.source,
         file_id: row.file_id,
         path: row.path,
         offset: row.offset as u64,

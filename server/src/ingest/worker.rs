@@ -159,11 +159,7 @@ async fn follow(ctx: &WorkerContext, i: usize, src: &SourceConfig) -> Result<()>
             let result;
             (counter, _, result) = tail.read_archive(counter, reader, cp.clone()).await;
             cp = result?;
-            let file = std::fs::File::open(&src.path)?;
-            ino = file.metadata()?.ino();
-            cp.offset = 0;
-            cp.file_id = source::fingerprint(&src.path, false)?.unwrap_or_default();
-            reader = LogReader::from_file(file, &src.path, 0)?;
+            (reader, ino) = start_over(&src.path, &mut cp)?;
             continue;
         }
         // Shorter than what was read, or another first line: truncated
@@ -179,16 +175,22 @@ async fn follow(ctx: &WorkerContext, i: usize, src: &SourceConfig) -> Result<()>
             } else {
                 tracing::warn!(source = %src.name, "{} was truncated; lines between the last read and the truncation may be missing", src.path.display());
             }
-            let file = std::fs::File::open(&src.path)?;
-            ino = file.metadata()?.ino();
-            cp.offset = 0;
-            cp.file_id = source::fingerprint(&src.path, false)?.unwrap_or_default();
-            reader = LogReader::from_file(file, &src.path, 0)?;
+            (reader, ino) = start_over(&src.path, &mut cp)?;
             continue;
         }
         tail.publish(&cp, now.len(), "following");
         tokio::time::sleep(ctx.poll).await;
     }
+}
+
+/// Reads the file now at `path` from its start: the checkpoint moves to it.
+/// Returns the reader and the file's inode (to notice the next rename).
+fn start_over(path: &Path, cp: &mut Checkpoint) -> Result<(LogReader, u64)> {
+    let file = std::fs::File::open(path)?;
+    let ino = file.metadata()?.ino();
+    cp.offset = 0;
+    cp.file_id = source::fingerprint(path, false)?.unwrap_or_default();
+    Ok((LogReader::from_file(file, path, 0)?, ino))
 }
 
 async fn wait_for_file(path: &Path, poll: Duration) -> std::fs::Metadata {

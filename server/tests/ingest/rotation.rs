@@ -91,8 +91,9 @@ fn three_parts(dir: &Path) -> [String; 3] {
     ]
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn rename_and_create_rotation_loses_and_repeats_nothing() {
+/// A worker that has stored the first of [`three_parts`] of a log.
+async fn following_the_first_part() -> (tempfile::TempDir, [String; 3], std::path::PathBuf, Worker)
+{
     let dir = tempfile::tempdir().unwrap();
     let parts = three_parts(dir.path());
     let log = dir.path().join("mail.log");
@@ -100,6 +101,12 @@ async fn rename_and_create_rotation_loses_and_repeats_nothing() {
     let url = fresh_database(&dir).await;
     let w = worker_on(&url, &log).await;
     wait_for(&w.db, &count_in_one_pass(&parts[0])).await;
+    (dir, parts, log, w)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rename_and_create_rotation_loses_and_repeats_nothing() {
+    let (dir, parts, log, w) = following_the_first_part().await;
 
     // logrotate renames; the writer still appends to the old file for a
     // moment, then opens the new one.
@@ -118,13 +125,7 @@ async fn rename_and_create_rotation_loses_and_repeats_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn copytruncate_rotation_loses_and_repeats_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let parts = three_parts(dir.path());
-    let log = dir.path().join("mail.log");
-    append(&log, &parts[0]);
-    let url = fresh_database(&dir).await;
-    let w = worker_on(&url, &log).await;
-    wait_for(&w.db, &count_in_one_pass(&parts[0])).await;
+    let (dir, parts, log, w) = following_the_first_part().await;
 
     // More lines arrive, and logrotate copies and truncates before the
     // worker has read them: they must come from the copy.
