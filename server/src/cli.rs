@@ -421,12 +421,6 @@ fn generate_log(args: GenerateLog) -> Result<()> {
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = std::io::BufWriter::with_capacity(1 << 20, sink);
-    let mut line = String::with_capacity(512);
-    for _ in 0..args.lines {
-        line.clear();
-        generator.next_line(&mut line);
-        out.write_all(line.as_bytes())?;
-    }
-    out.flush()?;
+    generator.write_lines(args.lines, &mut out)?;
     Ok(())
 }

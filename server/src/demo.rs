@@ -7,7 +7,6 @@ use crate::import::{self, Options};
 use crate::mailflow::generate::{Generator, Shape};
 use anyhow::{Context, Result};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
-use std::io::Write;
 
 /// Days of demo log, and lines per day (a small ISP's relay).
 const DAYS: i64 = 3;
@@ -34,13 +33,7 @@ pub async fn seed(db: &DatabaseConnection, cfg: &Config) -> Result<u64> {
         rfc3339: true,
     });
     let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
-    let mut line = String::new();
-    for _ in 0..DAYS as u64 * LINES_PER_DAY {
-        line.clear();
-        generator.next_line(&mut line);
-        out.write_all(line.as_bytes())?;
-    }
-    out.flush()?;
+    generator.write_lines(DAYS as u64 * LINES_PER_DAY, &mut out)?;
     drop(out);
     let report = import::import(
         db,

@@ -95,7 +95,7 @@ async fn follow(ctx: &WorkerContext, i: usize, src: &SourceConfig) -> Result<()>
     let idle = settings.limits.idle_secs;
     let mut counter = Counter::new(settings, rules, chrono::Utc::now().year());
     let saved = store::checkpoint(&ctx.db, &src.name).await?;
-    let mut tail = Tail::new(ctx, i, src);
+    let mut tail = Tail::new(ctx, i);
 
     // Where to start: the checkpointed file, wherever it is now.
     let mut cp = match saved {
@@ -211,7 +211,7 @@ struct Tail<'a> {
 }
 
 impl<'a> Tail<'a> {
-    fn new(ctx: &'a WorkerContext, index: usize, _src: &SourceConfig) -> Self {
+    fn new(ctx: &'a WorkerContext, index: usize) -> Self {
         Self {
             ctx,
             index,

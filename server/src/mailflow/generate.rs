@@ -103,6 +103,21 @@ impl Generator {
         }
     }
 
+    /// Writes the next `lines` lines to `out` (buffer it: one write a line).
+    pub fn write_lines(
+        &mut self,
+        lines: u64,
+        out: &mut impl std::io::Write,
+    ) -> std::io::Result<()> {
+        let mut line = String::with_capacity(512);
+        for _ in 0..lines {
+            line.clear();
+            self.next_line(&mut line);
+            out.write_all(line.as_bytes())?;
+        }
+        out.flush()
+    }
+
     /// Appends the next line (with its `\n`) to `out`.
     pub fn next_line(&mut self, out: &mut String) {
         while self.active.len() < 12 {
