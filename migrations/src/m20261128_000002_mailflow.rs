@@ -11,6 +11,7 @@
 //! structure far larger than any cache. A lookup that does not know the time
 //! (a message-id, a sender, a queue id) probes one day at a time:
 //! `first_day IN (…) AND msgid_hash = ?`, then compares the text itself.
+//! (m20261129_000003 narrowed the day to the hour.)
 
 use sea_orm_migration::sea_orm::DbBackend;
 use sea_orm_migration::{prelude::*, schema::*};

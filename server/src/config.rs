@@ -50,7 +50,7 @@ impl Default for MailflowConfig {
             filter_relays: engine.filter_relays,
             idle_minutes: (engine.limits.idle_secs / 60) as u32,
             max_messages: engine.limits.max_messages,
-            batch_lines: 200_000,
+            batch_lines: 100_000,
             sources: Vec::new(),
             poll_millis: 500,
         }
@@ -105,6 +105,9 @@ pub struct DatabaseConfig {
     /// `sqlite://PATH?mode=rwc` or `postgres://USER:PASS@HOST/DB`.
     pub url: String,
     pub max_connections: u32,
+    /// SQLite only: the page cache of each connection, in MB. The importer
+    /// (one connection) keeps the ends of the MailFlow B-trees in it.
+    pub sqlite_cache_mb: u32,
 }
 
 impl Default for DatabaseConfig {
@@ -112,6 +115,7 @@ impl Default for DatabaseConfig {
         Self {
             url: "sqlite://data/carteiro.db?mode=rwc".into(),
             max_connections: 10,
+            sqlite_cache_mb: 32,
         }
     }
 }

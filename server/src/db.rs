@@ -15,19 +15,22 @@ pub async fn connect(cfg: &DatabaseConfig) -> Result<DatabaseConnection> {
     {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
+    // A negative cache_size is in KiB.
+    let cache_kib = format!("-{}", u64::from(cfg.sqlite_cache_mb.max(1)) * 1024);
     let mut opts = ConnectOptions::new(cfg.url.clone());
     opts.max_connections(cfg.max_connections)
         .connect_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|o| {
+        .map_sqlx_sqlite_opts(move |o| {
             // WAL: readers never wait for the writer. In WAL mode NORMAL
             // still keeps every commit atomic (a killed process loses
             // nothing committed); only a power cut may undo the last ones,
             // together with their checkpoint. A page cache that holds the
-            // MailFlow indexes keeps the importer from re-reading the file.
+            // current hour of the MailFlow indexes keeps the importer from
+            // re-reading the file.
             o.pragma("journal_mode", "WAL")
                 .pragma("synchronous", "NORMAL")
-                .pragma("cache_size", "-65536")
+                .pragma("cache_size", cache_kib.clone())
                 // Copy the WAL into the database every ~64 MB rather than
                 // every 4 MB: pages changed by several batches (the ends of
                 // the MailFlow B-trees) are copied once, not once a batch.

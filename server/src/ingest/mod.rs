@@ -11,7 +11,7 @@ pub mod source;
 pub mod store;
 pub mod worker;
 
-use crate::mailflow::count::Counter;
+use crate::mailflow::count::{Batch, Counter};
 use crate::mailflow::syslog::{self, UnixTime, YearGuess};
 use anyhow::{Context, Result};
 use sea_orm::DatabaseConnection;
@@ -32,16 +32,6 @@ pub struct RunOptions {
     pub store: bool,
 }
 
-impl Default for RunOptions {
-    fn default() -> Self {
-        Self {
-            batch_lines: 200_000,
-            archive: true,
-            store: true,
-        }
-    }
-}
-
 /// Reads `reader` to its end through `counter`, committing a batch (with the
 /// checkpoint `cp` advanced past it) every `batch_lines` lines and at the
 /// end. `progress` sees each committed checkpoint. Returns the counter and
@@ -54,9 +44,14 @@ pub async fn run(
     opts: RunOptions,
     mut progress: impl FnMut(&Checkpoint),
 ) -> (Counter, LogReader, Result<Checkpoint>) {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<(crate::mailflow::count::Batch, Checkpoint)>(1);
+    // A hand-over: the counter fills the next batch while the writer stores
+    // this one, then waits for the writer to take it, so at most two
+    // batches are in memory.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Batch, Checkpoint)>(1);
+    let (taken_tx, taken) = std::sync::mpsc::sync_channel::<()>(1);
     let start = cp.clone();
     let producer = tokio::task::spawn_blocking(move || {
+        let hand_over = |batch: (Batch, Checkpoint)| tx.blocking_send(batch).is_ok() && taken.recv().is_ok();
         let mut counter = counter;
         let mut cp = start;
         let mut since = 0u64;
@@ -80,10 +75,7 @@ pub async fn run(
                 if since >= opts.batch_lines {
                     advance(&mut cp, &counter, end, since);
                     since = 0;
-                    if tx
-                        .blocking_send((counter.take_batch(), cp.clone()))
-                        .is_err()
-                    {
+                    if !hand_over((counter.take_batch(), cp.clone())) {
                         break 'blocks; // the writer failed; it reports why
                     }
                 }
@@ -93,11 +85,12 @@ pub async fn run(
         }
         let reader = ahead.finish();
         advance(&mut cp, &counter, offset, since);
-        let _ = tx.blocking_send((counter.take_batch(), cp));
+        let _ = hand_over((counter.take_batch(), cp));
         (counter, reader, outcome)
     });
     let mut written = Ok(());
     while let Some((batch, next)) = rx.recv().await {
+        let _ = taken_tx.try_send(());
         if batch.is_empty() && next.offset == cp.offset {
             continue;
         }
@@ -110,7 +103,7 @@ pub async fn run(
         cp = next;
         progress(&cp);
     }
-    drop(rx);
+    drop((rx, taken_tx));
     let (counter, reader, read) = match producer.await {
         Ok(r) => r,
         Err(e) => std::panic::resume_unwind(e.into_panic()),
