@@ -11,11 +11,11 @@ pub mod source;
 pub mod store;
 pub mod worker;
 
-use crate::mailflow::count::{Batch, Counter};
-use crate::mailflow::syslog::{self, UnixTime, YearGuess};
+use crate::mailflow::count::{Batch, Counter, parse_bytes, parse_text};
+use crate::mailflow::syslog::{self, Spans, UnixTime, YearGuess};
 use anyhow::{Context, Result};
 use sea_orm::DatabaseConnection;
-use source::LogReader;
+use source::{Line, LogReader};
 use std::path::Path;
 use store::Checkpoint;
 
@@ -51,26 +51,25 @@ pub async fn run(
     let (taken_tx, taken) = std::sync::mpsc::sync_channel::<()>(1);
     let start = cp.clone();
     let producer = tokio::task::spawn_blocking(move || {
-        let hand_over = |batch: (Batch, Checkpoint)| tx.blocking_send(batch).is_ok() && taken.recv().is_ok();
+        let hand_over =
+            |batch: (Batch, Checkpoint)| tx.blocking_send(batch).is_ok() && taken.recv().is_ok();
         let mut counter = counter;
         let mut cp = start;
         let mut since = 0u64;
         let mut offset = cp.offset;
-        let ahead = ReadAhead::start(reader, opts.archive);
+        let ahead = ReadAhead::start(reader, opts.archive, counter.years());
         let mut outcome = Ok(());
-        'blocks: for block in &ahead.full {
-            let block = match block {
-                Ok(b) => b,
+        'blocks: for parsed in &ahead.full {
+            let (block, heads) = match parsed {
+                Ok(p) => p,
                 Err(e) => {
                     outcome = Err(e);
                     break;
                 }
             };
-            for (line, end) in block.lines() {
-                match line {
-                    source::Line::Text(text) => counter.feed_text(text),
-                    source::Line::Bytes(bytes) => counter.feed_bytes(bytes),
-                }
+            for ((line, end), (spans, years)) in block.lines().zip(&heads) {
+                let header = spans.and_then(|s| s.header(line.text()?));
+                counter.feed_parsed(header, *years);
                 since += 1;
                 if since >= opts.batch_lines {
                     advance(&mut cp, &counter, end, since);
@@ -81,7 +80,7 @@ pub async fn run(
                 }
             }
             offset = block.start + block.len() as u64;
-            let _ = ahead.empty.try_send(block.into_buffer());
+            let _ = ahead.empty.try_send((block.into_buffer(), heads));
         }
         let reader = ahead.finish();
         advance(&mut cp, &counter, offset, since);
@@ -115,26 +114,44 @@ pub async fn run(
 /// Bytes per block read ahead.
 const BLOCK: usize = 1 << 18;
 
+/// What the reading thread knows of each line of a block: its syslog
+/// header (`None`: unparsed) and the year inference after it.
+type Head = (Option<Spans>, YearGuess);
+
 /// Reads blocks of lines on a thread of its own, so that the kernel's
-/// copying (or gzip's inflating) overlaps with parsing; used buffers come
-/// back through `empty`.
+/// copying (or gzip's inflating) and the parsing of each line's syslog
+/// header overlap with the counting; used buffers come back through `empty`.
 struct ReadAhead {
-    full: std::sync::mpsc::Receiver<Result<source::Block>>,
-    empty: std::sync::mpsc::SyncSender<Vec<u8>>,
+    full: std::sync::mpsc::Receiver<Result<(source::Block, Vec<Head>)>>,
+    empty: std::sync::mpsc::SyncSender<(Vec<u8>, Vec<Head>)>,
     thread: std::thread::JoinHandle<LogReader>,
 }
 
 impl ReadAhead {
-    fn start(mut reader: LogReader, archive: bool) -> Self {
+    fn start(mut reader: LogReader, archive: bool, mut years: YearGuess) -> Self {
         let (full_tx, full) = std::sync::mpsc::sync_channel(2);
-        let (empty, empty_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        let (empty, empty_rx) = std::sync::mpsc::sync_channel::<(Vec<u8>, Vec<Head>)>(4);
         let thread = std::thread::Builder::new()
             .name("log-reader".into())
             .spawn(move || {
                 loop {
-                    let buf = empty_rx.try_recv().unwrap_or_default();
+                    let (buf, mut heads) = empty_rx.try_recv().unwrap_or_default();
                     let sent = match reader.next_block(buf, BLOCK, archive) {
-                        Ok(Some(block)) => full_tx.send(Ok(block)),
+                        Ok(Some(block)) => {
+                            heads.clear();
+                            heads.extend(block.lines().map(|(line, _)| {
+                                let spans = match line {
+                                    Line::Text(t) => {
+                                        parse_text(t, &mut years).map(|h| h.spans(t.as_bytes()))
+                                    }
+                                    Line::Bytes(b) => {
+                                        parse_bytes(b, &mut years).map(|h| h.spans(b))
+                                    }
+                                };
+                                (spans, years)
+                            }));
+                            full_tx.send(Ok((block, heads)))
+                        }
                         Ok(None) => break,
                         Err(e) => {
                             let _ = full_tx.send(Err(e));

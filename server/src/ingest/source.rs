@@ -99,6 +99,16 @@ pub enum Line<'a> {
     Bytes(&'a [u8]),
 }
 
+impl<'a> Line<'a> {
+    /// The line as text, if it is valid UTF-8.
+    pub fn text(&self) -> Option<&'a str> {
+        match *self {
+            Line::Text(text) => Some(text),
+            Line::Bytes(bytes) => std::str::from_utf8(bytes).ok(),
+        }
+    }
+}
+
 impl Block {
     fn new(start: u64, bytes: Vec<u8>) -> Self {
         let mut ends: Vec<u32> = memchr::memchr_iter(b'\n', &bytes)
@@ -155,15 +165,20 @@ impl LogReader {
         size: usize,
         at_end_is_complete: bool,
     ) -> Result<Option<Block>> {
-        buf.clear();
-        buf.append(&mut self.pending);
-        // Large reads straight into the block (a read this size bypasses
-        // the BufReader's own buffer: the bytes are copied once).
-        let mut filled = buf.len();
-        buf.resize(filled.max(size), 0);
+        // The start of a line left over from the last block first, then
+        // large reads straight into the block (a read this size bypasses
+        // the BufReader's own buffer: the bytes are copied once). A
+        // recycled buffer is overwritten as it is, not zeroed again.
+        let mut filled = self.pending.len();
+        let end = filled.max(size);
+        if buf.len() < end {
+            buf.resize(end, 0);
+        }
+        buf[..filled].copy_from_slice(&self.pending);
+        self.pending.clear();
         let mut at_end = false;
-        while filled < size {
-            match self.reader.read(&mut buf[filled..]) {
+        while filled < end {
+            match self.reader.read(&mut buf[filled..end]) {
                 Ok(0) => {
                     at_end = true;
                     break;

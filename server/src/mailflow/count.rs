@@ -19,8 +19,8 @@
 //! - **SASL failures**: `SASL … authentication failed` warnings, counted
 //!   apart from rejects.
 
-use super::event::{Event, Status, Verdict, classify};
-use super::syslog::{self, UnixTime, YearGuess};
+use super::event::{Event, Status, Verdict, classify, find, split_at_byte};
+use super::syslog::{self, Header, UnixTime, YearGuess};
 use super::trace::{Limits, Message, Tracker};
 use regex::Regex;
 use rustc_hash::FxHashMap;
@@ -195,6 +195,25 @@ impl Batch {
     }
 }
 
+/// The header of a line read from a file (its `\n` or `\r\n` dropped);
+/// `None` for a line that counts as unparsed: over [`MAX_LINE`] bytes, or
+/// not a syslog line.
+pub fn parse_text<'a>(line: &'a str, years: &mut YearGuess) -> Option<Header<'a>> {
+    let line = line.strip_suffix('\n').unwrap_or(line);
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    if line.len() > MAX_LINE {
+        return None;
+    }
+    syslog::parse(line, years)
+}
+
+/// [`parse_text`] for bytes: invalid UTF-8 is unparsed too.
+pub fn parse_bytes<'a>(raw: &'a [u8], years: &mut YearGuess) -> Option<Header<'a>> {
+    let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    parse_text(std::str::from_utf8(raw).ok()?, years)
+}
+
 /// Counts a stream of log lines by the rules above, correlates messages,
 /// and gathers per-minute and per-subject counters for storage.
 pub struct Counter {
@@ -330,37 +349,35 @@ impl Counter {
     /// is dropped). Invalid UTF-8 and lines over [`MAX_LINE`] bytes are
     /// counted as unparsed.
     pub fn feed_bytes(&mut self, raw: &[u8]) {
-        let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        match std::str::from_utf8(raw) {
-            Ok(line) if raw.len() <= MAX_LINE => self.feed(line),
-            _ => {
-                self.lines += 1;
-                self.batch.lines += 1;
-                self.unparsed += 1;
-                self.batch.unparsed += 1;
-            }
-        }
+        let h = parse_bytes(raw, &mut self.years);
+        self.feed_header(h);
     }
 
     /// Feeds one line already known to be UTF-8, as read from a file (a
     /// trailing `\n` or `\r\n` is dropped); over [`MAX_LINE`] bytes it is
     /// counted as unparsed.
     pub fn feed_text(&mut self, line: &str) {
-        let line = line.strip_suffix('\n').unwrap_or(line);
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        if line.len() <= MAX_LINE {
-            self.feed(line);
-        } else {
-            self.feed_bytes(line.as_bytes());
-        }
+        let h = parse_text(line, &mut self.years);
+        self.feed_header(h);
     }
 
     /// Feeds one line (without its newline).
     pub fn feed(&mut self, line: &str) {
+        let h = syslog::parse(line, &mut self.years);
+        self.feed_header(h);
+    }
+
+    /// Feeds a line whose header another thread parsed (`None`: unparsed)
+    /// with the year inference as it stood after that line.
+    pub fn feed_parsed(&mut self, h: Option<Header<'_>>, years: YearGuess) {
+        self.years = years;
+        self.feed_header(h);
+    }
+
+    fn feed_header(&mut self, h: Option<Header<'_>>) {
         self.lines += 1;
         self.batch.lines += 1;
-        let Some(h) = syslog::parse(line, &mut self.years) else {
+        let Some(h) = h else {
             self.unparsed += 1;
             self.batch.unparsed += 1;
             return;
@@ -496,11 +513,10 @@ impl Counter {
 
     /// `127.0.0.1[127.0.0.1]:10024`, `amavis[127.0.0.1]:10024`, `clamav`, `local`…
     fn is_filter_relay(&self, relay: &str) -> bool {
-        let name = relay.split('[').next().unwrap_or(relay);
-        let in_brackets = relay
-            .split_once('[')
-            .and_then(|(_, r)| r.split_once(']'))
-            .map(|(ip, _)| ip);
+        let (name, in_brackets) = match split_at_byte(relay, b'[') {
+            Some((name, rest)) => (name, split_at_byte(rest, b']').map(|(ip, _)| ip)),
+            None => (relay, None),
+        };
         let loopback = [Some(name), in_brackets]
             .into_iter()
             .flatten()
@@ -523,7 +539,7 @@ fn contains_spam(reply: &str) -> bool {
 
 /// The account named in `Sender address rejected: not owned by user U`.
 fn not_owned_by(reply: &str) -> Option<&str> {
-    let i = reply.find("not owned by user ")?;
+    let i = find(reply, "not owned by user ")?;
     let rest = &reply[i + 18..];
     let user = &rest[..rest.find([';', ' ', ',']).unwrap_or(rest.len())];
     (!user.is_empty()).then_some(user)
@@ -536,7 +552,8 @@ fn is_sending_daemon(daemon: Option<&str>) -> bool {
 /// A loopback address written as text. Only text that can be one is
 /// parsed: IPv4 loopback starts with `127.`, IPv6 has colons.
 fn is_loopback(s: &str) -> bool {
-    (s.starts_with("127.") || s.contains(':')) && s.parse::<IpAddr>().is_ok_and(|a| a.is_loopback())
+    (s.starts_with("127.") || memchr::memchr(b':', s.as_bytes()).is_some())
+        && s.parse::<IpAddr>().is_ok_and(|a| a.is_loopback())
 }
 
 #[cfg(test)]
