@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing Carteiro needs, skipping what is there:
 #   rust target wasm32, cargo-leptos, wasm-bindgen-cli (the Cargo.lock version),
-#   and with --test also Debian's chromium and PostgreSQL, and the end2end npm packages;
+#   and with --test also Debian's chromium, PostgreSQL and Postfix, and the end2end npm packages;
 #   with --release also wasm-opt (npm binaryen) under .tools/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,6 +49,13 @@ apt_install() {
 
 if [ "$want_test" -eq 1 ]; then
   have chromium || apt_install chromium
+  # Postfix for the enforcement tests, installed unconfigured: the tests
+  # run their own instance in a temporary directory on loopback ports.
+  if ! dpkg -s postfix postfix-sqlite postfix-pgsql >/dev/null 2>&1; then
+    echo "postfix postfix/main_mailer_type select No configuration" |
+      { [ "$(id -u)" -eq 0 ] && debconf-set-selections || sudo debconf-set-selections; }
+    apt_install postfix postfix-sqlite postfix-pgsql
+  fi
   { have initdb && have pg_ctl; } || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_install postgresql
   if [ ! -f end2end/node_modules/.package-lock.json ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     say "installing end2end npm packages"

@@ -33,6 +33,8 @@ poll_millis = 200
 [[mailflow.sources]]
 name = "mx-e2e"
 path = "$work/live.log"
+[defence]
+policy_listen = "127.0.0.1:0"
 TOML
 export E2E_LIVE_LOG="$work/live.log" E2E_MORE_LOG="$work/more.log"
 

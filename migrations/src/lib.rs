@@ -11,6 +11,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_staff_sessions_audit;
 mod m20261128_000002_mailflow;
 mod m20261129_000003_message_hour_keys;
+mod m20261129_000004_defence;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_staff_sessions_audit::Migration),
             Box::new(m20261128_000002_mailflow::Migration),
             Box::new(m20261129_000003_message_hour_keys::Migration),
+            Box::new(m20261129_000004_defence::Migration),
         ]
     }
 }

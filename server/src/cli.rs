@@ -98,6 +98,36 @@ pub enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Measure the Postfix policy daemon: requests per second and latency.
+    ///
+    /// Without --addr it starts a daemon of its own on a free loopback port
+    /// with --blocks synthetic IP blocks (nothing is read or written in a
+    /// database). Each connection sends a typical Postfix RCPT request,
+    /// waits for the answer, and sends the next; one request in ten comes
+    /// from a blocked client.
+    ///
+    /// Example: carteiro policyd-bench --connections 50 --seconds 10
+    PolicydBench(PolicydBench),
+}
+
+/// `carteiro policyd-bench`'s options.
+#[derive(clap::Args, Debug)]
+pub struct PolicydBench {
+    /// A running daemon to measure, e.g. 127.0.0.1:10040 [default: start one]
+    #[arg(long, value_name = "ADDR")]
+    pub addr: Option<SocketAddr>,
+    /// Connections kept open at once.
+    #[arg(long, default_value_t = 50)]
+    pub connections: usize,
+    /// How long to send requests.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// IP blocks in the daemon it starts itself.
+    #[arg(long, default_value_t = 10_000)]
+    pub blocks: u32,
+    /// The client address sent in one request of ten (blocked in the daemon it starts).
+    #[arg(long, default_value = "10.0.0.1")]
+    pub blocked_client: String,
 }
 
 /// `carteiro generate-log`'s options.
@@ -196,6 +226,7 @@ impl Cli {
                 .await
             }
             Command::GenerateLog(args) => generate_log(args),
+            Command::PolicydBench(args) => policyd_bench(&cfg, args).await,
             Command::Config => {
                 let mut shown = cfg.clone();
                 shown.database.url = db::redact(&shown.database.url);
@@ -242,6 +273,13 @@ async fn serve(mut cfg: Config, listen: Option<String>, demo: bool) -> Result<()
                 batch_lines: cfg.mailflow.batch_lines.max(1),
             },
             cfg.mailflow.sources.clone(),
+        );
+    }
+    if let Some(policyd) = crate::defence::start(&state.db, &cfg.defence).await? {
+        eprintln!(
+            "Postfix policy daemon on {} ({} active blocks)",
+            policyd.addr,
+            policyd.blocks.snapshot().len()
         );
     }
     if cfg.server.create_first_admin
@@ -422,5 +460,52 @@ fn generate_log(args: GenerateLog) -> Result<()> {
     };
     let mut out = std::io::BufWriter::with_capacity(1 << 20, sink);
     generator.write_lines(args.lines, &mut out)?;
+    Ok(())
+}
+
+async fn policyd_bench(cfg: &Config, args: PolicydBench) -> Result<()> {
+    use crate::defence::{blocks, load, policyd};
+    let addr = match args.addr {
+        Some(addr) => addr,
+        None => {
+            // Synthetic blocks: 10.x.y.z addresses from 10.0.0.1 up.
+            let list = (0..args.blocks)
+                .map(|i| blocks::ActiveBlock {
+                    id: i64::from(i) + 1,
+                    subject: "ip".into(),
+                    target: std::net::Ipv4Addr::from(0x0a00_0001 + i).to_string(),
+                })
+                .collect();
+            let shared = std::sync::Arc::new(blocks::Shared::new(blocks::Snapshot::new(list)));
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let addr = listener.local_addr()?;
+            tokio::spawn(policyd::serve(
+                listener,
+                shared,
+                policyd::Options {
+                    reject_text: cfg.defence.reject_text.clone(),
+                    max_connections: args.connections.max(cfg.defence.max_connections),
+                    idle: Duration::from_secs(cfg.defence.idle_secs.max(1)),
+                },
+            ));
+            eprintln!(
+                "policy daemon with {} blocks on {addr} (this process)",
+                args.blocks
+            );
+            addr
+        }
+    };
+    eprintln!(
+        "{} connections for {} s against {addr} …",
+        args.connections, args.seconds
+    );
+    let report = load::run(
+        addr,
+        args.connections,
+        Duration::from_secs(args.seconds.max(1)),
+        &args.blocked_client,
+    )
+    .await?;
+    println!("{report}");
     Ok(())
 }

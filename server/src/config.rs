@@ -19,6 +19,39 @@ pub struct Config {
     pub auth: AuthSettings,
     pub log: LogConfig,
     pub mailflow: MailflowConfig,
+    pub defence: DefenceConfig,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DefenceConfig {
+    /// Where the Postfix policy daemon listens (`check_policy_service
+    /// inet:ADDR`); empty turns it off.
+    pub policy_listen: String,
+    /// How often the daemon re-reads the active blocks from the database.
+    pub refresh_secs: u64,
+    /// The text after `action=REJECT` (the block's number is added).
+    pub reject_text: String,
+    /// Most policy connections at once; more are closed on arrival.
+    pub max_connections: usize,
+    /// A policy connection silent this long is closed.
+    pub idle_secs: u64,
+    /// When set, the active IP blocks are also kept in this file as a
+    /// Postfix `cidr:` access table (rewritten when they change).
+    pub cidr_file: String,
+}
+
+impl Default for DefenceConfig {
+    fn default() -> Self {
+        Self {
+            policy_listen: "127.0.0.1:10040".into(),
+            refresh_secs: 2,
+            reject_text: "Blocked by the abuse team".into(),
+            max_connections: 1000,
+            idle_secs: 300,
+            cidr_file: String::new(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

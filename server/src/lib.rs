@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod defence;
 pub mod demo;
 pub mod import;
 pub mod ingest;

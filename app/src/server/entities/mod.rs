@@ -1,6 +1,7 @@
 //! sea-orm entities for the tables in `migrations/`. Server only.
 
 pub mod audit_log;
+pub mod defence_block;
 pub mod ingest_checkpoint;
 pub mod login_throttle;
 pub mod staff_user;

@@ -1,0 +1,90 @@
+use app::server::entities::defence_block;
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
+use server::config::DefenceConfig;
+use server::defence::{self, Running};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+/// A migrated database of the kind the tests run on.
+pub async fn database(dir: &tempfile::TempDir) -> DatabaseConnection {
+    let url = crate::common::fresh_database(dir).await;
+    let db = sea_orm::Database::connect(url.as_str()).await.unwrap();
+    server::db::migrate(&db).await.unwrap();
+    db
+}
+
+/// An approved block on `target` for an hour; its id.
+pub async fn add_block(db: &DatabaseConnection, subject: &str, target: &str) -> i64 {
+    let now = chrono::Utc::now().timestamp();
+    let row = defence_block::ActiveModel {
+        subject: Set(subject.into()),
+        target: Set(target.into()),
+        proposal_id: Set(None),
+        reason: Set("test".into()),
+        approved_by: Set("sec".into()),
+        approved_at: Set(now),
+        expires_at: Set(now + 3600),
+        lifted_by: Set(None),
+        lifted_at: Set(None),
+        hits: Set(0),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    row.id
+}
+
+pub async fn lift_block(db: &DatabaseConnection, id: i64) {
+    let mut row: defence_block::ActiveModel = defence_block::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
+    row.lifted_at = Set(Some(chrono::Utc::now().timestamp()));
+    row.lifted_by = Set(Some("sec".into()));
+    row.update(db).await.unwrap();
+}
+
+/// The policy daemon on a free loopback port, refreshing every second.
+pub async fn start_daemon(db: &DatabaseConnection) -> Running {
+    let cfg = DefenceConfig {
+        policy_listen: "127.0.0.1:0".into(),
+        refresh_secs: 1,
+        ..Default::default()
+    };
+    defence::start(db, &cfg).await.unwrap().expect("enabled")
+}
+
+/// A connection speaking the policy protocol.
+pub struct PolicyClient {
+    read: BufReader<tokio::net::tcp::OwnedReadHalf>,
+    write: tokio::net::tcp::OwnedWriteHalf,
+}
+
+impl PolicyClient {
+    pub async fn connect(addr: std::net::SocketAddr) -> Self {
+        let (read, write) = TcpStream::connect(addr).await.unwrap().into_split();
+        Self {
+            read: BufReader::new(read),
+            write,
+        }
+    }
+
+    /// Sends `attributes` as one request; the `action=` line answered.
+    pub async fn ask(&mut self, attributes: &[(&str, &str)]) -> String {
+        let mut req = String::from("request=smtpd_access_policy\nprotocol_state=RCPT\n");
+        for (k, v) in attributes {
+            req.push_str(&format!("{k}={v}\n"));
+        }
+        req.push('\n');
+        self.write.write_all(req.as_bytes()).await.unwrap();
+        let mut action = String::new();
+        self.read.read_line(&mut action).await.unwrap();
+        let mut blank = String::new();
+        self.read.read_line(&mut blank).await.unwrap();
+        assert_eq!(blank, "\n", "an answer ends with an empty line");
+        action.trim_end().to_string()
+    }
+}

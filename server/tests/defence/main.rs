@@ -1,0 +1,10 @@
+//! Integration tests of MailFlow defence enforcement: the policy daemon
+//! against a real database (SQLite, or PostgreSQL when
+//! `CARTEIRO_TEST_DATABASE_URL` is set), hostile clients, and a real
+//! Postfix that asks it at RCPT time.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod helpers;
+mod policyd;
+mod postfix;
