@@ -94,6 +94,10 @@ pub enum Command {
         /// Year of classic syslog timestamps (which have none) at the start of each file [default: from the file's modification time]
         #[arg(long)]
         year: Option<i32>,
+        /// Skip abuse detection: no block proposals are made or reported
+        /// (for backfilling old archives whose attacks are long over)
+        #[arg(long)]
+        no_detect: bool,
         /// Log files; .gz files are recognised by their content
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
@@ -212,6 +216,7 @@ impl Cli {
                 dry_run,
                 report,
                 year,
+                no_detect,
                 files,
             } => {
                 crate::import::run(
@@ -221,6 +226,7 @@ impl Cli {
                         dry_run,
                         report,
                         year,
+                        detect: !no_detect,
                     },
                 )
                 .await

@@ -43,6 +43,7 @@ pub async fn seed(db: &DatabaseConnection, cfg: &Config) -> Result<u64> {
             dry_run: false,
             report: None,
             year: None,
+            detect: true,
         },
     )
     .await

@@ -7,6 +7,7 @@
 //! from where it was, never counting a line twice.
 
 use crate::config::Config;
+use crate::defence::detect::Proposal;
 use crate::ingest::source::{self, LogReader};
 use crate::ingest::store::{self, Checkpoint};
 use crate::ingest::{self, RunOptions};
@@ -32,6 +33,8 @@ pub struct Options {
     pub report: Option<ReportFormat>,
     /// The year of classic timestamps at the start of each file.
     pub year: Option<i32>,
+    /// Run abuse detection (and store its proposals, unless a dry run).
+    pub detect: bool,
 }
 
 /// The `--report json` object. Keys are stable; later versions add keys.
@@ -45,6 +48,37 @@ pub struct Report {
     pub elapsed_s: f64,
     /// What happened to each file.
     pub files: Vec<FileReport>,
+    /// The blocks detection proposed (or would have, in a dry run).
+    pub proposals: Vec<ProposalReport>,
+}
+
+/// A proposal as the report shows it; times are RFC 3339, UTC.
+#[derive(Serialize)]
+pub struct ProposalReport {
+    pub subject: &'static str,
+    pub target: String,
+    pub policy: String,
+    pub reasons: std::collections::BTreeMap<String, u64>,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+impl From<&Proposal> for ProposalReport {
+    fn from(p: &Proposal) -> Self {
+        let time = |t: i64| {
+            chrono::DateTime::from_timestamp(t, 0)
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                .unwrap_or_default()
+        };
+        Self {
+            subject: p.subject.name(),
+            target: p.target.clone(),
+            policy: p.policy.clone(),
+            reasons: p.reasons.clone(),
+            first_seen: time(p.first_seen),
+            last_seen: time(p.last_seen),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -94,6 +128,9 @@ pub async fn import(db: &DatabaseConnection, cfg: &Config, opts: &Options) -> Re
     settings.traces = !opts.dry_run;
     let idle = settings.limits.idle_secs;
     let mut counter = Counter::new(settings, rules, opts.year.unwrap_or(0));
+    if opts.detect {
+        counter.detect_with(crate::defence::policy::detector(db).await?);
+    }
     let run_opts = RunOptions {
         batch_lines: cfg.mailflow.batch_lines.max(1),
         archive: true,
@@ -162,6 +199,11 @@ pub async fn import(db: &DatabaseConnection, cfg: &Config, opts: &Options) -> Re
         sasl_auth_failures: counter.sasl_failures,
         elapsed_s: started.elapsed().as_secs_f64(),
         files,
+        proposals: counter
+            .proposals()
+            .iter()
+            .map(ProposalReport::from)
+            .collect(),
     };
     Ok(report)
 }
@@ -279,6 +321,24 @@ pub fn text_report(r: &Report) -> String {
     classes.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     for (class, n) in classes {
         text.push_str(&format!("  {n:>12}  {class}\n"));
+    }
+    if !r.proposals.is_empty() {
+        text.push_str(&format!(
+            "\nBlock proposals ({})\n---------------\n",
+            r.proposals.len()
+        ));
+        for p in &r.proposals {
+            let reasons: Vec<String> = p.reasons.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            text.push_str(&format!(
+                "  {:<7}  {:<40}  {}  ({}; {} .. {})\n",
+                p.subject,
+                p.target,
+                p.policy,
+                reasons.join(", "),
+                p.first_seen,
+                p.last_seen
+            ));
+        }
     }
     text.push_str(&format!(
         "\n{} lines ({} unparsed) in {:.2} s\n",

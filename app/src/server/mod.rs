@@ -1,9 +1,11 @@
 //! Server-side services behind the server functions and the command line:
 //! authentication and authorization, staff accounts, the audit log, login
-//! throttling and the session store. Compiled only with the `ssr` feature.
+//! throttling, the session store, and MailFlow defence (proposals and
+//! blocks). Compiled only with the `ssr` feature.
 
 pub mod audit;
 pub mod auth;
+pub mod defence;
 pub mod entities;
 pub mod mailflow;
 pub mod passwords;

@@ -11,6 +11,7 @@
 pub mod blocks;
 pub mod detect;
 pub mod load;
+pub mod policy;
 pub mod policyd;
 
 use crate::config::DefenceConfig;

@@ -4,10 +4,12 @@
 //! moment leaves either all of a batch or none of it, and the checkpoint
 //! says exactly which lines are in.
 
+use crate::defence::detect::Proposal;
 use crate::mailflow::count::{Batch, DEFAULT_RULES, RejectRules, SubjectCounts};
 use crate::mailflow::syslog::{UnixTime, YearGuess};
 use crate::mailflow::trace::{Message, Origin, Recipient};
 use anyhow::{Context, Result};
+use app::server::defence::Evidence;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, SimpleExpr};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, FromQueryResult, Statement,
@@ -96,6 +98,7 @@ async fn try_commit(db: &DatabaseConnection, batch: &Batch, cp: &Checkpoint) -> 
         write_subjects(&txn, &batch.series, kind, counts).await?;
     }
     write_messages(&txn, &batch.messages).await?;
+    write_proposals(&txn, &batch.proposals).await?;
     write_checkpoint(&txn, cp).await?;
     txn.commit()
         .await
@@ -134,11 +137,10 @@ async fn write_subjects(
     kind: &str,
     counts: &SubjectCounts,
 ) -> Result<()> {
-    let mut rows: Vec<_> = counts
-        .iter()
-        .flat_map(|(who, per)| per.iter().map(move |(k, n)| (who, k, n)))
-        .collect();
-    rows.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let mut rows: Vec<_> = counts.iter().collect();
+    // The table's key order (hour, subject, series): every writer takes
+    // its rows' locks in the same order, and inserts land together.
+    rows.sort_unstable_by(|a, b| (a.1, a.0, a.2).cmp(&(b.1, b.0, b.2)));
     for chunk in rows.chunks(CHUNK) {
         let mut q = Query::insert();
         q.into_table(t("mail_subject_hour"))
@@ -148,13 +150,13 @@ async fn write_subjects(
                     .value(t("n"), add_excluded("mail_subject_hour", "n"))
                     .to_owned(),
             );
-        for (who, (hour, s), n) in chunk {
+        for &(who, hour, s, n) in chunk {
             q.values_panic([
                 kind.into(),
-                who.as_ref().into(),
-                (*hour).into(),
-                series[*s as usize].as_str().into(),
-                (**n as i64).into(),
+                who.into(),
+                hour.into(),
+                series[s as usize].as_str().into(),
+                (n as i64).into(),
             ]);
         }
         txn.execute(&q).await?;
@@ -234,6 +236,31 @@ async fn write_messages(txn: &DatabaseTransaction, messages: &[Message]) -> Resu
             ]);
         }
         txn.execute(&q).await?;
+    }
+    Ok(())
+}
+
+/// Detections, as proposals (or refreshes of them): see
+/// [`app::server::defence::record`].
+async fn write_proposals(txn: &DatabaseTransaction, proposals: &[Proposal]) -> Result<()> {
+    let now = chrono::Utc::now().timestamp();
+    for p in proposals {
+        let evidence = Evidence {
+            subject: p.subject.name().to_string(),
+            target: p.target.clone(),
+            policy: p.policy.clone(),
+            reasons: p.reasons.clone(),
+            first_seen: p.first_seen,
+            last_seen: p.last_seen,
+            distinct_ips: p.distinct_ips,
+            distinct_recipients: p.distinct_recipients,
+            samples: p.samples.clone(),
+            block_minutes: p.block_minutes,
+            auto_approve: p.auto_approve,
+        };
+        app::server::defence::record(txn, &evidence, now)
+            .await
+            .context("cannot store a block proposal")?;
     }
     Ok(())
 }

@@ -94,6 +94,7 @@ async fn follow(ctx: &WorkerContext, i: usize, src: &SourceConfig) -> Result<()>
     let settings = ctx.settings.clone();
     let idle = settings.limits.idle_secs;
     let mut counter = Counter::new(settings, rules, chrono::Utc::now().year());
+    counter.detect_with(crate::defence::policy::detector(&ctx.db).await?);
     let saved = store::checkpoint(&ctx.db, &src.name).await?;
     let mut tail = Tail::new(ctx, i);
 

@@ -22,6 +22,7 @@
 use super::event::{Event, Status, Verdict, classify, find, split_at_byte};
 use super::syslog::{self, Header, UnixTime, YearGuess};
 use super::trace::{Limits, Message, Tracker};
+use crate::defence::detect::{Detector, Proposal};
 use regex::Regex;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -167,8 +168,47 @@ impl Subject {
     }
 }
 
-/// Counts per subject: subject → (hour start, series index) → n.
-pub type SubjectCounts = FxHashMap<Box<str>, FxHashMap<(UnixTime, u16), u64>>;
+/// Counts per subject and hour. Each subject's name is stored once and
+/// numbered, so a new subject costs one allocation, not a map of its own.
+#[derive(Debug, Default)]
+pub struct SubjectCounts {
+    ids: FxHashMap<Box<str>, u32>,
+    /// (subject number, hour start, series index) → n.
+    counts: FxHashMap<(u32, UnixTime, u16), u64>,
+}
+
+impl SubjectCounts {
+    fn bump(&mut self, who: &str, hour: UnixTime, series: u16) {
+        let id = match self.ids.get(who) {
+            Some(&id) => id,
+            None => {
+                let id = self.ids.len() as u32;
+                self.ids.insert(who.into(), id);
+                id
+            }
+        };
+        *self.counts.entry((id, hour, series)).or_default() += 1;
+    }
+
+    /// An empty one with room for as many subjects and counts.
+    fn empty_like(&self) -> Self {
+        Self {
+            ids: FxHashMap::with_capacity_and_hasher(self.ids.len(), Default::default()),
+            counts: FxHashMap::with_capacity_and_hasher(self.counts.len(), Default::default()),
+        }
+    }
+
+    /// Every count: (subject, hour start, series index, n), in no order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, UnixTime, u16, u64)> {
+        let mut names = vec![""; self.ids.len()];
+        for (name, &id) in &self.ids {
+            names[id as usize] = name;
+        }
+        self.counts
+            .iter()
+            .map(move |(&(id, hour, series), &n)| (names[id as usize], hour, series, n))
+    }
+}
 
 /// What the lines fed since the last [`Counter::take_batch`] add up to:
 /// written to storage in one transaction with the checkpoint after them.
@@ -185,6 +225,8 @@ pub struct Batch {
     pub subjects: [SubjectCounts; 2],
     /// Messages finished, evicted or changed.
     pub messages: Vec<Message>,
+    /// Block proposals made or refreshed.
+    pub proposals: Vec<Proposal>,
     pub lines: u64,
     pub unparsed: u64,
 }
@@ -232,6 +274,8 @@ pub struct Counter {
     last_host: u16,
     tracker: Tracker,
     batch: Batch,
+    /// Abuse detection, when policies apply (see [`Counter::detect_with`]).
+    detector: Option<Detector>,
 }
 
 /// Lines between two sweeps of idle correlation state.
@@ -255,7 +299,18 @@ impl Counter {
             last_host: 0,
             tracker,
             batch: Batch::default(),
+            detector: None,
         }
+    }
+
+    /// Runs `detector` on every line from now on.
+    pub fn detect_with(&mut self, detector: Detector) {
+        self.detector = (!detector.is_empty()).then_some(detector);
+    }
+
+    /// Every block proposal of this run (none without a detector).
+    pub fn proposals(&self) -> &[Proposal] {
+        self.detector.as_ref().map_or(&[], |d| d.proposals())
     }
 
     /// Continues the year inference of an earlier run (from a checkpoint).
@@ -288,7 +343,17 @@ impl Counter {
     /// Everything counted since the last take. With `finish`, messages
     /// still in flight are included as they stand (end of an import).
     pub fn take_batch(&mut self) -> Batch {
-        let mut batch = std::mem::take(&mut self.batch);
+        // The next batch starts with room for as much as this one held:
+        // its maps do not grow (and rehash) again step by step.
+        let next = Batch {
+            minutes: FxHashMap::with_capacity_and_hasher(
+                self.batch.minutes.len(),
+                Default::default(),
+            ),
+            subjects: [0, 1].map(|i| self.batch.subjects[i].empty_like()),
+            ..Batch::default()
+        };
+        let mut batch = std::mem::replace(&mut self.batch, next);
         batch.hosts = self.hosts.clone();
         batch.series = SERIES
             .iter()
@@ -296,6 +361,9 @@ impl Counter {
             .chain(self.class_names().map(|c| format!("reject.{c}")))
             .collect();
         batch.messages = self.tracker.take();
+        if let Some(d) = &mut self.detector {
+            batch.proposals = d.take_changed();
+        }
         batch
     }
 
@@ -337,12 +405,7 @@ impl Counter {
             return;
         }
         let hour = at - at.rem_euclid(3600);
-        let map = &mut self.batch.subjects[subject as usize];
-        let per = match map.get_mut(who) {
-            Some(per) => per,
-            None => map.entry(who.into()).or_default(),
-        };
-        *per.entry((hour, series)).or_default() += 1;
+        self.batch.subjects[subject as usize].bump(who, hour, series);
     }
 
     /// Feeds one raw line as read from a file (a trailing `\n` or `\r\n`
@@ -399,22 +462,50 @@ impl Counter {
                 if let Some(user) = sasl_username {
                     self.bump_subject(Subject::Account, user, at, RECEIVED);
                 }
+                if let (Some(d), Event::QueueClient { qid, .. }) = (&mut self.detector, &event) {
+                    d.message(at, host, qid, client.ip, sasl_username, || sample(&h));
+                }
             }
-            Event::Delivery { relay, status, .. } => match status {
-                Status::Sent if is_sending_daemon(daemon) && !self.is_filter_relay(relay) => {
-                    self.totals.sent += 1;
-                    self.bump(host, at, SENT);
+            Event::QueueFrom {
+                qid,
+                nrcpt: Some(n),
+                ..
+            } => {
+                if let Some(d) = &mut self.detector {
+                    d.recipients(at, host, qid, u64::from(n));
                 }
-                Status::Bounced => {
-                    self.totals.bounced += 1;
-                    self.bump(host, at, BOUNCED);
+            }
+            Event::Removed { qid } => {
+                if let Some(d) = &mut self.detector {
+                    d.removed(host, qid);
                 }
-                Status::Deferred => {
-                    self.totals.deferred += 1;
-                    self.bump(host, at, DEFERRED);
+            }
+            Event::Delivery {
+                qid,
+                to,
+                relay,
+                status,
+                ..
+            } => {
+                if let Some(d) = &mut self.detector {
+                    d.delivery(at, host, qid, to, status == Status::Bounced);
                 }
-                _ => {}
-            },
+                match status {
+                    Status::Sent if is_sending_daemon(daemon) && !self.is_filter_relay(relay) => {
+                        self.totals.sent += 1;
+                        self.bump(host, at, SENT);
+                    }
+                    Status::Bounced => {
+                        self.totals.bounced += 1;
+                        self.bump(host, at, BOUNCED);
+                    }
+                    Status::Deferred => {
+                        self.totals.deferred += 1;
+                        self.bump(host, at, DEFERRED);
+                    }
+                    _ => {}
+                }
+            }
             Event::Reject {
                 client,
                 reply,
@@ -442,8 +533,13 @@ impl Counter {
                         .or_else(|| self.tracker.session_account(host, h.pid))
                         .or_else(|| not_owned_by(reply))
                         .map(str::to_string);
-                    if let Some(user) = account {
-                        self.bump_subject(Subject::Account, &user, at, class);
+                    if let Some(user) = &account {
+                        self.bump_subject(Subject::Account, user, at, class);
+                    }
+                    if let Some(d) = &mut self.detector {
+                        let name = class_name(&self.rules, class - BASE_SERIES);
+                        let ip = client.map(|c| c.ip);
+                        d.reject(at, ip, account.as_deref(), name, || sample(&h));
                     }
                     if milter && contains_spam(reply) {
                         self.totals.spam += 1;
@@ -467,6 +563,10 @@ impl Counter {
                 self.bump(host, at, class);
                 if let Some(c) = client {
                     self.bump_subject(Subject::Ip, c.ip, at, class);
+                    if let Some(d) = &mut self.detector {
+                        let name = class_name(&self.rules, class - BASE_SERIES);
+                        d.reject(at, Some(c.ip), None, name, || sample(&h));
+                    }
                 }
             }
             Event::SaslFailure {
@@ -477,6 +577,9 @@ impl Counter {
                 self.bump_subject(Subject::Ip, client.ip, at, SASL_FAILURES);
                 if let Some(user) = username {
                     self.bump_subject(Subject::Account, user, at, SASL_FAILURES);
+                }
+                if let Some(d) = &mut self.detector {
+                    d.sasl_failure(at, client.ip, username, || sample(&h));
                 }
             }
             _ => {}
@@ -527,6 +630,26 @@ impl Counter {
                 .filter_relays
                 .iter()
                 .any(|f| f.eq_ignore_ascii_case(name))
+    }
+}
+
+/// The name of reject class `index` (rule order, then `other`).
+fn class_name(rules: &RejectRules, index: u16) -> &str {
+    rules
+        .classes
+        .get(usize::from(index))
+        .map_or(OTHER, String::as_str)
+}
+
+/// A log line again, from its parsed header (with the year and zone the
+/// classic form leaves out): a proposal's evidence.
+fn sample(h: &Header<'_>) -> String {
+    let at = chrono::DateTime::from_timestamp(h.at, 0)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default();
+    match h.pid {
+        Some(pid) => format!("{at} {} {}[{pid}]: {}", h.host, h.program, h.message),
+        None => format!("{at} {} {}: {}", h.host, h.program, h.message),
     }
 }
 
@@ -743,10 +866,9 @@ mod tests {
     fn account_series(c: &mut Counter, user: &str) -> Vec<(String, u64)> {
         let batch = c.take_batch();
         let mut out: Vec<(String, u64)> = batch.subjects[Subject::Account as usize]
-            .get(user)
-            .into_iter()
-            .flatten()
-            .map(|((_, s), n)| (batch.series[*s as usize].clone(), *n))
+            .iter()
+            .filter(|(who, ..)| *who == user)
+            .map(|(_, _, s, n)| (batch.series[s as usize].clone(), n))
             .collect();
         out.sort();
         out

@@ -7,10 +7,15 @@ use tokio::net::TcpStream;
 
 /// A migrated database of the kind the tests run on.
 pub async fn database(dir: &tempfile::TempDir) -> DatabaseConnection {
+    database_at(dir).await.1
+}
+
+/// [`database`] and its URL (for the command line).
+pub async fn database_at(dir: &tempfile::TempDir) -> (String, DatabaseConnection) {
     let url = crate::common::fresh_database(dir).await;
     let db = sea_orm::Database::connect(url.as_str()).await.unwrap();
     server::db::migrate(&db).await.unwrap();
-    db
+    (url, db)
 }
 
 /// An approved block on `target` for an hour; its id.

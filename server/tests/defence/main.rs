@@ -1,10 +1,11 @@
-//! Integration tests of MailFlow defence enforcement: the policy daemon
-//! against a real database (SQLite, or PostgreSQL when
-//! `CARTEIRO_TEST_DATABASE_URL` is set), hostile clients, and a real
-//! Postfix that asks it at RCPT time.
+//! Integration tests of MailFlow defence: detection through `carteiro
+//! import`, the policy daemon against a real database (SQLite, or
+//! PostgreSQL when `CARTEIRO_TEST_DATABASE_URL` is set), hostile clients,
+//! and a real Postfix that asks it at RCPT time.
 
 #[path = "../common/mod.rs"]
 mod common;
+mod detect;
 mod helpers;
 mod policyd;
 mod postfix;

@@ -2,6 +2,7 @@
 
 pub mod audit_log;
 pub mod defence_block;
+pub mod defence_proposal;
 pub mod ingest_checkpoint;
 pub mod login_throttle;
 pub mod staff_user;

@@ -1,0 +1,39 @@
+use sea_orm::entity::prelude::*;
+
+/// A block the detection proposes for a subject, with its evidence, until
+/// the security team approves or rejects it.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "defence_proposal")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// `ip` or `account`.
+    pub subject: String,
+    pub target: String,
+    /// The policy that fired first.
+    pub policy: String,
+    /// `pending`, `approved`, `rejected` or `expired`.
+    pub status: String,
+    /// JSON object: reason → count.
+    pub reasons: String,
+    /// The sum of the reasons' counts: how big it is.
+    pub score: i64,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    pub distinct_ips: i32,
+    pub distinct_recipients: i32,
+    /// JSON array of log lines.
+    pub samples: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    pub decision_reason: Option<String>,
+    pub suppress_until: Option<i64>,
+    pub block_id: Option<i64>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
