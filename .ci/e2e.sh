@@ -25,6 +25,12 @@ done
 # MailFlow: an imported archive, and a live source the tests append to.
 "$bin" generate-log --lines 3000 --seed 7 --out "$work/archive.log"
 "$bin" import "$work/archive.log" >/dev/null
+# A dictionary attack from 203.0.113.66 (40 unknown users in four minutes):
+# the import proposes blocking it, for the security team's page.
+for i in $(seq 10 49); do
+  echo "Nov 29 09:30:$i mx1 postfix/smtpd[100]: NOQUEUE: reject: RCPT from unknown[203.0.113.66]: 550 5.1.1 <u$i@example.com.br>: Recipient address rejected: User unknown in virtual mailbox table; from=<a@spam.example> to=<u$i@example.com.br> proto=ESMTP helo=<x>"
+done >"$work/attack.log"
+"$bin" import --year 2026 "$work/attack.log" >/dev/null
 "$bin" generate-log --lines 2000 --seed 8 --out "$work/live.log"
 "$bin" generate-log --lines 1000 --seed 9 --out "$work/more.log"
 cat >"$work/carteiro.toml" <<TOML

@@ -82,11 +82,7 @@ pub fn App() -> impl IntoView {
                             view=|| view! { <section_intro::SectionIntro section=Section::Mailboxes /> }
                             ssr=ssr.clone()
                         />
-                        <Route
-                            path=path!("/mailflow")
-                            view=|| view! { <section_intro::SectionIntro section=Section::MailFlow /> }
-                            ssr=ssr.clone()
-                        />
+                        <Route path=path!("/mailflow") view=mailflow::MailFlowPage ssr=ssr.clone() />
                         <Route
                             path=path!("/charts")
                             view=|| view! { <section_intro::SectionIntro section=Section::Charts /> }

@@ -363,3 +363,67 @@ pub struct CheckpointInfo {
     pub last_log_at: Option<i64>,
     pub updated_at: i64,
 }
+
+/// A block proposal in the security team's queue.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProposalRow {
+    pub id: i64,
+    /// `ip` or `account`.
+    pub subject: String,
+    pub target: String,
+    /// The policy that fired first.
+    pub policy: String,
+    /// Reason → count within its window, biggest first.
+    pub reasons: Vec<(String, u64)>,
+    pub score: i64,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    pub distinct_ips: i32,
+    pub distinct_recipients: i32,
+    /// Up to 20 log lines.
+    pub samples: Vec<String>,
+    /// The block length approving it gives by default (longer for a
+    /// subject blocked before), in minutes.
+    pub default_minutes: i64,
+    /// Blocks this subject had before.
+    pub earlier_blocks: u64,
+    /// Why approving needs an admin's override (a customer pool, a wide
+    /// network), if it does.
+    pub needs_override: Option<String>,
+}
+
+/// A block, active or past.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BlockRow {
+    pub id: i64,
+    pub subject: String,
+    pub target: String,
+    pub reason: String,
+    pub approved_by: String,
+    pub approved_at: i64,
+    pub expires_at: i64,
+    pub lifted_by: Option<String>,
+    pub lifted_at: Option<i64>,
+    /// Requests it refused.
+    pub hits: i64,
+    pub proposal_id: Option<i64>,
+}
+
+/// The MailFlow defence page: pending proposals and blocks.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DefenceState {
+    /// Pending proposals, biggest and newest first.
+    pub proposals: Vec<ProposalRow>,
+    /// Active blocks, then the most recently ended ones.
+    pub blocks: Vec<BlockRow>,
+    /// The server's clock (Unix seconds).
+    pub now: i64,
+}
+
+/// What a bulk action did.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BulkOutcome {
+    pub done: u32,
+    /// Per item not done: its target and why.
+    pub skipped: Vec<(String, String)>,
+}

@@ -16,6 +16,50 @@ pub struct AppState {
     pub auth: Arc<AuthSettings>,
     /// The live log sources' states, written by the ingest workers.
     pub ingest: IngestBoard,
+    /// What a block may cover without an admin's explicit override.
+    pub guardrails: Arc<Guardrails>,
+}
+
+/// Blocks wider than one address (beyond these prefix lengths) or inside
+/// the ISP's own customer address pools need an admin's explicit override.
+#[derive(Clone, Debug)]
+pub struct Guardrails {
+    pub max_prefix_v4: u8,
+    pub max_prefix_v6: u8,
+    pub customer_pools: Vec<ipnet::IpNet>,
+}
+
+impl Default for Guardrails {
+    fn default() -> Self {
+        Self {
+            max_prefix_v4: 32,
+            max_prefix_v6: 128,
+            customer_pools: Vec::new(),
+        }
+    }
+}
+
+impl Guardrails {
+    /// Why blocking `target` (an `ip` subject) needs an override, if it does.
+    pub fn concern(&self, target: &str) -> Option<String> {
+        let net = target.parse::<ipnet::IpNet>().ok().or_else(|| {
+            target
+                .parse::<std::net::IpAddr>()
+                .ok()
+                .map(ipnet::IpNet::from)
+        })?;
+        let widest = match net {
+            ipnet::IpNet::V4(_) => self.max_prefix_v4,
+            ipnet::IpNet::V6(_) => self.max_prefix_v6,
+        };
+        if net.prefix_len() < widest {
+            return Some(format!("{net} is wider than /{widest}"));
+        }
+        self.customer_pools
+            .iter()
+            .find(|pool| pool.contains(&net.network()) || net.contains(&pool.network()))
+            .map(|pool| format!("{net} is in the customer pool {pool}"))
+    }
 }
 
 /// Shared, in-memory status of the ingest workers (one entry per source).

@@ -39,6 +39,30 @@ pub struct DefenceConfig {
     /// When set, the active IP blocks are also kept in this file as a
     /// Postfix `cidr:` access table (rewritten when they change).
     pub cidr_file: String,
+    /// IP blocks wider than these prefix lengths need an admin's override.
+    pub max_prefix_v4: u8,
+    pub max_prefix_v6: u8,
+    /// The ISP's own customer address pools (CIDR): blocking inside them
+    /// needs an admin's override.
+    pub customer_pools: Vec<String>,
+}
+
+impl DefenceConfig {
+    pub fn guardrails(&self) -> Result<app::state::Guardrails> {
+        let customer_pools = self
+            .customer_pools
+            .iter()
+            .map(|p| {
+                p.parse::<ipnet::IpNet>()
+                    .with_context(|| format!("defence.customer_pools: {p:?} is not a CIDR network"))
+            })
+            .collect::<Result<_>>()?;
+        Ok(app::state::Guardrails {
+            max_prefix_v4: self.max_prefix_v4.min(32),
+            max_prefix_v6: self.max_prefix_v6.min(128),
+            customer_pools,
+        })
+    }
 }
 
 impl Default for DefenceConfig {
@@ -50,6 +74,9 @@ impl Default for DefenceConfig {
             max_connections: 1000,
             idle_secs: 300,
             cidr_file: String::new(),
+            max_prefix_v4: 32,
+            max_prefix_v6: 128,
+            customer_pools: Vec::new(),
         }
     }
 }

@@ -41,5 +41,6 @@ pub async fn prepare(cfg: &Config) -> Result<AppState> {
         leptos_options,
         auth: Arc::new(cfg.auth.clone()),
         ingest: Default::default(),
+        guardrails: Arc::new(cfg.defence.guardrails()?),
     })
 }

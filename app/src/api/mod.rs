@@ -6,6 +6,7 @@
 //! registered function.
 
 pub mod audit;
+pub mod defence;
 pub mod mailflow;
 pub mod session;
 pub mod staff;

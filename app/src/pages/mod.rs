@@ -7,5 +7,6 @@ pub mod admin_ingest;
 pub mod admin_staff;
 pub mod home;
 pub mod login;
+pub mod mailflow;
 pub mod not_found;
 pub mod section_intro;

@@ -9,10 +9,15 @@
 //!   duration doubles with each earlier block, up to [`MAX_BLOCK_MINUTES`].
 
 use super::audit::{self, Actor};
+use super::auth::Staff;
 use super::entities::{defence_block, defence_proposal};
+use crate::errors::AppError;
+use crate::model::{BlockRow, BulkOutcome, DefenceState, ProposalRow, Role};
+use crate::state::Guardrails;
+use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -214,6 +219,364 @@ async fn is_suppressed(db: &impl ConnectionTrait, e: &Evidence, now: i64) -> Res
         .count(db)
         .await?
         > 0)
+}
+
+/// How many proposals and blocks the page lists.
+const SHOWN: u64 = 200;
+/// Longest block or extension a person may set: a year.
+const MAX_MINUTES: i64 = 365 * 24 * 60;
+
+/// Pending proposals (biggest, then newest first), active blocks, and the
+/// blocks that ended in the last week.
+pub async fn overview(
+    db: &impl ConnectionTrait,
+    guard: &Guardrails,
+    now: i64,
+) -> Result<DefenceState, DbErr> {
+    let pending = defence_proposal::Entity::find()
+        .filter(defence_proposal::Column::Status.eq("pending"))
+        .order_by_desc(defence_proposal::Column::Score)
+        .order_by_desc(defence_proposal::Column::UpdatedAt)
+        .limit(SHOWN)
+        .all(db)
+        .await?;
+    let mut proposals = Vec::with_capacity(pending.len());
+    for p in pending {
+        let base = policy_minutes(db, &p.policy).await?;
+        let earlier = earlier_blocks(db, &p.subject, &p.target).await?;
+        let mut reasons: Vec<(String, u64)> =
+            serde_json::from_str::<BTreeMap<String, u64>>(&p.reasons)
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
+        reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        proposals.push(ProposalRow {
+            needs_override: (p.subject == "ip")
+                .then(|| guard.concern(&p.target))
+                .flatten(),
+            id: p.id,
+            subject: p.subject,
+            target: p.target,
+            policy: p.policy,
+            reasons,
+            score: p.score,
+            first_seen: p.first_seen,
+            last_seen: p.last_seen,
+            distinct_ips: p.distinct_ips,
+            distinct_recipients: p.distinct_recipients,
+            samples: serde_json::from_str(&p.samples).unwrap_or_default(),
+            default_minutes: escalate(base, earlier),
+            earlier_blocks: earlier,
+        });
+    }
+    let active = defence_block::Entity::find()
+        .filter(defence_block::Column::LiftedAt.is_null())
+        .filter(defence_block::Column::ExpiresAt.gt(now))
+        .order_by_desc(defence_block::Column::ApprovedAt)
+        .limit(SHOWN)
+        .all(db)
+        .await?;
+    let week_ago = now - 7 * 86_400;
+    let ended = defence_block::Entity::find()
+        .filter(
+            Condition::any()
+                .add(defence_block::Column::LiftedAt.gt(week_ago))
+                .add(
+                    Condition::all()
+                        .add(defence_block::Column::LiftedAt.is_null())
+                        .add(defence_block::Column::ExpiresAt.lte(now))
+                        .add(defence_block::Column::ExpiresAt.gt(week_ago)),
+                ),
+        )
+        .order_by_desc(defence_block::Column::ExpiresAt)
+        .limit(50)
+        .all(db)
+        .await?;
+    Ok(DefenceState {
+        proposals,
+        blocks: active.into_iter().chain(ended).map(block_row).collect(),
+        now,
+    })
+}
+
+fn block_row(b: defence_block::Model) -> BlockRow {
+    BlockRow {
+        id: b.id,
+        subject: b.subject,
+        target: b.target,
+        reason: b.reason,
+        approved_by: b.approved_by,
+        approved_at: b.approved_at,
+        expires_at: b.expires_at,
+        lifted_by: b.lifted_by,
+        lifted_at: b.lifted_at,
+        hits: b.hits,
+        proposal_id: b.proposal_id,
+    }
+}
+
+/// The block length of policy `name` (a day if it is gone).
+async fn policy_minutes(db: &impl ConnectionTrait, name: &str) -> Result<i64, DbErr> {
+    use sea_orm::sea_query::ExprTrait;
+    let row = db
+        .query_one(
+            &Query::select()
+                .column(Alias::new("block_minutes"))
+                .from(Alias::new("defence_policy"))
+                .and_where(Expr::col(Alias::new("name")).eq(name))
+                .to_owned(),
+        )
+        .await?;
+    Ok(match row {
+        Some(r) => i64::from(r.try_get::<i32>("", "block_minutes")?),
+        None => 24 * 60,
+    })
+}
+
+async fn earlier_blocks(
+    db: &impl ConnectionTrait,
+    subject: &str,
+    target: &str,
+) -> Result<u64, DbErr> {
+    defence_block::Entity::find()
+        .filter(defence_block::Column::Subject.eq(subject))
+        .filter(defence_block::Column::Target.eq(target))
+        .count(db)
+        .await
+}
+
+/// The ids in a form's comma-separated list.
+pub fn parse_ids(ids: &str) -> Result<Vec<i64>, AppError> {
+    let ids: Vec<i64> = ids
+        .split([',', ' '])
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse()
+                .map_err(|_| AppError::Validation(format!("{s:?} is not a proposal number.")))
+        })
+        .collect::<Result<_, _>>()?;
+    if ids.is_empty() {
+        return Err(AppError::Validation("Select at least one proposal.".into()));
+    }
+    Ok(ids)
+}
+
+fn required_reason(reason: &str) -> Result<String, AppError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::Validation(
+            "Give a reason: it goes to the audit log.".into(),
+        ));
+    }
+    Ok(reason.chars().take(500).collect())
+}
+
+fn checked_minutes(minutes: i64) -> Result<i64, AppError> {
+    if !(1..=MAX_MINUTES).contains(&minutes) {
+        return Err(AppError::Validation(format!(
+            "A duration is between 1 minute and {} days.",
+            MAX_MINUTES / 1440
+        )));
+    }
+    Ok(minutes)
+}
+
+/// What the security team decided to approve.
+#[derive(Clone, Copy, Debug)]
+pub struct Approval<'a> {
+    pub ids: &'a [i64],
+    /// `None`: each proposal's default length.
+    pub minutes: Option<i64>,
+    pub reason: &'a str,
+    /// An admin blocks despite the guardrails.
+    pub override_guard: bool,
+}
+
+/// Approves each pending proposal of `ids`: `minutes` long, or by default
+/// the policy's length escalated for repeat offenders. A proposal that
+/// needs an override is skipped unless `override_guard` is set by an admin.
+pub async fn approve_many(
+    db: &DatabaseConnection,
+    staff: &Staff,
+    guard: &Guardrails,
+    approval: &Approval<'_>,
+    now: i64,
+) -> Result<BulkOutcome, AppError> {
+    let Approval {
+        ids,
+        minutes,
+        reason,
+        override_guard,
+    } = *approval;
+    let reason = required_reason(reason)?;
+    let minutes = minutes.map(checked_minutes).transpose()?;
+    if override_guard && !staff.roles.contains(Role::Admin) {
+        return Err(AppError::Forbidden);
+    }
+    let actor = staff.actor();
+    let txn = db.begin().await?;
+    let mut outcome = BulkOutcome::default();
+    for &id in ids {
+        let Some(p) = defence_proposal::Entity::find_by_id(id).one(&txn).await? else {
+            outcome
+                .skipped
+                .push((format!("#{id}"), "no such proposal".into()));
+            continue;
+        };
+        if p.status != "pending" {
+            outcome
+                .skipped
+                .push((p.target, format!("already {}", p.status)));
+            continue;
+        }
+        if p.subject == "ip"
+            && let Some(concern) = guard.concern(&p.target)
+            && !override_guard
+        {
+            outcome
+                .skipped
+                .push((p.target, format!("{concern}: an admin must override")));
+            continue;
+        }
+        let length = match minutes {
+            Some(m) => m,
+            None => {
+                let base = policy_minutes(&txn, &p.policy).await?;
+                default_minutes(&txn, &p.subject, &p.target, base).await?
+            }
+        };
+        approve(&txn, p, &actor, length, &reason, now).await?;
+        outcome.done += 1;
+    }
+    txn.commit().await?;
+    Ok(outcome)
+}
+
+/// Rejects each pending proposal of `ids`; the subject is not proposed
+/// again for `suppress_hours`.
+pub async fn reject_many(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    ids: &[i64],
+    reason: &str,
+    suppress_hours: i64,
+    now: i64,
+) -> Result<BulkOutcome, AppError> {
+    let reason = required_reason(reason)?;
+    if !(0..=24 * 365).contains(&suppress_hours) {
+        return Err(AppError::Validation("Suppress for 0 to 8760 hours.".into()));
+    }
+    let txn = db.begin().await?;
+    let mut outcome = BulkOutcome::default();
+    for &id in ids {
+        let Some(p) = defence_proposal::Entity::find_by_id(id).one(&txn).await? else {
+            outcome
+                .skipped
+                .push((format!("#{id}"), "no such proposal".into()));
+            continue;
+        };
+        if p.status != "pending" {
+            outcome
+                .skipped
+                .push((p.target, format!("already {}", p.status)));
+            continue;
+        }
+        let target = format!("{} {}", p.subject, p.target);
+        let mut row: defence_proposal::ActiveModel = p.into();
+        row.status = Set("rejected".into());
+        row.decided_by = Set(Some(actor.name.clone()));
+        row.decided_at = Set(Some(now));
+        row.decision_reason = Set(Some(reason.clone()));
+        row.suppress_until = Set(Some(now + suppress_hours * 3600));
+        row.updated_at = Set(now);
+        row.update(&txn).await?;
+        audit::record(
+            &txn,
+            actor,
+            "proposal.reject",
+            &target,
+            Some(&serde_json::json!({ "proposal": id, "status": "pending" })),
+            Some(&serde_json::json!({ "status": "rejected", "reason": reason, "suppress_hours": suppress_hours })),
+        )
+        .await?;
+        outcome.done += 1;
+    }
+    txn.commit().await?;
+    Ok(outcome)
+}
+
+/// Ends an active block now.
+pub async fn lift(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+    reason: &str,
+    now: i64,
+) -> Result<BlockRow, AppError> {
+    let reason = required_reason(reason)?;
+    let txn = db.begin().await?;
+    let b = active_block(&txn, id, now).await?;
+    let before = block_row(b.clone());
+    let mut row: defence_block::ActiveModel = b.into();
+    row.lifted_at = Set(Some(now));
+    row.lifted_by = Set(Some(actor.name.clone()));
+    let after = block_row(row.update(&txn).await?);
+    audit::record(
+        &txn,
+        actor,
+        "block.lift",
+        &format!("{} {}", after.subject, after.target),
+        Some(&before),
+        Some(&serde_json::json!({ "lifted_at": now, "reason": reason })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Lengthens an active block by `minutes`.
+pub async fn extend(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+    minutes: i64,
+    now: i64,
+) -> Result<BlockRow, AppError> {
+    let minutes = checked_minutes(minutes)?;
+    let txn = db.begin().await?;
+    let b = active_block(&txn, id, now).await?;
+    let before = block_row(b.clone());
+    let mut row: defence_block::ActiveModel = b.into();
+    row.expires_at = Set(before.expires_at.max(now) + minutes * 60);
+    let after = block_row(row.update(&txn).await?);
+    audit::record(
+        &txn,
+        actor,
+        "block.extend",
+        &format!("{} {}", after.subject, after.target),
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+async fn active_block(
+    db: &impl ConnectionTrait,
+    id: i64,
+    now: i64,
+) -> Result<defence_block::Model, AppError> {
+    let b = defence_block::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("Block {id}")))?;
+    if b.lifted_at.is_some() || b.expires_at <= now {
+        return Err(AppError::Conflict(format!(
+            "Block {id} is no longer active."
+        )));
+    }
+    Ok(b)
 }
 
 /// The stored reasons with the new counts (the larger of each).

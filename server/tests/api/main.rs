@@ -9,6 +9,7 @@ mod cli;
 #[path = "../common/mod.rs"]
 mod common;
 mod csrf;
+mod defence;
 mod helpers;
 mod role_matrix;
 mod staff;

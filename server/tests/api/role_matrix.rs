@@ -20,6 +20,7 @@ enum Access {
 
 use Access::*;
 const ADMIN: &[Role] = &[Role::Admin];
+const SECURITY: &[Role] = &[Role::Security, Role::Admin];
 
 /// The ids a call needs, created before the matrix runs.
 struct Fixture {
@@ -109,6 +110,39 @@ fn server_functions() -> Vec<Endpoint> {
             path: "/api/mailflow/ingest_status",
             access: Roles(ADMIN),
             args: none,
+        },
+        Endpoint {
+            path: "/api/defence/overview",
+            access: Roles(SECURITY),
+            args: none,
+        },
+        // No such proposal or block: authorized callers are told so (a
+        // skip, 404 or 409); nothing changes.
+        Endpoint {
+            path: "/api/defence/approve",
+            access: Roles(SECURITY),
+            args: |_| vec![("ids", "999999".into()), ("reason", "matrix".into())],
+        },
+        Endpoint {
+            path: "/api/defence/reject",
+            access: Roles(SECURITY),
+            args: |_| {
+                vec![
+                    ("ids", "999999".into()),
+                    ("reason", "matrix".into()),
+                    ("suppress_hours", "24".into()),
+                ]
+            },
+        },
+        Endpoint {
+            path: "/api/defence/lift",
+            access: Roles(SECURITY),
+            args: |_| vec![("id", "999999".into()), ("reason", "matrix".into())],
+        },
+        Endpoint {
+            path: "/api/defence/extend",
+            access: Roles(SECURITY),
+            args: |_| vec![("id", "999999".into()), ("minutes", "60".into())],
         },
     ]
 }

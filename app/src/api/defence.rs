@@ -1,0 +1,86 @@
+//! MailFlow defence (roles `security` and `admin`): the proposal queue,
+//! approving and rejecting, and the blocks in force. Overriding the
+//! guardrails (customer pools, wide networks) is for admins only.
+
+use crate::errors::AppError;
+use crate::model::{BlockRow, BulkOutcome, DefenceState};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::{model::Section, server::auth::require, server::defence, state::app_state};
+
+#[cfg(feature = "ssr")]
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Pending proposals, active blocks and those ended in the last week.
+#[server(endpoint = "defence/overview")]
+pub async fn defence_overview() -> Result<DefenceState, AppError> {
+    require(Section::MailFlow.roles()).await?;
+    let state = app_state()?;
+    Ok(defence::overview(&state.db, &state.guardrails, now()).await?)
+}
+
+/// Approves the proposals `ids` (comma separated). `minutes` empty: each
+/// one's default length (longer for repeat offenders).
+#[server(endpoint = "defence/approve")]
+pub async fn approve_proposals(
+    ids: String,
+    #[server(default)] minutes: String,
+    #[server(default)] reason: String,
+    #[server(default)] override_guard: bool,
+) -> Result<BulkOutcome, AppError> {
+    let me = require(Section::MailFlow.roles()).await?;
+    let state = app_state()?;
+    let minutes = match minutes.trim() {
+        "" => None,
+        m => Some(
+            m.parse()
+                .map_err(|_| AppError::Validation(format!("{m:?} is not a number of minutes.")))?,
+        ),
+    };
+    let ids = defence::parse_ids(&ids)?;
+    let approval = defence::Approval {
+        ids: &ids,
+        minutes,
+        reason: &reason,
+        override_guard,
+    };
+    defence::approve_many(&state.db, &me, &state.guardrails, &approval, now()).await
+}
+
+/// Rejects the proposals `ids` (comma separated); their subjects are not
+/// proposed again for `suppress_hours`.
+#[server(endpoint = "defence/reject")]
+pub async fn reject_proposals(
+    ids: String,
+    #[server(default)] reason: String,
+    suppress_hours: i64,
+) -> Result<BulkOutcome, AppError> {
+    let me = require(Section::MailFlow.roles()).await?;
+    let ids = defence::parse_ids(&ids)?;
+    defence::reject_many(
+        &app_state()?.db,
+        &me.actor(),
+        &ids,
+        &reason,
+        suppress_hours,
+        now(),
+    )
+    .await
+}
+
+/// Ends a block now.
+#[server(endpoint = "defence/lift")]
+pub async fn lift_block(id: i64, #[server(default)] reason: String) -> Result<BlockRow, AppError> {
+    let me = require(Section::MailFlow.roles()).await?;
+    defence::lift(&app_state()?.db, &me.actor(), id, &reason, now()).await
+}
+
+/// Lengthens a block.
+#[server(endpoint = "defence/extend")]
+pub async fn extend_block(id: i64, minutes: i64) -> Result<BlockRow, AppError> {
+    let me = require(Section::MailFlow.roles()).await?;
+    defence::extend(&app_state()?.db, &me.actor(), id, minutes, now()).await
+}

@@ -1,0 +1,36 @@
+import { expect, test } from "@playwright/test";
+import { hydrated, signIn } from "./fixtures/session";
+
+test("the security team approves a proposed block, sees it in force, and lifts it", async ({ page }) => {
+  await signIn(page, "e2e-security");
+  await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "MailFlow", exact: true }).click();
+  await expect(page).toHaveURL(/\/mailflow$/);
+  await hydrated(page);
+
+  // The import proposed the dictionary attacker, with its evidence.
+  const proposal = page.locator("table.proposals tbody tr[data-target='203.0.113.66']");
+  await expect(proposal).toContainText("dictionary-attack");
+  await expect(proposal).toContainText("unknown_user");
+  await proposal.getByRole("button", { name: "Show log lines" }).click();
+  await expect(page.locator("pre.samples")).toContainText("User unknown in virtual mailbox table");
+
+  // Approve it with a reason; the bulk button needs a selection first.
+  const approve = page.getByRole("button", { name: "Approve selected" });
+  await expect(approve).toBeDisabled();
+  await proposal.getByRole("checkbox").check();
+  const form = page.locator("form.bulk-form").first();
+  await form.getByPlaceholder("Reason (audit log)").fill("dictionary attack on our domains");
+  await approve.click();
+  await expect(page.getByRole("status")).toHaveText("Approved 1.");
+  await expect(page.locator("table.proposals tbody tr[data-target='203.0.113.66']")).toHaveCount(0);
+
+  // It is in force: who approved it, why, until when; then lift it.
+  const block = page.locator("table.blocks tbody tr[data-target='203.0.113.66']");
+  await expect(block).toContainText("e2e-security");
+  await expect(block).toContainText("dictionary attack on our domains");
+  await expect(block).toContainText("left)");
+  await block.getByPlaceholder("Why lift it").fill("false positive after all");
+  await block.getByRole("button", { name: "Lift" }).click();
+  await expect(block).toContainText("lifted");
+  await expect(block.getByRole("button", { name: "Lift" })).toHaveCount(0);
+});

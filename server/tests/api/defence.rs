@@ -1,0 +1,272 @@
+//! The security team's decisions through the server functions: approving
+//! (default length escalated for repeat offenders, guardrails that only an
+//! admin may override), rejecting, lifting and extending, each audited.
+
+use crate::helpers::{TestApp, spawn_app_with};
+use app::model::{BulkOutcome, Role};
+use app::server::defence::{Evidence, Recorded, record};
+use app::server::entities::{audit_log, defence_block, defence_proposal};
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+async fn app() -> TestApp {
+    let app = spawn_app_with(|cfg| {
+        cfg.defence.customer_pools = vec!["100.64.0.0/10".into()];
+    })
+    .await;
+    app.add_staff("sec", &[Role::Security]).await;
+    app.add_staff("boss", &[Role::Admin]).await;
+    app
+}
+
+/// A pending proposal for `target`, as detection would store it.
+async fn propose(app: &TestApp, target: &str) -> i64 {
+    let evidence = Evidence {
+        subject: "ip".into(),
+        target: target.into(),
+        policy: "dictionary-attack".into(),
+        reasons: [("unknown_user".to_string(), 40)].into(),
+        first_seen: 1_000,
+        last_seen: 2_000,
+        distinct_ips: 0,
+        distinct_recipients: 0,
+        samples: vec!["a log line".into()],
+        block_minutes: 1440,
+        auto_approve: false,
+    };
+    match record(&app.state.db, &evidence, now()).await.unwrap() {
+        Recorded::Proposed(id) => id,
+        other => panic!("not proposed: {other:?}"),
+    }
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+async fn blocks_of(app: &TestApp, target: &str) -> Vec<defence_block::Model> {
+    defence_block::Entity::find()
+        .filter(defence_block::Column::Target.eq(target))
+        .all(&app.state.db)
+        .await
+        .unwrap()
+}
+
+async fn audited(app: &TestApp, action: &str) -> Vec<audit_log::Model> {
+    audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq(action))
+        .all(&app.state.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn approving_blocks_for_the_default_length_and_longer_for_repeat_offenders() {
+    let app = app().await;
+    let sec = app.signed_in("sec").await;
+    for round in 0..2 {
+        let id = propose(&app, "203.0.113.66").await;
+        let res = app
+            .call(
+                &sec,
+                "/api/defence/approve",
+                &[("ids", &id.to_string()), ("reason", "dictionary attack")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let outcome: BulkOutcome = res.json().await.unwrap();
+        assert_eq!((outcome.done, outcome.skipped.len()), (1, 0));
+        let blocks = blocks_of(&app, "203.0.113.66").await;
+        let b = blocks.last().unwrap();
+        // A day, then two days for the second block of the same subject.
+        let want = 1440 * 60 * (1 << round);
+        assert!((b.expires_at - b.approved_at - want).abs() <= 1, "{b:?}");
+        assert_eq!(b.approved_by, "sec");
+        // Lift it, so that it can be proposed again.
+        let lifted = app
+            .call(
+                &sec,
+                "/api/defence/lift",
+                &[("id", &b.id.to_string()), ("reason", "test")],
+            )
+            .await;
+        assert_eq!(lifted.status(), StatusCode::OK);
+    }
+    assert_eq!(audited(&app, "block.approve").await.len(), 2);
+    assert_eq!(audited(&app, "block.lift").await.len(), 2);
+    let approved = defence_proposal::Entity::find()
+        .filter(defence_proposal::Column::Status.eq("approved"))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(approved.len(), 2);
+}
+
+#[tokio::test]
+async fn a_customer_pool_needs_an_admin_override() {
+    let app = app().await;
+    let id = propose(&app, "100.64.1.2").await.to_string();
+    let sec = app.signed_in("sec").await;
+    let res = app
+        .call(
+            &sec,
+            "/api/defence/approve",
+            &[("ids", &id), ("reason", "spam")],
+        )
+        .await;
+    let outcome: BulkOutcome = res.json().await.unwrap();
+    assert_eq!(outcome.done, 0);
+    assert!(
+        outcome.skipped[0].1.contains("customer pool"),
+        "{outcome:?}"
+    );
+    let res = app
+        .call(
+            &sec,
+            "/api/defence/approve",
+            &[("ids", &id), ("reason", "spam"), ("override_guard", "true")],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "security may not override"
+    );
+    assert!(blocks_of(&app, "100.64.1.2").await.is_empty());
+
+    let boss = app.signed_in("boss").await;
+    let res = app
+        .call(
+            &boss,
+            "/api/defence/approve",
+            &[("ids", &id), ("reason", "spam"), ("override_guard", "true")],
+        )
+        .await;
+    let outcome: BulkOutcome = res.json().await.unwrap();
+    assert_eq!(outcome.done, 1);
+    assert_eq!(blocks_of(&app, "100.64.1.2").await.len(), 1);
+}
+
+#[tokio::test]
+async fn rejecting_suppresses_and_bad_input_changes_nothing() {
+    let app = app().await;
+    let sec = app.signed_in("sec").await;
+    let a = propose(&app, "192.0.2.1").await;
+    let b = propose(&app, "192.0.2.2").await;
+    let ids = format!("{a},{b}");
+
+    // No reason, a bad id list, a bad duration: clear errors, nothing written.
+    for form in [
+        vec![("ids", ids.as_str()), ("suppress_hours", "24")],
+        vec![("ids", "1,x"), ("reason", "r"), ("suppress_hours", "24")],
+        vec![
+            ("ids", ids.as_str()),
+            ("reason", "r"),
+            ("suppress_hours", "-5"),
+        ],
+    ] {
+        let res = app.call(&sec, "/api/defence/reject", &form).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{form:?}");
+    }
+    let res = app
+        .call(
+            &sec,
+            "/api/defence/approve",
+            &[("ids", ids.as_str()), ("reason", "r"), ("minutes", "0")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(audited(&app, "proposal.reject").await.is_empty());
+
+    let res = app
+        .call(
+            &sec,
+            "/api/defence/reject",
+            &[
+                ("ids", ids.as_str()),
+                ("reason", "a partner"),
+                ("suppress_hours", "24"),
+            ],
+        )
+        .await;
+    let outcome: BulkOutcome = res.json().await.unwrap();
+    assert_eq!(outcome.done, 2);
+    let p = defence_proposal::Entity::find_by_id(a)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.status, "rejected");
+    assert!((p.suppress_until.unwrap() - now() - 86_400).abs() < 60);
+    // Detection finds it again tomorrow's-worth sooner: not proposed.
+    let again = Evidence {
+        subject: "ip".into(),
+        target: "192.0.2.1".into(),
+        policy: "dictionary-attack".into(),
+        reasons: Default::default(),
+        first_seen: 3_000,
+        last_seen: 3_000,
+        distinct_ips: 0,
+        distinct_recipients: 0,
+        samples: vec![],
+        block_minutes: 60,
+        auto_approve: false,
+    };
+    assert_eq!(
+        record(&app.state.db, &again, now()).await.unwrap(),
+        Recorded::Skipped
+    );
+    assert_eq!(audited(&app, "proposal.reject").await.len(), 2);
+
+    // A second decision on the same proposals is refused item by item.
+    let res = app
+        .call(
+            &sec,
+            "/api/defence/approve",
+            &[("ids", ids.as_str()), ("reason", "r")],
+        )
+        .await;
+    let outcome: BulkOutcome = res.json().await.unwrap();
+    assert_eq!(outcome.done, 0);
+    assert!(
+        outcome
+            .skipped
+            .iter()
+            .all(|(_, why)| why == "already rejected")
+    );
+}
+
+#[tokio::test]
+async fn blocks_are_extended_and_lifted_once() {
+    let app = app().await;
+    let sec = app.signed_in("sec").await;
+    let id = propose(&app, "198.51.100.7").await;
+    app.call(
+        &sec,
+        "/api/defence/approve",
+        &[("ids", &id.to_string()), ("reason", "r"), ("minutes", "60")],
+    )
+    .await;
+    let b = blocks_of(&app, "198.51.100.7").await.remove(0);
+    let res = app
+        .call(
+            &sec,
+            "/api/defence/extend",
+            &[("id", &b.id.to_string()), ("minutes", "1440")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let extended = blocks_of(&app, "198.51.100.7").await.remove(0);
+    assert_eq!(extended.expires_at, b.expires_at + 1440 * 60);
+    let lift = [("id", b.id.to_string()), ("reason", "done".to_string())];
+    let lift: Vec<(&str, &str)> = lift.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        app.call(&sec, "/api/defence/lift", &lift).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.call(&sec, "/api/defence/lift", &lift).await.status(),
+        StatusCode::CONFLICT
+    );
+    assert_eq!(audited(&app, "block.extend").await.len(), 1);
+}
