@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The import numbers the MailFlow ingest issue asks for, on a generated log:
-# lines/s of `carteiro import --dry-run` and of a full import into SQLite,
+# lines/s of `carteiro import --dry-run` (with and without abuse detection)
+# and of a full import into SQLite,
 # against pflogsumm on the same file in the same run, and the importer's
 # peak memory. Not part of CI: it needs a release build and a few minutes.
 #
@@ -44,11 +45,16 @@ for _ in $(seq "$runs"); do
 done >"$work/dry"
 dry=$(median <"$work/dry")
 dry_mb=$(awk '{print $2}' "$work/dry" | sort -n | tail -1)
+for _ in $(seq "$runs"); do
+    measure "$bin" import --dry-run --no-detect --report json "$work/mail.log"
+done >"$work/nodetect"
+nodetect=$(median <"$work/nodetect")
 
 rm -f "$work"/db*
 read -r full full_mb < <(measure "$bin" import --db "sqlite://$work/db?mode=rwc" --report json "$work/mail.log")
 
-awk -v n="$lines" -v pf="$pf" -v dry="$dry" -v full="$full" -v dmb="$dry_mb" -v fmb="$full_mb" 'BEGIN {
+awk -v n="$lines" -v pf="$pf" -v dry="$dry" -v nd="$nodetect" -v full="$full" -v dmb="$dry_mb" -v fmb="$full_mb" 'BEGIN {
     printf "import --dry-run:   %s s (median of '"$runs"'), %.0f lines/s, %.1fx pflogsumm, peak %s MB\n", dry, n / dry, pf / dry, dmb
+    printf "  ... --no-detect:  %s s (median of '"$runs"'), %.0f lines/s, %.1fx pflogsumm\n", nd, n / nd, pf / nd
     printf "import into SQLite: %s s, %.0f lines/s, %.1fx pflogsumm, peak %s MB\n", full, n / full, pf / full, fmb
 }'

@@ -293,7 +293,10 @@ pub struct Detector {
     last_evict: UnixTime,
     /// The log time of the first event: before it there is no history.
     started: Option<UnixTime>,
-    /// Some account policy counts deliveries: remember who queued what.
+    /// Some account policy counts what a submission led to (recipients,
+    /// deliveries): remember who queued what.
+    wants_queued: bool,
+    /// Some account policy counts deliveries (not only `nrcpt=`).
     wants_deliveries: bool,
 }
 
@@ -329,12 +332,16 @@ impl Detector {
             keep_secs,
             last_evict: UnixTime::MIN,
             started: None,
-            wants_deliveries: policies.iter().any(|p| {
+            wants_queued: policies.iter().any(|p| {
                 p.subject == SubjectKind::Account
                     && matches!(
                         p.metric,
                         Metric::Recipients | Metric::DistinctRecipients | Metric::Bounces
                     )
+            }),
+            wants_deliveries: policies.iter().any(|p| {
+                p.subject == SubjectKind::Account
+                    && matches!(p.metric, Metric::DistinctRecipients | Metric::Bounces)
             }),
             policies,
         }
@@ -428,7 +435,7 @@ impl Detector {
             let distinct = |m: &Metric| (*m == Metric::DistinctIps).then_some(ip_hash);
             let who = Who::Named(account);
             self.observe(at, SubjectKind::Account, who, &hit, &distinct, &line);
-            if self.wants_deliveries
+            if self.wants_queued
                 && self.queued.len() < MAX_QUEUED
                 && let Some(q) = QueueId::new(qid)
             {
@@ -439,7 +446,13 @@ impl Detector {
 
     /// qmgr's `nrcpt=` for a queued message.
     pub fn recipients(&mut self, at: UnixTime, host: u16, qid: &str, n: u64) {
-        let Some(account) = self.account_of(host, qid) else {
+        // Without delivery policies, nothing needs the message after this.
+        let account = if self.wants_deliveries {
+            self.account_of(host, qid)
+        } else {
+            self.take_account(host, qid)
+        };
+        let Some(account) = account else {
             return;
         };
         let hit = |m: &Metric| (*m == Metric::Recipients).then_some(n);
@@ -449,6 +462,9 @@ impl Detector {
 
     /// A delivery attempt of a queued message to `to`.
     pub fn delivery(&mut self, at: UnixTime, host: u16, qid: &str, to: &str, bounced: bool) {
+        if !self.wants_deliveries {
+            return;
+        }
         let Some(account) = self.account_of(host, qid) else {
             return;
         };
@@ -461,11 +477,15 @@ impl Detector {
 
     /// The message left the queue.
     pub fn removed(&mut self, host: u16, qid: &str) {
-        if !self.queued.is_empty()
-            && let Some(q) = QueueId::new(qid)
-        {
-            self.queued.remove(&(host, q));
+        self.take_account(host, qid);
+    }
+
+    /// Forgets a queued message; the hash of its account.
+    fn take_account(&mut self, host: u16, qid: &str) -> Option<u64> {
+        if self.queued.is_empty() {
+            return None;
         }
+        self.queued.remove(&(host, QueueId::new(qid)?))
     }
 
     /// The hash of the account that submitted a queued message.
@@ -499,7 +519,7 @@ impl Detector {
         // A submission opens the account's state for its deliveries to
         // count into, even if the submission itself counts for nothing.
         let opens =
-            kind == SubjectKind::Account && matches!(who, Who::Named(_)) && self.wants_deliveries;
+            kind == SubjectKind::Account && matches!(who, Who::Named(_)) && self.wants_queued;
         if !relevant && !opens {
             return;
         }
