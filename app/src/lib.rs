@@ -84,6 +84,11 @@ pub fn App() -> impl IntoView {
                         />
                         <Route path=path!("/mailflow") view=mailflow::MailFlowPage ssr=ssr.clone() />
                         <Route
+                            path=path!("/mailflow/detection")
+                            view=mailflow_detection::DetectionPage
+                            ssr=ssr.clone()
+                        />
+                        <Route
                             path=path!("/charts")
                             view=|| view! { <section_intro::SectionIntro section=Section::Charts /> }
                             ssr=ssr.clone()

@@ -427,3 +427,41 @@ pub struct BulkOutcome {
     /// Per item not done: its target and why.
     pub skipped: Vec<(String, String)>,
 }
+
+/// A detection policy as the security team edits it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PolicyRow {
+    pub id: i32,
+    pub name: String,
+    pub description: String,
+    /// `ip` or `account`.
+    pub subject: String,
+    /// What is counted, e.g. `reject` (of `reject_class`), `sasl_failures`.
+    pub metric: String,
+    pub reject_class: Option<String>,
+    pub window_minutes: i32,
+    pub threshold: i64,
+    pub burst_factor: Option<f64>,
+    pub block_minutes: i32,
+    pub enabled: bool,
+    pub auto_approve: bool,
+}
+
+/// A subject that is never proposed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AllowRow {
+    pub id: i32,
+    /// `ip` (an address or CIDR network) or `account`.
+    pub subject: String,
+    pub target: String,
+    pub note: String,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+/// The detection settings page.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DetectionSettings {
+    pub policies: Vec<PolicyRow>,
+    pub allow: Vec<AllowRow>,
+}

@@ -34,3 +34,28 @@ test("the security team approves a proposed block, sees it in force, and lifts i
   await expect(block).toContainText("lifted");
   await expect(block.getByRole("button", { name: "Lift" })).toHaveCount(0);
 });
+
+test("the security team tunes a policy and allowlists a partner", async ({ page }) => {
+  await signIn(page, "e2e-security");
+  await page.goto("/mailflow");
+  await hydrated(page);
+  await page.getByRole("link", { name: /Detection policies and allowlist/ }).click();
+  await expect(page).toHaveURL(/\/mailflow\/detection$/);
+  await hydrated(page);
+
+  const relay = page.locator("table.policies tbody tr[data-policy='relay-probing']");
+  await relay.locator("input[name=threshold]").fill("25");
+  await relay.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("status")).toHaveText("Saved relay-probing.");
+  await expect(relay.locator("input[name=threshold]")).toHaveValue("25");
+
+  // Auto-approval is an admin's decision.
+  await relay.getByRole("checkbox", { name: "Auto-approve" }).check();
+  await relay.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("alert")).toContainText("permission");
+
+  await page.getByPlaceholder("192.0.2.0/24 or ana@example.com.br").fill("198.51.100.25");
+  await page.getByPlaceholder("Why (e.g. partner MX)").fill("partner MX");
+  await page.getByRole("button", { name: "Allow" }).click();
+  await expect(page.locator("table.allow tbody tr[data-target='198.51.100.25']")).toContainText("partner MX");
+});

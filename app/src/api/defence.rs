@@ -84,3 +84,68 @@ pub async fn extend_block(id: i64, minutes: i64) -> Result<BlockRow, AppError> {
     let me = require(Section::MailFlow.roles()).await?;
     defence::extend(&app_state()?.db, &me.actor(), id, minutes, now()).await
 }
+
+/// The detection policies and the allowlist.
+#[server(endpoint = "defence/settings")]
+pub async fn detection_settings() -> Result<crate::model::DetectionSettings, AppError> {
+    require(Section::MailFlow.roles()).await?;
+    crate::server::detection::settings(&app_state()?.db).await
+}
+
+/// Changes one policy's numbers; changing its auto-approval is for admins.
+#[server(endpoint = "defence/save_policy")]
+#[allow(clippy::too_many_arguments)]
+pub async fn save_policy(
+    id: i32,
+    window_minutes: i32,
+    threshold: i64,
+    #[server(default)] burst_factor: String,
+    block_minutes: i32,
+    #[server(default)] enabled: bool,
+    #[server(default)] auto_approve: bool,
+) -> Result<crate::model::PolicyRow, AppError> {
+    use crate::server::detection::{self, PolicyChange};
+    let me = require(Section::MailFlow.roles()).await?;
+    let burst_factor = match burst_factor.trim() {
+        "" => None,
+        f => Some(
+            f.parse::<f64>()
+                .map_err(|_| AppError::Validation(format!("{f:?} is not a number.")))?,
+        ),
+    };
+    let change = PolicyChange {
+        id,
+        window_minutes,
+        threshold,
+        burst_factor,
+        block_minutes,
+        enabled,
+        auto_approve,
+    };
+    detection::save_policy(&app_state()?.db, &me, change, now()).await
+}
+
+/// Never proposes `target` (`subject` ip: an address or network; account).
+#[server(endpoint = "defence/allow_add")]
+pub async fn allow_add(
+    subject: String,
+    target: String,
+    #[server(default)] note: String,
+) -> Result<crate::model::AllowRow, AppError> {
+    let me = require(Section::MailFlow.roles()).await?;
+    crate::server::detection::allow(
+        &app_state()?.db,
+        &me.actor(),
+        &subject,
+        &target,
+        &note,
+        now(),
+    )
+    .await
+}
+
+#[server(endpoint = "defence/allow_remove")]
+pub async fn allow_remove(id: i32) -> Result<(), AppError> {
+    let me = require(Section::MailFlow.roles()).await?;
+    crate::server::detection::disallow(&app_state()?.db, &me.actor(), id).await
+}

@@ -70,7 +70,8 @@ fn DefenceBoard() -> impl IntoView {
     view! {
         <h1>"MailFlow defence"</h1>
         <p class="muted">
-            "Blocks proposed by the detection policies wait here for a decision. An approved block reaches Postfix within seconds."
+            "Blocks proposed by the detection policies wait here for a decision. An approved block reaches Postfix within seconds. "
+            <a href="/mailflow/detection">"Detection policies and allowlist →"</a>
         </p>
         <BulkNotice result=actions.approve.value() verb="Approved" />
         <BulkNotice result=actions.reject.value() verb="Rejected" />

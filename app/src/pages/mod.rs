@@ -8,5 +8,6 @@ pub mod admin_staff;
 pub mod home;
 pub mod login;
 pub mod mailflow;
+pub mod mailflow_detection;
 pub mod not_found;
 pub mod section_intro;

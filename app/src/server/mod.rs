@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod auth;
 pub mod defence;
+pub mod detection;
 pub mod entities;
 pub mod mailflow;
 pub mod passwords;

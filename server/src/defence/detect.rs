@@ -110,7 +110,7 @@ pub struct Policy {
 }
 
 /// Addresses, networks and accounts that are never proposed.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Allowlist {
     pub networks: Vec<IpNet>,
     /// Lower case.

@@ -253,10 +253,27 @@ pub async fn allowlist(db: &DatabaseConnection) -> Result<Allowlist> {
     Ok(allow)
 }
 
+/// What detection runs with: the enabled policies and the allowlist.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rules {
+    pub policies: Vec<Policy>,
+    pub allow: Allowlist,
+}
+
+impl Rules {
+    pub async fn load(db: &DatabaseConnection) -> Result<Self> {
+        Ok(Self {
+            policies: load(db).await?,
+            allow: allowlist(db).await?,
+        })
+    }
+
+    pub fn detector(&self) -> super::detect::Detector {
+        super::detect::Detector::new(self.policies.clone(), self.allow.clone())
+    }
+}
+
 /// The detector the ingest runs with: the stored policies and allowlist.
 pub async fn detector(db: &DatabaseConnection) -> Result<super::detect::Detector> {
-    Ok(super::detect::Detector::new(
-        load(db).await?,
-        allowlist(db).await?,
-    ))
+    Ok(Rules::load(db).await?.detector())
 }

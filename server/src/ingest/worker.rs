@@ -16,6 +16,7 @@ use super::source::{self, LogReader};
 use super::store::{self, Checkpoint};
 use super::{RunOptions, preload, run};
 use crate::config::SourceConfig;
+use crate::defence::policy::Rules;
 use crate::mailflow::count::{Counter, RejectRules, Settings};
 use crate::mailflow::syslog::YearGuess;
 use anyhow::{Context, Result};
@@ -94,7 +95,9 @@ async fn follow(ctx: &WorkerContext, i: usize, src: &SourceConfig) -> Result<()>
     let settings = ctx.settings.clone();
     let idle = settings.limits.idle_secs;
     let mut counter = Counter::new(settings, rules, chrono::Utc::now().year());
-    counter.detect_with(crate::defence::policy::detector(&ctx.db).await?);
+    let mut rules = Rules::load(&ctx.db).await?;
+    let mut rules_read = Instant::now();
+    counter.detect_with(rules.detector());
     let saved = store::checkpoint(&ctx.db, &src.name).await?;
     let mut tail = Tail::new(ctx, i);
 
@@ -180,9 +183,26 @@ async fn follow(ctx: &WorkerContext, i: usize, src: &SourceConfig) -> Result<()>
             continue;
         }
         tail.publish(&cp, now.len(), "following");
+        if rules_read.elapsed() >= RULES_EVERY {
+            // Between two reads no proposal is waiting to be taken, so the
+            // detector can be replaced (its windows start afresh).
+            rules_read = Instant::now();
+            match Rules::load(&ctx.db).await {
+                Ok(fresh) if fresh != rules => {
+                    tracing::info!(source = %src.name, "detection policies changed: reloaded");
+                    counter.detect_with(fresh.detector());
+                    rules = fresh;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("cannot re-read the detection policies: {e:#}"),
+            }
+        }
         tokio::time::sleep(ctx.poll).await;
     }
 }
+
+/// How often a live source looks for changed detection policies.
+const RULES_EVERY: Duration = Duration::from_secs(30);
 
 /// Reads the file now at `path` from its start: the checkpoint moves to it.
 /// Returns the reader and the file's inode (to notice the next rename).

@@ -270,3 +270,118 @@ async fn blocks_are_extended_and_lifted_once() {
     );
     assert_eq!(audited(&app, "block.extend").await.len(), 1);
 }
+
+#[tokio::test]
+async fn policies_and_the_allowlist_are_edited_with_checks_and_audited() {
+    use app::model::{AllowRow, DetectionSettings, PolicyRow};
+    let app = app().await;
+    // The defaults are seeded the first time detection reads them.
+    server::defence::policy::load(&app.state.db).await.unwrap();
+    let sec = app.signed_in("sec").await;
+    let settings: DetectionSettings = app
+        .call(&sec, "/api/defence/settings", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let dict = settings
+        .policies
+        .iter()
+        .find(|p| p.name == "dictionary-attack")
+        .unwrap();
+    let id = dict.id.to_string();
+    let save = |threshold: &'static str, extra: &'static [(&'static str, &'static str)]| {
+        let mut form = vec![
+            ("id", id.clone()),
+            ("window_minutes", "15".to_string()),
+            ("threshold", threshold.to_string()),
+            ("block_minutes", "120".to_string()),
+            ("enabled", "true".to_string()),
+        ];
+        form.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        form
+    };
+    let call = |form: Vec<(&'static str, String)>| {
+        let sec = sec.clone();
+        let app = &app;
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.call(&sec, "/api/defence/save_policy", &form).await
+        }
+    };
+    assert_eq!(
+        call(save("0", &[])).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        call(save("50", &[("burst_factor", "0.5")])).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        call(save("50", &[("auto_approve", "true")])).await.status(),
+        StatusCode::FORBIDDEN,
+        "auto-approval is for admins"
+    );
+    let saved: PolicyRow = call(save("50", &[])).await.json().await.unwrap();
+    assert_eq!(
+        (saved.window_minutes, saved.threshold, saved.block_minutes),
+        (15, 50, 120)
+    );
+    assert_eq!(audited(&app, "policy.update").await.len(), 1);
+    // Detection now runs with the new numbers.
+    let policies = server::defence::policy::load(&app.state.db).await.unwrap();
+    let p = policies
+        .iter()
+        .find(|p| p.name == "dictionary-attack")
+        .unwrap();
+    assert_eq!(
+        (p.window_secs, p.threshold, p.block_minutes),
+        (900, 50, 120)
+    );
+
+    // The allowlist: addresses, networks, accounts; nonsense is refused.
+    let bad = app
+        .call(
+            &sec,
+            "/api/defence/allow_add",
+            &[("subject", "ip"), ("target", "300.1.2.3")],
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let net: AllowRow = app
+        .call(
+            &sec,
+            "/api/defence/allow_add",
+            &[
+                ("subject", "ip"),
+                ("target", "198.51.100.9/24"),
+                ("note", "partner MX"),
+            ],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(net.target, "198.51.100.0/24");
+    app.call(
+        &sec,
+        "/api/defence/allow_add",
+        &[("subject", "account"), ("target", "Monitor@Example.com")],
+    )
+    .await;
+    let rules = server::defence::policy::allowlist(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(rules.networks.len(), 1);
+    assert!(rules.accounts.contains("monitor@example.com"));
+    let removed = app
+        .call(
+            &sec,
+            "/api/defence/allow_remove",
+            &[("id", &net.id.to_string())],
+        )
+        .await;
+    assert_eq!(removed.status(), StatusCode::OK);
+    assert_eq!(audited(&app, "allow.add").await.len(), 2);
+    assert_eq!(audited(&app, "allow.remove").await.len(), 1);
+}

@@ -144,6 +144,35 @@ fn server_functions() -> Vec<Endpoint> {
             access: Roles(SECURITY),
             args: |_| vec![("id", "999999".into()), ("minutes", "60".into())],
         },
+        Endpoint {
+            path: "/api/defence/settings",
+            access: Roles(SECURITY),
+            args: none,
+        },
+        Endpoint {
+            path: "/api/defence/save_policy",
+            access: Roles(SECURITY),
+            // No such policy: authorized callers get 404.
+            args: |_| {
+                vec![
+                    ("id", "999999".into()),
+                    ("window_minutes", "10".into()),
+                    ("threshold", "5".into()),
+                    ("block_minutes", "60".into()),
+                ]
+            },
+        },
+        Endpoint {
+            path: "/api/defence/allow_add",
+            access: Roles(SECURITY),
+            // Not an address: authorized callers get 422.
+            args: |_| vec![("subject", "ip".into()), ("target", "nope".into())],
+        },
+        Endpoint {
+            path: "/api/defence/allow_remove",
+            access: Roles(SECURITY),
+            args: |_| vec![("id", "999999".into())],
+        },
     ]
 }
 
@@ -158,6 +187,7 @@ fn pages() -> Vec<(&'static str, Option<&'static [Role]>)> {
     pages.push(("/admin/staff", Some(Section::Admin.roles())));
     pages.push(("/admin/audit", Some(Section::Admin.roles())));
     pages.push(("/admin/ingest", Some(Section::Admin.roles())));
+    pages.push(("/mailflow/detection", Some(Section::MailFlow.roles())));
     pages
 }
 

@@ -1,0 +1,223 @@
+//! Detection settings (roles `security` and `admin`): each policy's window,
+//! threshold, burst factor, block length and whether it is on; whether it
+//! auto-approves (admins only); and the allowlist of subjects that are
+//! never proposed. Live sources pick changes up within half a minute.
+
+use crate::api::defence::{AllowAdd, AllowRemove, SavePolicy, detection_settings};
+use crate::components::guard::Guarded;
+use crate::components::notice::{ActionError, ErrorBox, SuccessBox};
+use crate::model::{AllowRow, DetectionSettings, PolicyRow, Section};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn DetectionPage() -> impl IntoView {
+    view! {
+        <Title text="Detection policies" />
+        <Guarded section=Section::MailFlow children=|_| view! { <DetectionBoard /> } />
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Actions {
+    save: ServerAction<SavePolicy>,
+    add: ServerAction<AllowAdd>,
+    remove: ServerAction<AllowRemove>,
+}
+
+#[component]
+fn DetectionBoard() -> impl IntoView {
+    let actions = Actions {
+        save: ServerAction::new(),
+        add: ServerAction::new(),
+        remove: ServerAction::new(),
+    };
+    let settings = Resource::new(
+        move || {
+            (
+                actions.save.version().get(),
+                actions.add.version().get(),
+                actions.remove.version().get(),
+            )
+        },
+        |_| detection_settings(),
+    );
+    view! {
+        <h1>"Detection policies"</h1>
+        <p class="muted">
+            <a href="/mailflow">"← Proposals and blocks"</a>
+            " · Each policy counts one thing per IP or account over a sliding window and proposes a block from the threshold on. "
+            "With a burst factor, the count must also be that many times the subject's own usual count."
+        </p>
+        {move || {
+            actions
+                .save
+                .value()
+                .get()
+                .and_then(Result::ok)
+                .map(|p| view! { <SuccessBox message=format!("Saved {}.", p.name) /> })
+        }}
+        <ActionError result=actions.save.value() />
+        <ActionError result=actions.add.value() />
+        <ActionError result=actions.remove.value() />
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match settings.await {
+                    Ok(s) => view! { <Settings settings=s actions /> }.into_any(),
+                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Settings(settings: DetectionSettings, actions: Actions) -> impl IntoView {
+    view! {
+        <section class="panel">
+            <h2>"Policies"</h2>
+            <table class="data policies">
+                <thead>
+                    <tr>
+                        <th>"Policy"</th>
+                        <th>"Counts"</th>
+                        <th>"Window (min)"</th>
+                        <th>"Threshold"</th>
+                        <th>"Burst ×"</th>
+                        <th>"Block (min)"</th>
+                        <th>"On"</th>
+                        <th>"Auto-approve"</th>
+                        <th></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {settings
+                        .policies
+                        .into_iter()
+                        .map(|p| view! { <PolicyItem p save=actions.save /> })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </section>
+        <section class="panel">
+            <h2>"Allowlist"</h2>
+            <p class="muted">"Never proposed, whatever they do: partner relays, monitoring, our own servers."</p>
+            <ActionForm action=actions.add attr:class="inline bulk-form">
+                <select name="subject" aria-label="Kind">
+                    <option value="ip">"IP or network"</option>
+                    <option value="account">"Account"</option>
+                </select>
+                <input type="text" name="target" placeholder="192.0.2.0/24 or ana@example.com.br" required />
+                <input type="text" name="note" placeholder="Why (e.g. partner MX)" />
+                <button type="submit" class="small">"Allow"</button>
+            </ActionForm>
+            <AllowTable rows=settings.allow remove=actions.remove />
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn PolicyItem(p: PolicyRow, save: ServerAction<SavePolicy>) -> impl IntoView {
+    let form = format!("policy-{}", p.id);
+    let counts = match &p.reject_class {
+        Some(c) => format!("{} rejects ({})", p.subject, c),
+        None => format!("{} {}", p.subject, p.metric.replace('_', " ")),
+    };
+    view! {
+        <tr data-policy=p.name.clone() class:inactive=!p.enabled>
+            <td>
+                <strong>{p.name.clone()}</strong>
+                <br />
+                <span class="muted">{p.description.clone()}</span>
+            </td>
+            <td>{counts}</td>
+            <td>
+                <input form=form.clone() type="number" name="window_minutes" min="1" max="1440" value=p.window_minutes.to_string() class="tiny" />
+            </td>
+            <td>
+                <input form=form.clone() type="number" name="threshold" min="1" value=p.threshold.to_string() class="tiny" />
+            </td>
+            <td>
+                <input
+                    form=form.clone()
+                    type="number"
+                    name="burst_factor"
+                    min="1"
+                    step="0.5"
+                    value=p.burst_factor.map(|f| f.to_string()).unwrap_or_default()
+                    placeholder="none"
+                    class="tiny"
+                />
+            </td>
+            <td>
+                <input form=form.clone() type="number" name="block_minutes" min="1" value=p.block_minutes.to_string() class="tiny" />
+            </td>
+            <td>
+                <input form=form.clone() type="checkbox" name="enabled" value="true" checked=p.enabled aria-label="On" />
+            </td>
+            <td>
+                <input
+                    form=form.clone()
+                    type="checkbox"
+                    name="auto_approve"
+                    value="true"
+                    checked=p.auto_approve
+                    aria-label="Auto-approve"
+                    title="Admins only: block without review"
+                />
+            </td>
+            <td>
+                <ActionForm action=save attr:id=form.clone() attr:class="inline">
+                    <input type="hidden" name="id" value=p.id.to_string() />
+                    <button type="submit" class="small">"Save"</button>
+                </ActionForm>
+            </td>
+        </tr>
+    }
+    .into_any()
+}
+
+#[component]
+fn AllowTable(rows: Vec<AllowRow>, remove: ServerAction<AllowRemove>) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p class="muted">"The allowlist is empty."</p> }.into_any();
+    }
+    view! {
+        <table class="data allow">
+            <thead>
+                <tr>
+                    <th>"Subject"</th>
+                    <th>"Why"</th>
+                    <th>"Added by"</th>
+                    <th></th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows
+                    .into_iter()
+                    .map(|a| {
+                        view! {
+                            <tr data-target=a.target.clone()>
+                                <td>
+                                    <strong class="target">{a.target.clone()}</strong>
+                                    " "
+                                    <span class="badge">{a.subject.clone()}</span>
+                                </td>
+                                <td>{a.note.clone()}</td>
+                                <td>{a.created_by.clone()}</td>
+                                <td>
+                                    <ActionForm action=remove attr:class="inline">
+                                        <input type="hidden" name="id" value=a.id.to_string() />
+                                        <button type="submit" class="small">"Remove"</button>
+                                    </ActionForm>
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}

@@ -1,0 +1,199 @@
+//! The detection settings the security team edits: each policy's numbers
+//! (and, for admins, auto-approval) and the allowlist. The ingest engine
+//! reads them (a live source within half a minute); every change is audited
+//! with its before and after.
+
+use super::audit::{self, Actor, NONE};
+use super::auth::Staff;
+use super::entities::{defence_allow, defence_policy};
+use crate::errors::AppError;
+use crate::model::{AllowRow, DetectionSettings, PolicyRow, Role};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder, Set,
+    TransactionTrait,
+};
+
+fn policy_row(p: defence_policy::Model) -> PolicyRow {
+    PolicyRow {
+        id: p.id,
+        name: p.name,
+        description: p.description,
+        subject: p.subject,
+        metric: p.metric,
+        reject_class: p.reject_class,
+        window_minutes: p.window_minutes,
+        threshold: p.threshold,
+        burst_factor: p.burst_factor,
+        block_minutes: p.block_minutes,
+        enabled: p.enabled,
+        auto_approve: p.auto_approve,
+    }
+}
+
+fn allow_row(a: defence_allow::Model) -> AllowRow {
+    AllowRow {
+        id: a.id,
+        subject: a.subject,
+        target: a.target,
+        note: a.note,
+        created_by: a.created_by,
+        created_at: a.created_at,
+    }
+}
+
+pub async fn settings(db: &impl ConnectionTrait) -> Result<DetectionSettings, AppError> {
+    let policies = defence_policy::Entity::find()
+        .order_by_asc(defence_policy::Column::Id)
+        .all(db)
+        .await?;
+    let allow = defence_allow::Entity::find()
+        .order_by_asc(defence_allow::Column::Subject)
+        .order_by_asc(defence_allow::Column::Target)
+        .all(db)
+        .await?;
+    Ok(DetectionSettings {
+        policies: policies.into_iter().map(policy_row).collect(),
+        allow: allow.into_iter().map(allow_row).collect(),
+    })
+}
+
+/// New numbers for one policy.
+#[derive(Clone, Debug)]
+pub struct PolicyChange {
+    pub id: i32,
+    pub window_minutes: i32,
+    pub threshold: i64,
+    /// Empty: no burst comparison.
+    pub burst_factor: Option<f64>,
+    pub block_minutes: i32,
+    pub enabled: bool,
+    pub auto_approve: bool,
+}
+
+pub async fn save_policy(
+    db: &DatabaseConnection,
+    staff: &Staff,
+    change: PolicyChange,
+    now: i64,
+) -> Result<PolicyRow, AppError> {
+    let invalid = |m: &str| Err(AppError::Validation(m.into()));
+    if !(1..=1440).contains(&change.window_minutes) {
+        return invalid("The window is 1 to 1440 minutes.");
+    }
+    if change.threshold < 1 {
+        return invalid("The threshold is at least 1.");
+    }
+    if change
+        .burst_factor
+        .is_some_and(|f| !(1.0..=1000.0).contains(&f))
+    {
+        return invalid("A burst factor is between 1 and 1000 (empty: none).");
+    }
+    if !(1..=365 * 1440).contains(&change.block_minutes) {
+        return invalid("A block lasts 1 minute to 365 days.");
+    }
+    let txn = db.begin().await?;
+    let p = defence_policy::Entity::find_by_id(change.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("Policy {}", change.id)))?;
+    if change.auto_approve != p.auto_approve && !staff.roles.contains(Role::Admin) {
+        return Err(AppError::Forbidden);
+    }
+    let before = policy_row(p.clone());
+    let mut row: defence_policy::ActiveModel = p.into();
+    row.window_minutes = Set(change.window_minutes);
+    row.threshold = Set(change.threshold);
+    row.burst_factor = Set(change.burst_factor);
+    row.block_minutes = Set(change.block_minutes);
+    row.enabled = Set(change.enabled);
+    row.auto_approve = Set(change.auto_approve);
+    row.updated_at = Set(now);
+    let after = policy_row(row.update(&txn).await?);
+    audit::record(
+        &txn,
+        &staff.actor(),
+        "policy.update",
+        &after.name,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Adds `target` to the allowlist: an IP address or CIDR network
+/// (`subject` ip) or an account.
+pub async fn allow(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    subject: &str,
+    target: &str,
+    note: &str,
+    now: i64,
+) -> Result<AllowRow, AppError> {
+    let target = target.trim();
+    let target = match subject {
+        "ip" => target
+            .parse::<ipnet::IpNet>()
+            .map(|n| n.trunc().to_string())
+            .or_else(|_| target.parse::<std::net::IpAddr>().map(|a| a.to_string()))
+            .map_err(|_| {
+                AppError::Validation(format!("{target:?} is not an IP address or CIDR network."))
+            })?,
+        "account" if !target.is_empty() && !target.contains(char::is_whitespace) => {
+            target.to_lowercase()
+        }
+        "account" => {
+            return Err(AppError::Validation(
+                "Name the account, e.g. ana@example.com.br.".into(),
+            ));
+        }
+        _ => return Err(AppError::Validation("Allow an ip or an account.".into())),
+    };
+    let txn = db.begin().await?;
+    let row = defence_allow::ActiveModel {
+        subject: Set(subject.into()),
+        target: Set(target),
+        note: Set(note.trim().chars().take(500).collect()),
+        created_by: Set(actor.name.clone()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let row = allow_row(row);
+    audit::record(
+        &txn,
+        actor,
+        "allow.add",
+        &format!("{} {}", row.subject, row.target),
+        NONE,
+        Some(&row),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+pub async fn disallow(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(), AppError> {
+    let txn = db.begin().await?;
+    let row = defence_allow::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("Allowlist entry {id}")))?;
+    let before = allow_row(row.clone());
+    defence_allow::Entity::delete_by_id(id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        "allow.remove",
+        &format!("{} {}", before.subject, before.target),
+        Some(&before),
+        NONE,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
