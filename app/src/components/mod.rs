@@ -3,4 +3,5 @@
 pub mod guard;
 pub mod layout;
 pub mod notice;
+pub mod refresh;
 pub mod session;

@@ -5,6 +5,7 @@
 use crate::api::mailflow::ingest_status;
 use crate::components::guard::Guarded;
 use crate::components::notice::ErrorBox;
+use crate::components::refresh::refresh_tick;
 use crate::model::{CheckpointInfo, IngestOverview, Section, SourceStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -23,17 +24,8 @@ pub fn IngestPage() -> impl IntoView {
 
 #[component]
 fn IngestBoard() -> impl IntoView {
-    let tick = RwSignal::new(0u64);
+    let tick = refresh_tick(REFRESH);
     let status = Resource::new(move || tick.get(), |_| ingest_status());
-    // Only in the browser: effects do not run during server rendering.
-    Effect::new(move |_| {
-        let handle = set_interval_with_handle(move || tick.update(|t| *t += 1), REFRESH).ok();
-        on_cleanup(move || {
-            if let Some(h) = handle {
-                h.clear();
-            }
-        });
-    });
 
     view! {
         <h1>"MailFlow ingest"</h1>

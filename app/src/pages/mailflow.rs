@@ -10,6 +10,7 @@ use crate::api::defence::{
 };
 use crate::components::guard::Guarded;
 use crate::components::notice::{ActionError, ErrorBox, SuccessBox};
+use crate::components::refresh::refresh_tick;
 use crate::errors::AppError;
 use crate::model::{BlockRow, BulkOutcome, DefenceState, ProposalRow, Section};
 use leptos::prelude::*;
@@ -45,7 +46,7 @@ fn DefenceBoard() -> impl IntoView {
         lift: ServerAction::new(),
         extend: ServerAction::new(),
     };
-    let tick = RwSignal::new(0u64);
+    let tick = refresh_tick(REFRESH);
     let overview = Resource::new(
         move || {
             (
@@ -58,14 +59,6 @@ fn DefenceBoard() -> impl IntoView {
         },
         |_| defence_overview(),
     );
-    Effect::new(move |_| {
-        let handle = set_interval_with_handle(move || tick.update(|t| *t += 1), REFRESH).ok();
-        on_cleanup(move || {
-            if let Some(h) = handle {
-                h.clear();
-            }
-        });
-    });
 
     view! {
         <h1>"MailFlow defence"</h1>

@@ -514,24 +514,12 @@ pub async fn lift(
     now: i64,
 ) -> Result<BlockRow, AppError> {
     let reason = required_reason(reason)?;
-    let txn = db.begin().await?;
-    let b = active_block(&txn, id, now).await?;
-    let before = block_row(b.clone());
-    let mut row: defence_block::ActiveModel = b.into();
-    row.lifted_at = Set(Some(now));
-    row.lifted_by = Set(Some(actor.name.clone()));
-    let after = block_row(row.update(&txn).await?);
-    audit::record(
-        &txn,
-        actor,
-        "block.lift",
-        &format!("{} {}", after.subject, after.target),
-        Some(&before),
-        Some(&serde_json::json!({ "lifted_at": now, "reason": reason })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(after)
+    let by = actor.name.clone();
+    change_active_block(db, actor, id, now, "block.lift", Some(&reason), |row, _| {
+        row.lifted_at = Set(Some(now));
+        row.lifted_by = Set(Some(by));
+    })
+    .await
 }
 
 /// Lengthens an active block by `minutes`.
@@ -543,19 +531,36 @@ pub async fn extend(
     now: i64,
 ) -> Result<BlockRow, AppError> {
     let minutes = checked_minutes(minutes)?;
+    change_active_block(db, actor, id, now, "block.extend", None, |row, before| {
+        row.expires_at = Set(before.expires_at.max(now) + minutes * 60);
+    })
+    .await
+}
+
+/// Applies `change` to active block `id` and audits it as `action`, with
+/// the block before and after (and the reason, if any), in one transaction.
+async fn change_active_block(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+    now: i64,
+    action: &str,
+    reason: Option<&str>,
+    change: impl FnOnce(&mut defence_block::ActiveModel, &BlockRow),
+) -> Result<BlockRow, AppError> {
     let txn = db.begin().await?;
     let b = active_block(&txn, id, now).await?;
     let before = block_row(b.clone());
     let mut row: defence_block::ActiveModel = b.into();
-    row.expires_at = Set(before.expires_at.max(now) + minutes * 60);
+    change(&mut row, &before);
     let after = block_row(row.update(&txn).await?);
     audit::record(
         &txn,
         actor,
-        "block.extend",
+        action,
         &format!("{} {}", after.subject, after.target),
         Some(&before),
-        Some(&after),
+        Some(&serde_json::json!({ "block": after, "reason": reason })),
     )
     .await?;
     txn.commit().await?;

@@ -409,12 +409,25 @@ impl Detector {
         line: impl Fn() -> String,
     ) {
         let hit = |m: &Metric| (*m == Metric::SaslFailures).then_some(1);
-        self.observe(at, SubjectKind::Ip, Who::Named(ip), &hit, &|_| None, &line);
+        self.client_event(at, ip, account, &hit, &line);
+    }
+
+    /// An event counted by `hit` for client `ip` and, when known, for
+    /// `account`, for which `ip` is also one of its client IPs.
+    fn client_event(
+        &mut self,
+        at: UnixTime,
+        ip: &str,
+        account: Option<&str>,
+        hit: &dyn Fn(&Metric) -> Option<u64>,
+        line: &dyn Fn() -> String,
+    ) {
+        self.observe(at, SubjectKind::Ip, Who::Named(ip), hit, &|_| None, line);
         if let Some(account) = account {
             let ip_hash = hash(ip);
             let distinct = |m: &Metric| (*m == Metric::DistinctIps).then_some(ip_hash);
             let who = Who::Named(account);
-            self.observe(at, SubjectKind::Account, who, &hit, &distinct, &line);
+            self.observe(at, SubjectKind::Account, who, hit, &distinct, line);
         }
     }
 
@@ -429,18 +442,13 @@ impl Detector {
         line: impl Fn() -> String,
     ) {
         let hit = |m: &Metric| (*m == Metric::Messages).then_some(1);
-        self.observe(at, SubjectKind::Ip, Who::Named(ip), &hit, &|_| None, &line);
-        if let Some(account) = account {
-            let ip_hash = hash(ip);
-            let distinct = |m: &Metric| (*m == Metric::DistinctIps).then_some(ip_hash);
-            let who = Who::Named(account);
-            self.observe(at, SubjectKind::Account, who, &hit, &distinct, &line);
-            if self.wants_queued
-                && self.queued.len() < MAX_QUEUED
-                && let Some(q) = QueueId::new(qid)
-            {
-                self.queued.insert((host, q), hash(account));
-            }
+        self.client_event(at, ip, account, &hit, &line);
+        if let Some(account) = account
+            && self.wants_queued
+            && self.queued.len() < MAX_QUEUED
+            && let Some(q) = QueueId::new(qid)
+        {
+            self.queued.insert((host, q), hash(account));
         }
     }
 
