@@ -10,11 +10,10 @@
 
 use super::audit::{self, Actor};
 use super::auth::Staff;
-use super::entities::{defence_block, defence_proposal};
+use super::entities::{defence_block, defence_policy, defence_proposal};
 use crate::errors::AppError;
 use crate::model::{BlockRow, BulkOutcome, DefenceState, ProposalRow, Role};
 use crate::state::Guardrails;
-use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -317,20 +316,11 @@ fn block_row(b: defence_block::Model) -> BlockRow {
 
 /// The block length of policy `name` (a day if it is gone).
 async fn policy_minutes(db: &impl ConnectionTrait, name: &str) -> Result<i64, DbErr> {
-    use sea_orm::sea_query::ExprTrait;
-    let row = db
-        .query_one(
-            &Query::select()
-                .column(Alias::new("block_minutes"))
-                .from(Alias::new("defence_policy"))
-                .and_where(Expr::col(Alias::new("name")).eq(name))
-                .to_owned(),
-        )
+    let policy = defence_policy::Entity::find()
+        .filter(defence_policy::Column::Name.eq(name))
+        .one(db)
         .await?;
-    Ok(match row {
-        Some(r) => i64::from(r.try_get::<i32>("", "block_minutes")?),
-        None => 24 * 60,
-    })
+    Ok(policy.map_or(24 * 60, |p| i64::from(p.block_minutes)))
 }
 
 async fn earlier_blocks(
@@ -417,18 +407,9 @@ pub async fn approve_many(
     let txn = db.begin().await?;
     let mut outcome = BulkOutcome::default();
     for &id in ids {
-        let Some(p) = defence_proposal::Entity::find_by_id(id).one(&txn).await? else {
-            outcome
-                .skipped
-                .push((format!("#{id}"), "no such proposal".into()));
+        let Some(p) = pending(&txn, id, &mut outcome).await? else {
             continue;
         };
-        if p.status != "pending" {
-            outcome
-                .skipped
-                .push((p.target, format!("already {}", p.status)));
-            continue;
-        }
         if p.subject == "ip"
             && let Some(concern) = guard.concern(&p.target)
             && !override_guard
@@ -469,18 +450,9 @@ pub async fn reject_many(
     let txn = db.begin().await?;
     let mut outcome = BulkOutcome::default();
     for &id in ids {
-        let Some(p) = defence_proposal::Entity::find_by_id(id).one(&txn).await? else {
-            outcome
-                .skipped
-                .push((format!("#{id}"), "no such proposal".into()));
+        let Some(p) = pending(&txn, id, &mut outcome).await? else {
             continue;
         };
-        if p.status != "pending" {
-            outcome
-                .skipped
-                .push((p.target, format!("already {}", p.status)));
-            continue;
-        }
         let target = format!("{} {}", p.subject, p.target);
         let mut row: defence_proposal::ActiveModel = p.into();
         row.status = Set("rejected".into());
@@ -565,6 +537,22 @@ async fn change_active_block(
     .await?;
     txn.commit().await?;
     Ok(after)
+}
+
+/// Proposal `id` if it still waits for a decision; otherwise why not, in
+/// `outcome`.
+async fn pending(
+    db: &impl ConnectionTrait,
+    id: i64,
+    outcome: &mut BulkOutcome,
+) -> Result<Option<defence_proposal::Model>, DbErr> {
+    let skip = match defence_proposal::Entity::find_by_id(id).one(db).await? {
+        Some(p) if p.status == "pending" => return Ok(Some(p)),
+        Some(p) => (p.target, format!("already {}", p.status)),
+        None => (format!("#{id}"), "no such proposal".into()),
+    };
+    outcome.skipped.push(skip);
+    Ok(None)
 }
 
 async fn active_block(

@@ -4,8 +4,11 @@
 
 use super::detect::{Allowlist, Metric, Policy, SubjectKind};
 use anyhow::{Context, Result};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use app::server::entities::{defence_allow, defence_policy};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
 
 /// A default policy: name, what it is for, subject, metric, reject class,
 /// window (minutes), threshold, burst factor, block (minutes).
@@ -104,50 +107,31 @@ pub const DEFAULTS: [DefaultPolicy; 7] = [
     ),
 ];
 
-fn t(name: &str) -> Alias {
-    Alias::new(name)
-}
-
 /// Writes the default policies into an empty table.
 pub async fn seed_defaults(db: &impl ConnectionTrait) -> Result<()> {
     let now = chrono::Utc::now().timestamp();
-    for (name, description, subject, metric, class, window, threshold, burst, block) in DEFAULTS {
-        let q = Query::insert()
-            .into_table(t("defence_policy"))
-            .columns(
-                [
-                    "name",
-                    "description",
-                    "subject",
-                    "metric",
-                    "reject_class",
-                    "window_minutes",
-                    "threshold",
-                    "burst_factor",
-                    "block_minutes",
-                    "enabled",
-                    "auto_approve",
-                    "updated_at",
-                ]
-                .map(t),
-            )
-            .values_panic([
-                name.into(),
-                description.into(),
-                subject.name().into(),
-                metric.into(),
-                class.into(),
-                window.into(),
-                threshold.into(),
-                burst.into(),
-                block.into(),
-                true.into(),
-                false.into(),
-                now.into(),
-            ])
-            .to_owned();
-        db.execute(&q).await?;
-    }
+    let rows = DEFAULTS.map(
+        |(name, description, subject, metric, class, window, threshold, burst, block)| {
+            defence_policy::ActiveModel {
+                name: Set(name.into()),
+                description: Set(description.into()),
+                subject: Set(subject.name().into()),
+                metric: Set(metric.into()),
+                reject_class: Set(class.map(str::to_string)),
+                window_minutes: Set(window),
+                threshold: Set(threshold),
+                burst_factor: Set(burst),
+                block_minutes: Set(block),
+                enabled: Set(true),
+                auto_approve: Set(false),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+        },
+    );
+    defence_policy::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 
@@ -155,69 +139,33 @@ pub async fn seed_defaults(db: &impl ConnectionTrait) -> Result<()> {
 /// A row that does not make sense (unknown subject or metric) is skipped
 /// with a warning rather than stopping the ingest.
 pub async fn load(db: &DatabaseConnection) -> Result<Vec<Policy>> {
-    let count = db
-        .query_one(
-            &Query::select()
-                .expr(Expr::col(t("id")).count())
-                .from(t("defence_policy"))
-                .to_owned(),
-        )
-        .await?
-        .map(|r| r.try_get_by_index::<i64>(0))
-        .transpose()?
-        .unwrap_or(0);
-    if count == 0 {
+    if defence_policy::Entity::find().count(db).await? == 0 {
         seed_defaults(db).await?;
     }
-    let rows = db
-        .query_all(
-            &Query::select()
-                .columns(
-                    [
-                        "name",
-                        "subject",
-                        "metric",
-                        "reject_class",
-                        "window_minutes",
-                        "threshold",
-                        "burst_factor",
-                        "block_minutes",
-                        "auto_approve",
-                    ]
-                    .map(t),
-                )
-                .from(t("defence_policy"))
-                .and_where(Expr::col(t("enabled")).eq(true))
-                .order_by(t("id"), sea_orm::sea_query::Order::Asc)
-                .to_owned(),
-        )
+    let rows = defence_policy::Entity::find()
+        .filter(defence_policy::Column::Enabled.eq(true))
+        .order_by_asc(defence_policy::Column::Id)
+        .all(db)
         .await
         .context("cannot read the detection policies")?;
     let mut policies = Vec::new();
     for r in rows {
-        let name: String = r.try_get("", "name")?;
-        let subject: String = r.try_get("", "subject")?;
-        let metric: String = r.try_get("", "metric")?;
-        let class: Option<String> = r.try_get("", "reject_class")?;
         let (Some(subject), Some(metric)) = (
-            SubjectKind::parse(&subject),
-            Metric::parse(&metric, class.as_deref()),
+            SubjectKind::parse(&r.subject),
+            Metric::parse(&r.metric, r.reject_class.as_deref()),
         ) else {
-            tracing::warn!(policy = %name, "skipped: unknown subject or metric");
+            tracing::warn!(policy = %r.name, "skipped: unknown subject or metric");
             continue;
         };
-        let window: i32 = r.try_get("", "window_minutes")?;
-        let threshold: i64 = r.try_get("", "threshold")?;
-        let block: i32 = r.try_get("", "block_minutes")?;
         policies.push(Policy {
-            name,
+            name: r.name,
             subject,
             metric,
-            window_secs: i64::from(Ord::max(window, 1)) * 60,
-            threshold: Ord::max(threshold, 1) as u64,
-            burst_factor: r.try_get("", "burst_factor")?,
-            block_minutes: Ord::max(block, 1) as u32,
-            auto_approve: r.try_get("", "auto_approve")?,
+            window_secs: i64::from(r.window_minutes.max(1)) * 60,
+            threshold: r.threshold.max(1) as u64,
+            burst_factor: r.burst_factor,
+            block_minutes: r.block_minutes.max(1) as u32,
+            auto_approve: r.auto_approve,
         });
     }
     Ok(policies)
@@ -226,28 +174,21 @@ pub async fn load(db: &DatabaseConnection) -> Result<Vec<Policy>> {
 /// The allowlist; an entry that is not an address, network or account is
 /// skipped with a warning.
 pub async fn allowlist(db: &DatabaseConnection) -> Result<Allowlist> {
-    let rows = db
-        .query_all(
-            &Query::select()
-                .columns(["subject", "target"].map(t))
-                .from(t("defence_allow"))
-                .to_owned(),
-        )
+    let rows = defence_allow::Entity::find()
+        .all(db)
         .await
         .context("cannot read the allowlist")?;
     let mut allow = Allowlist::default();
     for r in rows {
-        let subject: String = r.try_get("", "subject")?;
-        let target: String = r.try_get("", "target")?;
-        match SubjectKind::parse(&subject) {
-            Some(SubjectKind::Ip) => match super::blocks::parse_net(&target) {
+        match SubjectKind::parse(&r.subject) {
+            Some(SubjectKind::Ip) => match super::blocks::parse_net(&r.target) {
                 Some(net) => allow.networks.push(net),
-                None => tracing::warn!(%target, "allowlist: not an address or network"),
+                None => tracing::warn!(target = %r.target, "allowlist: not an address or network"),
             },
             Some(SubjectKind::Account) => {
-                allow.accounts.insert(target.trim().to_lowercase());
+                allow.accounts.insert(r.target.trim().to_lowercase());
             }
-            None => tracing::warn!(%subject, "allowlist: unknown subject"),
+            None => tracing::warn!(subject = %r.subject, "allowlist: unknown subject"),
         }
     }
     Ok(allow)
