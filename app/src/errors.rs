@@ -20,6 +20,9 @@ pub enum AppError {
     TooManyAttempts(String),
     #[error("{0}")]
     Validation(String),
+    /// Bad input in named form fields; forms show each message beside its field.
+    #[error("{}", join_fields(.0))]
+    Fields(Vec<FieldError>),
     #[error("{0} was not found.")]
     NotFound(String),
     #[error("{0}")]
@@ -39,11 +42,46 @@ impl AppError {
             AppError::Forbidden => 403,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
-            AppError::Validation(_) => 422,
+            AppError::Validation(_) | AppError::Fields(_) => 422,
             AppError::TooManyAttempts(_) => 429,
             AppError::Internal | AppError::Transport(_) => 500,
         }
     }
+}
+
+impl AppError {
+    /// One bad field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        AppError::Fields(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
+    }
+
+    /// The message for `field`, if this error names it.
+    pub fn field_message(&self, field: &str) -> Option<&str> {
+        match self {
+            AppError::Fields(list) => list
+                .iter()
+                .find(|f| f.field == field)
+                .map(|f| f.message.as_str()),
+            _ => None,
+        }
+    }
+}
+
+/// What is wrong with one form field (`field` is the form's input name).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+fn join_fields(list: &[FieldError]) -> String {
+    list.iter()
+        .map(|f| f.message.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl FromServerFnError for AppError {

@@ -12,6 +12,7 @@ pub mod components;
 pub mod errors;
 pub mod model;
 pub mod pages;
+pub mod provision;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]

@@ -18,6 +18,32 @@ pub struct AppState {
     pub ingest: IngestBoard,
     /// What a block may cover without an admin's explicit override.
     pub guardrails: Arc<Guardrails>,
+    pub provision: Arc<ProvisionSettings>,
+}
+
+impl AppState {
+    /// What a provisioning request needs besides the database.
+    pub fn provision_context(&self) -> crate::server::provision::Context {
+        crate::server::provision::Context {
+            now: chrono::Utc::now(),
+            retention_days: self.provision.retention_days,
+            dry_run: false,
+        }
+    }
+}
+
+/// Provisioning settings (`[provision]` in `carteiro.toml`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProvisionSettings {
+    /// Days a deleted mailbox is kept (restorable) before it is purged.
+    pub retention_days: i64,
+}
+
+impl Default for ProvisionSettings {
+    fn default() -> Self {
+        Self { retention_days: 30 }
+    }
 }
 
 /// Blocks wider than one address (beyond these prefix lengths) or inside

@@ -12,6 +12,7 @@ mod m20261128_000001_staff_sessions_audit;
 mod m20261128_000002_mailflow;
 mod m20261129_000003_message_hour_keys;
 mod m20261129_000004_defence;
+mod m20261129_000005_provisioning;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_mailflow::Migration),
             Box::new(m20261129_000003_message_hour_keys::Migration),
             Box::new(m20261129_000004_defence::Migration),
+            Box::new(m20261129_000005_provisioning::Migration),
         ]
     }
 }

@@ -7,7 +7,7 @@
 //! given as `CARTEIRO_DATABASE_URL` or `DATABASE_URL`.
 
 use anyhow::{Context, Result, bail};
-use app::state::AuthSettings;
+use app::state::{AuthSettings, ProvisionSettings};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -20,6 +20,7 @@ pub struct Config {
     pub log: LogConfig,
     pub mailflow: MailflowConfig,
     pub defence: DefenceConfig,
+    pub provision: ProvisionSettings,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

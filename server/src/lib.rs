@@ -13,6 +13,7 @@ pub mod demo;
 pub mod import;
 pub mod ingest;
 pub mod mailflow;
+pub mod rest;
 pub mod web;
 
 use anyhow::Result;
@@ -42,5 +43,6 @@ pub async fn prepare(cfg: &Config) -> Result<AppState> {
         auth: Arc::new(cfg.auth.clone()),
         ingest: Default::default(),
         guardrails: Arc::new(cfg.defence.guardrails()?),
+        provision: Arc::new(cfg.provision.clone()),
     })
 }

@@ -36,6 +36,7 @@ pub fn router(state: AppState, cfg: &Config) -> Router {
 
     Router::new()
         .route("/healthz", get(healthz))
+        .merge(crate::rest::routes())
         .leptos_routes_with_context(&state, routes, || {}, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

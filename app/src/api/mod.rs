@@ -8,5 +8,6 @@
 pub mod audit;
 pub mod defence;
 pub mod mailflow;
+pub mod provision;
 pub mod session;
 pub mod staff;

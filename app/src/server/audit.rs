@@ -124,21 +124,41 @@ pub async fn search(
         rows.last().map(|r| r.id).unwrap_or_default()
     });
     Ok(AuditPage {
-        entries: rows
-            .into_iter()
-            .map(|r| AuditEntry {
-                id: r.id,
-                at: r.at,
-                actor: r.actor,
-                action: r.action,
-                target: r.target,
-                before: r.before,
-                after: r.after,
-                client_addr: r.client_addr,
-            })
-            .collect(),
+        entries: rows.into_iter().map(entry).collect(),
         next_before_id,
     })
+}
+
+/// The newest `limit` entries about `target` whose action starts with `prefix`.
+pub async fn for_target(
+    db: &impl ConnectionTrait,
+    target: &str,
+    prefix: &str,
+    limit: u64,
+) -> Result<Vec<AuditEntry>, sea_orm::DbErr> {
+    Ok(audit_log::Entity::find()
+        .filter(audit_log::Column::Target.eq(target))
+        .filter(audit_log::Column::Action.starts_with(prefix))
+        .order_by_desc(audit_log::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(entry)
+        .collect())
+}
+
+fn entry(r: audit_log::Model) -> AuditEntry {
+    AuditEntry {
+        id: r.id,
+        at: r.at,
+        actor: r.actor,
+        action: r.action,
+        target: r.target,
+        before: r.before,
+        after: r.after,
+        client_addr: r.client_addr,
+    }
 }
 
 fn parse_day(s: &str, label: &str) -> Result<Option<NaiveDate>, crate::errors::AppError> {

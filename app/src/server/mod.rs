@@ -10,6 +10,7 @@ pub mod detection;
 pub mod entities;
 pub mod mailflow;
 pub mod passwords;
+pub mod provision;
 pub mod sessions;
 pub mod staff;
 pub mod throttle;

@@ -11,5 +11,6 @@ mod common;
 mod csrf;
 mod defence;
 mod helpers;
+mod provision;
 mod role_matrix;
 mod staff;

@@ -21,6 +21,7 @@ enum Access {
 use Access::*;
 const ADMIN: &[Role] = &[Role::Admin];
 const SECURITY: &[Role] = &[Role::Security, Role::Admin];
+const SUPPORT: &[Role] = &[Role::Support, Role::Admin];
 
 /// The ids a call needs, created before the matrix runs.
 struct Fixture {
@@ -173,7 +174,139 @@ fn server_functions() -> Vec<Endpoint> {
             access: Roles(SECURITY),
             args: |_| vec![("id", "999999".into())],
         },
+        Endpoint {
+            path: "/api/provision/mailbox_create",
+            access: Roles(SUPPORT),
+            args: request_args,
+        },
+        Endpoint {
+            path: "/api/provision/mailbox_update",
+            access: Roles(SUPPORT),
+            args: request_args,
+        },
+        Endpoint {
+            path: "/api/provision/mailbox_suspend",
+            access: Roles(SUPPORT),
+            args: request_args,
+        },
+        Endpoint {
+            path: "/api/provision/mailbox_reactivate",
+            access: Roles(SUPPORT),
+            args: request_args,
+        },
+        Endpoint {
+            path: "/api/provision/mailbox_reset_password",
+            access: Roles(SUPPORT),
+            args: request_args,
+        },
+        Endpoint {
+            path: "/api/provision/mailbox_forward",
+            access: Roles(SUPPORT),
+            args: request_args,
+        },
+        Endpoint {
+            path: "/api/provision/mailbox_delete",
+            access: Roles(SUPPORT),
+            args: request_args,
+        },
+        Endpoint {
+            path: "/api/provision/mailbox_restore",
+            access: Roles(SUPPORT),
+            args: request_args,
+        },
+        Endpoint {
+            path: "/api/provision/alias_create",
+            access: Roles(SUPPORT),
+            args: request_args,
+        },
+        Endpoint {
+            path: "/api/provision/alias_update",
+            access: Roles(SUPPORT),
+            args: request_args,
+        },
+        Endpoint {
+            path: "/api/provision/alias_delete",
+            access: Roles(SUPPORT),
+            args: request_args,
+        },
+        Endpoint {
+            path: "/api/provision/domain_create",
+            access: Roles(ADMIN),
+            args: request_args,
+        },
+        Endpoint {
+            path: "/api/provision/domain_update",
+            access: Roles(ADMIN),
+            args: request_args,
+        },
+        Endpoint {
+            path: "/api/provision/domain_alias_create",
+            access: Roles(ADMIN),
+            args: request_args,
+        },
+        Endpoint {
+            path: "/api/provision/domain_delete",
+            access: Roles(ADMIN),
+            args: request_args,
+        },
+        Endpoint {
+            path: "/api/provision/mailboxes",
+            access: Roles(SUPPORT),
+            args: none,
+        },
+        Endpoint {
+            path: "/api/provision/mailbox",
+            access: Roles(SUPPORT),
+            args: |_| vec![("address", "nobody@matrix.example".into())],
+        },
+        Endpoint {
+            path: "/api/provision/aliases",
+            access: Roles(SUPPORT),
+            args: none,
+        },
+        Endpoint {
+            path: "/api/provision/domains",
+            access: Roles(SUPPORT),
+            args: none,
+        },
+        Endpoint {
+            path: "/api/provision/import",
+            access: Roles(SUPPORT),
+            args: |_| vec![("csv", "kind,address\n".into()), ("dry_run", "true".into())],
+        },
+        Endpoint {
+            path: "/api/provision/tokens",
+            access: Roles(ADMIN),
+            args: none,
+        },
+        Endpoint {
+            path: "/api/provision/token_issue",
+            access: Roles(ADMIN),
+            args: |_| vec![("name", "".into()), ("role", "support".into())],
+        },
+        Endpoint {
+            path: "/api/provision/token_revoke",
+            access: Roles(ADMIN),
+            args: |_| vec![("id", "999999".into())],
+        },
     ]
+}
+
+/// Every field any provisioning request needs, naming a mailbox, alias or
+/// domain that does not exist: those allowed get 404 or 422, nothing changes.
+fn request_args(_: &Fixture) -> Vec<(&'static str, String)> {
+    [
+        ("request[address]", "nobody@matrix.example"),
+        ("request[name]", "matrix.example"),
+        ("request[target]", "matrix.example"),
+        ("request[targets]", "x@matrix.example"),
+        ("request[reason]", "matrix"),
+        ("request[quota_mb]", "x"),
+        ("request[default_quota_mb]", "x"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_string()))
+    .collect()
 }
 
 /// Pages, by path, with the roles that may open them (`None`: any signed-in user).

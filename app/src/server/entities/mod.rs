@@ -1,5 +1,6 @@
 //! sea-orm entities for the tables in `migrations/`. Server only.
 
+pub mod api_token;
 pub mod audit_log;
 pub mod defence_allow;
 pub mod defence_block;
@@ -7,5 +8,8 @@ pub mod defence_policy;
 pub mod defence_proposal;
 pub mod ingest_checkpoint;
 pub mod login_throttle;
+pub mod mail_alias;
+pub mod mail_domain;
+pub mod mailbox;
 pub mod staff_user;
 pub mod web_session;

@@ -1,0 +1,113 @@
+//! Configurador reads (roles `support` and `admin`): mailbox and alias
+//! search, one mailbox with its history, the domains, and the bulk CSV
+//! import. API tokens are for admins. The changes themselves are the
+//! request server functions in `crate::provision`.
+
+use crate::errors::AppError;
+use crate::model::AuditEntry;
+use crate::provision::{
+    AliasPage, DomainView, ImportOutcome, IssuedToken, MailboxPage, MailboxView, TokenView,
+};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::{
+    server::auth::require,
+    server::provision::{ADMIN, SUPPORT, lookup, search, tokens},
+    state::app_state,
+};
+
+/// One page of mailboxes whose address (or name, with `by_name`) starts with `q`.
+#[server(endpoint = "provision/mailboxes")]
+pub async fn search_mailboxes(
+    #[server(default)] q: String,
+    #[server(default)] by_name: bool,
+    #[server(default)] domain: String,
+    #[server(default)] status: String,
+    #[server(default)] after: Option<String>,
+) -> Result<MailboxPage, AppError> {
+    require(SUPPORT).await?;
+    let query = search::MailboxSearch {
+        q,
+        by_name,
+        domain,
+        status,
+        after,
+    };
+    search::mailboxes(&app_state()?.db, &query).await
+}
+
+/// One mailbox and the newest audit entries about it.
+#[server(endpoint = "provision/mailbox")]
+pub async fn mailbox_detail(address: String) -> Result<(MailboxView, Vec<AuditEntry>), AppError> {
+    require(SUPPORT).await?;
+    let db = &app_state()?.db;
+    let m = lookup::mailbox(db, &address).await?;
+    let history = crate::server::audit::for_target(db, &m.address, "provision.", 50).await?;
+    Ok((lookup::mailbox_view_of(&m), history))
+}
+
+/// One page of aliases whose address starts with `q`.
+#[server(endpoint = "provision/aliases")]
+pub async fn search_aliases(
+    #[server(default)] q: String,
+    #[server(default)] domain: String,
+    #[server(default)] after: Option<String>,
+) -> Result<AliasPage, AppError> {
+    require(SUPPORT).await?;
+    search::aliases(&app_state()?.db, &q, &domain, after.as_deref()).await
+}
+
+/// Every domain; with mailbox and alias counts when `counts`.
+#[server(endpoint = "provision/domains")]
+pub async fn list_domains(#[server(default)] counts: bool) -> Result<Vec<DomainView>, AppError> {
+    require(SUPPORT).await?;
+    search::domains(&app_state()?.db, counts).await
+}
+
+/// Imports mailboxes and aliases from CSV text: a preview with `dry_run`,
+/// otherwise all rows or none.
+#[server(endpoint = "provision/import")]
+pub async fn import_csv(
+    csv: String,
+    #[server(default)] dry_run: bool,
+) -> Result<ImportOutcome, AppError> {
+    let me = require(SUPPORT).await?;
+    let state = app_state()?;
+    let mut ctx = state.provision_context();
+    ctx.dry_run = dry_run;
+    crate::server::provision::import::import(&state.db, &me.actor(), &ctx, &me.roles, &csv).await
+}
+
+/// API tokens, newest first (never the tokens themselves).
+#[server(endpoint = "provision/tokens")]
+pub async fn list_tokens() -> Result<Vec<TokenView>, AppError> {
+    require(ADMIN).await?;
+    tokens::list(&app_state()?.db).await
+}
+
+/// Issues an API token with `role`, valid `days` (0: until revoked). The
+/// token is in the answer and nowhere else.
+#[server(endpoint = "provision/token_issue")]
+pub async fn issue_token(
+    name: String,
+    role: String,
+    #[server(default)] days: i64,
+) -> Result<IssuedToken, AppError> {
+    let me = require(ADMIN).await?;
+    tokens::issue(
+        &app_state()?.db,
+        &me.actor(),
+        &name,
+        &role,
+        days,
+        chrono::Utc::now(),
+    )
+    .await
+}
+
+#[server(endpoint = "provision/token_revoke")]
+pub async fn revoke_token(id: i32) -> Result<TokenView, AppError> {
+    let me = require(ADMIN).await?;
+    tokens::revoke(&app_state()?.db, &me.actor(), id, chrono::Utc::now()).await
+}

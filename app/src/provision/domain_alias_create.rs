@@ -1,0 +1,92 @@
+//! Adds an alias domain: every address of the domain it mirrors also
+//! receives (and may send) as `local@alias-domain`.
+
+use super::RequestDone;
+use crate::errors::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct DomainAliasCreate {
+    /// The new alias domain.
+    pub name: String,
+    /// The existing domain it mirrors.
+    pub target: String,
+}
+
+#[server(endpoint = "provision/domain_alias_create")]
+pub async fn create_alias_domain(request: DomainAliasCreate) -> Result<RequestDone, AppError> {
+    crate::server::provision::submit(request).await
+}
+
+#[cfg(feature = "ssr")]
+mod apply {
+    use super::DomainAliasCreate;
+    use crate::errors::AppError;
+    use crate::server::entities::mail_domain;
+    use crate::server::provision::types::DomainName;
+    use crate::server::provision::{ADMIN, Change, Context, Fields, Request, lookup};
+    use sea_orm::{ActiveModelTrait, DatabaseTransaction, Set};
+
+    pub struct Valid {
+        name: DomainName,
+        target: mail_domain::Model,
+    }
+
+    #[async_trait::async_trait]
+    impl Request for DomainAliasCreate {
+        const KIND: &'static str = "domain_alias_create";
+        const DOC: &'static str = "Add an alias domain mirroring an existing domain (admins).";
+        const ROLES: &'static [crate::model::Role] = ADMIN;
+        type Valid = Valid;
+
+        async fn validate(self, tx: &DatabaseTransaction) -> Result<Valid, AppError> {
+            let mut f = Fields::default();
+            let name = f.check("name", DomainName::parse(&self.name));
+            let target = f.check("target", DomainName::parse(&self.target));
+            f.finish()?;
+            let (name, target) = (name.unwrap(), target.unwrap());
+            if lookup::domain(tx, &name).await?.is_some() {
+                return Err(AppError::field(
+                    "name",
+                    format!("{} already exists.", name.display()),
+                ));
+            }
+            let target = lookup::home_domain(tx, &target, "target").await?;
+            Ok(Valid { name, target })
+        }
+
+        fn describe(v: &Valid) -> String {
+            format!("Add alias domain {} → {}.", v.name.display(), v.target.name)
+        }
+
+        async fn apply(
+            v: Valid,
+            tx: &DatabaseTransaction,
+            ctx: &Context,
+        ) -> Result<Change, AppError> {
+            let row = mail_domain::ActiveModel {
+                name: Set(v.name.to_string()),
+                description: Set(format!("Alias of {}", v.target.name)),
+                alias_of: Set(Some(v.target.id)),
+                max_mailboxes: Set(0),
+                max_aliases: Set(0),
+                max_quota_mb: Set(0),
+                default_quota_mb: Set(0),
+                catch_all: Set(None),
+                active: Set(true),
+                created_at: Set(ctx.now),
+                updated_at: Set(ctx.now),
+                ..Default::default()
+            }
+            .insert(tx)
+            .await?;
+            Ok(Change::new(
+                row.name.clone(),
+                crate::server::audit::NONE,
+                Some(&lookup::domain_snapshot(&row)),
+            ))
+        }
+    }
+}

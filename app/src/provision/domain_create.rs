@@ -1,0 +1,113 @@
+//! Adds a domain we host mail for, with its limits.
+
+use super::RequestDone;
+use crate::errors::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct DomainCreate {
+    /// The domain; Unicode (IDN) names are stored in punycode.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Most mailboxes; empty or 0: no limit.
+    #[serde(default)]
+    pub max_mailboxes: String,
+    /// Most aliases; empty or 0: no limit.
+    #[serde(default)]
+    pub max_aliases: String,
+    /// Largest quota per mailbox in MB; empty or 0: no limit.
+    #[serde(default)]
+    pub max_quota_mb: String,
+    /// Quota of new mailboxes in MB.
+    pub default_quota_mb: String,
+}
+
+#[server(endpoint = "provision/domain_create")]
+pub async fn create_domain(request: DomainCreate) -> Result<RequestDone, AppError> {
+    crate::server::provision::submit(request).await
+}
+
+#[cfg(feature = "ssr")]
+mod apply {
+    use super::DomainCreate;
+    use crate::errors::AppError;
+    use crate::server::entities::mail_domain;
+    use crate::server::provision::types::DomainName;
+    use crate::server::provision::{ADMIN, Change, Context, Request, lookup, secrets};
+    use sea_orm::{ActiveModelTrait, DatabaseTransaction, Set};
+
+    pub struct Valid {
+        name: DomainName,
+        limits: lookup::DomainLimits,
+        description: String,
+    }
+
+    #[async_trait::async_trait]
+    impl Request for DomainCreate {
+        const KIND: &'static str = "domain_create";
+        const DOC: &'static str = "Add a domain with its limits (admins).";
+        const ROLES: &'static [crate::model::Role] = ADMIN;
+        type Valid = Valid;
+
+        async fn validate(self, tx: &DatabaseTransaction) -> Result<Valid, AppError> {
+            let mut f = crate::server::provision::Fields::default();
+            let name = f.check("name", DomainName::parse(&self.name));
+            let description = f.check("description", secrets::check_note(&self.description));
+            let limits = lookup::DomainLimits::parse(
+                &mut f,
+                &self.max_mailboxes,
+                &self.max_aliases,
+                &self.max_quota_mb,
+                &self.default_quota_mb,
+            );
+            f.finish()?;
+            let name = name.unwrap();
+            if lookup::domain(tx, &name).await?.is_some() {
+                return Err(AppError::field(
+                    "name",
+                    format!("{} already exists.", name.display()),
+                ));
+            }
+            Ok(Valid {
+                name,
+                limits: limits.unwrap(),
+                description: description.unwrap(),
+            })
+        }
+
+        fn describe(v: &Valid) -> String {
+            format!("Add domain {} ({}).", v.name.display(), v.limits)
+        }
+
+        async fn apply(
+            v: Valid,
+            tx: &DatabaseTransaction,
+            ctx: &Context,
+        ) -> Result<Change, AppError> {
+            let row = mail_domain::ActiveModel {
+                name: Set(v.name.to_string()),
+                description: Set(v.description),
+                alias_of: Set(None),
+                max_mailboxes: Set(v.limits.max_mailboxes),
+                max_aliases: Set(v.limits.max_aliases),
+                max_quota_mb: Set(v.limits.max_quota_mb),
+                default_quota_mb: Set(v.limits.default_quota_mb),
+                catch_all: Set(None),
+                active: Set(true),
+                created_at: Set(ctx.now),
+                updated_at: Set(ctx.now),
+                ..Default::default()
+            }
+            .insert(tx)
+            .await?;
+            Ok(Change::new(
+                row.name.clone(),
+                crate::server::audit::NONE,
+                Some(&lookup::domain_snapshot(&row)),
+            ))
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! Removes a domain that has nothing left: no mailboxes (deleted ones are
+//! purged first), no aliases, no alias domains mirroring it.
+
+use super::RequestDone;
+use crate::errors::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct DomainDelete {
+    pub name: String,
+}
+
+#[server(endpoint = "provision/domain_delete")]
+pub async fn delete_domain(request: DomainDelete) -> Result<RequestDone, AppError> {
+    crate::server::provision::submit(request).await
+}
+
+#[cfg(feature = "ssr")]
+mod apply {
+    use super::DomainDelete;
+    use crate::errors::AppError;
+    use crate::server::entities::{mail_alias, mail_domain, mailbox};
+    use crate::server::provision::types::DomainName;
+    use crate::server::provision::{ADMIN, Change, Context, Request, lookup};
+    use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter};
+
+    #[async_trait::async_trait]
+    impl Request for DomainDelete {
+        const KIND: &'static str = "domain_delete";
+        const DOC: &'static str = "Delete an empty domain or an alias domain (admins).";
+        const ROLES: &'static [crate::model::Role] = ADMIN;
+        type Valid = mail_domain::Model;
+
+        async fn validate(self, tx: &DatabaseTransaction) -> Result<mail_domain::Model, AppError> {
+            let name = DomainName::parse(&self.name).map_err(|m| AppError::field("name", m))?;
+            let d = lookup::domain(tx, &name)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("The domain {}", name.display())))?;
+            let mailboxes = mailbox::Entity::find()
+                .filter(mailbox::Column::DomainId.eq(d.id))
+                .count(tx)
+                .await?;
+            let aliases = mail_alias::Entity::find()
+                .filter(mail_alias::Column::DomainId.eq(d.id))
+                .count(tx)
+                .await?;
+            let mirrors = mail_domain::Entity::find()
+                .filter(mail_domain::Column::AliasOf.eq(d.id))
+                .count(tx)
+                .await?;
+            if mailboxes + aliases + mirrors > 0 {
+                return Err(AppError::Conflict(format!(
+                    "{} still has {mailboxes} mailboxes (deleted ones count until purged), {aliases} aliases and {mirrors} alias domains.",
+                    name.display()
+                )));
+            }
+            Ok(d)
+        }
+
+        fn describe(v: &mail_domain::Model) -> String {
+            format!("Delete domain {}.", v.name)
+        }
+
+        async fn apply(
+            v: mail_domain::Model,
+            tx: &DatabaseTransaction,
+            _: &Context,
+        ) -> Result<Change, AppError> {
+            mail_domain::Entity::delete_by_id(v.id).exec(tx).await?;
+            Ok(Change::new(
+                v.name.clone(),
+                Some(&lookup::domain_snapshot(&v)),
+                crate::server::audit::NONE,
+            ))
+        }
+    }
+}

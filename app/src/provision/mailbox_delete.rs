@@ -1,0 +1,78 @@
+//! Deletes a mailbox softly: it stops receiving and signing in at once, its
+//! address stays reserved, and it can be restored until the retention
+//! period ends; then the purge removes it for good.
+
+use super::RequestDone;
+use crate::errors::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct MailboxDelete {
+    pub address: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+#[server(endpoint = "provision/mailbox_delete")]
+pub async fn delete_mailbox(request: MailboxDelete) -> Result<RequestDone, AppError> {
+    crate::server::provision::submit(request).await
+}
+
+#[cfg(feature = "ssr")]
+mod apply {
+    use super::MailboxDelete;
+    use crate::errors::AppError;
+    use crate::server::entities::mailbox;
+    use crate::server::provision::{Change, Context, Request, SUPPORT, lookup, secrets};
+    use sea_orm::{ActiveModelTrait, DatabaseTransaction, IntoActiveModel, Set};
+
+    pub struct Valid {
+        current: mailbox::Model,
+        reason: String,
+    }
+
+    #[async_trait::async_trait]
+    impl Request for MailboxDelete {
+        const KIND: &'static str = "mailbox_delete";
+        const DOC: &'static str =
+            "Delete a mailbox (restorable until its retention period ends, then purged).";
+        const ROLES: &'static [crate::model::Role] = SUPPORT;
+        type Valid = Valid;
+
+        async fn validate(self, tx: &DatabaseTransaction) -> Result<Valid, AppError> {
+            let current = lookup::mailbox(tx, &self.address).await?;
+            let reason =
+                secrets::check_note(&self.reason).map_err(|m| AppError::field("reason", m))?;
+            if current.status == lookup::DELETED {
+                return Err(AppError::Conflict(format!(
+                    "{} is already deleted.",
+                    current.address
+                )));
+            }
+            Ok(Valid { current, reason })
+        }
+
+        fn describe(v: &Valid) -> String {
+            format!("Delete mailbox {}.", v.current.address)
+        }
+
+        async fn apply(
+            v: Valid,
+            tx: &DatabaseTransaction,
+            ctx: &Context,
+        ) -> Result<Change, AppError> {
+            let before = lookup::mailbox_view_of(&v.current);
+            let mut row = v.current.into_active_model();
+            row.status = Set(lookup::DELETED.into());
+            row.status_reason = Set((!v.reason.is_empty()).then_some(v.reason));
+            row.deleted_at = Set(Some(ctx.now));
+            row.purge_after = Set(Some(ctx.now + chrono::Duration::days(ctx.retention_days)));
+            row.updated_at = Set(ctx.now);
+            let row = row.update(tx).await?;
+            let after = lookup::mailbox_view_of(&row);
+            Ok(Change::new(row.address, Some(&before), Some(&after)))
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! Sets or removes a mailbox's forward, keeping a copy in the mailbox or not.
+
+use super::RequestDone;
+use crate::errors::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct MailboxForward {
+    pub address: String,
+    /// Addresses separated by commas or spaces; empty removes the forward.
+    #[serde(default)]
+    pub forward_to: String,
+    /// Also deliver to the mailbox itself.
+    #[serde(default)]
+    pub keep_copy: bool,
+}
+
+#[server(endpoint = "provision/mailbox_forward")]
+pub async fn forward_mailbox(request: MailboxForward) -> Result<RequestDone, AppError> {
+    crate::server::provision::submit(request).await
+}
+
+#[cfg(feature = "ssr")]
+mod apply {
+    use super::MailboxForward;
+    use crate::errors::AppError;
+    use crate::server::entities::mailbox;
+    use crate::server::provision::types::Target;
+    use crate::server::provision::{Change, Context, Request, SUPPORT, lookup};
+    use sea_orm::{ActiveModelTrait, DatabaseTransaction, IntoActiveModel, Set};
+
+    pub struct Valid {
+        current: mailbox::Model,
+        targets: Option<Vec<Target>>,
+        keep_copy: bool,
+    }
+
+    #[async_trait::async_trait]
+    impl Request for MailboxForward {
+        const KIND: &'static str = "mailbox_forward";
+        const DOC: &'static str = "Forward a mailbox's mail to other addresses (keeping a copy or not); an empty `forward_to` removes the forward.";
+        const ROLES: &'static [crate::model::Role] = SUPPORT;
+        type Valid = Valid;
+
+        async fn validate(self, tx: &DatabaseTransaction) -> Result<Valid, AppError> {
+            let current = lookup::mailbox(tx, &self.address).await?;
+            if current.status == lookup::DELETED {
+                return Err(AppError::Conflict(format!(
+                    "{} is deleted.",
+                    current.address
+                )));
+            }
+            let targets = if self.forward_to.trim().is_empty() {
+                None
+            } else {
+                let list = Target::parse_list(&self.forward_to)
+                    .map_err(|m| AppError::field("forward_to", m))?;
+                lookup::check_targets(tx, &current.address, &list, "forward_to").await?;
+                Some(list)
+            };
+            Ok(Valid {
+                current,
+                targets,
+                keep_copy: self.keep_copy,
+            })
+        }
+
+        fn describe(v: &Valid) -> String {
+            match &v.targets {
+                None => format!("Remove the forward of {}.", v.current.address),
+                Some(t) => format!(
+                    "Forward {} to {}{}.",
+                    v.current.address,
+                    Target::join(t),
+                    if v.keep_copy { ", keeping a copy" } else { "" }
+                ),
+            }
+        }
+
+        async fn apply(
+            v: Valid,
+            tx: &DatabaseTransaction,
+            ctx: &Context,
+        ) -> Result<Change, AppError> {
+            let before = lookup::mailbox_view_of(&v.current);
+            let mut row = v.current.into_active_model();
+            row.forward_keep_copy = Set(v.targets.is_some() && v.keep_copy);
+            row.forward_to = Set(v.targets.as_deref().map(Target::join));
+            row.updated_at = Set(ctx.now);
+            let row = row.update(tx).await?;
+            let after = lookup::mailbox_view_of(&row);
+            Ok(Change::new(row.address, Some(&before), Some(&after)))
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Ends a suspension: the owner may sign in and send again.
+
+use super::RequestDone;
+use crate::errors::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct MailboxReactivate {
+    pub address: String,
+}
+
+#[server(endpoint = "provision/mailbox_reactivate")]
+pub async fn reactivate_mailbox(request: MailboxReactivate) -> Result<RequestDone, AppError> {
+    crate::server::provision::submit(request).await
+}
+
+#[cfg(feature = "ssr")]
+mod apply {
+    use super::MailboxReactivate;
+    use crate::errors::AppError;
+    use crate::server::entities::mailbox;
+    use crate::server::provision::{Change, Context, Request, SUPPORT, lookup};
+    use sea_orm::{ActiveModelTrait, DatabaseTransaction, IntoActiveModel, Set};
+
+    #[async_trait::async_trait]
+    impl Request for MailboxReactivate {
+        const KIND: &'static str = "mailbox_reactivate";
+        const DOC: &'static str = "Reactivate a suspended mailbox.";
+        const ROLES: &'static [crate::model::Role] = SUPPORT;
+        type Valid = mailbox::Model;
+
+        async fn validate(self, tx: &DatabaseTransaction) -> Result<mailbox::Model, AppError> {
+            let current = lookup::mailbox(tx, &self.address).await?;
+            if current.status != lookup::SUSPENDED {
+                return Err(AppError::Conflict(format!(
+                    "{} is {}, not suspended.",
+                    current.address, current.status
+                )));
+            }
+            Ok(current)
+        }
+
+        fn describe(v: &mailbox::Model) -> String {
+            format!("Reactivate mailbox {}.", v.address)
+        }
+
+        async fn apply(
+            v: mailbox::Model,
+            tx: &DatabaseTransaction,
+            ctx: &Context,
+        ) -> Result<Change, AppError> {
+            let before = lookup::mailbox_view_of(&v);
+            let mut row = v.into_active_model();
+            row.status = Set(lookup::ACTIVE.into());
+            row.status_reason = Set(None);
+            row.updated_at = Set(ctx.now);
+            let row = row.update(tx).await?;
+            let after = lookup::mailbox_view_of(&row);
+            Ok(Change::new(row.address, Some(&before), Some(&after)))
+        }
+    }
+}

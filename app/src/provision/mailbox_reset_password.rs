@@ -1,0 +1,71 @@
+//! Gives a mailbox a new generated password, shown once.
+
+use super::RequestDone;
+use crate::errors::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct MailboxResetPassword {
+    pub address: String,
+}
+
+#[server(endpoint = "provision/mailbox_reset_password")]
+pub async fn reset_mailbox_password(
+    request: MailboxResetPassword,
+) -> Result<RequestDone, AppError> {
+    crate::server::provision::submit(request).await
+}
+
+#[cfg(feature = "ssr")]
+mod apply {
+    use super::MailboxResetPassword;
+    use crate::errors::AppError;
+    use crate::server::entities::mailbox;
+    use crate::server::provision::secrets::NewPassword;
+    use crate::server::provision::{Change, Context, Request, SUPPORT, lookup};
+    use sea_orm::{ActiveModelTrait, DatabaseTransaction, IntoActiveModel, Set};
+
+    #[async_trait::async_trait]
+    impl Request for MailboxResetPassword {
+        const KIND: &'static str = "mailbox_reset_password";
+        const DOC: &'static str =
+            "Give a mailbox a new generated password, returned once in `secret`.";
+        const ROLES: &'static [crate::model::Role] = SUPPORT;
+        type Valid = mailbox::Model;
+
+        async fn validate(self, tx: &DatabaseTransaction) -> Result<mailbox::Model, AppError> {
+            let current = lookup::mailbox(tx, &self.address).await?;
+            if current.status == lookup::DELETED {
+                return Err(AppError::Conflict(format!(
+                    "{} is deleted; restore it first.",
+                    current.address
+                )));
+            }
+            Ok(current)
+        }
+
+        fn describe(v: &mailbox::Model) -> String {
+            format!("Reset the password of {}.", v.address)
+        }
+
+        async fn apply(
+            v: mailbox::Model,
+            tx: &DatabaseTransaction,
+            ctx: &Context,
+        ) -> Result<Change, AppError> {
+            let (stored, secret) = NewPassword::Generate.into_stored(ctx.dry_run).await?;
+            let address = v.address.clone();
+            let mut row = v.into_active_model();
+            row.password = Set(stored);
+            row.updated_at = Set(ctx.now);
+            row.update(tx).await?;
+            // The audit entry says that it changed, never what to.
+            let note = serde_json::json!({ "password": "changed" });
+            let mut change = Change::new(address, crate::server::audit::NONE, Some(&note));
+            change.secret = secret;
+            Ok(change)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Brings a deleted mailbox back (within its retention period), suspended,
+//! so support decides when its owner may use it again.
+
+use super::RequestDone;
+use crate::errors::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct MailboxRestore {
+    pub address: String,
+}
+
+#[server(endpoint = "provision/mailbox_restore")]
+pub async fn restore_mailbox(request: MailboxRestore) -> Result<RequestDone, AppError> {
+    crate::server::provision::submit(request).await
+}
+
+#[cfg(feature = "ssr")]
+mod apply {
+    use super::MailboxRestore;
+    use crate::errors::AppError;
+    use crate::server::entities::mailbox;
+    use crate::server::provision::{Change, Context, Request, SUPPORT, lookup};
+    use sea_orm::{ActiveModelTrait, DatabaseTransaction, IntoActiveModel, Set};
+
+    #[async_trait::async_trait]
+    impl Request for MailboxRestore {
+        const KIND: &'static str = "mailbox_restore";
+        const DOC: &'static str = "Restore a deleted mailbox; it comes back suspended.";
+        const ROLES: &'static [crate::model::Role] = SUPPORT;
+        type Valid = mailbox::Model;
+
+        async fn validate(self, tx: &DatabaseTransaction) -> Result<mailbox::Model, AppError> {
+            let current = lookup::mailbox(tx, &self.address).await?;
+            if current.status != lookup::DELETED {
+                return Err(AppError::Conflict(format!(
+                    "{} is not deleted.",
+                    current.address
+                )));
+            }
+            Ok(current)
+        }
+
+        fn describe(v: &mailbox::Model) -> String {
+            format!("Restore mailbox {} (suspended).", v.address)
+        }
+
+        async fn apply(
+            v: mailbox::Model,
+            tx: &DatabaseTransaction,
+            ctx: &Context,
+        ) -> Result<Change, AppError> {
+            let before = lookup::mailbox_view_of(&v);
+            let mut row = v.into_active_model();
+            row.status = Set(lookup::SUSPENDED.into());
+            row.status_reason = Set(Some("restored after deletion".into()));
+            row.deleted_at = Set(None);
+            row.purge_after = Set(None);
+            row.updated_at = Set(ctx.now);
+            let row = row.update(tx).await?;
+            let after = lookup::mailbox_view_of(&row);
+            Ok(Change::new(row.address, Some(&before), Some(&after)))
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Suspends a mailbox: its owner can no longer sign in (Dovecot) or send
+//! (Postfix's sender login map); mail to it is still delivered, so nothing
+//! is lost while the matter is sorted out.
+
+use super::RequestDone;
+use crate::errors::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct MailboxSuspend {
+    pub address: String,
+    /// Why, for the next person who looks (e.g. "unpaid invoice", "compromised").
+    pub reason: String,
+}
+
+#[server(endpoint = "provision/mailbox_suspend")]
+pub async fn suspend_mailbox(request: MailboxSuspend) -> Result<RequestDone, AppError> {
+    crate::server::provision::submit(request).await
+}
+
+#[cfg(feature = "ssr")]
+mod apply {
+    use super::MailboxSuspend;
+    use crate::errors::AppError;
+    use crate::server::entities::mailbox;
+    use crate::server::provision::{Change, Context, Fields, Request, SUPPORT, lookup, secrets};
+    use sea_orm::{ActiveModelTrait, DatabaseTransaction, IntoActiveModel, Set};
+
+    pub struct Valid {
+        current: mailbox::Model,
+        reason: String,
+    }
+
+    #[async_trait::async_trait]
+    impl Request for MailboxSuspend {
+        const KIND: &'static str = "mailbox_suspend";
+        const DOC: &'static str =
+            "Suspend a mailbox: no sign-in, no sending; mail to it is still delivered.";
+        const ROLES: &'static [crate::model::Role] = SUPPORT;
+        type Valid = Valid;
+
+        async fn validate(self, tx: &DatabaseTransaction) -> Result<Valid, AppError> {
+            let current = lookup::mailbox(tx, &self.address).await?;
+            let mut f = Fields::default();
+            let reason = f.check("reason", secrets::check_note(&self.reason));
+            if reason.as_deref() == Some("") {
+                f.add("reason", "Say why the mailbox is suspended.");
+            }
+            f.finish()?;
+            if current.status != lookup::ACTIVE {
+                return Err(AppError::Conflict(format!(
+                    "{} is {}, not active.",
+                    current.address, current.status
+                )));
+            }
+            Ok(Valid {
+                current,
+                reason: reason.unwrap(),
+            })
+        }
+
+        fn describe(v: &Valid) -> String {
+            format!("Suspend mailbox {} ({}).", v.current.address, v.reason)
+        }
+
+        async fn apply(
+            v: Valid,
+            tx: &DatabaseTransaction,
+            ctx: &Context,
+        ) -> Result<Change, AppError> {
+            let before = lookup::mailbox_view_of(&v.current);
+            let mut row = v.current.into_active_model();
+            row.status = Set(lookup::SUSPENDED.into());
+            row.status_reason = Set(Some(v.reason));
+            row.updated_at = Set(ctx.now);
+            let row = row.update(tx).await?;
+            let after = lookup::mailbox_view_of(&row);
+            Ok(Change::new(row.address, Some(&before), Some(&after)))
+        }
+    }
+}

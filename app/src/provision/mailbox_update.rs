@@ -1,0 +1,118 @@
+//! Changes a mailbox's name, quota and send/receive flags.
+
+use super::RequestDone;
+use crate::errors::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct MailboxUpdate {
+    /// The mailbox to change.
+    pub address: String,
+    #[serde(default)]
+    pub name: String,
+    /// Megabytes, 0 for unlimited.
+    pub quota_mb: String,
+    #[serde(default)]
+    pub send_only: bool,
+    #[serde(default)]
+    pub receive_only: bool,
+}
+
+#[server(endpoint = "provision/mailbox_update")]
+pub async fn update_mailbox(request: MailboxUpdate) -> Result<RequestDone, AppError> {
+    crate::server::provision::submit(request).await
+}
+
+#[cfg(feature = "ssr")]
+mod apply {
+    use super::MailboxUpdate;
+    use crate::errors::AppError;
+    use crate::server::entities::{mail_domain, mailbox};
+    use crate::server::provision::types::parse_quota;
+    use crate::server::provision::{Change, Context, Fields, Request, SUPPORT, lookup, secrets};
+    use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, Set};
+
+    pub struct Valid {
+        current: mailbox::Model,
+        name: String,
+        quota_mb: i64,
+        can_send: bool,
+        can_receive: bool,
+    }
+
+    #[async_trait::async_trait]
+    impl Request for MailboxUpdate {
+        const KIND: &'static str = "mailbox_update";
+        const DOC: &'static str =
+            "Change a mailbox's name, quota and send-only/receive-only flags.";
+        const ROLES: &'static [crate::model::Role] = SUPPORT;
+        type Valid = Valid;
+
+        async fn validate(self, tx: &DatabaseTransaction) -> Result<Valid, AppError> {
+            let current = lookup::mailbox(tx, &self.address).await?;
+            if current.status == lookup::DELETED {
+                return Err(AppError::Conflict(format!(
+                    "{} is deleted; restore it before changing it.",
+                    current.address
+                )));
+            }
+            let mut f = Fields::default();
+            let name = f.check("name", secrets::check_name(&self.name));
+            let quota = f.check("quota_mb", parse_quota(&self.quota_mb));
+            if self.send_only && self.receive_only {
+                f.add(
+                    "send_only",
+                    "A mailbox cannot be both send-only and receive-only.",
+                );
+            }
+            f.finish()?;
+            let (name, quota_mb) = (name.unwrap(), quota.unwrap());
+            let domain = mail_domain::Entity::find_by_id(current.domain_id)
+                .one(tx)
+                .await?
+                .ok_or(AppError::Internal)?;
+            lookup::check_quota(&domain, quota_mb).map_err(|m| AppError::field("quota_mb", m))?;
+            Ok(Valid {
+                current,
+                name,
+                quota_mb,
+                can_send: !self.receive_only,
+                can_receive: !self.send_only,
+            })
+        }
+
+        fn describe(v: &Valid) -> String {
+            format!(
+                "Update mailbox {}: name {:?}, quota {}, {}.",
+                v.current.address,
+                v.name,
+                secrets::quota_text(v.quota_mb),
+                match (v.can_send, v.can_receive) {
+                    (false, _) => "receive-only",
+                    (_, false) => "send-only",
+                    _ => "sends and receives",
+                }
+            )
+        }
+
+        async fn apply(
+            v: Valid,
+            tx: &DatabaseTransaction,
+            ctx: &Context,
+        ) -> Result<Change, AppError> {
+            let before = lookup::mailbox_view_of(&v.current);
+            let mut row = v.current.into_active_model();
+            row.name_key = Set(v.name.to_lowercase());
+            row.name = Set(v.name);
+            row.quota_mb = Set(v.quota_mb);
+            row.can_send = Set(v.can_send);
+            row.can_receive = Set(v.can_receive);
+            row.updated_at = Set(ctx.now);
+            let row = row.update(tx).await?;
+            let after = lookup::mailbox_view_of(&row);
+            Ok(Change::new(row.address, Some(&before), Some(&after)))
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! Configurador: provisioning the customer mail that Postfix and Dovecot
+//! serve from Carteiro's database.
+//!
+//! Every change is a typed **request** with its own file here: the input
+//! struct (what a form, the REST API or a CSV row sends), its server
+//! function, and — on the server — how it is validated, applied in one
+//! transaction, and described for the audit log (the
+//! `server::provision::Request` trait). Adding a kind of request is one new
+//! file, one line in `server::provision::registry!`, and its form.
+//!
+//! This module also holds the plain DTOs the pages show.
+
+pub mod alias_create;
+pub mod alias_delete;
+pub mod alias_update;
+pub mod domain_alias_create;
+pub mod domain_create;
+pub mod domain_delete;
+pub mod domain_update;
+pub mod mailbox_create;
+pub mod mailbox_delete;
+pub mod mailbox_forward;
+pub mod mailbox_reactivate;
+pub mod mailbox_reset_password;
+pub mod mailbox_restore;
+pub mod mailbox_suspend;
+pub mod mailbox_update;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What a request did, as the person (or API client) who sent it sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct RequestDone {
+    /// The request kind, e.g. `mailbox_create`.
+    pub kind: String,
+    /// What it changed: an address or a domain.
+    pub target: String,
+    /// One line for people: "Created mailbox ana@exemplo.com.br (1024 MB)."
+    pub summary: String,
+    /// A generated password, shown this once and never stored readable.
+    pub secret: Option<String>,
+}
+
+/// A mailbox as support sees it (never its password hash).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct MailboxView {
+    pub address: String,
+    /// The address with its domain in Unicode, for people.
+    pub display_address: String,
+    pub domain: String,
+    pub name: String,
+    pub quota_mb: i64,
+    /// `active`, `suspended` or `deleted`.
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub can_send: bool,
+    pub can_receive: bool,
+    pub forward_to: Vec<String>,
+    pub forward_keep_copy: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// When a deleted mailbox is removed for good.
+    pub purge_after: Option<DateTime<Utc>>,
+}
+
+/// One page of a mailbox search.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct MailboxPage {
+    pub rows: Vec<MailboxView>,
+    /// Pass as `after` for the next page; `None` on the last one.
+    pub next: Option<String>,
+}
+
+/// A domain (or alias domain) as admins and support see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct DomainView {
+    pub name: String,
+    pub display_name: String,
+    pub description: String,
+    /// Set for an alias domain: the domain it mirrors.
+    pub alias_of: Option<String>,
+    pub max_mailboxes: i32,
+    pub max_aliases: i32,
+    pub max_quota_mb: i64,
+    pub default_quota_mb: i64,
+    pub catch_all: Option<String>,
+    pub active: bool,
+    pub mailboxes: i64,
+    pub aliases: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An alias: one address, many targets.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct AliasView {
+    pub address: String,
+    pub display_address: String,
+    pub domain: String,
+    pub targets: Vec<String>,
+    pub description: String,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One page of an alias search.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct AliasPage {
+    pub rows: Vec<AliasView>,
+    pub next: Option<String>,
+}
+
+/// How a bulk CSV import went (or would go, in a dry run).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct ImportOutcome {
+    pub dry_run: bool,
+    /// True when every row was written (never with errors).
+    pub applied: bool,
+    pub rows: Vec<ImportRow>,
+}
+
+impl ImportOutcome {
+    pub fn errors(&self) -> usize {
+        self.rows.iter().filter(|r| r.error.is_some()).count()
+    }
+}
+
+/// One CSV row: what it does, or why it cannot.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct ImportRow {
+    /// The line in the file (the header is line 1).
+    pub line: usize,
+    pub kind: String,
+    pub target: String,
+    pub summary: Option<String>,
+    pub error: Option<String>,
+    /// A generated password (applied imports only).
+    pub secret: Option<String>,
+}
+
+/// An API token as listed to admins (the token itself is shown once, at issue).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TokenView {
+    pub id: i32,
+    pub name: String,
+    pub role: String,
+    pub prefix: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A freshly issued API token.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IssuedToken {
+    pub name: String,
+    pub token: String,
+}

@@ -1,0 +1,513 @@
+//! Reads shared by the requests: finding domains, mailboxes and aliases,
+//! the checks every address must pass (not taken, within the domain's
+//! limits, no alias loop), and the DTOs made from rows.
+
+use super::types::{Address, DomainName, Target, unicode_domain};
+use crate::errors::AppError;
+use crate::provision::{AliasView, DomainView, MailboxView};
+use crate::server::entities::{mail_alias, mail_domain, mailbox};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+pub const ACTIVE: &str = "active";
+pub const SUSPENDED: &str = "suspended";
+pub const DELETED: &str = "deleted";
+
+pub async fn domain(
+    db: &impl ConnectionTrait,
+    name: &DomainName,
+) -> Result<Option<mail_domain::Model>, AppError> {
+    Ok(mail_domain::Entity::find()
+        .filter(mail_domain::Column::Name.eq(name.as_str()))
+        .one(db)
+        .await?)
+}
+
+/// The domain an address of `name` may be created in: it must exist and
+/// not be an alias domain.
+pub async fn home_domain(
+    db: &impl ConnectionTrait,
+    name: &DomainName,
+    field: &str,
+) -> Result<mail_domain::Model, AppError> {
+    match domain(db, name).await? {
+        None => Err(AppError::field(
+            field,
+            format!(
+                "{} is not one of our domains: an administrator adds domains first.",
+                name.display()
+            ),
+        )),
+        Some(d) if d.alias_of.is_some() => Err(AppError::field(
+            field,
+            format!(
+                "{} is an alias domain; create the address in the domain it mirrors.",
+                name.display()
+            ),
+        )),
+        Some(d) => Ok(d),
+    }
+}
+
+/// The mailbox at `address` (deleted ones included), or a not-found error.
+pub async fn mailbox(db: &impl ConnectionTrait, address: &str) -> Result<mailbox::Model, AppError> {
+    let key = normalise(address);
+    mailbox::Entity::find()
+        .filter(mailbox::Column::Address.eq(key.as_str()))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("The mailbox {key}")))
+}
+
+pub async fn alias(
+    db: &impl ConnectionTrait,
+    address: &str,
+) -> Result<mail_alias::Model, AppError> {
+    let key = normalise(address);
+    mail_alias::Entity::find()
+        .filter(mail_alias::Column::Address.eq(key.as_str()))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("The alias {key}")))
+}
+
+/// An address as typed, in its stored form when it parses (IDN domain to
+/// punycode, lower case); otherwise trimmed and lower-cased.
+pub fn normalise(address: &str) -> String {
+    Address::parse(address)
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| address.trim().to_lowercase())
+}
+
+/// Refuses an address that is already a mailbox (even a deleted one still
+/// within its retention) or an alias.
+pub async fn ensure_free(
+    db: &impl ConnectionTrait,
+    address: &Address,
+    field: &str,
+) -> Result<(), AppError> {
+    let key = address.to_string();
+    if let Some(m) = mailbox::Entity::find()
+        .filter(mailbox::Column::Address.eq(key.as_str()))
+        .one(db)
+        .await?
+    {
+        let message = match m.purge_after {
+            Some(purge) if m.status == DELETED => format!(
+                "{key} is a deleted mailbox kept until {}; restore it, or wait until then.",
+                purge.format("%Y-%m-%d")
+            ),
+            _ => format!("{key} already exists as a mailbox."),
+        };
+        return Err(AppError::field(field, message));
+    }
+    if mail_alias::Entity::find()
+        .filter(mail_alias::Column::Address.eq(key.as_str()))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::field(
+            field,
+            format!("{key} already exists as an alias."),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a new mailbox when the domain is at its limit.
+pub async fn ensure_room_for_mailbox(
+    db: &impl ConnectionTrait,
+    domain: &mail_domain::Model,
+    field: &str,
+) -> Result<(), AppError> {
+    if domain.max_mailboxes > 0 {
+        let count = mailbox::Entity::find()
+            .filter(mailbox::Column::DomainId.eq(domain.id))
+            .count(db)
+            .await?;
+        if count >= domain.max_mailboxes as u64 {
+            return Err(AppError::field(
+                field,
+                format!(
+                    "{} already has its limit of {} mailboxes (deleted ones count until purged).",
+                    unicode_domain(&domain.name),
+                    domain.max_mailboxes
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub async fn ensure_room_for_alias(
+    db: &impl ConnectionTrait,
+    domain: &mail_domain::Model,
+    field: &str,
+) -> Result<(), AppError> {
+    if domain.max_aliases > 0 {
+        let count = mail_alias::Entity::find()
+            .filter(mail_alias::Column::DomainId.eq(domain.id))
+            .count(db)
+            .await?;
+        if count >= domain.max_aliases as u64 {
+            return Err(AppError::field(
+                field,
+                format!(
+                    "{} already has its limit of {} aliases.",
+                    unicode_domain(&domain.name),
+                    domain.max_aliases
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A quota within the domain's per-mailbox limit.
+pub fn check_quota(domain: &mail_domain::Model, quota_mb: i64) -> Result<(), String> {
+    if domain.max_quota_mb > 0 && (quota_mb == 0 || quota_mb > domain.max_quota_mb) {
+        return Err(format!(
+            "{} allows at most {} MB per mailbox{}.",
+            unicode_domain(&domain.name),
+            domain.max_quota_mb,
+            if quota_mb == 0 {
+                " (unlimited is not allowed)"
+            } else {
+                ""
+            }
+        ));
+    }
+    Ok(())
+}
+
+/// Where mail to `address` goes next, if it is hosted here: the targets of
+/// an alias or the forward of a mailbox (`None`: not hosted, or a mailbox
+/// that keeps its mail — the end of the path either way). Alias domains are
+/// followed to the addresses they mirror.
+async fn next_hops(
+    db: &impl ConnectionTrait,
+    address: &str,
+) -> Result<Option<(String, Vec<String>)>, AppError> {
+    let Some((local, domain_name)) = address.rsplit_once('@') else {
+        return Ok(None);
+    };
+    let Some(domain) = mail_domain::Entity::find()
+        .filter(mail_domain::Column::Name.eq(domain_name))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if let Some(real) = domain.alias_of {
+        let Some(real) = mail_domain::Entity::find_by_id(real).one(db).await? else {
+            return Ok(None);
+        };
+        return Ok(Some((
+            address.into(),
+            vec![format!("{local}@{}", real.name)],
+        )));
+    }
+    if let Some(a) = mail_alias::Entity::find()
+        .filter(mail_alias::Column::Address.eq(address))
+        .one(db)
+        .await?
+    {
+        return Ok(Some((address.into(), split_list(&a.targets))));
+    }
+    if let Some(m) = mailbox::Entity::find()
+        .filter(mailbox::Column::Address.eq(address))
+        .one(db)
+        .await?
+        && let Some(fwd) = m.forward_to.as_deref()
+    {
+        return Ok(Some((address.into(), split_list(fwd))));
+    }
+    Ok(None)
+}
+
+/// Checks the targets of `owner` (an alias, or a mailbox's forward): a
+/// target in one of our domains must exist, and following the targets must
+/// never lead back to `owner`.
+pub async fn check_targets(
+    db: &impl ConnectionTrait,
+    owner: &str,
+    targets: &[Target],
+    field: &str,
+) -> Result<(), AppError> {
+    for t in targets {
+        let key = t.to_string();
+        if key == owner {
+            return Err(AppError::field(
+                field,
+                format!("{owner} cannot point to itself."),
+            ));
+        }
+        if let Some(d) = domain(db, &t.domain).await? {
+            let real = match d.alias_of {
+                Some(id) => mail_domain::Entity::find_by_id(id)
+                    .one(db)
+                    .await?
+                    .map(|r| r.name)
+                    .unwrap_or(d.name),
+                None => d.name,
+            };
+            let real_key = format!("{}@{}", t.local, real);
+            let hosted = mailbox::Entity::find()
+                .filter(mailbox::Column::Address.eq(real_key.as_str()))
+                .filter(mailbox::Column::Status.ne(DELETED))
+                .one(db)
+                .await?
+                .is_some()
+                || mail_alias::Entity::find()
+                    .filter(mail_alias::Column::Address.eq(real_key.as_str()))
+                    .one(db)
+                    .await?
+                    .is_some();
+            if !hosted {
+                return Err(AppError::field(
+                    field,
+                    format!(
+                        "{key} is in one of our domains but is neither a mailbox nor an alias."
+                    ),
+                ));
+            }
+        }
+    }
+    // Walk the graph from the targets; reaching the owner again is a loop.
+    let mut queue: Vec<(String, Vec<String>)> = targets
+        .iter()
+        .map(|t| (t.to_string(), vec![owner.to_string(), t.to_string()]))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    while let Some((address, path)) = queue.pop() {
+        if !seen.insert(address.clone()) || seen.len() > 500 {
+            continue;
+        }
+        if let Some((_, hops)) = next_hops(db, &address).await? {
+            for hop in hops {
+                let mut p = path.clone();
+                p.push(hop.clone());
+                if hop == owner {
+                    return Err(AppError::field(
+                        field,
+                        format!("That would make a loop: {}.", p.join(" → ")),
+                    ));
+                }
+                queue.push((hop, p));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `a@x,b@y` → `["a@x", "b@y"]`.
+pub fn split_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+pub fn display_address(address: &str) -> String {
+    match address.rsplit_once('@') {
+        Some((local, domain)) => format!("{local}@{}", unicode_domain(domain)),
+        None => address.to_string(),
+    }
+}
+
+pub fn mailbox_view(m: &mailbox::Model, domain: &str) -> MailboxView {
+    MailboxView {
+        address: m.address.clone(),
+        display_address: display_address(&m.address),
+        domain: domain.to_string(),
+        name: m.name.clone(),
+        quota_mb: m.quota_mb,
+        status: m.status.clone(),
+        status_reason: m.status_reason.clone(),
+        can_send: m.can_send,
+        can_receive: m.can_receive,
+        forward_to: m.forward_to.as_deref().map(split_list).unwrap_or_default(),
+        forward_keep_copy: m.forward_keep_copy,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        deleted_at: m.deleted_at,
+        purge_after: m.purge_after,
+    }
+}
+
+/// A mailbox's view, with its domain name read from the address.
+pub fn mailbox_view_of(m: &mailbox::Model) -> MailboxView {
+    let domain = m
+        .address
+        .rsplit_once('@')
+        .map(|(_, d)| d)
+        .unwrap_or_default();
+    mailbox_view(m, domain)
+}
+
+pub fn alias_view(a: &mail_alias::Model) -> AliasView {
+    let domain = a
+        .address
+        .rsplit_once('@')
+        .map(|(_, d)| d)
+        .unwrap_or_default();
+    AliasView {
+        address: a.address.clone(),
+        display_address: display_address(&a.address),
+        domain: domain.to_string(),
+        targets: split_list(&a.targets),
+        description: a.description.clone(),
+        active: a.active,
+        created_at: a.created_at,
+        updated_at: a.updated_at,
+    }
+}
+
+/// A domain's view; `alias_of` is the mirrored domain's name.
+pub fn domain_view(
+    d: &mail_domain::Model,
+    alias_of: Option<String>,
+    mailboxes: i64,
+    aliases: i64,
+) -> DomainView {
+    DomainView {
+        name: d.name.clone(),
+        display_name: unicode_domain(&d.name),
+        description: d.description.clone(),
+        alias_of,
+        max_mailboxes: d.max_mailboxes,
+        max_aliases: d.max_aliases,
+        max_quota_mb: d.max_quota_mb,
+        default_quota_mb: d.default_quota_mb,
+        catch_all: d.catch_all.clone(),
+        active: d.active,
+        mailboxes,
+        aliases,
+        created_at: d.created_at,
+        updated_at: d.updated_at,
+    }
+}
+
+/// Something that still sends mail to `address`: an alias, a forward or a
+/// catch-all (the first found), named for a message.
+pub async fn pointing_to(
+    db: &impl ConnectionTrait,
+    address: &str,
+) -> Result<Option<String>, AppError> {
+    let pattern = format!("%{address}%");
+    let aliases = mail_alias::Entity::find()
+        .filter(mail_alias::Column::Targets.like(pattern.as_str()))
+        .all(db)
+        .await?;
+    if let Some(a) = aliases
+        .iter()
+        .find(|a| split_list(&a.targets).iter().any(|t| t == address))
+    {
+        return Ok(Some(format!("The alias {}", a.address)));
+    }
+    let forwards = mailbox::Entity::find()
+        .filter(mailbox::Column::ForwardTo.like(pattern.as_str()))
+        .all(db)
+        .await?;
+    if let Some(m) = forwards.iter().find(|m| {
+        m.forward_to
+            .as_deref()
+            .is_some_and(|f| split_list(f).iter().any(|t| t == address))
+    }) {
+        return Ok(Some(format!("The forward of {}", m.address)));
+    }
+    if let Some(d) = mail_domain::Entity::find()
+        .filter(mail_domain::Column::CatchAll.eq(address))
+        .one(db)
+        .await?
+    {
+        return Ok(Some(format!("The catch-all of {}", d.name)));
+    }
+    Ok(None)
+}
+
+/// The audit snapshot of a domain.
+pub fn domain_snapshot(d: &mail_domain::Model) -> serde_json::Value {
+    serde_json::json!({
+        "name": d.name,
+        "description": d.description,
+        "alias_of": d.alias_of,
+        "max_mailboxes": d.max_mailboxes,
+        "max_aliases": d.max_aliases,
+        "max_quota_mb": d.max_quota_mb,
+        "default_quota_mb": d.default_quota_mb,
+        "catch_all": d.catch_all,
+        "active": d.active,
+    })
+}
+
+/// A domain's limits, from form fields.
+pub struct DomainLimits {
+    pub max_mailboxes: i32,
+    pub max_aliases: i32,
+    pub max_quota_mb: i64,
+    pub default_quota_mb: i64,
+}
+
+impl DomainLimits {
+    pub fn parse(
+        f: &mut super::Fields,
+        max_mailboxes: &str,
+        max_aliases: &str,
+        max_quota_mb: &str,
+        default_quota_mb: &str,
+    ) -> Option<Self> {
+        use super::types::{parse_limit, parse_quota};
+        let max_mailboxes = f.check("max_mailboxes", parse_limit(max_mailboxes, "mailbox limit"));
+        let max_aliases = f.check("max_aliases", parse_limit(max_aliases, "alias limit"));
+        let max_quota_mb = match max_quota_mb.trim() {
+            "" => Some(0),
+            q => f.check("max_quota_mb", parse_quota(q)),
+        };
+        let default_quota_mb = f.check("default_quota_mb", parse_quota(default_quota_mb));
+        let limits = DomainLimits {
+            max_mailboxes: max_mailboxes?,
+            max_aliases: max_aliases?,
+            max_quota_mb: max_quota_mb?,
+            default_quota_mb: default_quota_mb?,
+        };
+        if limits.max_quota_mb > 0
+            && (limits.default_quota_mb == 0 || limits.default_quota_mb > limits.max_quota_mb)
+        {
+            f.add(
+                "default_quota_mb",
+                format!(
+                    "The default quota must be within the {} MB limit per mailbox.",
+                    limits.max_quota_mb
+                ),
+            );
+            return None;
+        }
+        Some(limits)
+    }
+}
+
+impl std::fmt::Display for DomainLimits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = |v: i64| {
+            if v == 0 {
+                "no limit".to_string()
+            } else {
+                v.to_string()
+            }
+        };
+        write!(
+            f,
+            "mailboxes: {}, aliases: {}, quota per mailbox: {}, default quota: {}",
+            n(self.max_mailboxes.into()),
+            n(self.max_aliases.into()),
+            if self.max_quota_mb == 0 {
+                "no limit".into()
+            } else {
+                format!("{} MB", self.max_quota_mb)
+            },
+            super::secrets::quota_text(self.default_quota_mb)
+        )
+    }
+}

@@ -1,0 +1,144 @@
+//! The OpenAPI 3.1 description of the REST API (`/api/v1/openapi.json`),
+//! generated from the request registry and the DTOs themselves, so it
+//! cannot drift from what the server accepts.
+
+use super::{KindDoc, kinds};
+use crate::provision::{
+    AliasPage, DomainView, ImportOutcome, MailboxPage, MailboxView, RequestDone,
+};
+use schemars::generate::SchemaSettings;
+use serde_json::{Value, json};
+
+/// Where the REST API lives.
+pub const BASE: &str = "/api/v1";
+
+pub fn document() -> Value {
+    let mut generator = SchemaSettings::openapi3().into_generator();
+    let kinds = kinds(&mut generator);
+    let done = generator.subschema_for::<RequestDone>();
+    let mailbox_page = generator.subschema_for::<MailboxPage>();
+    let mailbox = generator.subschema_for::<MailboxView>();
+    let alias_page = generator.subschema_for::<AliasPage>();
+    let domains = generator.subschema_for::<Vec<DomainView>>();
+    let import = generator.subschema_for::<ImportOutcome>();
+    let mut schemas = serde_json::Map::new();
+    for (name, schema) in generator.take_definitions(true) {
+        schemas.insert(name, schema);
+    }
+    schemas.insert(
+        "Error".into(),
+        json!({
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {"type": "string", "description": "What went wrong, for people."},
+                "fields": {
+                    "type": "array",
+                    "description": "Per-field messages of a validation error.",
+                    "items": {"type": "object", "properties": {
+                        "field": {"type": "string"}, "message": {"type": "string"}}}
+                }
+            }
+        }),
+    );
+
+    let mut paths = serde_json::Map::new();
+    for k in &kinds {
+        paths.insert(
+            format!("{BASE}/requests/{}", k.kind),
+            request_path(k, &done),
+        );
+    }
+    let page_params = json!([
+        {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "Prefix of the address (or of the name with by=name)."},
+        {"name": "by", "in": "query", "schema": {"type": "string", "enum": ["address", "name"]}},
+        {"name": "domain", "in": "query", "schema": {"type": "string"}},
+        {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["active", "suspended", "deleted"]}, "description": "Empty: all but deleted."},
+        {"name": "after", "in": "query", "schema": {"type": "string"}, "description": "The `next` of the previous page."}
+    ]);
+    paths.insert(
+        format!("{BASE}/mailboxes"),
+        json!({"get": read_op("Search mailboxes (50 per page).", page_params, &mailbox_page)}),
+    );
+    paths.insert(
+        format!("{BASE}/mailboxes/{{address}}"),
+        json!({"get": read_op(
+            "One mailbox.",
+            json!([{"name": "address", "in": "path", "required": true, "schema": {"type": "string"}}]),
+            &mailbox,
+        )}),
+    );
+    paths.insert(
+        format!("{BASE}/aliases"),
+        json!({"get": read_op(
+            "Search aliases by address prefix (50 per page).",
+            json!([
+                {"name": "q", "in": "query", "schema": {"type": "string"}},
+                {"name": "domain", "in": "query", "schema": {"type": "string"}},
+                {"name": "after", "in": "query", "schema": {"type": "string"}}
+            ]),
+            &alias_page,
+        )}),
+    );
+    paths.insert(
+        format!("{BASE}/domains"),
+        json!({"get": read_op("Every domain with its limits and counts.", json!([]), &domains)}),
+    );
+    paths.insert(
+        format!("{BASE}/import"),
+        json!({"post": {
+            "summary": "Bulk CSV import of mailboxes and aliases (all or nothing).",
+            "description": "Columns: kind (mailbox|alias), address, name, password, quota_mb, send_only, receive_only, targets, description. `dry_run=true` reports each row and writes nothing.",
+            "parameters": [{"name": "dry_run", "in": "query", "schema": {"type": "boolean"}}],
+            "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}}},
+            "responses": responses(&import),
+        }}),
+    );
+
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Carteiro provisioning API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Every change is a request of a kind (POST /api/v1/requests/{kind}); it is validated, applied in one transaction and written to the audit log under the token's name. Authenticate with `Authorization: Bearer ct_...`, a token an administrator issues with a role (Admin → API tokens)."
+        },
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": schemas,
+        },
+        "paths": paths,
+    })
+}
+
+fn request_path(k: &KindDoc, done: &schemars::Schema) -> Value {
+    let roles: Vec<&str> = k.roles.iter().map(|r| r.as_str()).collect();
+    json!({"post": {
+        "operationId": k.kind,
+        "summary": k.doc,
+        "description": format!("Token roles allowed: {}.", roles.join(", ")),
+        "requestBody": {"required": true, "content": {"application/json": {"schema": k.schema}}},
+        "responses": responses(done),
+    }})
+}
+
+fn read_op(summary: &str, parameters: Value, schema: &schemars::Schema) -> Value {
+    json!({"summary": summary, "parameters": parameters, "responses": responses(schema)})
+}
+
+fn responses(ok: &schemars::Schema) -> Value {
+    let error = json!({"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    let with = |description: &str| {
+        let mut e = error.clone();
+        e["description"] = description.into();
+        e
+    };
+    json!({
+        "200": {"description": "Done.", "content": {"application/json": {"schema": ok}}},
+        "401": with("No valid token."),
+        "403": with("The token's role may not do this."),
+        "404": with("Not found."),
+        "409": with("Conflicts with the current state."),
+        "422": with("Invalid input; `fields` says which."),
+    })
+}

@@ -1,0 +1,40 @@
+//! Removes deleted mailboxes whose retention period is over. `carteiro
+//! serve` runs this every few minutes; each purge is in the audit log.
+
+use super::lookup::{self, DELETED};
+use crate::server::audit::{self, Actor};
+use crate::server::entities::mailbox;
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+};
+
+/// Purges up to 1,000 due mailboxes; returns how many.
+pub async fn purge_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    let due = mailbox::Entity::find()
+        .filter(mailbox::Column::Status.eq(DELETED))
+        .filter(mailbox::Column::PurgeAfter.lte(now))
+        .limit(1000)
+        .all(db)
+        .await?;
+    let actor = Actor {
+        id: None,
+        name: "system:purge".into(),
+        client_addr: None,
+    };
+    let tx = db.begin().await?;
+    for m in &due {
+        mailbox::Entity::delete_by_id(m.id).exec(&tx).await?;
+        audit::record(
+            &tx,
+            &actor,
+            "provision.mailbox_purge",
+            &m.address,
+            Some(&lookup::mailbox_view_of(m)),
+            audit::NONE,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(due.len() as u64)
+}

@@ -1,0 +1,141 @@
+//! Mailbox passwords in the form Dovecot reads: `{ARGON2ID}$argon2id$...`
+//! (what Carteiro writes) or `{BLF-CRYPT}$2y$...` (accepted from systems a
+//! mailbox moves from). Also the small text checks several requests share.
+
+use crate::errors::AppError;
+use crate::server::passwords;
+
+/// Dovecot's scheme prefix for the hashes Carteiro writes.
+pub const SCHEME: &str = "{ARGON2ID}";
+
+/// The password a request sets.
+pub enum NewPassword {
+    /// Make one up and show it once.
+    Generate,
+    /// Typed by a person or sent by an API client: hashed on apply.
+    Plain(String),
+    /// Already a Dovecot hash: stored as it is.
+    Hashed(String),
+}
+
+impl NewPassword {
+    pub fn from_input(input: &str) -> Result<Self, String> {
+        if input.is_empty() {
+            return Ok(NewPassword::Generate);
+        }
+        if input.starts_with('{') {
+            return if is_dovecot_hash(input) {
+                Ok(NewPassword::Hashed(input.to_string()))
+            } else {
+                Err("Only {ARGON2ID}$argon2id$... and {BLF-CRYPT}$2y$... hashes can be taken over; otherwise type the password itself.".into())
+            };
+        }
+        passwords::validate_new(input).map_err(|e| e.to_string())?;
+        Ok(NewPassword::Plain(input.to_string()))
+    }
+
+    /// The stored form, and the generated password to show (if generated).
+    /// In a dry run nothing is hashed (the preview is rolled back anyway).
+    pub async fn into_stored(self, dry_run: bool) -> Result<(String, Option<String>), AppError> {
+        if dry_run {
+            return Ok((format!("{SCHEME}dry-run"), None));
+        }
+        match self {
+            NewPassword::Hashed(h) => Ok((h, None)),
+            NewPassword::Plain(p) => Ok((format!("{SCHEME}{}", passwords::hash(p).await?), None)),
+            NewPassword::Generate => {
+                let p = passwords::generate();
+                let stored = format!("{SCHEME}{}", passwords::hash(p.clone()).await?);
+                Ok((stored, Some(p)))
+            }
+        }
+    }
+}
+
+/// A well-formed hash of one of the two schemes Dovecot reads here.
+pub fn is_dovecot_hash(s: &str) -> bool {
+    if let Some(phc) = s.strip_prefix(SCHEME) {
+        return argon2::password_hash::PasswordHash::new(phc)
+            .is_ok_and(|h| h.algorithm.as_str() == "argon2id");
+    }
+    if let Some(bcrypt) = s.strip_prefix("{BLF-CRYPT}") {
+        // $2y$10$ + 22 salt + 31 hash characters of bcrypt's base64.
+        let b = bcrypt.as_bytes();
+        return b.len() == 60
+            && (bcrypt.starts_with("$2y$")
+                || bcrypt.starts_with("$2b$")
+                || bcrypt.starts_with("$2a$"))
+            && b[4].is_ascii_digit()
+            && b[5].is_ascii_digit()
+            && b[6] == b'$'
+            && b[7..]
+                .iter()
+                .all(|c| c.is_ascii_alphanumeric() || *c == b'.' || *c == b'/');
+    }
+    false
+}
+
+/// A customer's name: trimmed, at most 200 characters, no control characters.
+pub fn check_name(input: &str) -> Result<String, String> {
+    let name = input.trim();
+    if name.chars().count() > 200 {
+        return Err("The name has at most 200 characters.".into());
+    }
+    if name.chars().any(char::is_control) {
+        return Err("The name may not contain control characters.".into());
+    }
+    Ok(name.to_string())
+}
+
+/// A free-text reason or description: trimmed, at most 500 characters.
+pub fn check_note(input: &str) -> Result<String, String> {
+    let note = input.trim();
+    if note.chars().count() > 500 {
+        return Err("At most 500 characters.".into());
+    }
+    Ok(note.to_string())
+}
+
+/// "2048 MB" or "unlimited".
+pub fn quota_text(mb: i64) -> String {
+    if mb == 0 {
+        "unlimited".into()
+    } else {
+        format!("{mb} MB")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_well_formed_dovecot_hashes_are_taken_over() {
+        let argon = format!(
+            "{SCHEME}{}",
+            passwords::hash_blocking("a long password").unwrap()
+        );
+        assert!(is_dovecot_hash(&argon));
+        assert!(is_dovecot_hash(
+            "{BLF-CRYPT}$2y$05$abcdefghijklmnopqrstuuZr8Aq8F6Nd8bQm5L7jRrEoY0h3cm5mS"
+        ));
+        for bad in [
+            "{PLAIN}secret",
+            "{ARGON2ID}$argon2i$x",
+            "{BLF-CRYPT}$2y$10$short",
+            "{SHA512-CRYPT}$6$x$y",
+        ] {
+            assert!(!is_dovecot_hash(bad), "{bad}");
+            assert!(NewPassword::from_input(bad).is_err());
+        }
+        assert!(matches!(
+            NewPassword::from_input(""),
+            Ok(NewPassword::Generate)
+        ));
+        assert!(NewPassword::from_input("short").is_err());
+        assert!(matches!(
+            NewPassword::from_input("a long password"),
+            Ok(NewPassword::Plain(_))
+        ));
+    }
+}

@@ -1,0 +1,313 @@
+//! Domain values of provisioning, parsed once: a domain name (IDN converted
+//! to punycode), a mailbox local part, an address, a quota. Once a value
+//! has one of these types it is valid and in the form Postfix looks up.
+
+use std::fmt;
+
+/// A DNS domain in lower-case ASCII (punycode for IDN), without a final dot.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DomainName(String);
+
+impl DomainName {
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let trimmed = input.trim().trim_end_matches('.');
+        if trimmed.is_empty() {
+            return Err("Enter a domain name.".into());
+        }
+        let ascii = idna::domain_to_ascii(trimmed)
+            .map_err(|_| format!("{trimmed:?} is not a valid domain name."))?;
+        if ascii.len() > 253 {
+            return Err("A domain name has at most 253 characters.".into());
+        }
+        let labels: Vec<&str> = ascii.split('.').collect();
+        if labels.len() < 2 {
+            return Err(format!(
+                "{trimmed:?} needs at least two parts, like example.com.br."
+            ));
+        }
+        for label in &labels {
+            let ok = !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !ok {
+                return Err(format!(
+                    "{trimmed:?} is not a valid domain name: each part has 1 to 63 letters, digits or inner hyphens."
+                ));
+            }
+        }
+        if labels
+            .last()
+            .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(format!(
+                "{trimmed:?} looks like an IP address, not a domain."
+            ));
+        }
+        Ok(DomainName(ascii))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The Unicode form people read (`açaí.com.br` for `xn--aa-...`).
+    pub fn display(&self) -> String {
+        unicode_domain(&self.0)
+    }
+}
+
+impl fmt::Display for DomainName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The Unicode form of a stored (ASCII) domain name.
+pub fn unicode_domain(ascii: &str) -> String {
+    let (unicode, result) = idna::domain_to_unicode(ascii);
+    if result.is_ok() {
+        unicode
+    } else {
+        ascii.to_string()
+    }
+}
+
+/// The part before the `@` of a mailbox or alias the ISP hosts: lower-case
+/// letters, digits, dots, hyphens and underscores. `+` is left out because
+/// it is Postfix's recipient delimiter (`ana+news@` reaches `ana@`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LocalPart(String);
+
+impl LocalPart {
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let s = input.trim().to_lowercase();
+        if s.is_empty() {
+            return Err("Enter the part before the @.".into());
+        }
+        if s.len() > 64 {
+            return Err("The part before the @ has at most 64 characters.".into());
+        }
+        if let Some(bad) = s
+            .chars()
+            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(*c)))
+        {
+            return Err(format!(
+                "{bad:?} is not allowed before the @: use letters, digits, dots, hyphens and underscores."
+            ));
+        }
+        if s.starts_with('.') || s.ends_with('.') || s.contains("..") {
+            return Err(
+                "Dots may not start or end the part before the @, nor come in pairs.".into(),
+            );
+        }
+        Ok(LocalPart(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An address the ISP hosts (a mailbox or an alias).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Address {
+    pub local: LocalPart,
+    pub domain: DomainName,
+}
+
+impl Address {
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let input = input.trim();
+        let Some((local, domain)) = input.rsplit_once('@') else {
+            return Err(format!("{input:?} is not an address: it has no @."));
+        };
+        Ok(Address {
+            local: LocalPart::parse(local)?,
+            domain: DomainName::parse(domain)?,
+        })
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}", self.local.0, self.domain.0)
+    }
+}
+
+/// Where an alias or a forward sends mail: any valid address, hosted here
+/// or elsewhere. The local part follows RFC 5322's dot-atom (so `+` tags
+/// and the like are fine); the domain is normalised as a [`DomainName`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Target {
+    pub local: String,
+    pub domain: DomainName,
+}
+
+impl Target {
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let input = input.trim();
+        let Some((local, domain)) = input.rsplit_once('@') else {
+            return Err(format!("{input:?} is not an address: it has no @."));
+        };
+        let local = local.to_lowercase();
+        let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~-.".contains(c);
+        if local.is_empty()
+            || local.len() > 64
+            || !local.chars().all(atext)
+            || local.starts_with('.')
+            || local.ends_with('.')
+            || local.contains("..")
+        {
+            return Err(format!("{input:?} is not a valid address."));
+        }
+        Ok(Target {
+            local,
+            domain: DomainName::parse(domain).map_err(|e| format!("{input:?}: {e}"))?,
+        })
+    }
+
+    /// A comma/space/newline separated list, duplicates removed, order kept.
+    pub fn parse_list(input: &str) -> Result<Vec<Target>, String> {
+        let mut out: Vec<Target> = Vec::new();
+        for item in input
+            .split([',', ';', ' ', '\n', '\r', '\t'])
+            .filter(|s| !s.is_empty())
+        {
+            let t = Target::parse(item)?;
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+        if out.is_empty() {
+            return Err("Enter at least one target address.".into());
+        }
+        if out.len() > 200 {
+            return Err("At most 200 targets.".into());
+        }
+        Ok(out)
+    }
+
+    /// The storage form of a list: `a@x,b@y`.
+    pub fn join(list: &[Target]) -> String {
+        list.iter()
+            .map(|t| t.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}", self.local, self.domain)
+    }
+}
+
+/// Largest quota anyone may set: 10 TB.
+pub const MAX_QUOTA_MB: i64 = 10_000_000;
+
+/// A mailbox quota in megabytes (0: unlimited), from a form field.
+pub fn parse_quota(input: &str) -> Result<i64, String> {
+    let s = input.trim();
+    let mb: i64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number of megabytes."))?;
+    if !(0..=MAX_QUOTA_MB).contains(&mb) {
+        return Err(format!(
+            "The quota must be between 0 and {MAX_QUOTA_MB} MB."
+        ));
+    }
+    Ok(mb)
+}
+
+/// A limit (0: none), from a form field.
+pub fn parse_limit(input: &str, what: &str) -> Result<i32, String> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Ok(0);
+    }
+    s.parse::<i32>()
+        .ok()
+        .filter(|n| *n >= 0)
+        .ok_or_else(|| format!("The {what} must be a whole number, 0 for no limit."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idn_domains_become_punycode_and_read_back_as_unicode() {
+        let d = DomainName::parse(" Açaí.COM.br. ").unwrap();
+        assert_eq!(d.as_str(), "xn--aa-4iaz.com.br");
+        assert_eq!(d.display(), "açaí.com.br");
+    }
+
+    #[test]
+    fn bad_domains_are_refused_with_a_reason() {
+        for bad in [
+            "",
+            "localhost",
+            "-a.com",
+            "a-.com",
+            "a..com",
+            "exa mple.com",
+            "1.2.3.4",
+            "a_b.com",
+        ] {
+            assert!(DomainName::parse(bad).is_err(), "{bad:?} accepted");
+        }
+        assert!(DomainName::parse(&format!("{}.com", "a".repeat(64))).is_err());
+        assert!(DomainName::parse(&format!("{}.com", "a".repeat(63))).is_ok());
+    }
+
+    #[test]
+    fn local_parts_are_lower_case_and_conservative() {
+        assert_eq!(
+            LocalPart::parse(" Ana.Silva ").unwrap().as_str(),
+            "ana.silva"
+        );
+        for bad in [
+            "",
+            ".ana",
+            "ana.",
+            "a..b",
+            "ana+x",
+            "ana silva",
+            "ana\"",
+            "ção",
+        ] {
+            assert!(LocalPart::parse(bad).is_err(), "{bad:?} accepted");
+        }
+        assert!(LocalPart::parse(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn addresses_split_at_the_last_at_and_normalise_both_halves() {
+        let a = Address::parse("Ana@Exemplo.COM.BR").unwrap();
+        assert_eq!(a.to_string(), "ana@exemplo.com.br");
+        assert!(Address::parse("ana").is_err());
+        assert!(Address::parse("ana@").is_err());
+    }
+
+    #[test]
+    fn target_lists_accept_separators_and_drop_duplicates() {
+        let list = Target::parse_list("a@x.com, B+tag@Y.org\nA@X.COM;c@z.net").unwrap();
+        assert_eq!(Target::join(&list), "a@x.com,b+tag@y.org,c@z.net");
+        assert!(Target::parse_list(" , ").is_err());
+        assert!(Target::parse_list("a@x.com, nope").is_err());
+    }
+
+    #[test]
+    fn quotas_and_limits_are_bounded_numbers() {
+        assert_eq!(parse_quota("2048"), Ok(2048));
+        assert!(parse_quota("-1").is_err());
+        assert!(parse_quota("2 GB").is_err());
+        assert!(parse_quota(&(MAX_QUOTA_MB + 1).to_string()).is_err());
+        assert_eq!(parse_limit("", "limit"), Ok(0));
+        assert!(parse_limit("-3", "limit").is_err());
+    }
+}
