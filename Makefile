@@ -27,7 +27,7 @@ test-rust: ## Unit and integration tests on SQLite
 	cargo test -p app -p migrations -p server --features app/ssr
 
 test-postgres: ## The integration tests again, on a throw-away PostgreSQL server
-	.ci/with-postgres.sh cargo test -p server --test api --test ingest --test defence
+	.ci/with-postgres.sh cargo test -p server --test api --test ingest --test defence --test provision
 
 test-e2e: ## Browser tests (Playwright in Debian's Chromium)
 	.ci/e2e.sh

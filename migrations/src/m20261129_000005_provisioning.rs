@@ -15,8 +15,9 @@
 //! - `postfix_catchall (address, goto)`: `virtual_alias_maps` for `@domain`;
 //! - `postfix_sender_logins (local_part, domain, owner)`:
 //!   `smtpd_sender_login_maps` (who may send as an address);
-//! - `dovecot_users (local_part, domain, username, password, quota_mb)`:
-//!   Dovecot's `passdb`/`userdb`.
+//! - `dovecot_users (local_part, domain, username, password, quota_mb,
+//!   can_login)`: Dovecot's `userdb` (delivery) and `passdb` (sign-in, only
+//!   where `can_login`).
 //!
 //! A suspended mailbox still receives (nothing is lost) but can neither sign
 //! in nor send; a mailbox under an active MailFlow account block cannot send.
@@ -301,11 +302,13 @@ fn views(backend: DbBackend) -> Vec<String> {
              FROM mailbox m JOIN mail_domain d ON d.id = m.domain_id \
              JOIN mail_domain ad ON ad.alias_of = m.domain_id WHERE {may_send} AND ad.active"
         ),
+        // Delivery (userdb) needs suspended mailboxes too; signing in
+        // (passdb) takes only those with `can_login`.
         "CREATE VIEW dovecot_users AS \
          SELECT m.local_part, d.name AS domain, m.address AS username, \
-         m.password, m.quota_mb \
+         m.password, m.quota_mb, (m.status = 'active') AS can_login \
          FROM mailbox m JOIN mail_domain d ON d.id = m.domain_id \
-         WHERE m.status = 'active' AND d.active"
+         WHERE m.status <> 'deleted' AND d.active"
             .to_string(),
     ]
 }

@@ -9,3 +9,5 @@ mod detect;
 mod helpers;
 mod policyd;
 mod postfix;
+#[path = "../common/postmap.rs"]
+mod postmap;

@@ -2,7 +2,8 @@
 //! ports, asks the policy daemon at RCPT time: a blocked client is refused,
 //! and its mail is accepted again once the block is lifted.
 
-use crate::helpers::{add_block, database, lift_block, start_daemon};
+use crate::helpers::{add_block, database, database_at, lift_block, start_daemon};
+use crate::postmap::Map;
 use server::mailflow::count::{Counter, RejectRules, Settings};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -267,45 +268,11 @@ async fn a_real_postfix_refuses_a_blocked_client_until_the_block_is_lifted() {
     assert!(log.contains(&format!("(block {block})")), "{log}");
 }
 
-/// `postmap -q KEY sqlite:MAP` with the (minimal) configuration in
-/// `MAP`'s folder: the value found, or `None`.
-fn postmap(map: &Path, key: &str) -> Option<String> {
-    let out = Command::new("/usr/sbin/postmap")
-        .arg("-c")
-        .arg(map.parent().unwrap())
-        .arg("-q")
-        .arg(key)
-        .arg(format!("sqlite:{}", map.display()))
-        .output()
-        .unwrap();
-    match out.status.code() {
-        Some(0) => Some(String::from_utf8_lossy(&out.stdout).trim().to_string()),
-        Some(1) if out.stderr.is_empty() => None,
-        _ => panic!("postmap failed: {}", String::from_utf8_lossy(&out.stderr)),
-    }
-}
-
-/// The map files in docs/postfix/, pointed at `db_file`.
-fn shipped_map(name: &str, db_file: &Path, dir: &Path) -> PathBuf {
-    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/postfix");
-    let text = std::fs::read_to_string(docs.join(name)).unwrap();
-    let text = text.replace(
-        "/var/lib/carteiro/carteiro.db",
-        &db_file.display().to_string(),
-    );
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
+/// On SQLite through the `sqlite:` maps, on PostgreSQL through the `pgsql:` ones.
 #[tokio::test]
-async fn postmap_reads_the_blocks_through_the_shipped_sqlite_maps() {
-    if std::env::var("CARTEIRO_TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres")) {
-        return; // the sqlite: maps read a SQLite file; this runs in the SQLite pass
-    }
+async fn postmap_reads_the_blocks_through_the_shipped_maps() {
     let dir = tempfile::tempdir().unwrap();
-    let db = database(&dir).await;
-    let db_file = dir.path().join("carteiro.db");
+    let (url, db) = database_at(&dir).await;
     let ip = add_block(&db, "ip", "192.0.2.7").await;
     let account = add_block(&db, "account", "joao@example.com.br").await;
     let expired = add_block(&db, "ip", "192.0.2.9").await;
@@ -315,22 +282,21 @@ async fn postmap_reads_the_blocks_through_the_shipped_sqlite_maps() {
     )
     .await
     .unwrap();
-    std::fs::write(dir.path().join("main.cf"), "compatibility_level = 3.6\n").unwrap();
-    let clients = shipped_map("carteiro-client-access.sqlite.cf", &db_file, dir.path());
-    let accounts = shipped_map("carteiro-sasl-access.sqlite.cf", &db_file, dir.path());
+    let clients = Map::shipped("carteiro-client-access", &url, dir.path());
+    let accounts = Map::shipped("carteiro-sasl-access", &url, dir.path());
 
     assert_eq!(
-        postmap(&clients, "192.0.2.7"),
+        clients.query("192.0.2.7"),
         Some(format!("REJECT blocked by the abuse team (block {ip})"))
     );
-    assert_eq!(postmap(&clients, "192.0.2.8"), None);
-    assert_eq!(postmap(&clients, "192.0.2.9"), None, "an expired block");
+    assert_eq!(clients.query("192.0.2.8"), None);
+    assert_eq!(clients.query("192.0.2.9"), None, "an expired block");
     assert_eq!(
-        postmap(&accounts, "Joao@Example.com.br"),
+        accounts.query("Joao@Example.com.br"),
         Some(format!(
             "REJECT blocked by the abuse team (block {account})"
         ))
     );
     lift_block(&db, ip).await;
-    assert_eq!(postmap(&clients, "192.0.2.7"), None, "a lifted block");
+    assert_eq!(clients.query("192.0.2.7"), None, "a lifted block");
 }
