@@ -78,11 +78,12 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/login") view=login::LoginPage ssr=ssr.clone() />
                         <Route path=path!("/") view=home::HomePage ssr=ssr.clone() />
                         <Route path=path!("/account") view=account::AccountPage ssr=ssr.clone() />
-                        <Route
-                            path=path!("/mailboxes")
-                            view=|| view! { <section_intro::SectionIntro section=Section::Mailboxes /> }
-                            ssr=ssr.clone()
-                        />
+                        <Route path=path!("/mailboxes") view=mailboxes::MailboxesPage ssr=ssr.clone() />
+                        <Route path=path!("/mailboxes/aliases") view=aliases::AliasesPage ssr=ssr.clone() />
+                        <Route path=path!("/mailboxes/domains") view=domains::DomainsPage ssr=ssr.clone() />
+                        <Route path=path!("/mailboxes/import") view=mailbox_import::ImportPage ssr=ssr.clone() />
+                        <Route path=path!("/mailboxes/trace") view=trace::TracePage ssr=ssr.clone() />
+                        <Route path=path!("/mailboxes/:address") view=mailbox::MailboxPage ssr=ssr.clone() />
                         <Route path=path!("/mailflow") view=mailflow::MailFlowPage ssr=ssr.clone() />
                         <Route
                             path=path!("/mailflow/detection")
@@ -97,6 +98,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/admin") view=admin::AdminHome ssr=ssr.clone() />
                         <Route path=path!("/admin/staff") view=admin_staff::StaffPage ssr=ssr.clone() />
                         <Route path=path!("/admin/audit") view=admin_audit::AuditPage ssr=ssr.clone() />
+                        <Route path=path!("/admin/tokens") view=admin_tokens::TokensPage ssr=ssr.clone() />
                         <Route path=path!("/admin/ingest") view=admin_ingest::IngestPage ssr=ssr />
                     </Routes>
                 </main>

@@ -465,3 +465,59 @@ pub struct DetectionSettings {
     pub policies: Vec<PolicyRow>,
     pub allow: Vec<AllowRow>,
 }
+
+/// One message of a message trace: where it came from, what the filter
+/// said, and what happened to each recipient. Times are Unix seconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TraceMessage {
+    pub host: String,
+    pub queue_id: String,
+    pub first_at: i64,
+    pub last_at: i64,
+    /// `smtp` (received from outside), `submission`, `local`, `pickup`…
+    pub origin: String,
+    pub client_name: Option<String>,
+    pub client_ip: Option<String>,
+    pub sasl_username: Option<String>,
+    pub message_id: Option<String>,
+    pub sender: Option<String>,
+    pub size: Option<i64>,
+    /// The content filter's verdict: `clean`, `spam` or `virus`.
+    pub verdict: Option<String>,
+    /// Why it was refused, if it was.
+    pub reject: Option<String>,
+    pub recipients: Vec<TraceRecipient>,
+    /// Postfix removed it from the queue: its journey is complete.
+    pub removed: bool,
+}
+
+/// One recipient's latest outcome (field names as MailFlow stores them).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TraceRecipient {
+    pub to: String,
+    #[serde(default)]
+    pub orig_to: Option<String>,
+    pub relay: String,
+    /// `sent`, `deferred`, `bounced`, `expired`…
+    pub status: String,
+    #[serde(default)]
+    pub dsn: Option<String>,
+    #[serde(default)]
+    pub delay: Option<f64>,
+    /// The remote server's reply.
+    pub reply: String,
+    pub at: i64,
+    pub attempts: u32,
+}
+
+/// What a message trace found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TraceResult {
+    /// How the query was read: "queue id", "message-id", "address".
+    pub searched_as: Vec<String>,
+    pub from: i64,
+    pub to: i64,
+    pub messages: Vec<TraceMessage>,
+    /// More messages matched than are shown.
+    pub truncated: bool,
+}

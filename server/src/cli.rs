@@ -53,9 +53,10 @@ pub enum Command {
         /// Address to listen on, overriding server.listen, e.g. 0.0.0.0:8080
         #[arg(long, value_name = "ADDR")]
         listen: Option<String>,
-        /// On a new database (nothing ever imported), import a generated
-        /// three-day Postfix log ending now, so every page shows numbers at
-        /// once. `make run` passes it; `make run DEMO=0` does not.
+        /// On a new database, import a generated three-day Postfix log
+        /// ending now and create the demo domain cliente.com.br with a few
+        /// mailboxes and aliases, so every page and form has something to
+        /// show at once. `make run` passes it; `make run DEMO=0` does not.
         #[arg(long)]
         demo: bool,
     },
@@ -252,6 +253,23 @@ fn init_tracing(cfg: &Config) {
         .try_init();
 }
 
+/// Every ten minutes, removes deleted mailboxes whose retention is over.
+fn spawn_purge(db: sea_orm::DatabaseConnection) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            match app::server::provision::purge::purge_due(&db, chrono::Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("purged {n} deleted mailboxes past their retention"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "purging deleted mailboxes failed; next try in ten minutes")
+                }
+            }
+        }
+    });
+}
+
 async fn serve(mut cfg: Config, listen: Option<String>, demo: bool) -> Result<()> {
     if let Some(addr) = listen {
         cfg.server.listen = addr;
@@ -268,6 +286,11 @@ async fn serve(mut cfg: Config, listen: Option<String>, demo: bool) -> Result<()
         if lines > 0 {
             tracing::info!("new database: imported a {lines}-line demo Postfix log");
         }
+        if crate::demo::seed_provisioning(&state.db, &cfg).await? {
+            tracing::info!(
+                "new database: created the demo domain cliente.com.br with mailboxes and aliases"
+            );
+        }
     }
     if !cfg.mailflow.sources.is_empty() {
         crate::ingest::worker::spawn_all(
@@ -281,6 +304,7 @@ async fn serve(mut cfg: Config, listen: Option<String>, demo: bool) -> Result<()
             cfg.mailflow.sources.clone(),
         );
     }
+    spawn_purge(state.db.clone());
     if let Some(policyd) = crate::defence::start(&state.db, &cfg.defence).await? {
         eprintln!(
             "Postfix policy daemon on {} ({} active blocks)",

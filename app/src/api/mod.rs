@@ -11,3 +11,4 @@ pub mod mailflow;
 pub mod provision;
 pub mod session;
 pub mod staff;
+pub mod trace;

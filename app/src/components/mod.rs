@@ -4,4 +4,6 @@ pub mod guard;
 pub mod layout;
 pub mod notice;
 pub mod refresh;
+pub mod request_form;
 pub mod session;
+pub mod subnav;

@@ -23,6 +23,14 @@ pub fn AdminHome() -> impl IntoView {
                             <h2>"Audit log"</h2>
                             <p>"Every change anyone made: who, when, what, before and after, from where."</p>
                         </a>
+                        <a class="card" href="/mailboxes/domains">
+                            <h2>"Domains"</h2>
+                            <p>"The domains we host mail for: limits, default quotas, alias domains, catch-alls."</p>
+                        </a>
+                        <a class="card" href="/admin/tokens">
+                            <h2>"API tokens"</h2>
+                            <p>"Tokens for scripts and other systems using the provisioning REST API."</p>
+                        </a>
                         <a class="card" href="/admin/ingest">
                             <h2>"MailFlow ingest"</h2>
                             <p>"Postfix log sources: state, lag, lines per second, errors, imported files."</p>

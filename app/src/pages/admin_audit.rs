@@ -99,7 +99,7 @@ fn older_link(q: &AuditQuery, before_id: i64) -> String {
 }
 
 #[component]
-fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
+pub fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
     if entries.is_empty() {
         return view! { <p class="muted">"No entries match."</p> }.into_any();
     }

@@ -6,6 +6,7 @@ use crate::api::staff::{
 };
 use crate::components::guard::Guarded;
 use crate::components::notice::{ActionError, ErrorBox, OneTimeSecret, SuccessBox};
+use crate::components::request_form::confirm_first;
 use crate::model::{IssuedPassword, Role, Section, StaffMember};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -133,18 +134,6 @@ fn RoleCheckboxes(has: impl Fn(Role) -> bool) -> impl IntoView {
             }
         })
         .collect_view()
-}
-
-/// A click handler that asks `question` first and cancels the submit on "no".
-/// Without JavaScript the form submits directly.
-fn confirm_first(question: Option<String>) -> impl Fn(leptos::ev::MouseEvent) + 'static {
-    move |ev| {
-        if let Some(q) = &question
-            && !window().confirm_with_message(q).unwrap_or(false)
-        {
-            ev.prevent_default();
-        }
-    }
 }
 
 #[component]

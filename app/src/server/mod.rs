@@ -14,3 +14,4 @@ pub mod provision;
 pub mod sessions;
 pub mod staff;
 pub mod throttle;
+pub mod trace;

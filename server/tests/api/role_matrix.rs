@@ -275,6 +275,11 @@ fn server_functions() -> Vec<Endpoint> {
             args: |_| vec![("csv", "kind,address\n".into()), ("dry_run", "true".into())],
         },
         Endpoint {
+            path: "/api/trace/search",
+            access: Roles(SUPPORT),
+            args: |_| vec![("q", "nobody@matrix.example".into())],
+        },
+        Endpoint {
             path: "/api/provision/tokens",
             access: Roles(ADMIN),
             args: none,
@@ -321,6 +326,16 @@ fn pages() -> Vec<(&'static str, Option<&'static [Role]>)> {
     pages.push(("/admin/audit", Some(Section::Admin.roles())));
     pages.push(("/admin/ingest", Some(Section::Admin.roles())));
     pages.push(("/mailflow/detection", Some(Section::MailFlow.roles())));
+    pages.push(("/admin/tokens", Some(Section::Admin.roles())));
+    pages.push(("/mailboxes/domains", Some(Section::Admin.roles())));
+    for page in [
+        "/mailboxes/aliases",
+        "/mailboxes/import",
+        "/mailboxes/trace",
+        "/mailboxes/ana@exemplo.com.br",
+    ] {
+        pages.push((page, Some(Section::Mailboxes.roles())));
+    }
     pages
 }
 

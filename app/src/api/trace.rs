@@ -1,0 +1,19 @@
+//! Message trace (roles `support` and `admin`): what happened to a message.
+
+use crate::errors::AppError;
+use crate::model::TraceResult;
+use leptos::prelude::*;
+
+/// Messages matching `q` (queue id, message-id or address) first seen in
+/// the `hours` before now (or before `until`, a Unix time).
+#[server(endpoint = "trace/search")]
+pub async fn trace_messages(
+    q: String,
+    #[server(default)] hours: i64,
+    #[server(default)] until: Option<i64>,
+) -> Result<TraceResult, AppError> {
+    crate::server::auth::require(crate::server::provision::SUPPORT).await?;
+    let until = until.unwrap_or_else(|| chrono::Utc::now().timestamp());
+    let hours = if hours == 0 { 24 } else { hours };
+    crate::server::trace::trace(&crate::state::app_state()?.db, &q, until, hours).await
+}

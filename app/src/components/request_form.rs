@@ -1,0 +1,64 @@
+//! What every provisioning form shows around its fields: the message for
+//! a field beside it, an error that is not about one field above the
+//! buttons, and after success the one-line summary (plus a generated
+//! password, once).
+
+use super::notice::{ErrorBox, OneTimeSecret, SuccessBox};
+use crate::errors::AppError;
+use crate::provision::RequestDone;
+use leptos::prelude::*;
+
+type Outcome = Signal<Option<Result<RequestDone, AppError>>>;
+
+/// The message for `field` of the last submission, under its input.
+#[component]
+pub fn FieldMessage(#[prop(into)] result: Outcome, field: &'static str) -> impl IntoView {
+    move || {
+        result.with(|r| match r {
+            Some(Err(e)) => e.field_message(field).map(|m| {
+                view! {
+                    <span class="field-error" role="alert" data-field=field>
+                        {m.to_string()}
+                    </span>
+                }
+            }),
+            _ => None,
+        })
+    }
+}
+
+/// After a submission: the error (field errors only as a pointer to the
+/// fields), or the summary and any generated password.
+#[component]
+pub fn RequestOutcome(#[prop(into)] result: Outcome) -> impl IntoView {
+    move || {
+        result.with(|r| match r {
+            Some(Err(AppError::Fields(_))) => Some(
+                view! { <div class="notice error" role="alert">"Please correct the fields marked below."</div> }
+                    .into_any(),
+            ),
+            Some(Err(e)) => Some(view! { <ErrorBox error=e.clone() /> }.into_any()),
+            Some(Ok(done)) => Some(match &done.secret {
+                Some(secret) => view! {
+                    <SuccessBox message=done.summary.clone() />
+                    <OneTimeSecret username=done.target.clone() password=secret.clone() />
+                }
+                .into_any(),
+                None => view! { <SuccessBox message=done.summary.clone() /> }.into_any(),
+            }),
+            None => None,
+        })
+    }
+}
+
+/// A click handler that asks `question` first and cancels the submit on "no".
+/// Without JavaScript the form submits directly.
+pub fn confirm_first(question: Option<String>) -> impl Fn(leptos::ev::MouseEvent) + 'static {
+    move |ev| {
+        if let Some(q) = &question
+            && !window().confirm_with_message(q).unwrap_or(false)
+        {
+            ev.prevent_default();
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Aliases: find them by address prefix, create one (one address, many
+//! targets), change targets or switch one off, delete one nothing points to.
+
+use super::mailboxes::{DomainOptions, encode};
+use crate::api::provision::{list_domains, search_aliases};
+use crate::components::guard::Guarded;
+use crate::components::notice::ErrorBox;
+use crate::components::request_form::{FieldMessage, RequestOutcome, confirm_first};
+use crate::components::subnav::MailboxesNav;
+use crate::model::Section;
+use crate::provision::AliasView;
+use crate::provision::alias_create::CreateAlias;
+use crate::provision::alias_delete::DeleteAlias;
+use crate::provision::alias_update::UpdateAlias;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn AliasesPage() -> impl IntoView {
+    view! {
+        <Title text="Aliases" />
+        <Guarded section=Section::Mailboxes children=|_| view! { <Aliases /> } />
+    }
+}
+
+#[component]
+fn Aliases() -> impl IntoView {
+    let params = use_query_map();
+    let query = Memo::new(move |_| {
+        let p = params.read();
+        (
+            p.get("q").unwrap_or_default(),
+            p.get("domain").unwrap_or_default(),
+            p.get("after").filter(|a| !a.is_empty()),
+        )
+    });
+    let create = ServerAction::<CreateAlias>::new();
+    let update = ServerAction::<UpdateAlias>::new();
+    let delete = ServerAction::<DeleteAlias>::new();
+    let results = Resource::new(
+        move || {
+            (
+                query.get(),
+                create.version().get(),
+                update.version().get(),
+                delete.version().get(),
+            )
+        },
+        |((q, d, after), ..)| search_aliases(q, d, after),
+    );
+    let domains = Resource::new(|| (), |_| list_domains(false));
+    let (q, domain, _) = query.get_untracked();
+    let created = create.value();
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(created.get(), Some(Ok(_)))
+            && let Some(f) = form.get()
+        {
+            f.reset();
+        }
+    });
+
+    view! {
+        <h1>"Aliases"</h1>
+        <MailboxesNav />
+        <section class="panel">
+            <h2>"New alias"</h2>
+            <RequestOutcome result=created />
+            <ActionForm action=create node_ref=form attr:class="grid-form">
+                <label>
+                    "Address"
+                    <input type="text" name="request[address]" required placeholder="vendas@exemplo.com.br" autocomplete="off" />
+                    <FieldMessage result=created field="address" />
+                </label>
+                <label>
+                    "Delivers to"
+                    <textarea name="request[targets]" rows="2" required placeholder="ana@exemplo.com.br, joao@exemplo.com.br"></textarea>
+                    <FieldMessage result=created field="targets" />
+                </label>
+                <label>
+                    "Description"
+                    <input type="text" name="request[description]" autocomplete="off" />
+                    <FieldMessage result=created field="description" />
+                </label>
+                <div class="form-actions">
+                    <button type="submit" class="primary" disabled=move || create.pending().get()>"Create alias"</button>
+                </div>
+            </ActionForm>
+        </section>
+        <section class="panel">
+            <Form method="GET" action="" attr:class="filters" attr:role="search">
+                <label class="grow">
+                    "Find" <input type="search" name="q" value=q placeholder="start of the address" />
+                </label>
+                <label>
+                    "Domain"
+                    <select name="domain">
+                        <option value="">"All domains"</option>
+                        <DomainOptions domains selected=domain />
+                    </select>
+                </label>
+                <div class="form-actions">
+                    <button type="submit" class="primary">"Search"</button>
+                </div>
+            </Form>
+            <RequestOutcome result=update.value() />
+            <RequestOutcome result=delete.value() />
+            <Transition fallback=|| view! { <p class="muted">"Searching…"</p> }>
+                {move || Suspend::new(async move {
+                    match results.await {
+                        Ok(page) => {
+                            let (q, d, _) = query.get_untracked();
+                            let next = page.next.map(|n| {
+                                format!("/mailboxes/aliases?q={}&domain={}&after={}", encode(&q), encode(&d), encode(&n))
+                            });
+                            view! {
+                                <AliasTable rows=page.rows update delete />
+                                {next.map(|href| view! { <p class="pager"><a href=href>"Next page →"</a></p> })}
+                            }
+                            .into_any()
+                        }
+                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn AliasTable(
+    rows: Vec<AliasView>,
+    update: ServerAction<UpdateAlias>,
+    delete: ServerAction<DeleteAlias>,
+) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p class="muted">"No alias matches."</p> }.into_any();
+    }
+    view! {
+        <table class="data">
+            <thead>
+                <tr>
+                    <th>"Alias"</th>
+                    <th>"Delivers to"</th>
+                    <th>"Actions"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows
+                    .into_iter()
+                    .map(|a| {
+                        let form_id = format!("alias-{}", a.address);
+                        let (address, address2) = (a.address.clone(), a.address.clone());
+                        let (description, targets, active) = (a.description.clone(), a.targets.join(", "), a.active);
+                        let ask = Some(format!("Delete the alias {}?", a.address));
+                        view! {
+                            <tr class:inactive=!a.active data-alias=a.address.clone()>
+                                <td>
+                                    <strong>{a.display_address.clone()}</strong>
+                                    <br />
+                                    <span class="muted">{a.description.clone()}</span>
+                                </td>
+                                <td>
+                                    <ActionForm action=update attr:class="inline alias-form" attr:id=form_id>
+                                        <input type="hidden" name="request[address]" value=address.clone() />
+                                        <input type="hidden" name="request[description]" value=description.clone() />
+                                        <textarea name="request[targets]" rows="1" aria-label=format!("Targets of {address}")>
+                                            {targets.clone()}
+                                        </textarea>
+                                        <label class="check">
+                                            <input type="checkbox" name="request[active]" value="true" checked=active />
+                                            "On"
+                                        </label>
+                                        <button type="submit" class="small">"Save"</button>
+                                    </ActionForm>
+                                </td>
+                                <td class="actions">
+                                    <ActionForm action=delete attr:class="inline">
+                                        <input type="hidden" name="request[address]" value=address2.clone() />
+                                        <button type="submit" class="small" on:click=confirm_first(ask)>"Delete"</button>
+                                    </ActionForm>
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}

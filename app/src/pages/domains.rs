@@ -1,0 +1,230 @@
+//! Domains (admins): the domains we host with their limits, alias domains,
+//! catch-alls; switching a domain off makes Postfix refuse its mail.
+
+use crate::api::provision::list_domains;
+use crate::components::guard::Guarded;
+use crate::components::notice::ErrorBox;
+use crate::components::request_form::{FieldMessage, RequestOutcome, confirm_first};
+use crate::components::subnav::MailboxesNav;
+use crate::model::Section;
+use crate::provision::DomainView;
+use crate::provision::domain_alias_create::CreateAliasDomain;
+use crate::provision::domain_create::CreateDomain;
+use crate::provision::domain_delete::DeleteDomain;
+use crate::provision::domain_update::UpdateDomain;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn DomainsPage() -> impl IntoView {
+    view! {
+        <Title text="Domains" />
+        <Guarded section=Section::Admin children=|_| view! { <Domains /> } />
+    }
+}
+
+#[component]
+fn Domains() -> impl IntoView {
+    let create = ServerAction::<CreateDomain>::new();
+    let alias = ServerAction::<CreateAliasDomain>::new();
+    let update = ServerAction::<UpdateDomain>::new();
+    let delete = ServerAction::<DeleteDomain>::new();
+    let domains = Resource::new(
+        move || {
+            (
+                create.version().get(),
+                alias.version().get(),
+                update.version().get(),
+                delete.version().get(),
+            )
+        },
+        |_| list_domains(true),
+    );
+    let created = create.value();
+    let aliased = alias.value();
+
+    view! {
+        <h1>"Domains"</h1>
+        <MailboxesNav />
+        <div class="columns">
+            <section class="panel">
+                <h2>"New domain"</h2>
+                <RequestOutcome result=created />
+                <ActionForm action=create attr:class="grid-form">
+                    <label>
+                        "Domain"
+                        <input type="text" name="request[name]" required placeholder="exemplo.com.br (IDN allowed)" />
+                        <FieldMessage result=created field="name" />
+                    </label>
+                    <label>
+                        "Description" <input type="text" name="request[description]" />
+                        <FieldMessage result=created field="description" />
+                    </label>
+                    <LimitFields result=created d=None />
+                    <div class="form-actions">
+                        <button type="submit" class="primary">"Add domain"</button>
+                    </div>
+                </ActionForm>
+            </section>
+            <section class="panel">
+                <h2>"New alias domain"</h2>
+                <p class="muted">"Every address of the domain it mirrors also works at the alias domain."</p>
+                <RequestOutcome result=aliased />
+                <ActionForm action=alias attr:class="grid-form">
+                    <label>
+                        "Alias domain" <input type="text" name="request[name]" required placeholder="exemplo.net" />
+                        <FieldMessage result=aliased field="name" />
+                    </label>
+                    <label>
+                        "Mirrors" <input type="text" name="request[target]" required placeholder="exemplo.com.br" />
+                        <FieldMessage result=aliased field="target" />
+                    </label>
+                    <div class="form-actions">
+                        <button type="submit" class="primary">"Add alias domain"</button>
+                    </div>
+                </ActionForm>
+            </section>
+        </div>
+        <section class="panel">
+            <h2>"Our domains"</h2>
+            <RequestOutcome result=update.value() />
+            <RequestOutcome result=delete.value() />
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match domains.await {
+                        Ok(list) => view! { <DomainTable list update delete /> }.into_any(),
+                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The four limit fields of the create and edit forms.
+#[component]
+fn LimitFields(
+    #[prop(into)] result: Signal<
+        Option<Result<crate::provision::RequestDone, crate::errors::AppError>>,
+    >,
+    d: Option<DomainView>,
+) -> impl IntoView {
+    let value = |v: Option<i64>| {
+        v.filter(|v| *v > 0)
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+    };
+    view! {
+        <label>
+            "Most mailboxes (empty: no limit)"
+            <input type="text" inputmode="numeric" name="request[max_mailboxes]" value=value(d.as_ref().map(|d| d.max_mailboxes.into())) />
+            <FieldMessage result field="max_mailboxes" />
+        </label>
+        <label>
+            "Most aliases (empty: no limit)"
+            <input type="text" inputmode="numeric" name="request[max_aliases]" value=value(d.as_ref().map(|d| d.max_aliases.into())) />
+            <FieldMessage result field="max_aliases" />
+        </label>
+        <label>
+            "Largest quota per mailbox, MB (empty: no limit)"
+            <input type="text" inputmode="numeric" name="request[max_quota_mb]" value=value(d.as_ref().map(|d| d.max_quota_mb)) />
+            <FieldMessage result field="max_quota_mb" />
+        </label>
+        <label>
+            "Default quota, MB"
+            <input
+                type="text"
+                inputmode="numeric"
+                name="request[default_quota_mb]"
+                required
+                value=d.as_ref().map(|d| d.default_quota_mb.to_string()).unwrap_or_else(|| "1024".into())
+            />
+            <FieldMessage result field="default_quota_mb" />
+        </label>
+    }
+}
+
+#[component]
+fn DomainTable(
+    list: Vec<DomainView>,
+    update: ServerAction<UpdateDomain>,
+    delete: ServerAction<DeleteDomain>,
+) -> impl IntoView {
+    if list.is_empty() {
+        return view! { <p class="muted">"No domains yet."</p> }.into_any();
+    }
+    let limit = |n: i64| {
+        if n == 0 {
+            "—".to_string()
+        } else {
+            n.to_string()
+        }
+    };
+    view! {
+        <table class="data">
+            <thead>
+                <tr>
+                    <th>"Domain"</th>
+                    <th class="num">"Mailboxes"</th>
+                    <th class="num">"Aliases"</th>
+                    <th>"Quota default / most (MB)"</th>
+                    <th>"Catch-all"</th>
+                    <th>"Change"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {list
+                    .into_iter()
+                    .map(|d| {
+                        let ask = Some(format!("Delete the domain {}?", d.display_name));
+                        let alias_of = d.alias_of.clone();
+                        let (edit, name, name2) = (d.clone(), d.name.clone(), d.name.clone());
+                        view! {
+                            <tr class:inactive=!d.active data-domain=d.name.clone()>
+                                <td>
+                                    <strong>{d.display_name.clone()}</strong>
+                                    {(d.display_name != d.name).then(|| view! { <br /><code class="muted">{d.name.clone()}</code> })}
+                                    {alias_of.clone().map(|t| view! { <br /><span class="muted">"alias of " {t}</span> })}
+                                    {(!d.active).then(|| view! { " " <span class="badge off">"off"</span> })}
+                                </td>
+                                <td class="num">{d.mailboxes} " / " {limit(d.max_mailboxes.into())}</td>
+                                <td class="num">{d.aliases} " / " {limit(d.max_aliases.into())}</td>
+                                <td>{d.default_quota_mb} " / " {limit(d.max_quota_mb)}</td>
+                                <td>{d.catch_all.clone().unwrap_or_else(|| "—".into())}</td>
+                                <td class="actions">
+                                    <details>
+                                        <summary>"Edit"</summary>
+                                        <ActionForm action=update attr:class="grid-form">
+                                            <input type="hidden" name="request[name]" value=name.clone() />
+                                            <label>
+                                                "Description" <input type="text" name="request[description]" value=edit.description.clone() />
+                                            </label>
+                                            <LimitFields result=update.value() d=Some(edit.clone()) />
+                                            <label>
+                                                "Catch-all (empty: unknown addresses are refused)"
+                                                <input type="text" name="request[catch_all]" value=edit.catch_all.clone().unwrap_or_default() disabled=edit.alias_of.is_some() />
+                                                <FieldMessage result=update.value() field="catch_all" />
+                                            </label>
+                                            <label class="check">
+                                                <input type="checkbox" name="request[active]" value="true" checked=edit.active />
+                                                "Active (Postfix accepts its mail)"
+                                            </label>
+                                            <div class="form-actions">
+                                                <button type="submit" class="primary">"Save"</button>
+                                            </div>
+                                        </ActionForm>
+                                    </details>
+                                    <ActionForm action=delete attr:class="inline">
+                                        <input type="hidden" name="request[name]" value=name2.clone() />
+                                        <button type="submit" class="small" on:click=confirm_first(ask)>"Delete"</button>
+                                    </ActionForm>
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}

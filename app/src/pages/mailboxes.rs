@@ -1,0 +1,350 @@
+//! Support's start page: find a mailbox among millions (address or name
+//! prefix, domain, status; 50 per page), and create one. The search is a
+//! plain GET form, so a search can be bookmarked or shared.
+
+use crate::api::provision::{list_domains, search_mailboxes};
+use crate::components::guard::Guarded;
+use crate::components::notice::ErrorBox;
+use crate::components::request_form::{FieldMessage, RequestOutcome};
+use crate::components::subnav::MailboxesNav;
+use crate::model::Section;
+use crate::provision::MailboxView;
+use crate::provision::mailbox_create::CreateMailbox;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn MailboxesPage() -> impl IntoView {
+    view! {
+        <Title text="Mailboxes" />
+        <Guarded section=Section::Mailboxes children=|_| view! { <Mailboxes /> } />
+    }
+}
+
+/// The search as it is in the URL.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Search {
+    q: String,
+    by_name: bool,
+    domain: String,
+    status: String,
+    after: Option<String>,
+}
+
+impl Search {
+    /// This search's URL, on the page after `after`.
+    fn href(&self, after: Option<&str>) -> String {
+        let mut url = format!(
+            "/mailboxes?q={}&by={}&domain={}&status={}",
+            encode(&self.q),
+            if self.by_name { "name" } else { "address" },
+            encode(&self.domain),
+            encode(&self.status)
+        );
+        if let Some(a) = after {
+            url.push_str(&format!("&after={}", encode(a)));
+        }
+        url
+    }
+}
+
+/// Percent-encodes a query value.
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~@".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[component]
+fn Mailboxes() -> impl IntoView {
+    let params = use_query_map();
+    let search = Memo::new(move |_| {
+        let p = params.read();
+        let get = |k: &str| p.get(k).unwrap_or_default();
+        Search {
+            q: get("q"),
+            by_name: get("by") == "name",
+            domain: get("domain"),
+            status: get("status"),
+            after: p.get("after").filter(|a| !a.is_empty()),
+        }
+    });
+    let create = ServerAction::<CreateMailbox>::new();
+    let results = Resource::new(
+        move || (search.get(), create.version().get()),
+        |(s, _)| search_mailboxes(s.q, s.by_name, s.domain, s.status, s.after),
+    );
+    let domains = Resource::new(|| (), |_| list_domains(false));
+    let s = search.get_untracked();
+
+    view! {
+        <h1>"Mailboxes"</h1>
+        <MailboxesNav />
+        <section class="panel">
+            <Form method="GET" action="" attr:class="filters" attr:role="search">
+                <label class="grow">
+                    "Find"
+                    <input
+                        type="search"
+                        name="q"
+                        value=s.q.clone()
+                        placeholder="start of the address, e.g. maria.silva@ — or of the name"
+                        autofocus
+                    />
+                </label>
+                <label>
+                    "In"
+                    <select name="by">
+                        <option value="address" selected=!s.by_name>"Address"</option>
+                        <option value="name" selected=s.by_name>"Name"</option>
+                    </select>
+                </label>
+                <label>
+                    "Domain"
+                    <select name="domain">
+                        <option value="">"All domains"</option>
+                        <DomainOptions domains selected=s.domain.clone() />
+                    </select>
+                </label>
+                <label>
+                    "Status"
+                    <select name="status">
+                        {[("", "Active and suspended"), ("active", "Active"), ("suspended", "Suspended"), ("deleted", "Deleted")]
+                            .into_iter()
+                            .map(|(v, l)| view! { <option value=v selected=s.status == v>{l}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                <div class="form-actions">
+                    <button type="submit" class="primary">"Search"</button>
+                </div>
+            </Form>
+            <Transition fallback=|| view! { <p class="muted">"Searching…"</p> }>
+                {move || Suspend::new(async move {
+                    match results.await {
+                        Ok(page) => {
+                            let s = search.get_untracked();
+                            let next = page.next.as_deref().map(|n| s.href(Some(n)));
+                            let first = s.after.is_some().then(|| s.href(None));
+                            view! {
+                                <MailboxTable rows=page.rows />
+                                <p class="pager">
+                                    {first.map(|href| view! { <a href=href>"← First page"</a> })}
+                                    {next.map(|href| view! { <a href=href>"Next page →"</a> })}
+                                </p>
+                            }
+                                .into_any()
+                        }
+                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+        <CreateMailboxPanel create domains />
+    }
+}
+
+/// `<option>`s of the domains that hold mailboxes (not alias domains).
+#[component]
+pub fn DomainOptions(
+    domains: Resource<Result<Vec<crate::provision::DomainView>, crate::errors::AppError>>,
+    #[prop(into)] selected: String,
+) -> impl IntoView {
+    view! {
+        <Transition fallback=|| ()>
+            {
+                let selected = selected.clone();
+                move || {
+                    let selected = selected.clone();
+                    Suspend::new(async move {
+                        domains
+                            .await
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter(|d| d.alias_of.is_none())
+                            .map(|d| {
+                                let is = d.name == selected;
+                                view! { <option value=d.name.clone() selected=is>{d.display_name}</option> }
+                            })
+                            .collect_view()
+                    })
+                }
+            }
+        </Transition>
+    }
+}
+
+#[component]
+fn MailboxTable(rows: Vec<MailboxView>) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p class="muted">"No mailbox matches."</p> }.into_any();
+    }
+    view! {
+        <table class="data">
+            <thead>
+                <tr>
+                    <th>"Address"</th>
+                    <th>"Name"</th>
+                    <th>"Status"</th>
+                    <th class="num">"Quota"</th>
+                    <th>"Mail"</th>
+                    <th>"Changed (UTC)"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows
+                    .into_iter()
+                    .map(|m| {
+                        let href = format!("/mailboxes/{}", encode(&m.address));
+                        view! {
+                            <tr class:inactive=m.status != "active">
+                                <td>
+                                    <a href=href>{m.display_address.clone()}</a>
+                                </td>
+                                <td>{m.name.clone()}</td>
+                                <td>
+                                    <StatusBadge status=m.status.clone() />
+                                </td>
+                                <td class="num">{quota(m.quota_mb)}</td>
+                                <td>{flow(&m)}</td>
+                                <td class="nowrap">{m.updated_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn StatusBadge(status: String) -> impl IntoView {
+    let class = match status.as_str() {
+        "active" => "badge ok",
+        "suspended" => "badge warn",
+        _ => "badge off",
+    };
+    view! { <span class=class>{status}</span> }
+}
+
+pub fn quota(mb: i64) -> String {
+    match mb {
+        0 => "unlimited".into(),
+        mb if mb % 1024 == 0 => format!("{} GB", mb / 1024),
+        mb => format!("{mb} MB"),
+    }
+}
+
+/// "sends and receives", "send-only", "receive-only", plus any forward.
+pub fn flow(m: &MailboxView) -> String {
+    let base = match (m.can_send, m.can_receive) {
+        (true, true) => "sends and receives",
+        (true, false) => "send-only",
+        (false, true) => "receive-only",
+        (false, false) => "neither",
+    };
+    if m.forward_to.is_empty() {
+        base.to_string()
+    } else {
+        format!(
+            "{base}; forwards{}",
+            if m.forward_keep_copy { " a copy" } else { "" }
+        )
+    }
+}
+
+#[component]
+fn CreateMailboxPanel(
+    create: ServerAction<CreateMailbox>,
+    domains: Resource<Result<Vec<crate::provision::DomainView>, crate::errors::AppError>>,
+) -> impl IntoView {
+    let result = create.value();
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(result.get(), Some(Ok(_)))
+            && let Some(f) = form.get()
+        {
+            f.reset();
+        }
+    });
+    view! {
+        <section class="panel">
+            <h2>"New mailbox"</h2>
+            <RequestOutcome result=result />
+            {move || {
+                result
+                    .with(|r| r.as_ref().and_then(|r| r.as_ref().ok()).map(|d| d.target.clone()))
+                    .map(|target| {
+                        view! {
+                            <p>
+                                <a href=format!("/mailboxes/{}", encode(&target))>"Open " {target.clone()} " →"</a>
+                            </p>
+                        }
+                    })
+            }}
+            <ActionForm action=create node_ref=form attr:class="grid-form">
+                <label>
+                    "Address"
+                    <input type="text" name="request[address]" required placeholder="maria.silva@exemplo.com.br" autocomplete="off" />
+                    <FieldMessage result=result field="address" />
+                </label>
+                <label>
+                    "Name"
+                    <input type="text" name="request[name]" autocomplete="off" />
+                    <FieldMessage result=result field="name" />
+                </label>
+                <label>
+                    "Password"
+                    <input type="password" name="request[password]" autocomplete="new-password" placeholder="Leave empty to generate one" />
+                    <FieldMessage result=result field="password" />
+                </label>
+                <label>
+                    "Quota (MB)"
+                    <input type="text" inputmode="numeric" name="request[quota_mb]" placeholder="the domain's default" />
+                    <FieldMessage result=result field="quota_mb" />
+                </label>
+                <fieldset>
+                    <legend>"Mail"</legend>
+                    <label class="check">
+                        <input type="checkbox" name="request[send_only]" value="true" />
+                        "Send-only (no incoming mail)"
+                    </label>
+                    <label class="check">
+                        <input type="checkbox" name="request[receive_only]" value="true" />
+                        "Receive-only (may not send)"
+                    </label>
+                    <FieldMessage result=result field="send_only" />
+                </fieldset>
+                <p class="muted">
+                    "Domains: "
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            domains
+                                .await
+                                .unwrap_or_default()
+                                .into_iter()
+                                .filter(|d| d.alias_of.is_none() && d.active)
+                                .map(|d| d.display_name)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        })}
+                    </Transition>
+                </p>
+                <div class="form-actions">
+                    <button type="submit" class="primary" disabled=move || create.pending().get()>
+                        "Create mailbox"
+                    </button>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
