@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Browser tests: builds the site, starts `carteiro serve` on a free loopback
-# port with a fresh SQLite database, one account per role, an imported log
-# and a live log source, runs the
+# port with a fresh SQLite database, one account per role, an imported log,
+# a live log source and the demo domain (serve --demo
+# seeds it; the demo log is skipped as something was imported), runs the
 # Playwright suite in Debian's Chromium, and stops the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,17 @@ for i in $(seq 10 49); do
   echo "Nov 29 09:30:$i mx1 postfix/smtpd[100]: NOQUEUE: reject: RCPT from unknown[203.0.113.66]: 550 5.1.1 <u$i@example.com.br>: Recipient address rejected: User unknown in virtual mailbox table; from=<a@spam.example> to=<u$i@example.com.br> proto=ESMTP helo=<x>"
 done >"$work/attack.log"
 "$bin" import --year 2026 "$work/attack.log" >/dev/null
+# One message an hour ago, from a demo customer: the message trace test looks it up.
+t=$(date -u -d '-1 hour' '+%b %e %H:%M:%S')
+cat >"$work/trace.log" <<LOG
+$t mx1 postfix/smtpd[200]: connect from mail.cliente.com.br[192.0.2.10]
+$t mx1 postfix/smtpd[200]: 3E2E2E2E2E: client=mail.cliente.com.br[192.0.2.10], sasl_method=PLAIN, sasl_username=ana17@cliente.com.br
+$t mx1 postfix/cleanup[201]: 3E2E2E2E2E: message-id=<trace-e2e@cliente.com.br>
+$t mx1 postfix/qmgr[202]: 3E2E2E2E2E: from=<ana17@cliente.com.br>, size=1234, nrcpt=1 (queue active)
+$t mx1 postfix/smtp[203]: 3E2E2E2E2E: to=<boss@gmail.com>, relay=gmail-smtp-in.l.google.com[142.250.0.27]:25, delay=1.2, delays=0.1/0/0.5/0.6, dsn=2.0.0, status=sent (250 2.0.0 OK 1700000000 e2e-trace)
+$t mx1 postfix/qmgr[202]: 3E2E2E2E2E: removed
+LOG
+"$bin" import --year "$(date -u -d '-1 hour' +%Y)" "$work/trace.log" >/dev/null
 "$bin" generate-log --lines 2000 --seed 8 --out "$work/live.log"
 "$bin" generate-log --lines 1000 --seed 9 --out "$work/more.log"
 cat >"$work/carteiro.toml" <<TOML
@@ -44,7 +56,7 @@ policy_listen = "127.0.0.1:0"
 TOML
 export E2E_LIVE_LOG="$work/live.log" E2E_MORE_LOG="$work/more.log"
 
-"$bin" --config "$work/carteiro.toml" serve --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+"$bin" --config "$work/carteiro.toml" serve --listen "127.0.0.1:$port" --demo >"$work/server.log" 2>&1 &
 pid=$!
 cleanup() {
   kill "$pid" 2>/dev/null || true

@@ -28,12 +28,16 @@ pub fn FieldMessage(#[prop(into)] result: Outcome, field: &'static str) -> impl 
 }
 
 /// After a submission: the error (field errors only as a pointer to the
-/// fields), or the summary and any generated password.
+/// fields, unless `show_fields`: for forms without per-field messages),
+/// or the summary and any generated password.
 #[component]
-pub fn RequestOutcome(#[prop(into)] result: Outcome) -> impl IntoView {
+pub fn RequestOutcome(
+    #[prop(into)] result: Outcome,
+    #[prop(optional)] show_fields: bool,
+) -> impl IntoView {
     move || {
         result.with(|r| match r {
-            Some(Err(AppError::Fields(_))) => Some(
+            Some(Err(AppError::Fields(_))) if !show_fields => Some(
                 view! { <div class="notice error" role="alert">"Please correct the fields marked below."</div> }
                     .into_any(),
             ),

@@ -129,6 +129,12 @@ pub fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
                                 </td>
                                 <td>{e.target}</td>
                                 <td>
+                                    <ul class="change-list">
+                                        {changed_fields(e.before.as_deref(), e.after.as_deref())
+                                            .into_iter()
+                                            .map(|c| view! { <li>{c}</li> })
+                                            .collect_view()}
+                                    </ul>
                                     {has_change
                                         .then(|| {
                                             view! {
@@ -151,4 +157,64 @@ pub fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
         </table>
     }
         .into_any()
+}
+
+/// What changed between two JSON snapshots, one line per field that
+/// differs ("status: active → suspended"), at most eight lines; nothing
+/// when either is missing (the raw states are shown beside it).
+pub fn changed_fields(before: Option<&str>, after: Option<&str>) -> Vec<String> {
+    use serde_json::Value;
+    let parse = |s: Option<&str>| match s.map(serde_json::from_str::<Value>) {
+        Some(Ok(Value::Object(m))) => Some(m),
+        _ => None,
+    };
+    let show = |v: Option<&Value>| match v {
+        None | Some(Value::Null) => "—".to_string(),
+        Some(Value::String(s)) if s.is_empty() => "—".to_string(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(a)) if a.is_empty() => "—".to_string(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|x| show_scalar(x))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Some(other) => other.to_string(),
+    };
+    fn show_scalar(v: &serde_json::Value) -> String {
+        match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+    match (parse(before), parse(after)) {
+        (Some(b), Some(a)) => {
+            let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter()
+                .filter(|k| b.get(*k) != a.get(*k) && !k.ends_with("_at"))
+                .take(8)
+                .map(|k| format!("{k}: {} → {}", show(b.get(k)), show(a.get(k))))
+                .collect()
+        }
+        _ => vec![],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::changed_fields;
+
+    #[test]
+    fn only_fields_that_differ_are_listed() {
+        let before = r#"{"status":"active","status_reason":null,"quota_mb":1024,"updated_at":"x"}"#;
+        let after =
+            r#"{"status":"suspended","status_reason":"unpaid","quota_mb":1024,"updated_at":"y"}"#;
+        assert_eq!(
+            changed_fields(Some(before), Some(after)),
+            ["status: active → suspended", "status_reason: — → unpaid"]
+        );
+        assert!(changed_fields(None, Some(after)).is_empty());
+        assert!(changed_fields(None, None).is_empty());
+    }
 }

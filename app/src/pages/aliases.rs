@@ -105,8 +105,8 @@ fn Aliases() -> impl IntoView {
                     <button type="submit" class="primary">"Search"</button>
                 </div>
             </Form>
-            <RequestOutcome result=update.value() />
-            <RequestOutcome result=delete.value() />
+            <RequestOutcome result=update.value() show_fields=true />
+            <RequestOutcome result=delete.value() show_fields=true />
             <Transition fallback=|| view! { <p class="muted">"Searching…"</p> }>
                 {move || Suspend::new(async move {
                     match results.await {

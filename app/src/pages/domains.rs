@@ -87,8 +87,8 @@ fn Domains() -> impl IntoView {
         </div>
         <section class="panel">
             <h2>"Our domains"</h2>
-            <RequestOutcome result=update.value() />
-            <RequestOutcome result=delete.value() />
+            <RequestOutcome result=update.value() show_fields=true />
+            <RequestOutcome result=delete.value() show_fields=true />
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match domains.await {
@@ -187,9 +187,21 @@ fn DomainTable(
                                     {alias_of.clone().map(|t| view! { <br /><span class="muted">"alias of " {t}</span> })}
                                     {(!d.active).then(|| view! { " " <span class="badge off">"off"</span> })}
                                 </td>
-                                <td class="num">{d.mailboxes} " / " {limit(d.max_mailboxes.into())}</td>
-                                <td class="num">{d.aliases} " / " {limit(d.max_aliases.into())}</td>
-                                <td>{d.default_quota_mb} " / " {limit(d.max_quota_mb)}</td>
+                                {if alias_of.is_some() {
+                                    view! {
+                                        <td class="num">"—"</td>
+                                        <td class="num">"—"</td>
+                                        <td>"as the domain it mirrors"</td>
+                                    }
+                                    .into_any()
+                                } else {
+                                    view! {
+                                        <td class="num">{d.mailboxes} " / " {limit(d.max_mailboxes.into())}</td>
+                                        <td class="num">{d.aliases} " / " {limit(d.max_aliases.into())}</td>
+                                        <td>{d.default_quota_mb} " / " {limit(d.max_quota_mb)}</td>
+                                    }
+                                    .into_any()
+                                }}
                                 <td>{d.catch_all.clone().unwrap_or_else(|| "—".into())}</td>
                                 <td class="actions">
                                     <details>

@@ -120,7 +120,13 @@ fn Summary(m: MailboxView, actions: Actions) -> impl IntoView {
     let status = m.status.clone();
     view! {
         <section class="panel">
+            <Title text=m.display_address.clone() />
             <h1>{m.display_address.clone()} " " <StatusBadge status=m.status.clone() /></h1>
+            <p>
+                <a href=format!("/mailboxes/trace?q={}&hours=24", super::mailboxes::encode(&m.address))>
+                    "Trace its mail of the last 24 hours →"
+                </a>
+            </p>
             <dl class="facts">
                 <dt>"Name"</dt>
                 <dd>{if m.name.is_empty() { "—".to_string() } else { m.name.clone() }}</dd>

@@ -62,8 +62,9 @@ mod apply {
             row.updated_at = Set(ctx.now);
             row.update(tx).await?;
             // The audit entry says that it changed, never what to.
-            let note = serde_json::json!({ "password": "changed" });
-            let mut change = Change::new(address, crate::server::audit::NONE, Some(&note));
+            let before = serde_json::json!({ "password": "old" });
+            let after = serde_json::json!({ "password": "new, generated" });
+            let mut change = Change::new(address, Some(&before), Some(&after));
             change.secret = secret;
             Ok(change)
         }
