@@ -113,6 +113,22 @@ pub enum Command {
     ///
     /// Example: carteiro policyd-bench --connections 50 --seconds 10
     PolicydBench(PolicydBench),
+    /// Measure mailbox search and Postfix/Dovecot lookups on many mailboxes.
+    ///
+    /// Fills the database (use a scratch one: --db) with synthetic mailboxes
+    /// in 50 domains up to --mailboxes, then runs each kind of support
+    /// search and each Postfix/Dovecot map query --queries times and prints
+    /// p50/p95/p99/max latencies.
+    ///
+    /// Example: carteiro --db 'sqlite:///tmp/bench.db?mode=rwc' provision-bench --mailboxes 1000000
+    ProvisionBench {
+        /// Mailboxes to have in the database before measuring.
+        #[arg(long, default_value_t = 1_000_000)]
+        mailboxes: u64,
+        /// Queries of each kind.
+        #[arg(long, default_value_t = 500)]
+        queries: usize,
+    },
 }
 
 /// `carteiro policyd-bench`'s options.
@@ -234,6 +250,10 @@ impl Cli {
             }
             Command::GenerateLog(args) => generate_log(args),
             Command::PolicydBench(args) => policyd_bench(&cfg, args).await,
+            Command::ProvisionBench { mailboxes, queries } => {
+                let db = prepare(&cfg).await?.db;
+                crate::provision_bench::run(&db, mailboxes, queries).await
+            }
             Command::Config => {
                 let mut shown = cfg.clone();
                 shown.database.url = db::redact(&shown.database.url);

@@ -173,11 +173,7 @@ pub fn changed_fields(before: Option<&str>, after: Option<&str>) -> Vec<String> 
         Some(Value::String(s)) if s.is_empty() => "—".to_string(),
         Some(Value::String(s)) => s.clone(),
         Some(Value::Array(a)) if a.is_empty() => "—".to_string(),
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|x| show_scalar(x))
-            .collect::<Vec<_>>()
-            .join(", "),
+        Some(Value::Array(a)) => a.iter().map(show_scalar).collect::<Vec<_>>().join(", "),
         Some(other) => other.to_string(),
     };
     fn show_scalar(v: &serde_json::Value) -> String {

@@ -173,19 +173,6 @@ pub async fn aliases(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_unicode_domain_in_the_query_becomes_punycode() {
-        assert_eq!(
-            super::address_prefix("ana@açaí.com.br"),
-            "ana@xn--aa-4iaz.com.br"
-        );
-        assert_eq!(super::address_prefix("ana@exemplo.c"), "ana@exemplo.c");
-        assert_eq!(super::address_prefix("ana"), "ana");
-    }
-}
-
 /// Every domain, alias domains after the domain they mirror; with the
 /// number of mailboxes and aliases when `counts` (one grouped scan each).
 pub async fn domains(
@@ -246,4 +233,17 @@ pub async fn domains(
         key(a).cmp(&key(b))
     });
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_unicode_domain_in_the_query_becomes_punycode() {
+        assert_eq!(
+            super::address_prefix("ana@açaí.com.br"),
+            "ana@xn--aa-4iaz.com.br"
+        );
+        assert_eq!(super::address_prefix("ana@exemplo.c"), "ana@exemplo.c");
+        assert_eq!(super::address_prefix("ana"), "ana");
+    }
 }
