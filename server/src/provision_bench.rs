@@ -165,13 +165,16 @@ fn report(label: &str, mut times: Vec<Duration>, hits: usize) {
     );
 }
 
+/// Builds one search of a kind from the random sequence and the mailbox count.
+type MakeSearch = fn(&mut Rng, usize) -> MailboxSearch;
+
 pub async fn run(db: &DatabaseConnection, mailboxes: u64, queries: usize) -> Result<()> {
     fill(db, mailboxes)
         .await
         .context("cannot fill the database")?;
     let total = mailbox::Entity::find().count(db).await? as usize;
     let mut rng = Rng(42);
-    let search_kinds: [(&str, fn(&mut Rng, usize) -> MailboxSearch); 5] = [
+    let search_kinds: [(&str, MakeSearch); 5] = [
         ("search: address prefix (3 letters)", |r, _| MailboxSearch {
             q: FIRST[r.below(FIRST.len())][..3].to_string(),
             ..Default::default()
