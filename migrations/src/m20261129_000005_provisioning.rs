@@ -119,7 +119,14 @@ impl MigrationTrait for Migration {
                 "idx_mailbox_domain_local",
                 vec![Mailbox::DomainId, Mailbox::LocalPart],
             ),
-            ("idx_mailbox_name_key", vec![Mailbox::NameKey]),
+            // With the id: name search pages by (name_key, id), and on
+            // PostgreSQL an index on the name alone would leave a sort.
+            ("idx_mailbox_name_key", vec![Mailbox::NameKey, Mailbox::Id]),
+            // Support lists the suspended (or deleted) mailboxes.
+            (
+                "idx_mailbox_status_address",
+                vec![Mailbox::Status, Mailbox::Address],
+            ),
             ("idx_mailbox_purge_after", vec![Mailbox::PurgeAfter]),
         ] {
             let mut index = Index::create();
