@@ -56,9 +56,10 @@ if [ "$want_test" -eq 1 ]; then
       { [ "$(id -u)" -eq 0 ] && debconf-set-selections || sudo debconf-set-selections; }
     apt_install postfix postfix-sqlite postfix-pgsql
   fi
-  # Dovecot's doveadm checks the password hashes Carteiro stores. Without
-  # dovecot-imapd/-pop3d the installed service listens on no port.
-  have doveadm || apt_install dovecot-core
+  # Dovecot checks the password hashes and the SQL settings Carteiro ships
+  # (the tests start their own instance). Without dovecot-imapd/-pop3d the
+  # installed service listens on no port.
+  apt_install dovecot-core dovecot-sqlite dovecot-pgsql
   { have initdb && have pg_ctl; } || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_install postgresql
   if [ ! -f end2end/node_modules/.package-lock.json ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     say "installing end2end npm packages"

@@ -10,6 +10,7 @@
 use anyhow::{Context, Result};
 use app::server::entities::{mail_domain, mailbox};
 use app::server::provision::search::{self, MailboxSearch};
+use app::server::provision::types::name_key;
 use sea_orm::sea_query::{Alias, Query};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Statement, TransactionTrait,
@@ -120,8 +121,8 @@ pub async fn fill(db: &DatabaseConnection, target: u64) -> Result<()> {
                     ids[d].into(),
                     local.clone().into(),
                     format!("{local}@{}", domain_name(d)).into(),
-                    name.to_lowercase().into(),
-                    name.to_lowercase().into(),
+                    name.clone().into(),
+                    name_key(&name).into(),
                     HASH.into(),
                     1024i64.into(),
                     status.into(),

@@ -119,7 +119,7 @@ mod apply {
                 domain_id: Set(v.domain_id),
                 local_part: Set(v.address.local.as_str().to_string()),
                 address: Set(v.address.to_string()),
-                name_key: Set(v.name.to_lowercase()),
+                name_key: Set(crate::server::provision::types::name_key(&v.name)),
                 name: Set(v.name),
                 password: Set(stored),
                 quota_mb: Set(v.quota_mb),

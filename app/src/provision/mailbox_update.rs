@@ -104,7 +104,7 @@ mod apply {
         ) -> Result<Change, AppError> {
             let before = lookup::mailbox_view_of(&v.current);
             let mut row = v.current.into_active_model();
-            row.name_key = Set(v.name.to_lowercase());
+            row.name_key = Set(crate::server::provision::types::name_key(&v.name));
             row.name = Set(v.name);
             row.quota_mb = Set(v.quota_mb);
             row.can_send = Set(v.can_send);

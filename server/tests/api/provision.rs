@@ -719,6 +719,19 @@ async fn search_pages_by_address_prefix_name_and_domain() {
     assert_eq!(page.rows.len(), 10);
     let page = search(vec![("q", "user11".into()), ("domain", "other.org".into())]).await;
     assert!(page.rows.is_empty());
+
+    // Names are found without case or accents: "João" is typed "joao".
+    send(
+        &app,
+        &ana,
+        "mailbox_create",
+        &[("address", "jp@exemplo.com.br"), ("name", "João  Pereira")],
+    )
+    .await
+    .unwrap();
+    let page = search(vec![("q", "JOAO pe".into()), ("by_name", "true".into())]).await;
+    let names: Vec<&str> = page.rows.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["João  Pereira"]);
 }
 
 #[tokio::test]

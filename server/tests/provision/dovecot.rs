@@ -1,6 +1,7 @@
-//! The hashes Carteiro stores are ones Dovecot verifies: `doveadm pw -t`
-//! (Debian's `dovecot-core`) accepts the right password and refuses a
-//! wrong one, for a typed password and a generated one.
+//! Dovecot reads what the portal wrote: `doveadm pw -t` verifies the
+//! stored hashes (typed and generated passwords), and a real Dovecot
+//! (Debian's, with `dovecot-sqlite`/`dovecot-pgsql`) signs customers in and
+//! looks up their mailboxes through the shipped `docs/dovecot/` settings.
 
 use crate::{apply, database};
 use app::provision::{
@@ -71,4 +72,191 @@ async fn dovecot_verifies_the_stored_passwords() {
         !dovecot_verifies(&hash, "Senha longa 123"),
         "the old password no longer works"
     );
+}
+
+/// A Dovecot (auth only, no protocols) started by the test as root in a
+/// folder of its own, reading the test database through the shipped
+/// `docs/dovecot/dovecot-sql.*.conf.ext`; stopped when dropped.
+struct Dovecot {
+    conf: std::path::PathBuf,
+}
+
+impl Dovecot {
+    fn start(dir: &std::path::Path, db_url: &str) -> Self {
+        let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/dovecot");
+        let sql = if let Some(rest) = db_url.strip_prefix("postgres://") {
+            let (auth, location) = rest.split_once('@').unwrap();
+            let (user, password) = auth.split_once(':').unwrap_or((auth, ""));
+            let (host_port, db) = location.split_once('/').unwrap();
+            let (host, port) = host_port.split_once(':').unwrap();
+            let text = std::fs::read_to_string(docs.join("dovecot-sql.pgsql.conf.ext")).unwrap();
+            let connect = format!(
+                "connect = host={host} port={port} dbname={db} user={user} password={password}"
+            );
+            text.lines()
+                .map(|l| {
+                    if l.starts_with("connect =") {
+                        connect.clone()
+                    } else {
+                        l.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        } else {
+            let file = db_url
+                .strip_prefix("sqlite://")
+                .unwrap()
+                .split('?')
+                .next()
+                .unwrap();
+            std::fs::read_to_string(docs.join("dovecot-sql.sqlite.conf.ext"))
+                .unwrap()
+                .replace("/var/lib/carteiro/carteiro.db", file)
+        };
+        let d = dir.display();
+        std::fs::write(dir.join("sql.conf.ext"), sql).unwrap();
+        let conf = dir.join("dovecot.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "base_dir = {d}/run\nstate_dir = {d}/state\nlog_path = {d}/dovecot.log\n\
+                 protocols =\nlisten = 127.0.0.1\nssl = no\n\
+                 auth_username_format = %Lu\n\
+                 passdb {{\n  driver = sql\n  args = {d}/sql.conf.ext\n}}\n\
+                 userdb {{\n  driver = sql\n  args = {d}/sql.conf.ext\n}}\n"
+            ),
+        )
+        .unwrap();
+        // Dovecot's auth worker (user dovecot) reads the SQLite file.
+        for path in [dir.to_path_buf(), dir.join("carteiro.db")] {
+            let _ = Command::new("chmod").arg("a+rwX").arg(&path).status();
+        }
+        // The master stays in the background holding what it inherited:
+        // wait for the exit status only, and read errors from its log.
+        let started = Command::new("dovecot")
+            .arg("-c")
+            .arg(&conf)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(
+            started.success(),
+            "dovecot did not start: {}",
+            std::fs::read_to_string(dir.join("dovecot.log")).unwrap_or_default()
+        );
+        Dovecot { conf }
+    }
+
+    /// `doveadm auth test`: did the sign-in succeed?
+    fn signs_in(&self, user: &str, password: &str) -> bool {
+        self.doveadm(&["auth", "test", user, password]).0 == Some(0)
+    }
+
+    /// `doveadm user`: the userdb fields, or `None` for an unknown user.
+    fn user(&self, user: &str) -> Option<String> {
+        match self.doveadm(&["user", user]) {
+            (Some(0), out) => Some(out),
+            (Some(67), _) => None,
+            (code, out) => panic!("doveadm user {user}: {code:?} {out}"),
+        }
+    }
+
+    fn doveadm(&self, args: &[&str]) -> (Option<i32>, String) {
+        let out = Command::new("doveadm")
+            .arg("-c")
+            .arg(&self.conf)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        let _ = Command::new("dovecot")
+            .arg("-c")
+            .arg(&self.conf)
+            .arg("stop")
+            .status();
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+#[tokio::test]
+async fn a_real_dovecot_signs_in_active_mailboxes_and_still_delivers_to_suspended_ones() {
+    assert!(
+        is_root(),
+        "this test starts Dovecot's master, which must run as root"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (url, db) = database(&dir).await;
+    apply(
+        &db,
+        DomainCreate {
+            name: "exemplo.com.br".into(),
+            default_quota_mb: "100".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    for m in ["ana", "bia", "gil"] {
+        let request = MailboxCreate {
+            address: format!("{m}@exemplo.com.br"),
+            password: "Senha longa 123".into(),
+            ..Default::default()
+        };
+        apply(&db, request).await;
+    }
+    apply(
+        &db,
+        app::provision::mailbox_suspend::MailboxSuspend {
+            address: "bia@exemplo.com.br".into(),
+            reason: "unpaid".into(),
+        },
+    )
+    .await;
+    apply(
+        &db,
+        app::provision::mailbox_delete::MailboxDelete {
+            address: "gil@exemplo.com.br".into(),
+            reason: String::new(),
+        },
+    )
+    .await;
+    let dovecot = Dovecot::start(dir.path(), &url);
+
+    assert!(dovecot.signs_in("ana@exemplo.com.br", "Senha longa 123"));
+    assert!(
+        dovecot.signs_in("Ana@Exemplo.com.br", "Senha longa 123"),
+        "logins are case-folded"
+    );
+    assert!(!dovecot.signs_in("ana@exemplo.com.br", "senha longa 123"));
+    assert!(
+        !dovecot.signs_in("bia@exemplo.com.br", "Senha longa 123"),
+        "suspended: no sign-in"
+    );
+    assert!(
+        !dovecot.signs_in("gil@exemplo.com.br", "Senha longa 123"),
+        "deleted"
+    );
+
+    let bia = dovecot
+        .user("bia@exemplo.com.br")
+        .expect("a suspended mailbox still gets its mail");
+    assert!(bia.contains("/var/vmail/exemplo.com.br/bia"), "{bia}");
+    assert!(bia.contains("*:storage=100M"), "{bia}");
+    assert_eq!(dovecot.user("gil@exemplo.com.br"), None, "deleted");
+    assert_eq!(dovecot.user("nobody@exemplo.com.br"), None);
 }

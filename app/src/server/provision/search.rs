@@ -63,7 +63,7 @@ pub async fn mailboxes(
     }
     let prefix: String;
     if s.by_name {
-        prefix = q.clone();
+        prefix = super::types::name_key(&s.q);
         query = query
             .filter(mailbox::Column::NameKey.gte(prefix.as_str()))
             .filter(mailbox::Column::NameKey.lt(format!("{prefix}{HIGH}")));

@@ -206,6 +206,27 @@ impl fmt::Display for Target {
     }
 }
 
+/// The search key of a customer's name: lower case, accents dropped and
+/// spaces collapsed, so "joao pere" finds "João  Pereira".
+pub fn name_key(name: &str) -> String {
+    let folded: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'á' | 'à' | 'â' | 'ã' | 'ä' | 'å' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'í' | 'ì' | 'î' | 'ï' => 'i',
+            'ó' | 'ò' | 'ô' | 'õ' | 'ö' => 'o',
+            'ú' | 'ù' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            'ñ' => 'n',
+            'ý' | 'ÿ' => 'y',
+            other => other,
+        })
+        .collect();
+    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Largest quota anyone may set: 10 TB.
 pub const MAX_QUOTA_MB: i64 = 10_000_000;
 
@@ -299,6 +320,12 @@ mod tests {
         assert_eq!(Target::join(&list), "a@x.com,b+tag@y.org,c@z.net");
         assert!(Target::parse_list(" , ").is_err());
         assert!(Target::parse_list("a@x.com, nope").is_err());
+    }
+
+    #[test]
+    fn name_keys_fold_case_accents_and_spaces() {
+        assert_eq!(name_key("  João   PEREIRA "), "joao pereira");
+        assert_eq!(name_key("Conceição Açaí"), "conceicao acai");
     }
 
     #[test]
