@@ -1,4 +1,4 @@
-//! The OpenAPI 3.1 description of the REST API (`/api/v1/openapi.json`),
+//! The OpenAPI 3.0 description of the REST API (`/api/v1/openapi.json`),
 //! generated from the request registry and the DTOs themselves, so it
 //! cannot drift from what the server accepts.
 
@@ -96,7 +96,7 @@ pub fn document() -> Value {
     );
 
     json!({
-        "openapi": "3.1.0",
+        "openapi": "3.0.3",
         "info": {
             "title": "Carteiro provisioning API",
             "version": env!("CARGO_PKG_VERSION"),
