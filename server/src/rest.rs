@@ -10,7 +10,7 @@ use app::server::provision::{self, SUPPORT, lookup, openapi, search, tokens};
 use app::state::AppState;
 use axum::Json;
 use axum::Router;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -30,7 +30,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/mailboxes/{address}", get(mailbox))
         .route("/api/v1/aliases", get(aliases))
         .route("/api/v1/domains", get(domains))
-        .route("/api/v1/import", post(import))
+        // A CSV file may be larger than axum's default 2 MB body limit.
+        .route(
+            "/api/v1/import",
+            post(import).layer(DefaultBodyLimit::max(
+                provision::import::MAX_BYTES + (64 << 10),
+            )),
+        )
 }
 
 /// An error as the API answers it: the HTTP status of the error, and

@@ -849,8 +849,8 @@ async fn the_rest_api_takes_admin_issued_tokens_with_roles() {
     let page: MailboxPage = res.json().await.unwrap();
     assert_eq!(page.rows[0].name, "Via API");
 
-    // A CSV file of several megabytes reaches the importer whole (which
-    // reports its bad header), not cut off by a body limit.
+    // A CSV file past axum's default 2 MB body limit reaches the importer
+    // (which reports its bad header) instead of a 413.
     let big = format!(
         "kind,address,colour\n{}",
         "mailbox,x@exemplo.com.br,blue\n".repeat(100_000)
