@@ -174,7 +174,7 @@ impl Section {
     pub fn summary(self) -> &'static str {
         match self {
             Section::Mailboxes => {
-                "Create, change, suspend and delete customer mailboxes, aliases and forwards."
+                "Find and change customer mailboxes, aliases and forwards; import them from CSV; trace a message."
             }
             Section::MailFlow => {
                 "Review abuse detections, approve or reject proposed blocks, lift blocks."

@@ -26,7 +26,7 @@ mod apply {
     use crate::errors::AppError;
     use crate::server::entities::mailbox;
     use crate::server::provision::{Change, Context, Request, SUPPORT, lookup, secrets};
-    use sea_orm::{ActiveModelTrait, DatabaseTransaction, IntoActiveModel, Set};
+    use sea_orm::{DatabaseTransaction, Set};
 
     pub struct Valid {
         current: mailbox::Model,
@@ -63,16 +63,13 @@ mod apply {
             tx: &DatabaseTransaction,
             ctx: &Context,
         ) -> Result<Change, AppError> {
-            let before = lookup::mailbox_view_of(&v.current);
-            let mut row = v.current.into_active_model();
-            row.status = Set(lookup::DELETED.into());
-            row.status_reason = Set((!v.reason.is_empty()).then_some(v.reason));
-            row.deleted_at = Set(Some(ctx.now));
-            row.purge_after = Set(Some(ctx.now + chrono::Duration::days(ctx.retention_days)));
-            row.updated_at = Set(ctx.now);
-            let row = row.update(tx).await?;
-            let after = lookup::mailbox_view_of(&row);
-            Ok(Change::new(row.address, Some(&before), Some(&after)))
+            lookup::change_mailbox(tx, v.current, ctx.now, |row| {
+                row.status = Set(lookup::DELETED.into());
+                row.status_reason = Set((!v.reason.is_empty()).then_some(v.reason));
+                row.deleted_at = Set(Some(ctx.now));
+                row.purge_after = Set(Some(ctx.now + chrono::Duration::days(ctx.retention_days)));
+            })
+            .await
         }
     }
 }

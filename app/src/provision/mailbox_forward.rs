@@ -29,7 +29,7 @@ mod apply {
     use crate::server::entities::mailbox;
     use crate::server::provision::types::Target;
     use crate::server::provision::{Change, Context, Request, SUPPORT, lookup};
-    use sea_orm::{ActiveModelTrait, DatabaseTransaction, IntoActiveModel, Set};
+    use sea_orm::{DatabaseTransaction, Set};
 
     pub struct Valid {
         current: mailbox::Model,
@@ -84,14 +84,11 @@ mod apply {
             tx: &DatabaseTransaction,
             ctx: &Context,
         ) -> Result<Change, AppError> {
-            let before = lookup::mailbox_view_of(&v.current);
-            let mut row = v.current.into_active_model();
-            row.forward_keep_copy = Set(v.targets.is_some() && v.keep_copy);
-            row.forward_to = Set(v.targets.as_deref().map(Target::join));
-            row.updated_at = Set(ctx.now);
-            let row = row.update(tx).await?;
-            let after = lookup::mailbox_view_of(&row);
-            Ok(Change::new(row.address, Some(&before), Some(&after)))
+            lookup::change_mailbox(tx, v.current, ctx.now, |row| {
+                row.forward_keep_copy = Set(v.targets.is_some() && v.keep_copy);
+                row.forward_to = Set(v.targets.as_deref().map(Target::join));
+            })
+            .await
         }
     }
 }

@@ -22,7 +22,7 @@ mod apply {
     use crate::errors::AppError;
     use crate::server::entities::mailbox;
     use crate::server::provision::{Change, Context, Request, SUPPORT, lookup};
-    use sea_orm::{ActiveModelTrait, DatabaseTransaction, IntoActiveModel, Set};
+    use sea_orm::{DatabaseTransaction, Set};
 
     #[async_trait::async_trait]
     impl Request for MailboxReactivate {
@@ -51,14 +51,11 @@ mod apply {
             tx: &DatabaseTransaction,
             ctx: &Context,
         ) -> Result<Change, AppError> {
-            let before = lookup::mailbox_view_of(&v);
-            let mut row = v.into_active_model();
-            row.status = Set(lookup::ACTIVE.into());
-            row.status_reason = Set(None);
-            row.updated_at = Set(ctx.now);
-            let row = row.update(tx).await?;
-            let after = lookup::mailbox_view_of(&row);
-            Ok(Change::new(row.address, Some(&before), Some(&after)))
+            lookup::change_mailbox(tx, v, ctx.now, |row| {
+                row.status = Set(lookup::ACTIVE.into());
+                row.status_reason = Set(None);
+            })
+            .await
         }
     }
 }

@@ -23,7 +23,7 @@ mod apply {
     use crate::errors::AppError;
     use crate::server::entities::mailbox;
     use crate::server::provision::{Change, Context, Request, SUPPORT, lookup};
-    use sea_orm::{ActiveModelTrait, DatabaseTransaction, IntoActiveModel, Set};
+    use sea_orm::{DatabaseTransaction, Set};
 
     #[async_trait::async_trait]
     impl Request for MailboxRestore {
@@ -52,16 +52,13 @@ mod apply {
             tx: &DatabaseTransaction,
             ctx: &Context,
         ) -> Result<Change, AppError> {
-            let before = lookup::mailbox_view_of(&v);
-            let mut row = v.into_active_model();
-            row.status = Set(lookup::SUSPENDED.into());
-            row.status_reason = Set(Some("restored after deletion".into()));
-            row.deleted_at = Set(None);
-            row.purge_after = Set(None);
-            row.updated_at = Set(ctx.now);
-            let row = row.update(tx).await?;
-            let after = lookup::mailbox_view_of(&row);
-            Ok(Change::new(row.address, Some(&before), Some(&after)))
+            lookup::change_mailbox(tx, v, ctx.now, |row| {
+                row.status = Set(lookup::SUSPENDED.into());
+                row.status_reason = Set(Some("restored after deletion".into()));
+                row.deleted_at = Set(None);
+                row.purge_after = Set(None);
+            })
+            .await
         }
     }
 }

@@ -26,7 +26,7 @@ mod apply {
     use crate::errors::AppError;
     use crate::server::entities::mailbox;
     use crate::server::provision::{Change, Context, Fields, Request, SUPPORT, lookup, secrets};
-    use sea_orm::{ActiveModelTrait, DatabaseTransaction, IntoActiveModel, Set};
+    use sea_orm::{DatabaseTransaction, Set};
 
     pub struct Valid {
         current: mailbox::Model,
@@ -70,14 +70,11 @@ mod apply {
             tx: &DatabaseTransaction,
             ctx: &Context,
         ) -> Result<Change, AppError> {
-            let before = lookup::mailbox_view_of(&v.current);
-            let mut row = v.current.into_active_model();
-            row.status = Set(lookup::SUSPENDED.into());
-            row.status_reason = Set(Some(v.reason));
-            row.updated_at = Set(ctx.now);
-            let row = row.update(tx).await?;
-            let after = lookup::mailbox_view_of(&row);
-            Ok(Change::new(row.address, Some(&before), Some(&after)))
+            lookup::change_mailbox(tx, v.current, ctx.now, |row| {
+                row.status = Set(lookup::SUSPENDED.into());
+                row.status_reason = Set(Some(v.reason));
+            })
+            .await
         }
     }
 }

@@ -32,7 +32,7 @@ mod apply {
     use crate::server::entities::{mail_domain, mailbox};
     use crate::server::provision::types::parse_quota;
     use crate::server::provision::{Change, Context, Fields, Request, SUPPORT, lookup, secrets};
-    use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, Set};
+    use sea_orm::{DatabaseTransaction, EntityTrait, Set};
 
     pub struct Valid {
         current: mailbox::Model,
@@ -102,17 +102,14 @@ mod apply {
             tx: &DatabaseTransaction,
             ctx: &Context,
         ) -> Result<Change, AppError> {
-            let before = lookup::mailbox_view_of(&v.current);
-            let mut row = v.current.into_active_model();
-            row.name_key = Set(crate::server::provision::types::name_key(&v.name));
-            row.name = Set(v.name);
-            row.quota_mb = Set(v.quota_mb);
-            row.can_send = Set(v.can_send);
-            row.can_receive = Set(v.can_receive);
-            row.updated_at = Set(ctx.now);
-            let row = row.update(tx).await?;
-            let after = lookup::mailbox_view_of(&row);
-            Ok(Change::new(row.address, Some(&before), Some(&after)))
+            lookup::change_mailbox(tx, v.current, ctx.now, |row| {
+                row.name_key = Set(crate::server::provision::types::name_key(&v.name));
+                row.name = Set(v.name);
+                row.quota_mb = Set(v.quota_mb);
+                row.can_send = Set(v.can_send);
+                row.can_receive = Set(v.can_receive);
+            })
+            .await
         }
     }
 }

@@ -7,7 +7,7 @@
 mod common;
 mod detect;
 mod helpers;
+#[path = "../common/mailhost.rs"]
+mod mailhost;
 mod policyd;
 mod postfix;
-#[path = "../common/postmap.rs"]
-mod postmap;

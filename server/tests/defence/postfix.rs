@@ -3,7 +3,7 @@
 //! and its mail is accepted again once the block is lifted.
 
 use crate::helpers::{add_block, database, database_at, lift_block, start_daemon};
-use crate::postmap::Map;
+use crate::mailhost::{Map, is_root};
 use server::mailflow::count::{Counter, RejectRules, Settings};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -187,13 +187,6 @@ impl Smtp {
         );
         self.say("RCPT TO:<cliente@example.com.br>").await
     }
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 //! (Debian's, with `dovecot-sqlite`/`dovecot-pgsql`) signs customers in and
 //! looks up their mailboxes through the shipped `docs/dovecot/` settings.
 
+use crate::mailhost::{Postgres, is_root};
 use crate::{apply, database};
 use app::provision::{
     domain_create::DomainCreate, mailbox_create::MailboxCreate,
@@ -84,14 +85,11 @@ struct Dovecot {
 impl Dovecot {
     fn start(dir: &std::path::Path, db_url: &str) -> Self {
         let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/dovecot");
-        let sql = if let Some(rest) = db_url.strip_prefix("postgres://") {
-            let (auth, location) = rest.split_once('@').unwrap();
-            let (user, password) = auth.split_once(':').unwrap_or((auth, ""));
-            let (host_port, db) = location.split_once('/').unwrap();
-            let (host, port) = host_port.split_once(':').unwrap();
+        let sql = if let Some(pg) = Postgres::parse(db_url) {
             let text = std::fs::read_to_string(docs.join("dovecot-sql.pgsql.conf.ext")).unwrap();
             let connect = format!(
-                "connect = host={host} port={port} dbname={db} user={user} password={password}"
+                "connect = host={} port={} dbname={} user={} password={}",
+                pg.host, pg.port, pg.dbname, pg.user, pg.password
             );
             text.lines()
                 .map(|l| {
@@ -185,13 +183,6 @@ impl Drop for Dovecot {
             .arg("stop")
             .status();
     }
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 #[tokio::test]

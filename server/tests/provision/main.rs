@@ -7,9 +7,9 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod dovecot;
+#[path = "../common/mailhost.rs"]
+mod mailhost;
 mod maps;
-#[path = "../common/postmap.rs"]
-mod postmap;
 
 use app::server::audit::Actor;
 use app::server::provision::{Context, Request, run};

@@ -2,7 +2,7 @@
 //! domains, mailboxes (suspended, send-only, receive-only, deleted),
 //! aliases, forwards, catch-alls, and who may send as which address.
 
-use crate::postmap::Map;
+use crate::mailhost::Map;
 use crate::{apply, database};
 use app::provision::{
     alias_create::AliasCreate, domain_alias_create::DomainAliasCreate, domain_create::DomainCreate,

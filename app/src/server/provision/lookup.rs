@@ -511,3 +511,21 @@ impl std::fmt::Display for DomainLimits {
         )
     }
 }
+
+/// Applies `edit` to a mailbox, stamps the change time and reports the
+/// mailbox before and after: the `apply` of most mailbox requests.
+pub async fn change_mailbox(
+    db: &impl ConnectionTrait,
+    current: mailbox::Model,
+    now: chrono::DateTime<chrono::Utc>,
+    edit: impl FnOnce(&mut mailbox::ActiveModel),
+) -> Result<super::Change, AppError> {
+    use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+    let before = mailbox_view_of(&current);
+    let mut row = current.into_active_model();
+    edit(&mut row);
+    row.updated_at = Set(now);
+    let row = row.update(db).await?;
+    let after = mailbox_view_of(&row);
+    Ok(super::Change::new(row.address, Some(&before), Some(&after)))
+}

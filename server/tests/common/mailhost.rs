@@ -1,6 +1,8 @@
-//! Debian's `postmap -q` against the map files shipped in `docs/postfix/`,
-//! pointed at the test's database: `sqlite:` for a SQLite file, `pgsql:`
-//! for the throw-away PostgreSQL server.
+//! Debian's Postfix and Dovecot as the tests use them: `postmap -q`
+//! against the map files shipped in `docs/postfix/` (pointed at the test's
+//! database: `sqlite:` for a SQLite file, `pgsql:` for the throw-away
+//! PostgreSQL server), the parts of a PostgreSQL URL their configuration
+//! files need, and whether this process may start their daemons.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,19 +20,15 @@ impl Map {
     pub fn shipped(stem: &str, db_url: &str, dir: &Path) -> Self {
         let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/postfix");
         std::fs::write(dir.join("main.cf"), "compatibility_level = 3.6\n").unwrap();
-        let (kind, text) = if let Some(rest) = db_url.strip_prefix("postgres://") {
-            // postgres://USER[:PASS]@HOST:PORT/DB
-            let (auth, location) = rest.split_once('@').expect("user@host in the URL");
-            let (user, password) = auth.split_once(':').unwrap_or((auth, ""));
-            let (host, db) = location.split_once('/').expect("/database in the URL");
+        let (kind, text) = if let Some(pg) = Postgres::parse(db_url) {
             let text = std::fs::read_to_string(docs.join(format!("{stem}.pgsql.cf"))).unwrap();
             let text: Vec<String> = text
                 .lines()
                 .map(|l| match l.split_once(" = ").map(|(k, _)| k) {
-                    Some("hosts") => format!("hosts = inet:{host}"),
-                    Some("user") => format!("user = {user}"),
-                    Some("password") => format!("password = {password}"),
-                    Some("dbname") => format!("dbname = {}", db.split('?').next().unwrap()),
+                    Some("hosts") => format!("hosts = inet:{}:{}", pg.host, pg.port),
+                    Some("user") => format!("user = {}", pg.user),
+                    Some("password") => format!("password = {}", pg.password),
+                    Some("dbname") => format!("dbname = {}", pg.dbname),
                     _ => l.to_string(),
                 })
                 .collect();
@@ -74,4 +72,39 @@ impl Map {
             ),
         }
     }
+}
+
+/// The parts of `postgres://USER[:PASS]@HOST:PORT/DB`.
+pub struct Postgres {
+    pub user: String,
+    pub password: String,
+    pub host: String,
+    pub port: String,
+    pub dbname: String,
+}
+
+impl Postgres {
+    /// `None` for a URL that is not PostgreSQL's.
+    pub fn parse(url: &str) -> Option<Self> {
+        let rest = url.strip_prefix("postgres://")?;
+        let (auth, location) = rest.split_once('@').expect("user@host in the URL");
+        let (user, password) = auth.split_once(':').unwrap_or((auth, ""));
+        let (host_port, db) = location.split_once('/').expect("/database in the URL");
+        let (host, port) = host_port.split_once(':').unwrap_or((host_port, "5432"));
+        Some(Postgres {
+            user: user.into(),
+            password: password.into(),
+            host: host.into(),
+            port: port.into(),
+            dbname: db.split('?').next().unwrap_or(db).into(),
+        })
+    }
+}
+
+/// Postfix's and Dovecot's masters must be started as root.
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
