@@ -40,13 +40,18 @@ const VIEWS: [&str; 6] = [
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // Search pages by prefix ranges (`address >= 'ana' AND address <
+        // 'ana\u{10FFFF}'`) and sorts byte-wise; PostgreSQL must compare
+        // these keys byte-wise too, whatever the database's locale (a glibc
+        // locale ignores dots at first, so 'ana.' would match 'anab').
+        let key = |col: ColumnDef| bytewise(col, manager.get_database_backend());
         manager
             .create_table(
                 Table::create()
                     .table(MailDomain::Table)
                     .if_not_exists()
                     .col(pk_auto(MailDomain::Id))
-                    .col(string_len_uniq(MailDomain::Name, 253))
+                    .col(key(string_len_uniq(MailDomain::Name, 253)))
                     .col(text(MailDomain::Description))
                     // Set: this domain is an alias of that one and has no
                     // mailboxes of its own.
@@ -86,11 +91,11 @@ impl MigrationTrait for Migration {
                     .if_not_exists()
                     .col(big_pk_auto(Mailbox::Id))
                     .col(integer(Mailbox::DomainId))
-                    .col(string_len(Mailbox::LocalPart, 64))
-                    .col(string_len_uniq(Mailbox::Address, 320))
+                    .col(key(string_len(Mailbox::LocalPart, 64)))
+                    .col(key(string_len_uniq(Mailbox::Address, 320)))
                     .col(string_len(Mailbox::Name, 200))
                     // Lower-case name, for prefix search.
-                    .col(string_len(Mailbox::NameKey, 200))
+                    .col(key(string_len(Mailbox::NameKey, 200)))
                     // Dovecot form: `{ARGON2ID}$argon2id$...` or `{BLF-CRYPT}$2y$...`.
                     .col(text(Mailbox::Password))
                     .col(big_integer(Mailbox::QuotaMb))
@@ -147,8 +152,8 @@ impl MigrationTrait for Migration {
                     .if_not_exists()
                     .col(big_pk_auto(MailAlias::Id))
                     .col(integer(MailAlias::DomainId))
-                    .col(string_len(MailAlias::LocalPart, 64))
-                    .col(string_len_uniq(MailAlias::Address, 320))
+                    .col(key(string_len(MailAlias::LocalPart, 64)))
+                    .col(key(string_len_uniq(MailAlias::Address, 320)))
                     // Comma-separated target addresses.
                     .col(text(MailAlias::Targets))
                     .col(text(MailAlias::Description))
@@ -241,6 +246,15 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
+}
+
+/// `col` compared byte-wise (`COLLATE "C"`) on PostgreSQL; SQLite's
+/// default (BINARY) already is.
+fn bytewise(mut col: ColumnDef, backend: DbBackend) -> ColumnDef {
+    if backend == DbBackend::Postgres {
+        col.extra("COLLATE \"C\"");
+    }
+    col
 }
 
 /// The `CREATE VIEW` statements, in [`VIEWS`] order.
