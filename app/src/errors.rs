@@ -100,6 +100,14 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
+        // Checks run before writes, so a unique key is only violated when
+        // someone else wrote the same thing a moment earlier.
+        if let Some(sea_orm::SqlErr::UniqueConstraintViolation(detail)) = err.sql_err() {
+            tracing::info!(%detail, "a concurrent change took the same key first");
+            return AppError::Conflict(
+                "That already exists: someone created it a moment ago. Look it up again.".into(),
+            );
+        }
         tracing::error!(error = %err, "database error");
         AppError::Internal
     }

@@ -921,3 +921,31 @@ async fn the_openapi_document_lists_every_request_kind() {
     let create = &doc["components"]["schemas"]["MailboxCreate"];
     assert!(create["properties"]["address"].is_object(), "{create}");
 }
+
+#[tokio::test]
+async fn a_write_losing_a_race_for_the_same_key_is_a_conflict_not_a_crash() {
+    // Validation checks first, so a unique key is only hit when another
+    // request wrote it in between; the same key written twice stands in.
+    use sea_orm::{ActiveModelTrait, Set};
+    let (app, _, _) = app().await;
+    let now = chrono::Utc::now();
+    let again = app::server::entities::mail_domain::ActiveModel {
+        name: Set("exemplo.com.br".into()),
+        description: Set(String::new()),
+        alias_of: Set(None),
+        max_mailboxes: Set(0),
+        max_aliases: Set(0),
+        max_quota_mb: Set(0),
+        default_quota_mb: Set(1),
+        catch_all: Set(None),
+        active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    let err = again.insert(&app.state.db).await.unwrap_err();
+    assert!(matches!(
+        app::errors::AppError::from(err),
+        app::errors::AppError::Conflict(_)
+    ));
+}
