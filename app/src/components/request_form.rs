@@ -66,3 +66,18 @@ pub fn confirm_first(question: Option<String>) -> impl Fn(leptos::ev::MouseEvent
         }
     }
 }
+
+/// A form that empties itself after each successful submission of `result`.
+pub fn cleared_on_success<T, E>(
+    result: impl Fn() -> Option<Result<T, E>> + 'static,
+) -> NodeRef<leptos::html::Form> {
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(result(), Some(Ok(_)))
+            && let Some(f) = form.get()
+        {
+            f.reset();
+        }
+    });
+    form
+}

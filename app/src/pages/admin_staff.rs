@@ -6,7 +6,7 @@ use crate::api::staff::{
 };
 use crate::components::guard::Guarded;
 use crate::components::notice::{ActionError, ErrorBox, OneTimeSecret, SuccessBox};
-use crate::components::request_form::confirm_first;
+use crate::components::request_form::{cleared_on_success, confirm_first};
 use crate::model::{IssuedPassword, Role, Section, StaffMember};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -47,14 +47,7 @@ fn StaffAdmin() -> impl IntoView {
             }
         });
     }
-    let create_form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        if matches!(create.value().get(), Some(Ok(_)))
-            && let Some(form) = create_form.get()
-        {
-            form.reset();
-        }
-    });
+    let create_form = cleared_on_success(move || create.value().get());
 
     view! {
         <h1>"Staff"</h1>

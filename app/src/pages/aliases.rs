@@ -5,7 +5,9 @@ use super::mailboxes::{DomainOptions, encode};
 use crate::api::provision::{list_domains, search_aliases};
 use crate::components::guard::Guarded;
 use crate::components::notice::ErrorBox;
-use crate::components::request_form::{FieldMessage, RequestOutcome, confirm_first};
+use crate::components::request_form::{
+    FieldMessage, RequestOutcome, cleared_on_success, confirm_first,
+};
 use crate::components::subnav::MailboxesNav;
 use crate::model::Section;
 use crate::provision::AliasView;
@@ -53,14 +55,7 @@ fn Aliases() -> impl IntoView {
     let domains = Resource::new(|| (), |_| list_domains(false));
     let (q, domain, _) = query.get_untracked();
     let created = create.value();
-    let form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        if matches!(created.get(), Some(Ok(_)))
-            && let Some(f) = form.get()
-        {
-            f.reset();
-        }
-    });
+    let form = cleared_on_success(move || created.get());
 
     view! {
         <h1>"Aliases"</h1>

@@ -5,7 +5,7 @@
 use crate::api::provision::{list_domains, search_mailboxes};
 use crate::components::guard::Guarded;
 use crate::components::notice::ErrorBox;
-use crate::components::request_form::{FieldMessage, RequestOutcome};
+use crate::components::request_form::{FieldMessage, RequestOutcome, cleared_on_success};
 use crate::components::subnav::MailboxesNav;
 use crate::model::Section;
 use crate::provision::MailboxView;
@@ -268,14 +268,7 @@ fn CreateMailboxPanel(
     domains: Resource<Result<Vec<crate::provision::DomainView>, crate::errors::AppError>>,
 ) -> impl IntoView {
     let result = create.value();
-    let form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        if matches!(result.get(), Some(Ok(_)))
-            && let Some(f) = form.get()
-        {
-            f.reset();
-        }
-    });
+    let form = cleared_on_success(move || result.get());
     view! {
         <section class="panel">
             <h2>"New mailbox"</h2>
