@@ -19,6 +19,7 @@ pub struct AppState {
     /// What a block may cover without an admin's explicit override.
     pub guardrails: Arc<Guardrails>,
     pub provision: Arc<ProvisionSettings>,
+    pub mailgraph: Arc<MailgraphSettings>,
 }
 
 impl AppState {
@@ -43,6 +44,74 @@ pub struct ProvisionSettings {
 impl Default for ProvisionSettings {
     fn default() -> Self {
         Self { retention_days: 30 }
+    }
+}
+
+/// Mailgraph settings (`[mailgraph]` in `carteiro.toml`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailgraphSettings {
+    /// The offset from UTC at which days begin, e.g. `-03:00`: the day
+    /// totals and every time shown are in it.
+    pub utc_offset: String,
+    /// Days each resolution of the per-host series is kept (0: forever).
+    pub retention: Retention,
+    /// The same for the per-domain series, which have many more rows.
+    pub domain_retention: Retention,
+}
+
+/// Days kept per resolution; 0 keeps forever.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Retention {
+    pub minute_days: u32,
+    pub hour_days: u32,
+    pub day_days: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            minute_days: 14,
+            hour_days: 400,
+            day_days: 0,
+        }
+    }
+}
+
+impl Default for MailgraphSettings {
+    fn default() -> Self {
+        Self {
+            utc_offset: "+00:00".into(),
+            retention: Retention::default(),
+            domain_retention: Retention {
+                minute_days: 2,
+                hour_days: 100,
+                day_days: 0,
+            },
+        }
+    }
+}
+
+impl MailgraphSettings {
+    /// Seconds east of UTC, from `utc_offset` (`+HH:MM`, `-HH:MM` or `Z`).
+    pub fn offset_secs(&self) -> Result<i64, String> {
+        let text = self.utc_offset.trim();
+        if text.eq_ignore_ascii_case("z") || text.is_empty() {
+            return Ok(0);
+        }
+        let bad = || format!("mailgraph.utc_offset: {text:?} is not like -03:00 or +05:30");
+        let (sign, rest) = match text.as_bytes()[0] {
+            b'+' => (1, &text[1..]),
+            b'-' => (-1, &text[1..]),
+            _ => return Err(bad()),
+        };
+        let (h, m) = rest.split_once(':').ok_or_else(bad)?;
+        let (h, m): (i64, i64) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+        if h > 14 || m > 59 || h.to_string().len() > 2 {
+            return Err(bad());
+        }
+        Ok(sign * (h * 3600 + m * 60))
     }
 }
 

@@ -13,6 +13,7 @@ mod m20261128_000002_mailflow;
 mod m20261129_000003_message_hour_keys;
 mod m20261129_000004_defence;
 mod m20261129_000005_provisioning;
+mod m20261129_000006_mailgraph;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_message_hour_keys::Migration),
             Box::new(m20261129_000004_defence::Migration),
             Box::new(m20261129_000005_provisioning::Migration),
+            Box::new(m20261129_000006_mailgraph::Migration),
         ]
     }
 }

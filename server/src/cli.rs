@@ -274,16 +274,26 @@ fn init_tracing(cfg: &Config) {
 }
 
 /// Every ten minutes, removes deleted mailboxes whose retention is over.
-fn spawn_purge(db: sea_orm::DatabaseConnection) {
+/// Every ten minutes: purges deleted mailboxes past their retention and
+/// the Mailgraph rows each tier no longer keeps.
+fn spawn_purge(db: sea_orm::DatabaseConnection, mailgraph: app::state::MailgraphSettings) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
         loop {
             tick.tick().await;
-            match app::server::provision::purge::purge_due(&db, chrono::Utc::now()).await {
+            let now = chrono::Utc::now();
+            match app::server::provision::purge::purge_due(&db, now).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!("purged {n} deleted mailboxes past their retention"),
                 Err(e) => {
                     tracing::warn!(error = %e, "purging deleted mailboxes failed; next try in ten minutes")
+                }
+            }
+            match app::server::mailgraph::purge(&db, &mailgraph, now.timestamp()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("purged {n} Mailgraph rows past their tier's retention"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "purging old Mailgraph rows failed; next try in ten minutes")
                 }
             }
         }
@@ -317,14 +327,14 @@ async fn serve(mut cfg: Config, listen: Option<String>, demo: bool) -> Result<()
             crate::ingest::worker::WorkerContext {
                 db: state.db.clone(),
                 board: state.ingest.clone(),
-                settings: cfg.mailflow.engine_settings()?,
+                settings: cfg.engine_settings()?,
                 poll: Duration::from_millis(cfg.mailflow.poll_millis.max(10)),
                 batch_lines: cfg.mailflow.batch_lines.max(1),
             },
             cfg.mailflow.sources.clone(),
         );
     }
-    spawn_purge(state.db.clone());
+    spawn_purge(state.db.clone(), cfg.mailgraph.clone());
     if let Some(policyd) = crate::defence::start(&state.db, &cfg.defence).await? {
         eprintln!(
             "Postfix policy daemon on {} ({} active blocks)",

@@ -7,7 +7,7 @@
 //! given as `CARTEIRO_DATABASE_URL` or `DATABASE_URL`.
 
 use anyhow::{Context, Result, bail};
-use app::state::{AuthSettings, ProvisionSettings};
+use app::state::{AuthSettings, MailgraphSettings, ProvisionSettings};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -21,6 +21,7 @@ pub struct Config {
     pub mailflow: MailflowConfig,
     pub defence: DefenceConfig,
     pub provision: ProvisionSettings,
+    pub mailgraph: MailgraphSettings,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -156,6 +157,9 @@ impl MailflowConfig {
                 max_messages: self.max_messages,
             },
             traces: true,
+            // Read from the database by whoever runs the engine.
+            domains: Default::default(),
+            day_offset: 0,
         })
     }
 }
@@ -225,6 +229,14 @@ impl Default for LogConfig {
 impl Config {
     /// Reads `path` (when given, it must exist; otherwise `carteiro.toml` in
     /// the working directory is used if present), then applies `env`.
+    /// The MailFlow engine's settings, with days beginning at
+    /// `mailgraph.utc_offset`.
+    pub fn engine_settings(&self) -> Result<crate::mailflow::count::Settings> {
+        let mut settings = self.mailflow.engine_settings()?;
+        settings.day_offset = self.mailgraph.offset_secs().map_err(anyhow::Error::msg)?;
+        Ok(settings)
+    }
+
     pub fn load(
         path: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
@@ -248,9 +260,11 @@ impl Config {
             )
         })?;
         apply_env(&mut value, env)?;
-        toml::Value::Table(value)
+        let cfg: Self = toml::Value::Table(value)
             .try_into()
-            .context("invalid configuration (see carteiro.example.toml for every setting)")
+            .context("invalid configuration (see carteiro.example.toml for every setting)")?;
+        cfg.mailgraph.offset_secs().map_err(anyhow::Error::msg)?;
+        Ok(cfg)
     }
 }
 

@@ -124,8 +124,9 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<()> {
 pub async fn import(db: &DatabaseConnection, cfg: &Config, opts: &Options) -> Result<Report> {
     let started = Instant::now();
     let rules = store::reject_rules(db).await?;
-    let mut settings = cfg.mailflow.engine_settings()?;
+    let mut settings = cfg.engine_settings()?;
     settings.traces = !opts.dry_run;
+    settings.domains = store::hosted_domains(db).await?;
     let idle = settings.limits.idle_secs;
     let mut counter = Counter::new(settings, rules, opts.year.unwrap_or(0));
     if opts.detect {

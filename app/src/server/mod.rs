@@ -9,6 +9,7 @@ pub mod defence;
 pub mod detection;
 pub mod entities;
 pub mod mailflow;
+pub mod mailgraph;
 pub mod passwords;
 pub mod provision;
 pub mod sessions;

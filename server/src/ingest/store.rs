@@ -5,16 +5,19 @@
 //! says exactly which lines are in.
 
 use crate::defence::detect::Proposal;
-use crate::mailflow::count::{Batch, DEFAULT_RULES, RejectRules, SubjectCounts};
+use crate::mailflow::count::{Batch, DEFAULT_RULES, HostedDomains, RejectRules, SubjectCounts};
 use crate::mailflow::syslog::{UnixTime, YearGuess};
 use crate::mailflow::trace::{Message, Origin, Recipient};
 use anyhow::{Context, Result};
 use app::server::defence::Evidence;
+use app::server::mailgraph::{Scope, Tier};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, SimpleExpr};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, FromQueryResult, Statement,
     TransactionTrait,
 };
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Where a source stands: the lines before `offset` of the file whose
 /// first line has fingerprint `file_id` are stored.
@@ -60,6 +63,12 @@ pub async fn checkpoint(db: &impl ConnectionTrait, source: &str) -> Result<Optio
     }))
 }
 
+/// The domains the engine counts per domain: those provisioned here.
+pub async fn hosted_domains(db: &impl ConnectionTrait) -> Result<Arc<HostedDomains>> {
+    let names = app::server::mailgraph::hosted_domains(db).await?;
+    Ok(Arc::new(HostedDomains::new(names)))
+}
+
 /// Stores a batch and the checkpoint after it in one transaction. Several
 /// sources may write to one PostgreSQL database at once: rows are written in
 /// key order, and a transaction that still loses a deadlock is tried again.
@@ -93,7 +102,7 @@ fn is_transient(e: &anyhow::Error) -> bool {
 
 async fn try_commit(db: &DatabaseConnection, batch: &Batch, cp: &Checkpoint) -> Result<()> {
     let txn = db.begin().await?;
-    write_minutes(&txn, batch).await?;
+    write_series(&txn, batch).await?;
     for (kind, counts) in ["ip", "account"].iter().zip(&batch.subjects) {
         write_subjects(&txn, &batch.series, kind, counts).await?;
     }
@@ -106,23 +115,58 @@ async fn try_commit(db: &DatabaseConnection, batch: &Batch, cp: &Checkpoint) -> 
     Ok(())
 }
 
-async fn write_minutes(txn: &DatabaseTransaction, batch: &Batch) -> Result<()> {
-    let mut rows: Vec<_> = batch.minutes.iter().collect();
-    rows.sort_unstable_by_key(|((host, minute, series), _)| (*minute, *host, *series));
+/// The batch's per-minute counts, per host and per hosted domain, added to
+/// all three tiers of the series tables (summed by hour and by day here),
+/// each table's rows in its key order.
+async fn write_series(txn: &DatabaseTransaction, batch: &Batch) -> Result<()> {
+    let series = |s: u16| batch.series[usize::from(s)].as_str();
+    let hosts: Vec<_> = batch
+        .minutes
+        .iter()
+        .map(|(&(h, minute, s), &n)| ((batch.hosts[usize::from(h)].as_str(), minute, series(s)), n))
+        .collect();
+    let domains: Vec<_> = batch
+        .domain_minutes
+        .iter()
+        .map(|((d, minute, s), &n)| ((&**d, *minute, series(*s)), n))
+        .collect();
+    for (scope, rows) in [(Scope::Host, hosts), (Scope::Domain, domains)] {
+        for tier in Tier::ALL {
+            let mut sums: BTreeMap<(UnixTime, &str, &str), u64> = BTreeMap::new();
+            for &((key, minute, series), n) in &rows {
+                *sums
+                    .entry((tier.start(minute, batch.day_offset), key, series))
+                    .or_default() += n;
+            }
+            write_counts(txn, tier, scope, &sums).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds `(time, key, series) → n` to one series table.
+async fn write_counts(
+    txn: &DatabaseTransaction,
+    tier: Tier,
+    scope: Scope,
+    sums: &BTreeMap<(UnixTime, &str, &str), u64>,
+) -> Result<()> {
+    let table = tier.table(scope);
+    let rows: Vec<_> = sums.iter().collect();
     for chunk in rows.chunks(CHUNK) {
         let mut q = Query::insert();
-        q.into_table(t("mail_minute"))
-            .columns(["host", "minute", "series", "n"].map(t))
+        q.into_table(t(table))
+            .columns([tier.column(), scope.column(), "series", "n"].map(t))
             .on_conflict(
-                OnConflict::columns(["minute", "host", "series"].map(t))
-                    .value(t("n"), add_excluded("mail_minute", "n"))
+                OnConflict::columns([tier.column(), scope.column(), "series"].map(t))
+                    .value(t("n"), add_excluded(table, "n"))
                     .to_owned(),
             );
-        for ((host, minute, series), n) in chunk {
+        for ((at, key, series), n) in chunk {
             q.values_panic([
-                batch.hosts[*host as usize].as_str().into(),
-                (*minute).into(),
-                batch.series[*series as usize].as_str().into(),
+                (*at).into(),
+                (*key).into(),
+                (*series).into(),
                 (**n as i64).into(),
             ]);
         }

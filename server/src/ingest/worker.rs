@@ -92,7 +92,9 @@ fn rotated(path: &Path) -> PathBuf {
 /// Tails one source until an error.
 async fn follow(ctx: &WorkerContext, i: usize, src: &SourceConfig) -> Result<()> {
     let rules: RejectRules = store::reject_rules(&ctx.db).await?;
-    let settings = ctx.settings.clone();
+    let mut settings = ctx.settings.clone();
+    let mut domains = store::hosted_domains(&ctx.db).await?;
+    settings.domains = domains.clone();
     let idle = settings.limits.idle_secs;
     let mut counter = Counter::new(settings, rules, chrono::Utc::now().year());
     let mut rules = Rules::load(&ctx.db).await?;
@@ -196,12 +198,22 @@ async fn follow(ctx: &WorkerContext, i: usize, src: &SourceConfig) -> Result<()>
                 Ok(_) => {}
                 Err(e) => tracing::warn!("cannot re-read the detection policies: {e:#}"),
             }
+            // Domains provisioned or removed since: counted per domain now.
+            match store::hosted_domains(&ctx.db).await {
+                Ok(fresh) if *fresh != *domains => {
+                    counter.set_domains(fresh.clone());
+                    domains = fresh;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("cannot re-read the hosted domains: {e:#}"),
+            }
         }
         tokio::time::sleep(ctx.poll).await;
     }
 }
 
-/// How often a live source looks for changed detection policies.
+/// How often a live source looks for changed detection policies and
+/// hosted domains.
 const RULES_EVERY: Duration = Duration::from_secs(30);
 
 /// Reads the file now at `path` from its start: the checkpoint moves to it.

@@ -18,15 +18,31 @@
 //!   not reject lines.
 //! - **SASL failures**: `SASL … authentication failed` warnings, counted
 //!   apart from rejects.
+//!
+//! **Per domain** (only the ISP's own, [`HostedDomains`]; needs message
+//! traces, so not in a dry run): outbound series by the sender's domain,
+//! inbound ones by the recipient's.
+//! - **sent**, **bounced**, **deferred**: each delivery line, under the
+//!   domain of the message's sender (what a customer domain sends out).
+//! - **received**: each recipient of a message received from outside,
+//!   once, at its first delivery line (Postfix names recipients only
+//!   there), under the recipient's domain (what a customer domain gets).
+//! - **rejected** and its class: under the recipient's domain, or when that
+//!   is not hosted, the sender's (a customer's refused submission).
+//! - **SASL failures**: under the domain of the login, when it is an address.
+//!
+//! Spam and virus verdicts name neither address on the lines this engine
+//! reads, so they are counted per host only.
 
 use super::event::{Event, Status, Verdict, classify, find, split_at_byte};
 use super::syslog::{self, Header, UnixTime, YearGuess};
-use super::trace::{Limits, Message, Tracker};
+use super::trace::{Limits, Message, Origin, Tracker};
 use crate::defence::detect::{Detector, Proposal};
 use regex::Regex;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// The seven mail-flow series.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -104,6 +120,44 @@ pub const DEFAULT_RULES: [(&str, &str); 10] = [
     ("rbl", r"(?i)blocked using "),
 ];
 
+/// The ISP's own domains, lower case: the per-domain series count only
+/// these, so a flood of refused mail for random domains adds no rows.
+#[derive(Debug, Default, PartialEq)]
+pub struct HostedDomains(FxHashSet<Arc<str>>);
+
+impl HostedDomains {
+    pub fn new<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> Self {
+        Self(
+            names
+                .into_iter()
+                .map(|n| Arc::from(n.as_ref().trim().to_ascii_lowercase()))
+                .filter(|n: &Arc<str>| !n.is_empty())
+                .collect(),
+        )
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The hosted domain of `address` (`user@domain`, any case), if it is one.
+    pub fn of(&self, address: &str) -> Option<&Arc<str>> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let (_, domain) = address.rsplit_once('@')?;
+        if domain.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.0.get(domain.to_ascii_lowercase().as_str())
+        } else {
+            self.0.get(domain)
+        }
+    }
+}
+
 /// What the counter treats as internal, and how long correlation state lives.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -115,6 +169,10 @@ pub struct Settings {
     /// Build message traces. Off when nothing is stored (a dry run): the
     /// counts do not need them, only smtpd sessions are followed then.
     pub traces: bool,
+    /// The domains counted per domain.
+    pub domains: Arc<HostedDomains>,
+    /// Where days begin for the daily totals, in seconds east of UTC.
+    pub day_offset: i64,
 }
 
 impl Default for Settings {
@@ -126,6 +184,8 @@ impl Default for Settings {
                 .to_vec(),
             limits: Limits::default(),
             traces: true,
+            domains: Arc::default(),
+            day_offset: 0,
         }
     }
 }
@@ -221,6 +281,8 @@ pub struct Batch {
     pub series: Vec<String>,
     /// (host, minute start, series) → n.
     pub minutes: FxHashMap<(u16, UnixTime, u16), u64>,
+    /// (hosted domain, minute start, series) → n.
+    pub domain_minutes: FxHashMap<(Arc<str>, UnixTime, u16), u64>,
     /// Per client IP and per SASL account, by hour.
     pub subjects: [SubjectCounts; 2],
     /// Messages finished, evicted or changed.
@@ -229,6 +291,8 @@ pub struct Batch {
     pub proposals: Vec<Proposal>,
     pub lines: u64,
     pub unparsed: u64,
+    /// [`Settings::day_offset`], for the daily roll-up.
+    pub day_offset: i64,
 }
 
 impl Batch {
@@ -303,6 +367,12 @@ impl Counter {
         }
     }
 
+    /// Counts these domains per domain from now on (the list changes
+    /// while a live source runs).
+    pub fn set_domains(&mut self, domains: Arc<HostedDomains>) {
+        self.settings.domains = domains;
+    }
+
     /// Runs `detector` on every line from now on.
     pub fn detect_with(&mut self, detector: Detector) {
         self.detector = (!detector.is_empty()).then_some(detector);
@@ -355,6 +425,7 @@ impl Counter {
         };
         let mut batch = std::mem::replace(&mut self.batch, next);
         batch.hosts = self.hosts.clone();
+        batch.day_offset = self.settings.day_offset;
         batch.series = SERIES
             .iter()
             .map(|s| s.to_string())
@@ -398,6 +469,59 @@ impl Counter {
             .minutes
             .entry((host, minute, series))
             .or_default() += 1;
+    }
+
+    /// Counts under the hosted domain of the first of `addresses` that has one.
+    fn bump_domain(&mut self, addresses: [Option<&str>; 2], at: UnixTime, series: u16) {
+        let domain = addresses
+            .into_iter()
+            .flatten()
+            .find_map(|a| self.settings.domains.of(a))
+            .cloned();
+        self.bump_hosted(domain, at, series);
+    }
+
+    fn bump_hosted(&mut self, domain: Option<Arc<str>>, at: UnixTime, series: u16) {
+        if let Some(domain) = domain {
+            let minute = at - at.rem_euclid(60);
+            *self
+                .batch
+                .domain_minutes
+                .entry((domain, minute, series))
+                .or_default() += 1;
+        }
+    }
+
+    /// The per-domain counts of a delivery line: the sender's domain for
+    /// the outcome; the recipient's, once, for a message from outside.
+    fn count_delivery_domains(
+        &mut self,
+        host: u16,
+        qid: &str,
+        to: &str,
+        at: UnixTime,
+        outcome: Option<u16>,
+    ) {
+        if self.settings.domains.is_empty() {
+            return;
+        }
+        let Some(m) = self.tracker.peek(host, qid) else {
+            return;
+        };
+        let from_outside = m.origin == Origin::Smtpd
+            && m.client_ip
+                .as_deref()
+                .is_some_and(|ip| !self.is_internal(ip));
+        let first_attempt = !m.recipients.iter().any(|r| r.to == to);
+        let domains = &self.settings.domains;
+        let recipient = (from_outside && first_attempt)
+            .then(|| domains.of(to).cloned())
+            .flatten();
+        let sender = outcome.and_then(|_| domains.of(m.sender.as_deref()?).cloned());
+        self.bump_hosted(recipient, at, RECEIVED);
+        if let Some(series) = outcome {
+            self.bump_hosted(sender, at, series);
+        }
     }
 
     fn bump_subject(&mut self, subject: Subject, who: &str, at: UnixTime, series: u16) {
@@ -490,25 +614,31 @@ impl Counter {
                 if let Some(d) = &mut self.detector {
                     d.delivery(at, host, qid, to, status == Status::Bounced);
                 }
-                match status {
+                let outcome = match status {
                     Status::Sent if is_sending_daemon(daemon) && !self.is_filter_relay(relay) => {
                         self.totals.sent += 1;
-                        self.bump(host, at, SENT);
+                        Some(SENT)
                     }
                     Status::Bounced => {
                         self.totals.bounced += 1;
-                        self.bump(host, at, BOUNCED);
+                        Some(BOUNCED)
                     }
                     Status::Deferred => {
                         self.totals.deferred += 1;
-                        self.bump(host, at, DEFERRED);
+                        Some(DEFERRED)
                     }
-                    _ => {}
+                    _ => None,
+                };
+                if let Some(series) = outcome {
+                    self.bump(host, at, series);
                 }
+                self.count_delivery_domains(host, qid, to, at, outcome);
             }
             Event::Reject {
                 client,
                 reply,
+                from,
+                to,
                 sasl_username,
                 discard,
                 milter,
@@ -524,6 +654,8 @@ impl Counter {
                     self.bump(host, at, REJECTED);
                     let class = BASE_SERIES + self.count_class(reply);
                     self.bump(host, at, class);
+                    self.bump_domain([to, from], at, REJECTED);
+                    self.bump_domain([to, from], at, class);
                     // Per subject only the class: its rejects in all are
                     // the sum over classes (one stored row fewer per reject).
                     if let Some(c) = client {
@@ -574,6 +706,7 @@ impl Counter {
             } => {
                 self.sasl_failures += 1;
                 self.bump(host, at, SASL_FAILURES);
+                self.bump_domain([username, None], at, SASL_FAILURES);
                 self.bump_subject(Subject::Ip, client.ip, at, SASL_FAILURES);
                 if let Some(user) = username {
                     self.bump_subject(Subject::Account, user, at, SASL_FAILURES);
@@ -721,6 +854,80 @@ mod tests {
                 spam: 1,
                 ..Default::default()
             }
+        );
+    }
+
+    /// Per-domain counts of `lines` with `cliente.com.br` hosted:
+    /// `(domain, series name) → n` over all minutes.
+    fn per_domain(lines: &[&str]) -> Vec<(String, String, u64)> {
+        let settings = Settings {
+            domains: Arc::new(HostedDomains::new(["Cliente.com.br"])),
+            ..Settings::default()
+        };
+        let mut c = Counter::new(settings, RejectRules::defaults(), 2026);
+        for l in lines {
+            c.feed(l);
+        }
+        let batch = c.take_batch();
+        let mut sums = std::collections::BTreeMap::new();
+        for ((d, _, s), n) in &batch.domain_minutes {
+            *sums
+                .entry((d.to_string(), batch.series[usize::from(*s)].clone()))
+                .or_default() += n;
+        }
+        sums.into_iter().map(|((d, s), n)| (d, s, n)).collect()
+    }
+
+    fn row(series: &str, n: u64) -> (String, String, u64) {
+        ("cliente.com.br".into(), series.into(), n)
+    }
+
+    #[test]
+    fn inbound_counts_under_the_recipient_domain_once_per_recipient() {
+        let got = per_domain(&[
+            // From outside to two customers (one in capitals) and a stranger,
+            // through amavis: the hand-off is the first attempt.
+            "Aug  4 08:28:40 mx1 postfix/smtpd[100]: 46E0BAB8E5: client=mx.example.org[203.0.113.7]",
+            "Aug  4 08:28:41 mx1 postfix/qmgr[9]: 46E0BAB8E5: from=<news@example.org>, size=10004, nrcpt=3 (queue active)",
+            "Aug  4 08:28:42 mx1 postfix/smtp[300]: 46E0BAB8E5: to=<ana@cliente.com.br>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, dsn=2.0.0, status=sent (250 2.0.0 Ok, queued as 6A2BCAB8E7)",
+            "Aug  4 08:28:42 mx1 postfix/smtp[300]: 46E0BAB8E5: to=<BRUNO@CLIENTE.COM.BR>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, dsn=4.0.0, status=deferred (busy)",
+            "Aug  4 08:29:42 mx1 postfix/smtp[300]: 46E0BAB8E5: to=<BRUNO@CLIENTE.COM.BR>, relay=127.0.0.1[127.0.0.1]:10024, delay=61, dsn=2.0.0, status=sent (250 2.0.0 Ok, queued as 6A2BCAB8E8)",
+            "Aug  4 08:28:42 mx1 postfix/smtp[300]: 46E0BAB8E5: to=<x@elsewhere.net>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, dsn=2.0.0, status=sent (250 2.0.0 Ok, queued as 6A2BCAB8E9)",
+            // The re-injection from amavis is not received again; its
+            // delivery is a foreign sender's, so no per-domain "sent".
+            "Aug  4 08:28:50 mx1 postfix/smtpd[400]: 6A2BCAB8E7: client=localhost[127.0.0.1]",
+            "Aug  4 08:28:50 mx1 postfix/qmgr[9]: 6A2BCAB8E7: from=<news@example.org>, size=10400, nrcpt=1 (queue active)",
+            "Aug  4 08:28:51 mx1 postfix/lmtp[500]: 6A2BCAB8E7: to=<ana@cliente.com.br>, relay=mbox1[10.0.0.9]:24, delay=0.2, dsn=2.0.0, status=sent (250 2.0.0 Saved)",
+        ]);
+        assert_eq!(got, vec![row("received", 2)]);
+    }
+
+    #[test]
+    fn outbound_counts_under_the_sender_domain() {
+        let got = per_domain(&[
+            "Aug  4 09:00:00 mx1 postfix/submission/smtpd[2]: 3A452D9640: client=cpe[198.51.100.9], sasl_method=LOGIN, sasl_username=ana@cliente.com.br",
+            "Aug  4 09:00:00 mx1 postfix/qmgr[9]: 3A452D9640: from=<ana@cliente.com.br>, size=2000, nrcpt=3 (queue active)",
+            "Aug  4 09:00:01 mx1 postfix/smtp[1]: 3A452D9640: to=<a@x.com>, relay=mx.x.com[198.51.100.1]:25, delay=1, dsn=2.0.0, status=sent (250 ok)",
+            "Aug  4 09:00:01 mx1 postfix/smtp[1]: 3A452D9640: to=<c@y.com>, relay=mx.y.com[198.51.100.2]:25, delay=1, dsn=5.1.1, status=bounced (host said: 550 no such user)",
+            "Aug  4 09:00:02 mx1 postfix/smtp[1]: 3A452D9640: to=<d@z.com>, relay=none, delay=30, dsn=4.4.1, status=deferred (connect to mx.z.com: Connection timed out)",
+            // Refused: for a customer (recipient domain), from a customer
+            // to a stranger (sender domain), and neither (not counted).
+            "Aug  4 09:01:00 mx1 postfix/smtpd[7]: NOQUEUE: reject: RCPT from unknown[192.0.2.1]: 550 5.1.1 <zz@cliente.com.br>: Recipient address rejected: User unknown in virtual mailbox table; from=<s@spam.example> to=<zz@cliente.com.br> proto=ESMTP helo=<x>",
+            "Aug  4 09:01:01 mx1 postfix/smtpd[7]: NOQUEUE: reject: RCPT from unknown[192.0.2.1]: 553 5.7.1 <bruno@cliente.com.br>: Sender address rejected: not logged in; from=<bruno@cliente.com.br> to=<y@y.com> proto=ESMTP helo=<x>",
+            "Aug  4 09:01:02 mx1 postfix/smtpd[7]: NOQUEUE: reject: RCPT from unknown[192.0.2.1]: 554 5.7.1 <y@y.com>: Relay access denied; from=<s@spam.example> to=<y@y.com> proto=ESMTP helo=<x>",
+            "Aug  4 09:02:00 mx1 postfix/smtpd[8]: warning: unknown[192.0.2.2]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username=ana@cliente.com.br",
+        ]);
+        assert_eq!(
+            got,
+            vec![
+                row("bounced", 1),
+                row("deferred", 1),
+                row("reject.not_logged", 1),
+                row("reject.unknown_user", 1),
+                row("rejected", 2),
+                row("sasl_failures", 1),
+                row("sent", 1),
+            ]
         );
     }
 

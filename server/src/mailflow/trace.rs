@@ -381,6 +381,13 @@ impl Tracker {
         }
     }
 
+    /// The message `qid` on `host`, while it is in flight.
+    pub fn peek(&self, host: u16, qid: &str) -> Option<&Message> {
+        self.messages
+            .get(&(host, QueueId::new(qid)?))
+            .map(|t| &t.message)
+    }
+
     /// Messages to store now: the finished ones (which leave memory) and
     /// copies of those in flight that changed since the last take.
     pub fn take(&mut self) -> Vec<Message> {
