@@ -521,3 +521,81 @@ pub struct TraceResult {
     /// More messages matched than are shown.
     pub truncated: bool,
 }
+
+/// What a Mailgraph chart shows: a time range and an optional filter.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChartQuery {
+    /// Unix seconds; `from` inclusive, `to` exclusive.
+    pub from: i64,
+    pub to: i64,
+    /// One log host's series; empty for all hosts together.
+    #[serde(default)]
+    pub host: String,
+    /// One hosted domain's series (instead of hosts); empty for none.
+    #[serde(default)]
+    pub domain: String,
+}
+
+/// The series of a chart, one value per bucket of `step` seconds from `from`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChartData {
+    pub from: i64,
+    pub step: i64,
+    /// Seconds east of UTC the times are shown in (`mailgraph.utc_offset`).
+    pub offset: i64,
+    pub series: Vec<SeriesData>,
+    /// Blocks approved in the range, for markers on the time axis.
+    pub blocks: Vec<BlockMarker>,
+    pub now: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SeriesData {
+    /// `received`, `sent`, … or `reject.<class>`.
+    pub name: String,
+    /// Exact counts per bucket.
+    pub values: Vec<u64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BlockMarker {
+    pub id: i64,
+    pub subject: String,
+    pub target: String,
+    pub reason: String,
+    pub approved_by: String,
+    pub approved_at: i64,
+    pub expires_at: i64,
+    pub lifted_at: Option<i64>,
+    pub hits: i64,
+}
+
+/// What the chart filters offer.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChartFilters {
+    pub hosts: Vec<String>,
+    pub domains: Vec<String>,
+    pub offset: i64,
+    pub now: i64,
+}
+
+/// A pflogsumm-like report of a time range: every part is a table, so the
+/// page, the CSV downloads and `carteiro import --report text` show the
+/// same thing.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MailReport {
+    pub from: i64,
+    pub to: i64,
+    pub offset: i64,
+    pub tables: Vec<ReportTable>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReportTable {
+    /// Short name, used for the CSV file (`<id>.csv`).
+    pub id: String,
+    pub title: String,
+    pub columns: Vec<String>,
+    /// Cells as text; numbers unformatted (plain digits).
+    pub rows: Vec<Vec<String>>,
+}

@@ -89,7 +89,10 @@ pub enum Command {
         /// Count into a throw-away in-memory database: nothing is stored.
         #[arg(long)]
         dry_run: bool,
-        /// Print the report as one JSON object or as a text summary [default: text]
+        /// Print the import's counts as one JSON object, or as text: the
+        /// Mailgraph report of the imported period (as on the Report page:
+        /// totals, per day and hour, top senders, recipients and domains,
+        /// rejects, bounces, deferrals) and the import's summary [default: text]
         #[arg(long, value_enum, value_name = "FORMAT")]
         report: Option<crate::import::ReportFormat>,
         /// Year of classic syslog timestamps (which have none) at the start of each file [default: from the file's modification time]

@@ -40,6 +40,9 @@ pub struct Options {
 /// The `--report json` object. Keys are stable; later versions add keys.
 #[derive(Serialize)]
 pub struct Report {
+    /// Log times (Unix seconds) of the first and the last line read.
+    pub first_at: Option<i64>,
+    pub last_at: Option<i64>,
     pub lines: u64,
     pub unparsed: u64,
     pub totals: Totals,
@@ -115,7 +118,15 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<()> {
     report.elapsed_s = started.elapsed().as_secs_f64();
     match opts.report {
         Some(ReportFormat::Json) => println!("{}", serde_json::to_string(&report)?),
-        Some(ReportFormat::Text) | None => print!("{}", text_report(&report)),
+        Some(ReportFormat::Text) | None => {
+            if let (Some(first), Some(last)) = (report.first_at, report.last_at) {
+                let now = chrono::Utc::now().timestamp();
+                let full =
+                    app::server::report::report(&db, &cfg.mailgraph, first, last + 1, now).await?;
+                println!("{}", app::server::report::text(&full));
+            }
+            print!("{}", text_report(&report));
+        }
     }
     Ok(())
 }
@@ -124,8 +135,11 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<()> {
 pub async fn import(db: &DatabaseConnection, cfg: &Config, opts: &Options) -> Result<Report> {
     let started = Instant::now();
     let rules = store::reject_rules(db).await?;
+    // A dry run counts into a throw-away in-memory database. Only the text
+    // report, built from what is stored, needs the messages traced there.
+    let keep = !opts.dry_run || opts.report != Some(ReportFormat::Json);
     let mut settings = cfg.engine_settings()?;
-    settings.traces = !opts.dry_run;
+    settings.traces = keep;
     settings.domains = store::hosted_domains(db).await?;
     let idle = settings.limits.idle_secs;
     let mut counter = Counter::new(settings, rules, opts.year.unwrap_or(0));
@@ -135,7 +149,7 @@ pub async fn import(db: &DatabaseConnection, cfg: &Config, opts: &Options) -> Re
     let run_opts = RunOptions {
         batch_lines: cfg.mailflow.batch_lines.max(1),
         archive: true,
-        store: !opts.dry_run,
+        store: keep,
     };
     let mut progress = Progress::new(&opts.files);
     let mut files = Vec::new();
@@ -190,6 +204,8 @@ pub async fn import(db: &DatabaseConnection, cfg: &Config, opts: &Options) -> Re
     }
     progress.finish(counter.lines);
     let report = Report {
+        first_at: counter.first_at,
+        last_at: counter.last_at,
         lines: counter.lines,
         unparsed: counter.unparsed,
         totals: counter.totals,
@@ -303,7 +319,7 @@ impl Progress {
     }
 }
 
-/// A short pflogsumm-like summary.
+/// What the import read: totals, reject classes, proposals, lines.
 pub fn text_report(r: &Report) -> String {
     let t = &r.totals;
     let mut out = String::new();

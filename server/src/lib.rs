@@ -13,6 +13,7 @@ pub mod demo;
 pub mod import;
 pub mod ingest;
 pub mod mailflow;
+pub mod mailgraph;
 pub mod provision_bench;
 pub mod rest;
 pub mod web;

@@ -77,7 +77,7 @@ pub struct Caller {
 }
 
 impl Caller {
-    fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+    pub(crate) fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
         if roles.contains(&self.role) {
             Ok(())
         } else {

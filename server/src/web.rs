@@ -37,6 +37,7 @@ pub fn router(state: AppState, cfg: &Config) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(crate::rest::routes())
+        .merge(crate::mailgraph::routes())
         .leptos_routes_with_context(&state, routes, || {}, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod defence;
 pub mod mailflow;
+pub mod mailgraph;
 pub mod provision;
 pub mod session;
 pub mod staff;

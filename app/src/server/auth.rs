@@ -70,6 +70,17 @@ pub async fn require_signed_in() -> Result<Staff, AppError> {
 /// changed since the session began.
 pub async fn current_staff() -> Result<Option<Staff>, AppError> {
     let session = session().await?;
+    let state = app_state()?;
+    staff_of(&session, &state.db, client_addr()).await
+}
+
+/// The staff member signed in on `session` (as [`current_staff`]), for
+/// plain axum handlers outside Leptos (file downloads).
+pub async fn staff_of(
+    session: &Session,
+    db: &sea_orm::DatabaseConnection,
+    client_addr: Option<String>,
+) -> Result<Option<Staff>, AppError> {
     let Some(id) = session
         .get::<i32>(SESSION_USER)
         .await
@@ -78,8 +89,7 @@ pub async fn current_staff() -> Result<Option<Staff>, AppError> {
         return Ok(None);
     };
     let stamp: Option<String> = session.get(SESSION_STAMP).await.map_err(session_error)?;
-    let state = app_state()?;
-    let user = staff_user::Entity::find_by_id(id).one(&state.db).await?;
+    let user = staff_user::Entity::find_by_id(id).one(db).await?;
     match user {
         Some(u)
             if u.active && stamp.as_deref() == Some(&passwords::fingerprint(&u.password_hash)) =>
@@ -89,7 +99,7 @@ pub async fn current_staff() -> Result<Option<Staff>, AppError> {
                 username: u.username,
                 display_name: u.display_name,
                 roles: Roles::from_db(&u.roles),
-                client_addr: client_addr(),
+                client_addr,
             }))
         }
         _ => {

@@ -6,6 +6,8 @@
 //! transaction (see `server::ingest::store`), so a day row is always the
 //! exact sum of its minutes, and the tiers are purged independently.
 
+use crate::errors::AppError;
+use crate::model::{BlockMarker, ChartData, ChartFilters, ChartQuery, SeriesData};
 use crate::state::{MailgraphSettings, Retention};
 use sea_orm::{ConnectionTrait, DbErr};
 
@@ -107,6 +109,181 @@ impl MailgraphSettings {
             Scope::Domain => &self.domain_retention,
         }
     }
+}
+
+/// The base series in the order charts and reports list them; reject
+/// classes (`reject.<class>`) follow, by name.
+pub const BASE_SERIES: [&str; 8] = [
+    "received",
+    "sent",
+    "bounced",
+    "deferred",
+    "rejected",
+    "spam",
+    "virus",
+    "sasl_failures",
+];
+
+fn series_rank(name: &str) -> (usize, &str) {
+    let base = BASE_SERIES.iter().position(|s| *s == name);
+    (base.unwrap_or(BASE_SERIES.len()), name)
+}
+
+/// The longest range a chart may ask for.
+pub const MAX_RANGE_DAYS: i64 = 3 * 366;
+
+/// The series of `q`'s range from the tier that fits it (see [`tier_for`]),
+/// summed over hosts unless one host or domain is asked for, with the
+/// blocks approved in the range.
+pub async fn chart(
+    db: &impl ConnectionTrait,
+    settings: &MailgraphSettings,
+    q: &ChartQuery,
+    now: i64,
+) -> Result<ChartData, AppError> {
+    if q.to <= q.from {
+        return Err(AppError::field("to", "The end must be after the start."));
+    }
+    if q.to - q.from > MAX_RANGE_DAYS * 86_400 {
+        return Err(AppError::field(
+            "from",
+            format!("A chart covers at most {MAX_RANGE_DAYS} days."),
+        ));
+    }
+    let offset = settings.offset_secs().map_err(|_| AppError::Internal)?;
+    let (scope, key) = if !q.domain.trim().is_empty() {
+        (Scope::Domain, q.domain.trim().to_ascii_lowercase())
+    } else {
+        (Scope::Host, q.host.trim().to_string())
+    };
+    let tier = tier_for(q.from, q.to, now, settings.retention_of(scope));
+    let step = tier.seconds();
+    let first = tier.start(q.from, offset);
+    let buckets = usize::try_from((q.to - first + step - 1) / step).unwrap_or(1);
+    let select = sums_by_time(tier, scope, &key, first, q.to);
+    let rows = db
+        .query_all_raw(db.get_database_backend().build(&select))
+        .await?;
+    let mut by_name: std::collections::BTreeMap<(usize, String), Vec<u64>> = BASE_SERIES
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ((i, s.to_string()), vec![0; buckets]))
+        .collect();
+    for row in rows {
+        let at: i64 = row.try_get_by_index(0)?;
+        let name: String = row.try_get_by_index(1)?;
+        let n: i64 = row.try_get_by_index(2)?;
+        let rank = series_rank(&name).0;
+        let values = by_name
+            .entry((rank, name))
+            .or_insert_with(|| vec![0; buckets]);
+        if let Some(v) = usize::try_from((at - first) / step)
+            .ok()
+            .and_then(|i| values.get_mut(i))
+        {
+            *v += u64::try_from(n).unwrap_or(0);
+        }
+    }
+    Ok(ChartData {
+        from: first,
+        step,
+        offset,
+        series: by_name
+            .into_iter()
+            .map(|((_, name), values)| SeriesData { name, values })
+            .collect(),
+        blocks: block_markers(db, q.from, q.to).await?,
+        now,
+    })
+}
+
+/// `time, series, SUM(n)` of one tier's table over `[from, to)`, for one
+/// host or domain (`key`) or all of them (empty).
+pub fn sums_by_time(
+    tier: Tier,
+    scope: Scope,
+    key: &str,
+    from: i64,
+    to: i64,
+) -> sea_orm::sea_query::SelectStatement {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
+    let time = Alias::new(tier.column());
+    let mut select = Query::select();
+    select
+        .column(time.clone())
+        .column(Alias::new("series"))
+        // SUM is NUMERIC on PostgreSQL: back to a plain integer.
+        .expr(Expr::cust("CAST(SUM(n) AS BIGINT)"))
+        .from(Alias::new(tier.table(scope)))
+        .and_where(Expr::col(time.clone()).gte(from))
+        .and_where(Expr::col(time.clone()).lt(to))
+        .group_by_col(time.clone())
+        .group_by_col(Alias::new("series"))
+        .order_by(time, Order::Asc);
+    if !key.is_empty() {
+        select.and_where(Expr::col(Alias::new(scope.column())).eq(key));
+    }
+    select
+}
+
+/// Blocks approved in `[from, to)`, oldest first (at most 500).
+async fn block_markers(
+    db: &impl ConnectionTrait,
+    from: i64,
+    to: i64,
+) -> Result<Vec<BlockMarker>, DbErr> {
+    use crate::server::entities::defence_block::{Column, Entity};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    Ok(Entity::find()
+        .filter(Column::ApprovedAt.gte(from))
+        .filter(Column::ApprovedAt.lt(to))
+        .order_by_asc(Column::ApprovedAt)
+        .limit(500)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| BlockMarker {
+            id: b.id,
+            subject: b.subject,
+            target: b.target,
+            reason: b.reason,
+            approved_by: b.approved_by,
+            approved_at: b.approved_at,
+            expires_at: b.expires_at,
+            lifted_at: b.lifted_at,
+            hits: b.hits,
+        })
+        .collect())
+}
+
+/// The hosts with any count in the hour tier, and the hosted domains.
+pub async fn filters(
+    db: &impl ConnectionTrait,
+    settings: &MailgraphSettings,
+    now: i64,
+) -> Result<ChartFilters, AppError> {
+    use sea_orm::sea_query::{Alias, Query};
+    let mut select = Query::select();
+    select
+        .distinct()
+        .column(Alias::new("host"))
+        .from(Alias::new("mail_day"))
+        .order_by(Alias::new("host"), sea_orm::sea_query::Order::Asc);
+    let stmt = db.get_database_backend().build(&select);
+    let hosts = db
+        .query_all_raw(stmt)
+        .await?
+        .into_iter()
+        .map(|r| r.try_get_by_index::<String>(0))
+        .collect::<Result<_, _>>()?;
+    let mut domains = hosted_domains(db).await?;
+    domains.sort();
+    Ok(ChartFilters {
+        hosts,
+        domains,
+        offset: settings.offset_secs().map_err(|_| AppError::Internal)?,
+        now,
+    })
 }
 
 /// Deletes the rows each tier no longer keeps; returns how many went.

@@ -12,6 +12,7 @@ pub mod mailflow;
 pub mod mailgraph;
 pub mod passwords;
 pub mod provision;
+pub mod report;
 pub mod sessions;
 pub mod staff;
 pub mod throttle;

@@ -332,7 +332,8 @@ pub struct Counter {
     /// Per class, in rule order, then `other`.
     class_counts: Vec<u64>,
     pub sasl_failures: u64,
-    /// The log time of the latest parsed line.
+    /// The log time of the first and the latest parsed line.
+    pub first_at: Option<UnixTime>,
     pub last_at: Option<UnixTime>,
     hosts: Vec<String>,
     last_host: u16,
@@ -358,6 +359,7 @@ impl Counter {
             totals: Totals::default(),
             class_counts: vec![0; classes],
             sasl_failures: 0,
+            first_at: None,
             last_at: None,
             hosts: Vec::new(),
             last_host: 0,
@@ -570,6 +572,7 @@ impl Counter {
             return;
         };
         let at = h.at;
+        self.first_at.get_or_insert(at);
         self.last_at = Some(at);
         let host = self.host_id(h.host);
         let daemon = h.postfix_daemon();

@@ -1,0 +1,37 @@
+//! Mailgraph (roles `manager`, `security` and `admin`): mail-flow charts
+//! and the pflogsumm-like report.
+
+use crate::errors::AppError;
+use crate::model::{ChartData, ChartFilters, ChartQuery, MailReport};
+use leptos::prelude::*;
+
+/// The series of a chart (see `server::mailgraph::chart`).
+#[server(endpoint = "mailgraph/chart")]
+pub async fn load_chart(query: ChartQuery) -> Result<ChartData, AppError> {
+    use crate::{model::Section, server::auth::require, state::app_state};
+    require(Section::Charts.roles()).await?;
+    let state = app_state()?;
+    let now = chrono::Utc::now().timestamp();
+    crate::server::mailgraph::chart(&state.db, &state.mailgraph, &query, now).await
+}
+
+/// The hosts and hosted domains a chart can be narrowed to.
+#[server(endpoint = "mailgraph/filters")]
+pub async fn load_chart_filters() -> Result<ChartFilters, AppError> {
+    use crate::{model::Section, server::auth::require, state::app_state};
+    require(Section::Charts.roles()).await?;
+    let state = app_state()?;
+    let now = chrono::Utc::now().timestamp();
+    crate::server::mailgraph::filters(&state.db, &state.mailgraph, now).await
+}
+
+/// The report of `[from, to)` (Unix seconds).
+#[server(endpoint = "mailgraph/report")]
+pub async fn load_report(from: i64, to: i64) -> Result<MailReport, AppError> {
+    use crate::{model::Section, server::auth::require, state::app_state};
+    require(Section::Charts.roles()).await?;
+    let state = app_state()?;
+    crate::server::report::check_range(from, to)?;
+    let now = chrono::Utc::now().timestamp();
+    crate::server::report::report(&state.db, &state.mailgraph, from, to, now).await
+}

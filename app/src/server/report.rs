@@ -1,0 +1,577 @@
+//! The pflogsumm-like Mailgraph report of a time range, built from what the
+//! ingest engine stored, and its text and CSV forms.
+//!
+//! - Grand totals, per-day and per-hour-of-day tables come from the series
+//!   tables (exact counts; the hour tier while it keeps the range, else the
+//!   day tier, which has no hours).
+//! - Senders, recipients and their domains (by count and by size), bounces
+//!   by remote server and deferral reasons come from the message records,
+//!   read one hour at a time. A sender counts once per message received
+//!   from outside (loopback re-injections of a content filter are the same
+//!   message again); a recipient once per delivery that was not a hand-off
+//!   to a filter. A deferral reason is a recipient's latest reply while it
+//!   was still deferred.
+//! - Rejects by client come from the per-client hourly counters.
+
+use super::mailgraph::{BASE_SERIES, Scope, Tier, sums_by_time, tier_for};
+use crate::errors::AppError;
+use crate::model::{MailReport, ReportTable, TraceRecipient};
+use crate::state::MailgraphSettings;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
+use sea_orm::{ConnectionTrait, FromQueryResult, StatementBuilder};
+use std::collections::{BTreeMap, HashMap};
+
+/// Rows of each "top" table.
+pub const TOP: usize = 50;
+/// The longest range a report covers.
+pub const MAX_DAYS: i64 = 92;
+
+/// The columns of the per-day and per-hour tables.
+const TRAFFIC: [&str; 7] = [
+    "received", "sent", "deferred", "bounced", "rejected", "spam", "virus",
+];
+
+/// Relay names of content filters (besides anything on loopback): their
+/// `status=sent` is a hand-off, not a delivery. The ingest engine's default.
+const FILTER_RELAYS: [&str; 4] = ["amavis", "clamav", "spamassassin", "dspam"];
+
+/// Refuses a range the web pages should not compute: empty, or over
+/// [`MAX_DAYS`] (reading that many messages takes minutes at ISP volume).
+pub fn check_range(from: i64, to: i64) -> Result<(), AppError> {
+    if to <= from {
+        return Err(AppError::field("to", "The end must be after the start."));
+    }
+    if to - from > MAX_DAYS * 86_400 {
+        return Err(AppError::field(
+            "from",
+            format!("A report covers at most {MAX_DAYS} days."),
+        ));
+    }
+    Ok(())
+}
+
+/// The report of `[from, to)`, any length (see [`check_range`]).
+pub async fn report(
+    db: &impl ConnectionTrait,
+    settings: &MailgraphSettings,
+    from: i64,
+    to: i64,
+    now: i64,
+) -> Result<MailReport, AppError> {
+    let offset = settings.offset_secs().map_err(|_| AppError::Internal)?;
+    let mut tables = series_tables(db, settings, from, to, now, offset).await?;
+    let mut messages = Messages::default();
+    let mut hour = from.div_euclid(3600);
+    while hour * 3600 < to {
+        for row in message_rows(db, hour, from, to).await? {
+            messages.add(row);
+        }
+        hour += 1;
+    }
+    messages.into_tables(&mut tables);
+    tables.extend(rejects_by_client(db, from, to).await?);
+    Ok(MailReport {
+        from,
+        to,
+        offset,
+        tables,
+    })
+}
+
+/// Totals, per day, per hour of day and rejects by class.
+async fn series_tables(
+    db: &impl ConnectionTrait,
+    settings: &MailgraphSettings,
+    from: i64,
+    to: i64,
+    now: i64,
+    offset: i64,
+) -> Result<Vec<ReportTable>, AppError> {
+    // Minutes would be exact too, but a month of them is many rows.
+    let tier = match tier_for(from, to, now, &settings.retention) {
+        Tier::Minute | Tier::Hour => Tier::Hour,
+        Tier::Day => Tier::Day,
+    };
+    let (start, end) = match tier {
+        Tier::Day => (Tier::Day.start(from, offset), to),
+        _ => (Tier::Hour.start(from, offset), to),
+    };
+    let select = sums_by_time(tier, Scope::Host, "", start, end);
+    let rows = db
+        .query_all_raw(db.get_database_backend().build(&select))
+        .await?;
+    let mut totals: BTreeMap<String, u64> = BTreeMap::new();
+    let mut days: BTreeMap<i64, [u64; TRAFFIC.len()]> = BTreeMap::new();
+    let mut hours = [[0u64; TRAFFIC.len()]; 24];
+    for row in rows {
+        let at: i64 = row.try_get_by_index(0)?;
+        let series: String = row.try_get_by_index(1)?;
+        let n = u64::try_from(row.try_get_by_index::<i64>(2)?).unwrap_or(0);
+        *totals.entry(series.clone()).or_default() += n;
+        if let Some(col) = TRAFFIC.iter().position(|s| *s == series) {
+            days.entry(Tier::Day.start(at, offset)).or_default()[col] += n;
+            if tier == Tier::Hour {
+                hours[((at + offset).rem_euclid(86_400) / 3600) as usize][col] += n;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut grand = table("totals", "Grand totals", &["series", "count"]);
+    for name in BASE_SERIES {
+        grand.rows.push(vec![
+            label(name).to_string(),
+            totals.get(name).copied().unwrap_or(0).to_string(),
+        ]);
+    }
+    out.push(grand);
+    let traffic_columns = |first: &'static str| {
+        std::iter::once(first)
+            .chain(TRAFFIC.iter().copied())
+            .collect::<Vec<_>>()
+    };
+    let mut per_day = table("per_day", "Per day", &traffic_columns("day"));
+    for (day, counts) in days {
+        let mut row = vec![local(day, offset, "%Y-%m-%d")];
+        row.extend(counts.iter().map(u64::to_string));
+        per_day.rows.push(row);
+    }
+    out.push(per_day);
+    if tier == Tier::Hour {
+        let mut per_hour = table("per_hour", "Per hour of day", &traffic_columns("hour"));
+        for (h, counts) in hours.iter().enumerate() {
+            let mut row = vec![format!("{h:02}:00")];
+            row.extend(counts.iter().map(u64::to_string));
+            per_hour.rows.push(row);
+        }
+        out.push(per_hour);
+    }
+    let mut classes: Vec<(&str, u64)> = totals
+        .iter()
+        .filter_map(|(s, n)| Some((s.strip_prefix("reject.")?, *n)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    classes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut by_class = table(
+        "rejects_by_class",
+        "Rejects by class",
+        &["class", "rejects"],
+    );
+    by_class.rows = classes
+        .into_iter()
+        .map(|(c, n)| vec![c.to_string(), n.to_string()])
+        .collect();
+    out.push(by_class);
+    Ok(out)
+}
+
+#[derive(FromQueryResult)]
+struct MessageRow {
+    origin: String,
+    client_ip: Option<String>,
+    sender: Option<String>,
+    size: Option<i64>,
+    recipients: String,
+}
+
+/// The messages first seen in hour number `hour` (and in `[from, to)`).
+async fn message_rows(
+    db: &impl ConnectionTrait,
+    hour: i64,
+    from: i64,
+    to: i64,
+) -> Result<Vec<MessageRow>, AppError> {
+    let mut q = Query::select();
+    q.columns(["origin", "client_ip", "sender", "size", "recipients"].map(Alias::new))
+        .from(Alias::new("mail_message"))
+        .and_where(Expr::col(Alias::new("first_hour")).eq(hour))
+        .and_where(Expr::col(Alias::new("first_at")).gte(from))
+        .and_where(Expr::col(Alias::new("first_at")).lt(to))
+        .order_by(Alias::new("first_at"), Order::Asc);
+    let stmt = StatementBuilder::build(&q, &db.get_database_backend());
+    Ok(MessageRow::find_by_statement(stmt).all(db).await?)
+}
+
+/// Count and bytes per key.
+type Tally = HashMap<String, (u64, u64)>;
+
+#[derive(Default)]
+struct Messages {
+    senders: Tally,
+    sending_domains: Tally,
+    recipients: Tally,
+    receiving_domains: Tally,
+    bounces: HashMap<String, u64>,
+    deferrals: HashMap<String, u64>,
+    bytes_received: u64,
+    bytes_delivered: u64,
+}
+
+impl Messages {
+    fn add(&mut self, m: MessageRow) {
+        let size = u64::try_from(m.size.unwrap_or(0)).unwrap_or(0);
+        let from_outside = m.origin == "smtpd" && !m.client_ip.as_deref().is_some_and(is_loopback);
+        if from_outside {
+            let sender = match m.sender.as_deref() {
+                Some("") | None => "<>".to_string(),
+                Some(s) => s.to_ascii_lowercase(),
+            };
+            let domain = domain_of(&sender).to_string();
+            bump(&mut self.senders, sender, size);
+            bump(&mut self.sending_domains, domain, size);
+            self.bytes_received += size;
+        }
+        let recipients: Vec<TraceRecipient> =
+            serde_json::from_str(&m.recipients).unwrap_or_default();
+        for r in recipients {
+            match r.status.as_str() {
+                "sent" if !is_filter(&r.relay) => {
+                    let to = r.to.to_ascii_lowercase();
+                    bump(
+                        &mut self.receiving_domains,
+                        domain_of(&to).to_string(),
+                        size,
+                    );
+                    bump(&mut self.recipients, to, size);
+                    self.bytes_delivered += size;
+                }
+                "bounced" => *self.bounces.entry(relay_host(&r.relay)).or_default() += 1,
+                "deferred" => *self.deferrals.entry(reason(&r.reply)).or_default() += 1,
+                _ => {}
+            }
+        }
+    }
+
+    fn into_tables(self, out: &mut Vec<ReportTable>) {
+        if let Some(totals) = out.iter_mut().find(|t| t.id == "totals") {
+            for (what, n) in [
+                ("bytes received", self.bytes_received),
+                ("bytes delivered", self.bytes_delivered),
+                ("senders", self.senders.len() as u64),
+                ("sending domains", self.sending_domains.len() as u64),
+                ("recipients", self.recipients.len() as u64),
+                ("receiving domains", self.receiving_domains.len() as u64),
+            ] {
+                totals.rows.push(vec![what.to_string(), n.to_string()]);
+            }
+        }
+        for (tally, id, title, key, what) in [
+            (&self.senders, "senders", "Senders", "sender", "messages"),
+            (
+                &self.recipients,
+                "recipients",
+                "Recipients",
+                "recipient",
+                "delivered",
+            ),
+            (
+                &self.sending_domains,
+                "sending_domains",
+                "Sending domains",
+                "domain",
+                "messages",
+            ),
+            (
+                &self.receiving_domains,
+                "receiving_domains",
+                "Receiving domains",
+                "domain",
+                "delivered",
+            ),
+        ] {
+            for by_size in [false, true] {
+                let (suffix, sort) = if by_size {
+                    ("size", "by size")
+                } else {
+                    ("count", "by count")
+                };
+                let mut t = table(
+                    &format!("{id}_by_{suffix}"),
+                    &format!("{title} {sort}"),
+                    &[key, what, "bytes"],
+                );
+                t.rows = top(tally
+                    .iter()
+                    .map(|(k, v)| (k, if by_size { (v.1, v.0) } else { *v })))
+                .into_iter()
+                .map(|(k, (a, b))| {
+                    let (n, bytes) = if by_size { (b, a) } else { (a, b) };
+                    vec![k.clone(), n.to_string(), bytes.to_string()]
+                })
+                .collect();
+                out.push(t);
+            }
+        }
+        for (counts, id, title, key, what) in [
+            (
+                &self.bounces,
+                "bounces_by_relay",
+                "Bounces by remote server",
+                "server",
+                "bounces",
+            ),
+            (
+                &self.deferrals,
+                "deferral_reasons",
+                "Deferral reasons",
+                "reason",
+                "recipients",
+            ),
+        ] {
+            let mut t = table(id, title, &[key, what]);
+            t.rows = top(counts.iter().map(|(k, n)| (k, (*n, 0))))
+                .into_iter()
+                .map(|(k, (n, _))| vec![k.clone(), n.to_string()])
+                .collect();
+            out.push(t);
+        }
+    }
+}
+
+fn bump(tally: &mut Tally, key: String, size: u64) {
+    let e = tally.entry(key).or_default();
+    e.0 += 1;
+    e.1 += size;
+}
+
+/// The [`TOP`] biggest by the first number, then the second, then the key.
+fn top<'a>(items: impl Iterator<Item = (&'a String, (u64, u64))>) -> Vec<(&'a String, (u64, u64))> {
+    let mut all: Vec<_> = items.collect();
+    all.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    all.truncate(TOP);
+    all
+}
+
+/// The most frequent rejected clients in `[from, to)` by hour counters.
+async fn rejects_by_client(
+    db: &impl ConnectionTrait,
+    from: i64,
+    to: i64,
+) -> Result<Vec<ReportTable>, AppError> {
+    let sql = format!(
+        "SELECT subject, series, CAST(SUM(n) AS BIGINT) AS n FROM mail_subject_hour \
+         WHERE kind = 'ip' AND hour >= {} AND hour < {to} AND series LIKE 'reject.%' \
+         GROUP BY subject, series ORDER BY 3 DESC, subject, series LIMIT {TOP}",
+        Tier::Hour.start(from, 0)
+    );
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
+        .await?;
+    let mut t = table(
+        "rejects_by_client",
+        "Rejects by client",
+        &["client", "class", "rejects"],
+    );
+    for row in rows {
+        let client: String = row.try_get_by_index(0)?;
+        let series: String = row.try_get_by_index(1)?;
+        let n: i64 = row.try_get_by_index(2)?;
+        let class = series
+            .strip_prefix("reject.")
+            .unwrap_or(&series)
+            .to_string();
+        t.rows.push(vec![client, class, n.to_string()]);
+    }
+    Ok(vec![t])
+}
+
+fn table(id: &str, title: &str, columns: &[&str]) -> ReportTable {
+    ReportTable {
+        id: id.to_string(),
+        title: title.to_string(),
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        rows: Vec::new(),
+    }
+}
+
+/// How a series is named in reports.
+pub fn label(series: &str) -> &str {
+    match series {
+        "sent" => "sent (delivered)",
+        "sasl_failures" => "SASL failures",
+        other => other,
+    }
+}
+
+fn local(t: i64, offset: i64, format: &str) -> String {
+    chrono::DateTime::from_timestamp(t + offset, 0)
+        .map(|d| d.format(format).to_string())
+        .unwrap_or_default()
+}
+
+fn domain_of(address: &str) -> &str {
+    match address.rsplit_once('@') {
+        Some((_, d)) if !d.is_empty() => d,
+        _ => "(none)",
+    }
+}
+
+fn is_loopback(ip: &str) -> bool {
+    ip.parse::<std::net::IpAddr>()
+        .is_ok_and(|a| a.is_loopback())
+}
+
+/// A hand-off to a content filter: a relay on loopback or named as one.
+fn is_filter(relay: &str) -> bool {
+    let (name, ip) = match relay.split_once('[') {
+        Some((name, rest)) => (name, rest.split(']').next()),
+        None => (relay, None),
+    };
+    is_loopback(name)
+        || ip.is_some_and(is_loopback)
+        || FILTER_RELAYS.iter().any(|f| f.eq_ignore_ascii_case(name))
+}
+
+/// `mx.y.com[198.51.100.2]:25` → `mx.y.com[198.51.100.2]`.
+fn relay_host(relay: &str) -> String {
+    match relay.find(']') {
+        Some(i) => relay[..=i].to_string(),
+        None => relay.to_string(),
+    }
+}
+
+/// A deferral reply grouped with others like it: without the parenthesised
+/// queue ids and addresses that differ per message, at most 100 characters.
+fn reason(reply: &str) -> String {
+    let mut out = String::with_capacity(reply.len().min(100));
+    for word in reply.split_whitespace() {
+        let word = if word.contains('@') {
+            "<address>"
+        } else {
+            word
+        };
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+        if out.len() >= 100 {
+            break;
+        }
+    }
+    let mut cut = out.len().min(100);
+    while !out.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    out.truncate(cut);
+    if out.is_empty() {
+        "(no reply)".into()
+    } else {
+        out
+    }
+}
+
+/// The report as text for a terminal: each table with aligned columns.
+pub fn text(report: &MailReport) -> String {
+    let mut out = format!(
+        "Mail report {} .. {}\n",
+        local(report.from, report.offset, "%Y-%m-%d %H:%M"),
+        local(report.to, report.offset, "%Y-%m-%d %H:%M"),
+    );
+    for t in &report.tables {
+        out.push_str(&format!(
+            "\n{}\n{}\n",
+            t.title,
+            "-".repeat(t.title.chars().count())
+        ));
+        if t.rows.is_empty() {
+            out.push_str("  (none)\n");
+            continue;
+        }
+        let mut widths: Vec<usize> = t.columns.iter().map(|c| c.chars().count()).collect();
+        for row in &t.rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let line = |cells: &[String]| {
+            let mut l = String::from(" ");
+            for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+                let pad = w - cell.chars().count();
+                // Numbers right-aligned, text left-aligned.
+                if i > 0 && cell.bytes().all(|b| b.is_ascii_digit()) {
+                    l.push_str(&format!(" {}{cell}", " ".repeat(pad)));
+                } else {
+                    l.push_str(&format!(" {cell}{}", " ".repeat(pad)));
+                }
+            }
+            l.trim_end().to_string() + "\n"
+        };
+        out.push_str(&line(&t.columns));
+        for row in &t.rows {
+            out.push_str(&line(row));
+        }
+    }
+    out
+}
+
+/// One table as CSV (RFC 4180, header row first).
+pub fn csv(table: &ReportTable) -> Result<String, AppError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let internal = |_| AppError::Internal;
+    w.write_record(&table.columns).map_err(internal)?;
+    for row in &table.rows {
+        w.write_record(row).map_err(internal)?;
+    }
+    String::from_utf8(w.into_inner().map_err(|_| AppError::Internal)?)
+        .map_err(|_| AppError::Internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_hand_offs_and_relay_hosts() {
+        assert!(is_filter("127.0.0.1[127.0.0.1]:10024"));
+        assert!(is_filter("amavis[10.1.1.1]:10024"));
+        assert!(is_filter("clamav"));
+        assert!(!is_filter("mx.x.com[198.51.100.1]:25"));
+        assert_eq!(
+            relay_host("mx.y.com[198.51.100.2]:25"),
+            "mx.y.com[198.51.100.2]"
+        );
+        assert_eq!(relay_host("mx[2001:db8::1]:25"), "mx[2001:db8::1]");
+        assert_eq!(relay_host("none"), "none");
+    }
+
+    #[test]
+    fn deferral_reasons_group_without_addresses() {
+        assert_eq!(
+            reason("host mx.z.com said: 452 4.2.2 <d@z.com>: Mailbox full"),
+            "host mx.z.com said: 452 4.2.2 <address> Mailbox full"
+        );
+        assert_eq!(reason(""), "(no reply)");
+        assert!(reason(&"é".repeat(300)).len() <= 100);
+    }
+
+    #[test]
+    fn text_aligns_numbers_right_and_csv_quotes() {
+        let r = MailReport {
+            from: 0,
+            to: 86_400,
+            offset: 0,
+            tables: vec![ReportTable {
+                id: "senders_by_count".into(),
+                title: "Senders by count".into(),
+                columns: vec!["sender".into(), "messages".into()],
+                rows: vec![
+                    vec!["a@x.com".into(), "7".into()],
+                    vec!["\"odd\", name@y.com".into(), "12".into()],
+                ],
+            }],
+        };
+        let text = text(&r);
+        assert!(text.contains("\n  sender            messages\n"), "{text}");
+        assert!(text.contains("\n  a@x.com                  7\n"), "{text}");
+        assert!(
+            text.contains("\n  \"odd\", name@y.com       12\n"),
+            "{text}"
+        );
+        assert_eq!(
+            csv(&r.tables[0]).unwrap(),
+            "sender,messages\na@x.com,7\n\"\"\"odd\"\", name@y.com\",12\n"
+        );
+    }
+}
