@@ -24,7 +24,6 @@ use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
-use model::Section;
 use pages::*;
 
 /// Provides the signed-in user to everything inside the router.
@@ -90,11 +89,8 @@ pub fn App() -> impl IntoView {
                             view=mailflow_detection::DetectionPage
                             ssr=ssr.clone()
                         />
-                        <Route
-                            path=path!("/charts")
-                            view=|| view! { <section_intro::SectionIntro section=Section::Charts /> }
-                            ssr=ssr.clone()
-                        />
+                        <Route path=path!("/charts") view=charts::ChartsPage ssr=ssr.clone() />
+                        <Route path=path!("/charts/report") view=report::ReportPage ssr=ssr.clone() />
                         <Route path=path!("/admin") view=admin::AdminHome ssr=ssr.clone() />
                         <Route path=path!("/admin/staff") view=admin_staff::StaffPage ssr=ssr.clone() />
                         <Route path=path!("/admin/audit") view=admin_audit::AuditPage ssr=ssr.clone() />

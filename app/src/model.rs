@@ -180,7 +180,7 @@ impl Section {
                 "Review abuse detections, approve or reject proposed blocks, lift blocks."
             }
             Section::Charts => {
-                "Mail flow over time: sent, received, bounced, rejected, spam and virus."
+                "Mail flow over time per host and domain, the effect of blocks, and the daily report with CSV downloads."
             }
             Section::Admin => "Staff accounts, roles and the audit log of every change.",
         }
@@ -525,8 +525,14 @@ pub struct TraceResult {
 /// What a Mailgraph chart shows: a time range and an optional filter.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChartQuery {
+    /// `day`, `week`, `month` or `year`: that long up to now (`from` and
+    /// `to` are ignored); empty for the range `from`..`to`.
+    #[serde(default)]
+    pub preset: String,
     /// Unix seconds; `from` inclusive, `to` exclusive.
+    #[serde(default)]
     pub from: i64,
+    #[serde(default)]
     pub to: i64,
     /// One log host's series; empty for all hosts together.
     #[serde(default)]
@@ -540,6 +546,8 @@ pub struct ChartQuery {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChartData {
     pub from: i64,
+    /// The end of the range asked for (exclusive).
+    pub to: i64,
     pub step: i64,
     /// Seconds east of UTC the times are shown in (`mailgraph.utc_offset`).
     pub offset: i64,

@@ -25,13 +25,19 @@ pub async fn load_chart_filters() -> Result<ChartFilters, AppError> {
     crate::server::mailgraph::filters(&state.db, &state.mailgraph, now).await
 }
 
-/// The report of `[from, to)` (Unix seconds).
+/// The report of `preset` (`today`, `yesterday`, `week`: the last seven
+/// days with today) or, when it is empty, of `[from, to)` (Unix seconds).
 #[server(endpoint = "mailgraph/report")]
-pub async fn load_report(from: i64, to: i64) -> Result<MailReport, AppError> {
+pub async fn load_report(
+    #[server(default)] preset: String,
+    #[server(default)] from: i64,
+    #[server(default)] to: i64,
+) -> Result<MailReport, AppError> {
     use crate::{model::Section, server::auth::require, state::app_state};
     require(Section::Charts.roles()).await?;
     let state = app_state()?;
-    crate::server::report::check_range(from, to)?;
     let now = chrono::Utc::now().timestamp();
+    let (from, to) = crate::server::report::resolve(&state.mailgraph, &preset, from, to, now)?;
+    crate::server::report::check_range(from, to)?;
     crate::server::report::report(&state.db, &state.mailgraph, from, to, now).await
 }

@@ -1,5 +1,6 @@
 //! Pieces shared by several pages.
 
+pub mod chart;
 pub mod guard;
 pub mod layout;
 pub mod notice;

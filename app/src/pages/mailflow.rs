@@ -297,7 +297,7 @@ fn Blocks(blocks: Vec<BlockRow>, now: i64, actions: Actions) -> impl IntoView {
                             _ => format!("expired {}", time(b.expires_at)),
                         };
                         view! {
-                            <tr data-target=b.target.clone() class:inactive=!active>
+                            <tr id=format!("block-{}", b.id) data-target=b.target.clone() class:inactive=!active>
                                 <td>
                                     <strong class="target">{b.target.clone()}</strong>
                                     <br />

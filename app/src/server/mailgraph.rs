@@ -141,6 +141,25 @@ pub async fn chart(
     q: &ChartQuery,
     now: i64,
 ) -> Result<ChartData, AppError> {
+    let (from, to) = match preset_days(&q.preset) {
+        Some(days) => {
+            // Up to the end of the current minute.
+            let to = Tier::Minute.start(now, 0) + 60;
+            (to - days * 86_400, to)
+        }
+        None if q.preset.is_empty() => (q.from, q.to),
+        None => {
+            return Err(AppError::field(
+                "preset",
+                "Choose day, week, month or year.",
+            ));
+        }
+    };
+    let q = &ChartQuery {
+        from,
+        to,
+        ..q.clone()
+    };
     if q.to <= q.from {
         return Err(AppError::field("to", "The end must be after the start."));
     }
@@ -186,6 +205,7 @@ pub async fn chart(
     }
     Ok(ChartData {
         from: first,
+        to: q.to,
         step,
         offset,
         series: by_name
@@ -224,6 +244,17 @@ pub fn sums_by_time(
         select.and_where(Expr::col(Alias::new(scope.column())).eq(key));
     }
     select
+}
+
+/// The length of a chart preset.
+pub fn preset_days(preset: &str) -> Option<i64> {
+    match preset {
+        "day" => Some(1),
+        "week" => Some(7),
+        "month" => Some(30),
+        "year" => Some(365),
+        _ => None,
+    }
 }
 
 /// Blocks approved in `[from, to)`, oldest first (at most 500).

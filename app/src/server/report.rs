@@ -35,6 +35,31 @@ const TRAFFIC: [&str; 7] = [
 /// `status=sent` is a hand-off, not a delivery. The ingest engine's default.
 const FILTER_RELAYS: [&str; 4] = ["amavis", "clamav", "spamassassin", "dspam"];
 
+/// The range of a report preset (days begin at `mailgraph.utc_offset`).
+pub fn resolve(
+    settings: &MailgraphSettings,
+    preset: &str,
+    from: i64,
+    to: i64,
+    now: i64,
+) -> Result<(i64, i64), AppError> {
+    let offset = settings.offset_secs().map_err(|_| AppError::Internal)?;
+    let today = Tier::Day.start(now, offset);
+    let end = Tier::Minute.start(now, 0) + 60;
+    Ok(match preset {
+        "" => (from, to),
+        "today" => (today, end),
+        "yesterday" => (today - 86_400, today),
+        "week" => (today - 6 * 86_400, end),
+        _ => {
+            return Err(AppError::field(
+                "preset",
+                "Choose today, yesterday or week.",
+            ));
+        }
+    })
+}
+
 /// Refuses a range the web pages should not compute: empty, or over
 /// [`MAX_DAYS`] (reading that many messages takes minutes at ISP volume).
 pub fn check_range(from: i64, to: i64) -> Result<(), AppError> {

@@ -22,6 +22,7 @@ use Access::*;
 const ADMIN: &[Role] = &[Role::Admin];
 const SECURITY: &[Role] = &[Role::Security, Role::Admin];
 const SUPPORT: &[Role] = &[Role::Support, Role::Admin];
+const CHARTS: &[Role] = &[Role::Manager, Role::Security, Role::Admin];
 
 /// The ids a call needs, created before the matrix runs.
 struct Fixture {
@@ -280,6 +281,21 @@ fn server_functions() -> Vec<Endpoint> {
             args: |_| vec![("q", "nobody@matrix.example".into())],
         },
         Endpoint {
+            path: "/api/mailgraph/chart",
+            access: Roles(CHARTS),
+            args: |_| vec![("query[preset]", "day".into())],
+        },
+        Endpoint {
+            path: "/api/mailgraph/filters",
+            access: Roles(CHARTS),
+            args: none,
+        },
+        Endpoint {
+            path: "/api/mailgraph/report",
+            access: Roles(CHARTS),
+            args: |_| vec![("preset", "today".into())],
+        },
+        Endpoint {
             path: "/api/provision/tokens",
             access: Roles(ADMIN),
             args: none,
@@ -328,6 +344,7 @@ fn pages() -> Vec<(&'static str, Option<&'static [Role]>)> {
     pages.push(("/mailflow/detection", Some(Section::MailFlow.roles())));
     pages.push(("/admin/tokens", Some(Section::Admin.roles())));
     pages.push(("/mailboxes/domains", Some(Section::Admin.roles())));
+    pages.push(("/charts/report", Some(Section::Charts.roles())));
     for page in [
         "/mailboxes/aliases",
         "/mailboxes/import",

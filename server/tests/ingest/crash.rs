@@ -3,7 +3,10 @@
 //! run stores: no line lost, none counted twice.
 
 use crate::common::{carteiro, fresh_database};
-use crate::helpers::{connect, generate, snapshot};
+use crate::helpers::{assert_tiers_agree, connect, generate, host_domains, snapshot};
+
+/// Customer domains of the generated log: their series are stored too.
+const HOSTED: [&str; 2] = ["cliente.com.br", "provedor.net.br"];
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -28,6 +31,7 @@ async fn kill_9_at_any_moment_neither_loses_nor_double_counts() {
 
     let whole = tempfile::tempdir().unwrap();
     let whole_url = fresh_database(&whole).await;
+    host_domains(&connect(&whole_url).await, &HOSTED).await;
     let started = Instant::now();
     let status = start_import(&whole_url, &log).wait().unwrap();
     assert!(status.success());
@@ -42,6 +46,7 @@ async fn kill_9_at_any_moment_neither_loses_nor_double_counts() {
     // Kill at a fifth of a full run's time again and again: each attempt
     // resumes from the last checkpoint and gets further.
     let url = fresh_database(&dir).await;
+    host_domains(&connect(&url).await, &HOSTED).await;
     let mut kills = 0;
     for attempt in 0.. {
         assert!(attempt < 100, "the import never finished");
@@ -56,7 +61,9 @@ async fn kill_9_at_any_moment_neither_loses_nor_double_counts() {
         kills += 1;
     }
     assert!(kills >= 3, "only {kills} kills landed during the import");
-    let got = snapshot(&connect(&url).await).await;
+    let db = connect(&url).await;
+    assert_tiers_agree(&db).await;
+    let got = snapshot(&db).await;
     assert_eq!(got.len(), want.len());
     assert!(got == want, "the interrupted import stored other data");
 }

@@ -109,6 +109,17 @@ pub async fn snapshot(db: &DatabaseConnection) -> Vec<Vec<String>> {
     all.extend(
         rows(db, "SELECT kind, subject, hour, series, n FROM mail_subject_hour ORDER BY kind, subject, hour, series").await,
     );
+    for (table, time, key) in [
+        ("mail_hour", "hour", "host"),
+        ("mail_day", "day", "host"),
+        ("mail_domain_minute", "minute", "domain"),
+        ("mail_domain_hour", "hour", "domain"),
+        ("mail_domain_day", "day", "domain"),
+    ] {
+        let sql =
+            format!("SELECT '{table}', {time}, {key}, series, n FROM {table} ORDER BY 2, 3, 4");
+        all.extend(rows(db, &sql).await);
+    }
     all.extend(
         rows(
             db,
@@ -119,6 +130,80 @@ pub async fn snapshot(db: &DatabaseConnection) -> Vec<Vec<String>> {
         .await,
     );
     all
+}
+
+/// Makes `names` hosted domains (the engine counts their series), in a
+/// database migrated first if it was new.
+pub async fn host_domains(db: &DatabaseConnection, names: &[&str]) {
+    use app::server::entities::mail_domain::ActiveModel;
+    use sea_orm::{ActiveModelTrait, Set};
+    server::db::migrate(db).await.unwrap();
+    let now = chrono::Utc::now();
+    for name in names {
+        ActiveModel {
+            name: Set(name.to_string()),
+            description: Set(String::new()),
+            alias_of: Set(None),
+            max_mailboxes: Set(0),
+            max_aliases: Set(0),
+            max_quota_mb: Set(0),
+            default_quota_mb: Set(0),
+            catch_all: Set(None),
+            active: Set(true),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .unwrap();
+    }
+}
+
+/// Per-domain sums `(domain, series) → n` of the minute tier.
+pub async fn domain_sums(db: &DatabaseConnection) -> BTreeMap<(String, String), i64> {
+    rows(
+        db,
+        "SELECT domain, series, CAST(SUM(n) AS BIGINT) FROM mail_domain_minute GROUP BY domain, series",
+    )
+    .await
+    .into_iter()
+    .map(|r| {
+        let text = |v: &str| v.trim_start_matches("Some(\"").trim_end_matches("\")").to_string();
+        let n = r[2].trim_start_matches("Some(").trim_end_matches(')').parse().unwrap();
+        ((text(&r[0]), text(&r[1])), n)
+    })
+    .collect()
+}
+
+/// Asserts that every hour and day row is the exact sum of its minutes
+/// (days begin at UTC midnight in the test configuration).
+pub async fn assert_tiers_agree(db: &DatabaseConnection) {
+    for (key, tables) in [
+        ("host", ["mail_minute", "mail_hour", "mail_day"]),
+        (
+            "domain",
+            ["mail_domain_minute", "mail_domain_hour", "mail_domain_day"],
+        ),
+    ] {
+        for (table, time, seconds) in [(tables[1], "hour", 3600), (tables[2], "day", 86_400)] {
+            let rolled = rows(
+                db,
+                &format!(
+                    "SELECT CAST(minute - minute % {seconds} AS BIGINT) AS t, {key}, series, CAST(SUM(n) AS BIGINT) \
+                     FROM {} GROUP BY minute - minute % {seconds}, {key}, series ORDER BY 1, 2, 3",
+                    tables[0]
+                ),
+            )
+            .await;
+            let stored = rows(
+                db,
+                &format!("SELECT {time}, {key}, series, n FROM {table} ORDER BY 1, 2, 3"),
+            )
+            .await;
+            assert_eq!(rolled, stored, "{table} is not the sum of {}", tables[0]);
+        }
+    }
 }
 
 /// The latest minute with a stored counter.

@@ -2,7 +2,10 @@
 //! and importing a file again (renamed or gzipped) adds nothing.
 
 use crate::common::{carteiro, fresh_database};
-use crate::helpers::{connect, count_in_one_pass, generate, series_sums, snapshot};
+use crate::helpers::{
+    assert_tiers_agree, connect, count_in_one_pass, domain_sums, generate, host_domains,
+    series_sums, snapshot,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -175,4 +178,100 @@ async fn a_new_database_gets_the_demo_log_once() {
         "only on a new database"
     );
     assert_eq!(series_sums(&db).await, sums);
+}
+
+#[tokio::test]
+async fn hour_and_day_tiers_and_hosted_domains_hold_the_exact_counts() {
+    use server::mailflow::count::{Counter, HostedDomains, RejectRules, Settings};
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mail.log");
+    let text = generate(&log, 30_000, 5);
+    let url = fresh_database(&dir).await;
+    let db = connect(&url).await;
+    host_domains(&db, &["cliente.com.br", "Provedor.NET.br"]).await;
+
+    import(&url, &[&log], &[]);
+    assert_tiers_agree(&db).await;
+
+    // The same lines in one pass, with the same domains hosted.
+    let settings = Settings {
+        domains: std::sync::Arc::new(HostedDomains::new(["cliente.com.br", "provedor.net.br"])),
+        ..Settings::default()
+    };
+    let mut c = Counter::new(settings, RejectRules::defaults(), 2026);
+    for line in text.lines() {
+        c.feed(line);
+    }
+    let batch = c.take_batch();
+    let mut want: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for ((domain, _, s), n) in &batch.domain_minutes {
+        let series = batch.series[usize::from(*s)].clone();
+        *want.entry((domain.to_string(), series)).or_default() += *n as i64;
+    }
+    let got = domain_sums(&db).await;
+    assert_eq!(got, want);
+    for domain in ["cliente.com.br", "provedor.net.br"] {
+        for series in ["received", "sent", "rejected"] {
+            let n = got.get(&(domain.to_string(), series.to_string()));
+            assert!(n.is_some_and(|n| *n > 10), "{domain} {series}: {n:?}");
+        }
+    }
+    assert!(
+        got.keys()
+            .all(|(d, _)| d == "cliente.com.br" || d == "provedor.net.br"),
+        "only hosted domains have series: {:?}",
+        got.keys()
+            .map(|k| &k.0)
+            .collect::<std::collections::BTreeSet<_>>()
+    );
+}
+
+#[tokio::test]
+async fn the_text_report_shows_the_periods_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mail.log");
+    let text = generate(&log, 20_000, 9);
+    let url = fresh_database(&dir).await;
+    let db = connect(&url).await;
+    server::db::migrate(&db).await.unwrap();
+    let out = carteiro()
+        .args(["--db", &url, "import", "--dry-run", "--year", "2026"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = String::from_utf8(out.stdout).unwrap();
+    let want = count_in_one_pass(&text);
+    let line = report
+        .lines()
+        .find(|l| l.trim_start().starts_with("received "))
+        .expect("a received line");
+    assert_eq!(
+        line.split_whitespace().last().unwrap(),
+        want["received"].to_string(),
+        "{line}"
+    );
+    for section in [
+        "Mail report 2026-11-01 00:00",
+        "Grand totals",
+        "Per day",
+        "Per hour of day",
+        "Rejects by class",
+        "Senders by count",
+        "Recipients by size",
+        "Sending domains by count",
+        "Receiving domains by size",
+        "Bounces by remote server",
+        "Deferral reasons",
+        "Rejects by client",
+        "20000 lines (0 unparsed)",
+    ] {
+        assert!(report.contains(section), "{section} missing:\n{report}");
+    }
+    // A dry run: the database was not touched.
+    assert_eq!(series_sums(&db).await, BTreeMap::new());
 }

@@ -1,0 +1,301 @@
+//! Mailgraph charts (roles `manager`, `security`, `admin`): the mail flow
+//! and the rejects by class over a day, week, month, year or any dates,
+//! for all hosts, one host or one hosted domain; stacked or lines, counts
+//! or messages per minute. Approved blocks are markers on the time axis.
+//! The charts ask again every minute, without reloading the page.
+
+use crate::api::mailgraph::{load_chart, load_chart_filters};
+use crate::components::chart::{Style, TimeChart, series_label};
+use crate::components::guard::Guarded;
+use crate::components::notice::ErrorBox;
+use crate::components::refresh::refresh_tick;
+use crate::model::{BlockMarker, ChartData, ChartFilters, ChartQuery, Section};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// How often the charts ask for new counts.
+const REFRESH: Duration = Duration::from_secs(60);
+
+const PRESETS: [(&str, &str); 4] = [
+    ("day", "Day"),
+    ("week", "Week"),
+    ("month", "Month"),
+    ("year", "Year"),
+];
+
+/// The mail-flow chart's series, bottom of the stack first.
+const FLOW: [&str; 7] = [
+    "received", "sent", "deferred", "bounced", "rejected", "spam", "virus",
+];
+
+#[component]
+pub fn ChartsPage() -> impl IntoView {
+    view! {
+        <Title text="Charts" />
+        <Guarded section=Section::Charts children=|_| view! { <Charts /> } />
+    }
+}
+
+/// The links inside the Charts section.
+#[component]
+pub fn ChartsNav() -> impl IntoView {
+    view! {
+        <nav class="subnav" aria-label="Charts section">
+            <A href="/charts" exact=true>"Charts"</A>
+            <A href="/charts/report">"Report"</A>
+        </nav>
+    }
+}
+
+/// Unix time of local midnight starting `date` (`YYYY-MM-DD`).
+pub fn local_midnight(date: &str, offset: i64) -> Option<i64> {
+    let day = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok()?;
+    Some(day.and_hms_opt(0, 0, 0)?.and_utc().timestamp() - offset)
+}
+
+/// A Unix time's local date, `YYYY-MM-DD`.
+pub fn local_date(t: i64, offset: i64) -> String {
+    chrono::DateTime::from_timestamp(t + offset, 0)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+#[component]
+fn Charts() -> impl IntoView {
+    let filters = Resource::new(|| (), |_| load_chart_filters());
+    view! {
+        <ChartsNav />
+        <h1>"Charts"</h1>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match filters.await {
+                    Ok(f) => view! { <ChartBoard filters=f /> }.into_any(),
+                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ChartBoard(filters: ChartFilters) -> impl IntoView {
+    let offset = filters.offset;
+    let preset = RwSignal::new("day".to_string());
+    let custom_from = RwSignal::new(local_date(filters.now - 7 * 86_400, offset));
+    let custom_to = RwSignal::new(local_date(filters.now, offset));
+    let custom_error = RwSignal::new(None::<String>);
+    let host = RwSignal::new(String::new());
+    let domain = RwSignal::new(String::new());
+    let stacked = RwSignal::new(true);
+    let rate = RwSignal::new(false);
+    let hidden = RwSignal::new(BTreeSet::<String>::new());
+    let selected = RwSignal::new(None::<BlockMarker>);
+    // The custom range only applies when "Show" is pressed.
+    let applied_custom = RwSignal::new((0i64, 0i64));
+    let tick = refresh_tick(REFRESH);
+    let query = Memo::new(move |_| {
+        let p = preset.get();
+        let (from, to) = if p == "custom" {
+            applied_custom.get()
+        } else {
+            (0, 0)
+        };
+        ChartQuery {
+            preset: if p == "custom" { String::new() } else { p },
+            from,
+            to,
+            host: host.get(),
+            domain: domain.get(),
+        }
+    });
+    let chart = Resource::new(move || (query.get(), tick.get()), |(q, _)| load_chart(q));
+    let style = Signal::derive(move || Style {
+        stacked: stacked.get(),
+        rate: rate.get(),
+    });
+    let apply_custom = move |_| {
+        let from = local_midnight(&custom_from.get(), offset);
+        let to = local_midnight(&custom_to.get(), offset).map(|t| t + 86_400);
+        match (from, to) {
+            (Some(f), Some(t)) if t > f => {
+                custom_error.set(None);
+                applied_custom.set((f, t));
+                preset.set("custom".into());
+            }
+            _ => custom_error.set(Some("Give a start date on or before the end date.".into())),
+        }
+    };
+    let hosts = filters.hosts.clone();
+    let domains = filters.domains.clone();
+    view! {
+        <section class="panel chart-controls">
+            <div class="toolbar">
+                <div class="segmented" role="group" aria-label="Range">
+                    {PRESETS
+                        .into_iter()
+                        .map(|(key, label)| {
+                            view! {
+                                <button
+                                    type="button"
+                                    aria-pressed=move || (preset.get() == key).to_string()
+                                    on:click=move |_| preset.set(key.to_string())
+                                >
+                                    {label}
+                                </button>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+                <div class="custom-range">
+                    <label>
+                        "From"
+                        <input type="date" prop:value=custom_from on:input=move |ev| custom_from.set(event_target_value(&ev)) />
+                    </label>
+                    <label>
+                        "To"
+                        <input type="date" prop:value=custom_to on:input=move |ev| custom_to.set(event_target_value(&ev)) />
+                    </label>
+                    <button type="button" aria-pressed=move || (preset.get() == "custom").to_string() on:click=apply_custom>
+                        "Show dates"
+                    </button>
+                </div>
+            </div>
+            {move || custom_error.get().map(|e| view! { <p class="notice error">{e}</p> })}
+            <div class="toolbar">
+                <label>
+                    "Host"
+                    <select
+                        on:change=move |ev| host.set(event_target_value(&ev))
+                        prop:disabled=move || !domain.get().is_empty()
+                        title="Domain series are not kept per host"
+                    >
+                        <option value="">"All hosts"</option>
+                        {hosts.into_iter().map(|h| view! { <option value=h.clone()>{h.clone()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>
+                    "Domain"
+                    <select on:change=move |ev| domain.set(event_target_value(&ev))>
+                        <option value="">"All mail"</option>
+                        {domains.into_iter().map(|d| view! { <option value=d.clone()>{d.clone()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <div class="segmented" role="group" aria-label="Drawing">
+                    <button type="button" aria-pressed=move || stacked.get().to_string() on:click=move |_| stacked.set(true)>"Stacked"</button>
+                    <button type="button" aria-pressed=move || (!stacked.get()).to_string() on:click=move |_| stacked.set(false)>"Lines"</button>
+                </div>
+                <div class="segmented" role="group" aria-label="Values">
+                    <button type="button" aria-pressed=move || (!rate.get()).to_string() on:click=move |_| rate.set(false)>"Count"</button>
+                    <button type="button" aria-pressed=move || rate.get().to_string() on:click=move |_| rate.set(true)>"Per minute"</button>
+                </div>
+            </div>
+        </section>
+        <Transition fallback=|| view! { <p class="muted">"Loading the charts…"</p> }>
+            {move || Suspend::new(async move {
+                match chart.await {
+                    Ok(data) => view! { <ChartSet data hidden style selected /> }.into_any(),
+                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                }
+            })}
+        </Transition>
+        {move || selected.get().map(|b| view! { <BlockDetails block=b selected offset /> })}
+    }
+}
+
+/// The range line, the totals and both charts of one answer.
+#[component]
+fn ChartSet(
+    data: ChartData,
+    hidden: RwSignal<BTreeSet<String>>,
+    style: Signal<Style>,
+    selected: RwSignal<Option<BlockMarker>>,
+) -> impl IntoView {
+    let names = |pred: &dyn Fn(&str) -> bool| -> Vec<String> {
+        data.series
+            .iter()
+            .map(|s| s.name.clone())
+            .filter(|n| pred(n))
+            .collect()
+    };
+    let mut flow: Vec<String> = FLOW.iter().map(|s| s.to_string()).collect();
+    flow.retain(|n| data.series.iter().any(|s| &s.name == n));
+    let rejects = names(&|n| n.starts_with("reject.") || n == "sasl_failures");
+    let resolution = match data.step {
+        60 => "per minute",
+        3600 => "per hour",
+        _ => "per day",
+    };
+    let range = format!(
+        "{} – {} · {resolution} · {} block(s) approved · updated {}",
+        crate::components::chart::time_label(data.from, data.offset, 60, true),
+        crate::components::chart::time_label(data.to, data.offset, 60, true),
+        data.blocks.len(),
+        crate::components::chart::time_label(data.now, data.offset, 60, true),
+    );
+    let totals: Vec<(String, u64)> = FLOW
+        .iter()
+        .map(|n| {
+            let sum = data
+                .series
+                .iter()
+                .find(|s| s.name == *n)
+                .map_or(0, |s| s.values.iter().sum());
+            (series_label(n), sum)
+        })
+        .collect();
+    view! {
+        <p class="muted range-line" data-testid="range">{range}</p>
+        <dl class="totals">
+            {totals
+                .into_iter()
+                .map(|(label, n)| view! { <div><dt>{label}</dt><dd>{n.to_string()}</dd></div> })
+                .collect_view()}
+        </dl>
+        <TimeChart title="Mail flow" data=data.clone() names=flow hidden style selected />
+        <TimeChart title="Rejects by class and SASL failures" data names=rejects hidden style selected />
+    }
+}
+
+#[component]
+fn BlockDetails(
+    block: BlockMarker,
+    selected: RwSignal<Option<BlockMarker>>,
+    offset: i64,
+) -> impl IntoView {
+    let time = move |t: i64| crate::components::chart::time_label(t, offset, 60, true);
+    let ended = match block.lifted_at {
+        Some(at) => format!("lifted {}", time(at)),
+        None => format!("until {}", time(block.expires_at)),
+    };
+    view! {
+        <section class="panel block-details" aria-label="Block">
+            <h2>"Block #" {block.id} ": " {block.target.clone()}</h2>
+            <p>
+                <span class="badge">{block.subject.clone()}</span>
+                " approved by " <strong>{block.approved_by.clone()}</strong> " " {time(block.approved_at)}
+                ", " {ended} ". Refused " {block.hits} " request(s)."
+            </p>
+            <p>{block.reason.clone()}</p>
+            <div class="form-actions">
+                <a class="button" href=format!("/mailflow#block-{}", block.id)>"Open in MailFlow"</a>
+                <button type="button" on:click=move |_| selected.set(None)>"Close"</button>
+            </div>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn custom_dates_are_local_midnights() {
+        // 2026-11-29 00:00 in Brazil (UTC-3) is 03:00 UTC.
+        assert_eq!(local_midnight("2026-11-29", -3 * 3600), Some(1_795_921_200));
+        assert_eq!(local_midnight("29/11/2026", 0), None);
+        assert_eq!(local_date(1_795_921_200, -3 * 3600), "2026-11-29");
+    }
+}

@@ -1,0 +1,186 @@
+//! The Mailgraph report (roles `manager`, `security`, `admin`): pflogsumm's
+//! tables for today, yesterday, the last seven days or any dates, each one
+//! downloadable as CSV. `carteiro import --report text` prints the same.
+
+use super::charts::{ChartsNav, local_date, local_midnight};
+use crate::api::mailgraph::{load_chart_filters, load_report};
+use crate::components::guard::Guarded;
+use crate::components::notice::ErrorBox;
+use crate::model::{MailReport, ReportTable, Section};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+const PRESETS: [(&str, &str); 3] = [
+    ("today", "Today"),
+    ("yesterday", "Yesterday"),
+    ("week", "Last 7 days"),
+];
+
+#[component]
+pub fn ReportPage() -> impl IntoView {
+    view! {
+        <Title text="Mail report" />
+        <Guarded section=Section::Charts children=|_| view! { <Report /> } />
+    }
+}
+
+#[component]
+fn Report() -> impl IntoView {
+    let filters = Resource::new(|| (), |_| load_chart_filters());
+    view! {
+        <ChartsNav />
+        <h1>"Mail report"</h1>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match filters.await {
+                    Ok(f) => view! { <ReportBoard offset=f.offset now=f.now /> }.into_any(),
+                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ReportBoard(offset: i64, now: i64) -> impl IntoView {
+    // (preset, from, to): a preset, or dates when the preset is empty.
+    let range = RwSignal::new(("today".to_string(), 0i64, 0i64));
+    let from = RwSignal::new(local_date(now - 86_400, offset));
+    let to = RwSignal::new(local_date(now - 86_400, offset));
+    let error = RwSignal::new(None::<String>);
+    let report = Resource::new(move || range.get(), |(p, f, t)| load_report(p, f, t));
+    let show_dates = move |_| match (
+        local_midnight(&from.get(), offset),
+        local_midnight(&to.get(), offset).map(|t| t + 86_400),
+    ) {
+        (Some(f), Some(t)) if t > f => {
+            error.set(None);
+            range.set((String::new(), f, t));
+        }
+        _ => error.set(Some("Give a start date on or before the end date.".into())),
+    };
+    view! {
+        <section class="panel chart-controls">
+            <div class="toolbar">
+                <div class="segmented" role="group" aria-label="Period">
+                    {PRESETS
+                        .into_iter()
+                        .map(|(key, label)| {
+                            view! {
+                                <button
+                                    type="button"
+                                    aria-pressed=move || (range.get().0 == key).to_string()
+                                    on:click=move |_| range.set((key.to_string(), 0, 0))
+                                >
+                                    {label}
+                                </button>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+                <div class="custom-range">
+                    <label>
+                        "From"
+                        <input type="date" prop:value=from on:input=move |ev| from.set(event_target_value(&ev)) />
+                    </label>
+                    <label>
+                        "To"
+                        <input type="date" prop:value=to on:input=move |ev| to.set(event_target_value(&ev)) />
+                    </label>
+                    <button type="button" aria-pressed=move || range.get().0.is_empty().to_string() on:click=show_dates>
+                        "Show dates"
+                    </button>
+                </div>
+            </div>
+            {move || error.get().map(|e| view! { <p class="notice error">{e}</p> })}
+        </section>
+        <Transition fallback=|| view! { <p class="muted">"Building the report…"</p> }>
+            {move || Suspend::new(async move {
+                match report.await {
+                    Ok(r) => view! { <ReportTables report=r /> }.into_any(),
+                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ReportTables(report: MailReport) -> impl IntoView {
+    let period = format!(
+        "{} – {}",
+        crate::components::chart::time_label(report.from, report.offset, 60, true),
+        crate::components::chart::time_label(report.to, report.offset, 60, true),
+    );
+    let (from, to) = (report.from, report.to);
+    view! {
+        <p class="muted" data-testid="period">{period}</p>
+        <div class="report">
+            {report
+                .tables
+                .into_iter()
+                .map(|t| view! { <Table table=t from to /> })
+                .collect_view()}
+        </div>
+    }
+}
+
+#[component]
+fn Table(table: ReportTable, from: i64, to: i64) -> impl IntoView {
+    let href = format!("/charts/report/{}.csv?from={from}&to={to}", table.id);
+    let numeric: Vec<bool> = (0..table.columns.len())
+        .map(|c| {
+            c > 0
+                && table.rows.iter().all(|r| {
+                    r.get(c)
+                        .is_some_and(|v| v.bytes().all(|b| b.is_ascii_digit()))
+                })
+        })
+        .collect();
+    let numeric_head = numeric.clone();
+    view! {
+        <section class="panel report-table" aria-label=table.title.clone()>
+            <header>
+                <h2>{table.title.clone()}</h2>
+                <a class="button small" href=href download rel="external">"CSV"</a>
+            </header>
+            {if table.rows.is_empty() {
+                view! { <p class="muted">"Nothing in this period."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="data">
+                        <thead>
+                            <tr>
+                                {table
+                                    .columns
+                                    .iter()
+                                    .zip(numeric_head)
+                                    .map(|(c, num)| view! { <th class:num=num>{c.clone()}</th> })
+                                    .collect_view()}
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {table
+                                .rows
+                                .into_iter()
+                                .map(|row| {
+                                    let numeric = numeric.clone();
+                                    view! {
+                                        <tr>
+                                            {row
+                                                .into_iter()
+                                                .zip(numeric)
+                                                .map(|(cell, num)| view! { <td class:num=num>{cell}</td> })
+                                                .collect_view()}
+                                        </tr>
+                                    }
+                                })
+                                .collect_view()}
+                        </tbody>
+                    </table>
+                }
+                    .into_any()
+            }}
+        </section>
+    }
+}
