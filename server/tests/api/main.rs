@@ -11,6 +11,7 @@ mod common;
 mod csrf;
 mod defence;
 mod helpers;
+mod mailgraph;
 mod provision;
 mod role_matrix;
 mod staff;
