@@ -315,14 +315,15 @@ async fn serve(mut cfg: Config, listen: Option<String>, demo: bool) -> Result<()
     })?;
     let state = prepare(&cfg).await?;
     if demo {
-        let lines = crate::demo::seed(&state.db, &cfg).await?;
-        if lines > 0 {
-            tracing::info!("new database: imported a {lines}-line demo Postfix log");
-        }
+        // Domains first: the demo log's mail for them is counted per domain.
         if crate::demo::seed_provisioning(&state.db, &cfg).await? {
             tracing::info!(
                 "new database: created the demo domain cliente.com.br with mailboxes and aliases"
             );
+        }
+        let lines = crate::demo::seed(&state.db, &cfg).await?;
+        if lines > 0 {
+            tracing::info!("new database: imported a {lines}-line demo Postfix log");
         }
     }
     if !cfg.mailflow.sources.is_empty() {

@@ -175,9 +175,15 @@ pub fn plot(data: &ChartData, names: &[String], style: Style) -> Plot {
             d,
         });
     }
-    let y_ticks = (0..=4)
+    // Whole steps: 0-2-4-…-10, 0-5-10-15-20, 0-10-…-50.
+    let divisions = if (top / 10f64.powf(top.log10().floor()) - 2.0).abs() < 1e-9 {
+        4
+    } else {
+        5
+    };
+    let y_ticks = (0..=divisions)
         .map(|k| {
-            let v = top * f64::from(k) / 4.0;
+            let v = top * f64::from(k) / f64::from(divisions);
             (y_of(v), number(v))
         })
         .collect();
@@ -201,27 +207,22 @@ pub fn plot(data: &ChartData, names: &[String], style: Style) -> Plot {
     }
 }
 
-/// About seven labels on the time axis, on round times for the step.
+/// About seven labels on the time axis, on round local times.
 fn time_ticks(data: &ChartData, buckets: usize) -> Vec<(f64, String)> {
+    const EVERY: [i64; 17] = [
+        300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 172_800, 604_800,
+        1_209_600, 2_592_000, 5_270_400, 7_862_400, 15_724_800,
+    ];
     if buckets == 0 {
         return Vec::new();
     }
-    let every = buckets.div_ceil(7).max(1);
-    let every = match data.step {
-        60 => [10, 15, 30, 60, 120, 180, 240]
-            .into_iter()
-            .find(|e| *e >= every),
-        3600 => [1, 2, 3, 6, 12, 24, 48, 72, 168]
-            .into_iter()
-            .find(|e| *e >= every),
-        _ => [1, 2, 7, 14, 30, 61, 91].into_iter().find(|e| *e >= every),
-    }
-    .unwrap_or(every);
+    let span = data.step * buckets as i64;
+    let every = EVERY
+        .into_iter()
+        .find(|e| *e >= data.step && e % data.step == 0 && span / e <= 7)
+        .unwrap_or(data.step * buckets.div_ceil(7) as i64);
     (0..buckets)
-        .filter(|i| {
-            let local = data.from + *i as i64 * data.step + data.offset;
-            (local / data.step).rem_euclid(every as i64) == 0
-        })
+        .filter(|i| (data.from + *i as i64 * data.step + data.offset).rem_euclid(every) == 0)
         .map(|i| {
             let t = data.from + i as i64 * data.step;
             (
@@ -232,19 +233,31 @@ fn time_ticks(data: &ChartData, buckets: usize) -> Vec<(f64, String)> {
         .collect()
 }
 
-/// A time as the axis (short) or the read-out (`long`) shows it.
+/// A time as the axis (short) or the read-out (`long`) shows it, for
+/// buckets of `step` seconds.
 pub fn time_label(t: i64, offset: i64, step: i64, long: bool) -> String {
     let Some(d) = chrono::DateTime::from_timestamp(t + offset, 0) else {
         return String::new();
     };
     let format = match (step, long) {
-        (60, false) => "%H:%M",
-        (3600, false) => "%d/%m %Hh",
+        (..3600, false) => "%H:%M",
+        (..86_400, false) => "%d/%m %Hh",
         (_, false) => "%d/%m",
-        (86_400, true) => "%a %d/%m/%Y",
+        (86_400.., true) => "%a %d/%m/%Y",
         (_, true) => "%a %d/%m/%Y %H:%M",
     };
     d.format(format).to_string()
+}
+
+/// What one bucket of `step` seconds is called in the read-out.
+pub fn bucket_name(step: i64) -> String {
+    match step {
+        60 => "minute".into(),
+        3600 => "hour".into(),
+        86_400 => "day".into(),
+        s if s < 3600 => format!("{} minutes", s / 60),
+        s => format!("{} hours", s / 3600),
+    }
 }
 
 /// A number for an axis or read-out: thousands as k, millions as M.
@@ -370,11 +383,7 @@ pub fn TimeChart(
         } else {
             format!("right:{:.2}%", (1.0 - fraction) * 100.0)
         };
-        let span = match step {
-            60 => "minute",
-            3600 => "hour",
-            _ => "day",
-        };
+        let span = bucket_name(step);
         Some(view! {
             <div class="readout" style=pos role="status">
                 <strong>{time}</strong>
@@ -476,6 +485,7 @@ mod tests {
     fn data(series: &[(&str, &[u64])], step: i64) -> ChartData {
         ChartData {
             from: 1_795_910_400,
+            to: 1_795_910_400 + step * series[0].1.len() as i64,
             step,
             offset: 0,
             series: series
@@ -492,6 +502,27 @@ mod tests {
 
     fn names(n: &[&str]) -> Vec<String> {
         n.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn axis_steps_are_whole() {
+        for (top_value, want) in [
+            (7, "0 2 4 6 8 10"),
+            (15, "0 5 10 15 20"),
+            (45, "0 10 20 30 40 50"),
+        ] {
+            let d = data(&[("received", &[top_value])], 60);
+            let p = plot(
+                &d,
+                &names(&["received"]),
+                Style {
+                    stacked: true,
+                    rate: false,
+                },
+            );
+            let labels: Vec<&str> = p.y_ticks.iter().map(|(_, l)| l.as_str()).collect();
+            assert_eq!(labels.join(" "), want);
+        }
     }
 
     #[test]

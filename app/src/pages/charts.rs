@@ -223,11 +223,7 @@ fn ChartSet(
     let mut flow: Vec<String> = FLOW.iter().map(|s| s.to_string()).collect();
     flow.retain(|n| data.series.iter().any(|s| &s.name == n));
     let rejects = names(&|n| n.starts_with("reject.") || n == "sasl_failures");
-    let resolution = match data.step {
-        60 => "per minute",
-        3600 => "per hour",
-        _ => "per day",
-    };
+    let resolution = format!("per {}", crate::components::chart::bucket_name(data.step));
     let range = format!(
         "{} – {} · {resolution} · {} block(s) approved · updated {}",
         crate::components::chart::time_label(data.from, data.offset, 60, true),

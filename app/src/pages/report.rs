@@ -138,8 +138,9 @@ fn Table(table: ReportTable, from: i64, to: i64) -> impl IntoView {
         })
         .collect();
     let numeric_head = numeric.clone();
+    let wide = table.columns.len() > 3;
     view! {
-        <section class="panel report-table" aria-label=table.title.clone()>
+        <section class="panel report-table" class:wide=wide aria-label=table.title.clone()>
             <header>
                 <h2>{table.title.clone()}</h2>
                 <a class="button small" href=href download rel="external">"CSV"</a>
@@ -170,7 +171,10 @@ fn Table(table: ReportTable, from: i64, to: i64) -> impl IntoView {
                                             {row
                                                 .into_iter()
                                                 .zip(numeric)
-                                                .map(|(cell, num)| view! { <td class:num=num>{cell}</td> })
+                                                .map(|(cell, num)| {
+                                                    let text = if num { group_digits(&cell) } else { cell };
+                                                    view! { <td class:num=num>{text}</td> }
+                                                })
                                                 .collect_view()}
                                         </tr>
                                     }
@@ -182,5 +186,31 @@ fn Table(table: ReportTable, from: i64, to: i64) -> impl IntoView {
                     .into_any()
             }}
         </section>
+    }
+}
+
+/// `353116574` → `353 116 574` (thin spaces): big counts read at a glance.
+pub fn group_digits(digits: &str) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('\u{2009}');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn digits_group_by_thousands() {
+        assert_eq!(
+            super::group_digits("353116574"),
+            "353\u{2009}116\u{2009}574"
+        );
+        assert_eq!(super::group_digits("1000"), "1\u{2009}000");
+        assert_eq!(super::group_digits("999"), "999");
+        assert_eq!(super::group_digits("0"), "0");
     }
 }

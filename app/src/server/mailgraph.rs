@@ -143,8 +143,8 @@ pub async fn chart(
 ) -> Result<ChartData, AppError> {
     let (from, to) = match preset_days(&q.preset) {
         Some(days) => {
-            // Up to the end of the current minute.
-            let to = Tier::Minute.start(now, 0) + 60;
+            // Up to the current minute, which is not over yet.
+            let to = Tier::Minute.start(now, 0);
             (to - days * 86_400, to)
         }
         None if q.preset.is_empty() => (q.from, q.to),
@@ -176,8 +176,8 @@ pub async fn chart(
         (Scope::Host, q.host.trim().to_string())
     };
     let tier = tier_for(q.from, q.to, now, settings.retention_of(scope));
-    let step = tier.seconds();
-    let first = tier.start(q.from, offset);
+    let step = bucket_seconds(tier, q.to - q.from);
+    let first = bucket_start(tier, step, q.from, offset);
     let buckets = usize::try_from((q.to - first + step - 1) / step).unwrap_or(1);
     let select = sums_by_time(tier, scope, &key, first, q.to);
     let rows = db
@@ -244,6 +244,36 @@ pub fn sums_by_time(
         select.and_where(Expr::col(Alias::new(scope.column())).eq(key));
     }
     select
+}
+
+/// About this many buckets make a chart a manager reads at a glance.
+pub const TARGET_POINTS: i64 = 400;
+
+/// A chart's bucket: the tier's own length or a round multiple of it, so
+/// that `span` seconds make at most [`TARGET_POINTS`] buckets where it can
+/// (a day by five minutes, a month by two hours, a year by days).
+pub fn bucket_seconds(tier: Tier, span: i64) -> i64 {
+    let multiples: &[i64] = match tier {
+        Tier::Minute => &[1, 2, 5, 10, 15, 30],
+        Tier::Hour => &[1, 2, 3, 6, 12],
+        Tier::Day => &[1],
+    };
+    let size = tier.seconds();
+    let k = multiples
+        .iter()
+        .copied()
+        .find(|k| span / (size * k) <= TARGET_POINTS)
+        .unwrap_or(multiples[multiples.len() - 1]);
+    size * k
+}
+
+/// The start of the bucket of `step` seconds holding `t`: multiples of
+/// the step from local midnight.
+pub fn bucket_start(tier: Tier, step: i64, t: i64, offset: i64) -> i64 {
+    match tier {
+        Tier::Day => Tier::Day.start(t, offset),
+        _ => t - (t + offset).rem_euclid(step),
+    }
 }
 
 /// The length of a chart preset.
@@ -366,6 +396,20 @@ mod tests {
         assert_eq!(Tier::Day.start(t, -3 * 3600), 1_795_834_800); // 28th 03:00Z
         assert_eq!(Tier::Hour.start(t, -3 * 3600), 1_795_917_600);
         assert_eq!(Tier::Minute.start(t + 59, 0), t);
+    }
+
+    #[test]
+    fn buckets_are_round_multiples_of_the_tier() {
+        let day = 86_400;
+        assert_eq!(bucket_seconds(Tier::Minute, day), 300);
+        assert_eq!(bucket_seconds(Tier::Minute, 3600), 60);
+        assert_eq!(bucket_seconds(Tier::Hour, 7 * day), 3600);
+        assert_eq!(bucket_seconds(Tier::Hour, 30 * day), 7200);
+        assert_eq!(bucket_seconds(Tier::Day, 365 * day), day);
+        // Two-hour buckets begin at local midnight (UTC-3: 03:00 UTC).
+        let t = 1_795_919_400; // 02:30 UTC
+        assert_eq!(bucket_start(Tier::Hour, 7200, t, -3 * 3600), 1_795_914_000);
+        assert_eq!(bucket_start(Tier::Minute, 300, t + 299, 0), t);
     }
 
     #[test]
