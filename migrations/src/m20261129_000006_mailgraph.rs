@@ -9,6 +9,8 @@
 //! `(time, host or domain, series)` and one count; a chart reads the
 //! coarsest table that still shows its range in enough detail, so a year
 //! is a few thousand day rows. Each tier is purged after its own retention.
+//! The domain tables are also indexed by `(domain, time)` for one domain's
+//! chart.
 //!
 //! The counts already in `mail_minute` are rolled up here once (days by UTC).
 
@@ -53,6 +55,21 @@ impl MigrationTrait for Migration {
                 t.extra("WITHOUT ROWID");
             }
             manager.create_table(t).await?;
+        }
+        // A domain's chart reads its own rows of a range: by domain first.
+        for (table, time, key) in TABLES {
+            if key == "domain" {
+                manager
+                    .create_index(
+                        Index::create()
+                            .name(format!("idx_{table}_domain"))
+                            .table(Alias::new(table))
+                            .col(Alias::new(key))
+                            .col(Alias::new(time))
+                            .to_owned(),
+                    )
+                    .await?;
+            }
         }
         let db = manager.get_connection();
         for (table, seconds) in [("mail_hour", 3600), ("mail_day", 86_400)] {

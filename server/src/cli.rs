@@ -132,6 +132,31 @@ pub enum Command {
         #[arg(long, default_value_t = 500)]
         queries: usize,
     },
+    /// Measure the Mailgraph charts on a year of data at the ISP's volume.
+    ///
+    /// On a database without Mailgraph rows it first writes what --days of
+    /// ingest would leave under the configured retention (per-minute rows
+    /// for the minute tier's days, hours and days for theirs, per host and
+    /// per domain); then it asks for year, month, week and day charts
+    /// --queries times each and prints p50/p95/p99/max latencies. Use a
+    /// throw-away database: the rows are synthetic.
+    ///
+    /// Example: carteiro --db 'sqlite:///tmp/mg.db?mode=rwc' mailgraph-bench
+    MailgraphBench {
+        #[arg(long, default_value_t = 365)]
+        days: i64,
+        /// Messages received per day, all hosts together (sent, rejected… follow).
+        #[arg(long, default_value_t = 2_000_000)]
+        messages_per_day: u64,
+        #[arg(long, default_value_t = 4)]
+        hosts: usize,
+        /// Hosted domains sharing the traffic (by a Zipf law).
+        #[arg(long, default_value_t = 1000)]
+        domains: usize,
+        /// Charts of each kind.
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+    },
 }
 
 /// `carteiro policyd-bench`'s options.
@@ -257,6 +282,23 @@ impl Cli {
                 let db = prepare(&cfg).await?.db;
                 crate::provision_bench::run(&db, mailboxes, queries).await
             }
+            Command::MailgraphBench {
+                days,
+                messages_per_day,
+                hosts,
+                domains,
+                queries,
+            } => {
+                let db = prepare(&cfg).await?.db;
+                let options = crate::mailgraph_bench::Options {
+                    days: days.max(1),
+                    messages_per_day,
+                    hosts: hosts.max(1),
+                    domains: domains.max(1),
+                    queries: queries.max(1),
+                };
+                crate::mailgraph_bench::run(&db, &cfg.mailgraph, options).await
+            }
             Command::Config => {
                 let mut shown = cfg.clone();
                 shown.database.url = db::redact(&shown.database.url);
@@ -276,7 +318,6 @@ fn init_tracing(cfg: &Config) {
         .try_init();
 }
 
-/// Every ten minutes, removes deleted mailboxes whose retention is over.
 /// Every ten minutes: purges deleted mailboxes past their retention and
 /// the Mailgraph rows each tier no longer keeps.
 fn spawn_purge(db: sea_orm::DatabaseConnection, mailgraph: app::state::MailgraphSettings) {

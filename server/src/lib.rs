@@ -14,6 +14,7 @@ pub mod import;
 pub mod ingest;
 pub mod mailflow;
 pub mod mailgraph;
+pub mod mailgraph_bench;
 pub mod provision_bench;
 pub mod rest;
 pub mod web;

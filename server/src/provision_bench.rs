@@ -151,8 +151,9 @@ pub async fn fill(db: &DatabaseConnection, target: u64) -> Result<()> {
     Ok(())
 }
 
-/// Latency percentiles of `times`, as one line.
-fn report(label: &str, mut times: Vec<Duration>, hits: usize) {
+/// Latency percentiles of `times`, as one line (also used by
+/// `mailgraph-bench`).
+pub fn report(label: &str, mut times: Vec<Duration>, hits: usize) {
     times.sort();
     let p = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
