@@ -43,6 +43,9 @@ $t mx1 postfix/smtp[203]: 3E2E2E2E2E: to=<boss@gmail.com>, relay=gmail-smtp-in.l
 $t mx1 postfix/qmgr[202]: 3E2E2E2E2E: removed
 LOG
 "$bin" import --year "$(date -u -d '-1 hour' +%Y)" "$work/trace.log" >/dev/null
+# Yesterday's mail, for the charts and the report (their week shows it).
+"$bin" generate-log --lines 4000 --seed 10 --start "$(date -u -d yesterday +%F)" --out "$work/yesterday.log"
+"$bin" import "$work/yesterday.log" >/dev/null
 "$bin" generate-log --lines 2000 --seed 8 --out "$work/live.log"
 "$bin" generate-log --lines 1000 --seed 9 --out "$work/more.log"
 cat >"$work/carteiro.toml" <<TOML

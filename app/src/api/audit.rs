@@ -4,7 +4,7 @@ use crate::errors::AppError;
 use crate::model::{AuditPage, AuditQuery};
 use leptos::prelude::*;
 
-#[server(endpoint = "audit/list")]
+#[server(endpoint = "audit/list", output = crate::api::TextJson)]
 pub async fn list_audit(query: AuditQuery) -> Result<AuditPage, AppError> {
     use crate::{model::Section, server::auth::require, state::app_state};
     require(Section::Admin.roles()).await?;

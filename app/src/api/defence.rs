@@ -15,7 +15,7 @@ fn now() -> i64 {
 }
 
 /// Pending proposals, active blocks and those ended in the last week.
-#[server(endpoint = "defence/overview")]
+#[server(endpoint = "defence/overview", output = crate::api::TextJson)]
 pub async fn defence_overview() -> Result<DefenceState, AppError> {
     require(Section::MailFlow.roles()).await?;
     let state = app_state()?;
@@ -24,7 +24,7 @@ pub async fn defence_overview() -> Result<DefenceState, AppError> {
 
 /// Approves the proposals `ids` (comma separated). `minutes` empty: each
 /// one's default length (longer for repeat offenders).
-#[server(endpoint = "defence/approve")]
+#[server(endpoint = "defence/approve", output = crate::api::TextJson)]
 pub async fn approve_proposals(
     ids: String,
     #[server(default)] minutes: String,
@@ -52,7 +52,7 @@ pub async fn approve_proposals(
 
 /// Rejects the proposals `ids` (comma separated); their subjects are not
 /// proposed again for `suppress_hours`.
-#[server(endpoint = "defence/reject")]
+#[server(endpoint = "defence/reject", output = crate::api::TextJson)]
 pub async fn reject_proposals(
     ids: String,
     #[server(default)] reason: String,
@@ -72,28 +72,28 @@ pub async fn reject_proposals(
 }
 
 /// Ends a block now.
-#[server(endpoint = "defence/lift")]
+#[server(endpoint = "defence/lift", output = crate::api::TextJson)]
 pub async fn lift_block(id: i64, #[server(default)] reason: String) -> Result<BlockRow, AppError> {
     let me = require(Section::MailFlow.roles()).await?;
     defence::lift(&app_state()?.db, &me.actor(), id, &reason, now()).await
 }
 
 /// Lengthens a block.
-#[server(endpoint = "defence/extend")]
+#[server(endpoint = "defence/extend", output = crate::api::TextJson)]
 pub async fn extend_block(id: i64, minutes: i64) -> Result<BlockRow, AppError> {
     let me = require(Section::MailFlow.roles()).await?;
     defence::extend(&app_state()?.db, &me.actor(), id, minutes, now()).await
 }
 
 /// The detection policies and the allowlist.
-#[server(endpoint = "defence/settings")]
+#[server(endpoint = "defence/settings", output = crate::api::TextJson)]
 pub async fn detection_settings() -> Result<crate::model::DetectionSettings, AppError> {
     require(Section::MailFlow.roles()).await?;
     crate::server::detection::settings(&app_state()?.db).await
 }
 
 /// Changes one policy's numbers; changing its auto-approval is for admins.
-#[server(endpoint = "defence/save_policy")]
+#[server(endpoint = "defence/save_policy", output = crate::api::TextJson)]
 #[allow(clippy::too_many_arguments)]
 pub async fn save_policy(
     id: i32,
@@ -126,7 +126,7 @@ pub async fn save_policy(
 }
 
 /// Never proposes `target` (`subject` ip: an address or network; account).
-#[server(endpoint = "defence/allow_add")]
+#[server(endpoint = "defence/allow_add", output = crate::api::TextJson)]
 pub async fn allow_add(
     subject: String,
     target: String,
@@ -144,7 +144,7 @@ pub async fn allow_add(
     .await
 }
 
-#[server(endpoint = "defence/allow_remove")]
+#[server(endpoint = "defence/allow_remove", output = crate::api::TextJson)]
 pub async fn allow_remove(id: i32) -> Result<(), AppError> {
     let me = require(Section::MailFlow.roles()).await?;
     crate::server::detection::disallow(&app_state()?.db, &me.actor(), id).await

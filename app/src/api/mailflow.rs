@@ -5,7 +5,7 @@ use crate::model::IngestOverview;
 use leptos::prelude::*;
 
 /// Live sources and stored checkpoints, newest first.
-#[server(endpoint = "mailflow/ingest_status")]
+#[server(endpoint = "mailflow/ingest_status", output = crate::api::TextJson)]
 pub async fn ingest_status() -> Result<IngestOverview, AppError> {
     use crate::{model::Section, server::auth::require, state::app_state};
     require(Section::Admin.roles()).await?;

@@ -6,7 +6,7 @@ use crate::model::{ChartData, ChartFilters, ChartQuery, MailReport};
 use leptos::prelude::*;
 
 /// The series of a chart (see `server::mailgraph::chart`).
-#[server(endpoint = "mailgraph/chart")]
+#[server(endpoint = "mailgraph/chart", output = crate::api::TextJson)]
 pub async fn load_chart(query: ChartQuery) -> Result<ChartData, AppError> {
     use crate::{model::Section, server::auth::require, state::app_state};
     require(Section::Charts.roles()).await?;
@@ -16,7 +16,7 @@ pub async fn load_chart(query: ChartQuery) -> Result<ChartData, AppError> {
 }
 
 /// The hosts and hosted domains a chart can be narrowed to.
-#[server(endpoint = "mailgraph/filters")]
+#[server(endpoint = "mailgraph/filters", output = crate::api::TextJson)]
 pub async fn load_chart_filters() -> Result<ChartFilters, AppError> {
     use crate::{model::Section, server::auth::require, state::app_state};
     require(Section::Charts.roles()).await?;
@@ -27,7 +27,7 @@ pub async fn load_chart_filters() -> Result<ChartFilters, AppError> {
 
 /// The report of `preset` (`today`, `yesterday`, `week`: the last seven
 /// days with today) or, when it is empty, of `[from, to)` (Unix seconds).
-#[server(endpoint = "mailgraph/report")]
+#[server(endpoint = "mailgraph/report", output = crate::api::TextJson)]
 pub async fn load_report(
     #[server(default)] preset: String,
     #[server(default)] from: i64,

@@ -18,7 +18,7 @@ use crate::{
 };
 
 /// One page of mailboxes whose address (or name, with `by_name`) starts with `q`.
-#[server(endpoint = "provision/mailboxes")]
+#[server(endpoint = "provision/mailboxes", output = crate::api::TextJson)]
 pub async fn search_mailboxes(
     #[server(default)] q: String,
     #[server(default)] by_name: bool,
@@ -38,7 +38,7 @@ pub async fn search_mailboxes(
 }
 
 /// One mailbox and the newest audit entries about it.
-#[server(endpoint = "provision/mailbox")]
+#[server(endpoint = "provision/mailbox", output = crate::api::TextJson)]
 pub async fn mailbox_detail(address: String) -> Result<(MailboxView, Vec<AuditEntry>), AppError> {
     require(SUPPORT).await?;
     let db = &app_state()?.db;
@@ -48,7 +48,7 @@ pub async fn mailbox_detail(address: String) -> Result<(MailboxView, Vec<AuditEn
 }
 
 /// One page of aliases whose address starts with `q`.
-#[server(endpoint = "provision/aliases")]
+#[server(endpoint = "provision/aliases", output = crate::api::TextJson)]
 pub async fn search_aliases(
     #[server(default)] q: String,
     #[server(default)] domain: String,
@@ -59,7 +59,7 @@ pub async fn search_aliases(
 }
 
 /// Every domain; with mailbox and alias counts when `counts`.
-#[server(endpoint = "provision/domains")]
+#[server(endpoint = "provision/domains", output = crate::api::TextJson)]
 pub async fn list_domains(#[server(default)] counts: bool) -> Result<Vec<DomainView>, AppError> {
     require(SUPPORT).await?;
     search::domains(&app_state()?.db, counts).await
@@ -67,7 +67,7 @@ pub async fn list_domains(#[server(default)] counts: bool) -> Result<Vec<DomainV
 
 /// Imports mailboxes and aliases from CSV text: a preview with `dry_run`,
 /// otherwise all rows or none.
-#[server(endpoint = "provision/import")]
+#[server(endpoint = "provision/import", output = crate::api::TextJson)]
 pub async fn import_csv(
     csv: String,
     #[server(default)] dry_run: bool,
@@ -80,7 +80,7 @@ pub async fn import_csv(
 }
 
 /// API tokens, newest first (never the tokens themselves).
-#[server(endpoint = "provision/tokens")]
+#[server(endpoint = "provision/tokens", output = crate::api::TextJson)]
 pub async fn list_tokens() -> Result<Vec<TokenView>, AppError> {
     require(ADMIN).await?;
     tokens::list(&app_state()?.db).await
@@ -88,7 +88,7 @@ pub async fn list_tokens() -> Result<Vec<TokenView>, AppError> {
 
 /// Issues an API token with `role`, valid `days` (0: until revoked). The
 /// token is in the answer and nowhere else.
-#[server(endpoint = "provision/token_issue")]
+#[server(endpoint = "provision/token_issue", output = crate::api::TextJson)]
 pub async fn issue_token(
     name: String,
     role: String,
@@ -106,7 +106,7 @@ pub async fn issue_token(
     .await
 }
 
-#[server(endpoint = "provision/token_revoke")]
+#[server(endpoint = "provision/token_revoke", output = crate::api::TextJson)]
 pub async fn revoke_token(id: i32) -> Result<TokenView, AppError> {
     let me = require(ADMIN).await?;
     tokens::revoke(&app_state()?.db, &me.actor(), id, chrono::Utc::now()).await

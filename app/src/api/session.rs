@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 /// Public. Checks the credentials (throttled), starts a new session and sends
 /// the browser to `next` when it is a local path, else to the home page.
-#[server(endpoint = "session/login")]
+#[server(endpoint = "session/login", output = crate::api::TextJson)]
 pub async fn login(
     username: String,
     password: String,
@@ -18,7 +18,7 @@ pub async fn login(
 }
 
 /// Public (a no-op when nobody is signed in). Ends the session.
-#[server(endpoint = "session/logout")]
+#[server(endpoint = "session/logout", output = crate::api::TextJson)]
 pub async fn logout() -> Result<(), AppError> {
     crate::server::auth::log_out().await?;
     leptos_axum::redirect("/login");
@@ -26,7 +26,7 @@ pub async fn logout() -> Result<(), AppError> {
 }
 
 /// Public. The signed-in staff member, or `None`.
-#[server(endpoint = "session/whoami")]
+#[server(endpoint = "session/whoami", output = crate::api::TextJson)]
 pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
     Ok(crate::server::auth::current_staff()
         .await?
@@ -34,7 +34,7 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
 }
 
 /// Any signed-in staff member changes their own password.
-#[server(endpoint = "session/change_password")]
+#[server(endpoint = "session/change_password", output = crate::api::TextJson)]
 pub async fn change_password(
     current: String,
     new: String,

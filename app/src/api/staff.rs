@@ -7,7 +7,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::{model::Section, server::auth::require, state::app_state};
 
-#[server(endpoint = "staff/list")]
+#[server(endpoint = "staff/list", output = crate::api::TextJson)]
 pub async fn list_staff() -> Result<Vec<StaffMember>, AppError> {
     require(Section::Admin.roles()).await?;
     crate::server::staff::list(&app_state()?.db).await
@@ -15,7 +15,7 @@ pub async fn list_staff() -> Result<Vec<StaffMember>, AppError> {
 
 /// Creates an account; an empty `password` makes the server generate one,
 /// returned once.
-#[server(endpoint = "staff/create")]
+#[server(endpoint = "staff/create", output = crate::api::TextJson)]
 #[allow(clippy::too_many_arguments)]
 pub async fn create_staff(
     username: String,
@@ -38,7 +38,7 @@ pub async fn create_staff(
     staff::create(&app_state()?.db, &me.actor(), new).await
 }
 
-#[server(endpoint = "staff/set_roles")]
+#[server(endpoint = "staff/set_roles", output = crate::api::TextJson)]
 pub async fn set_staff_roles(
     id: i32,
     #[server(default)] admin: bool,
@@ -52,14 +52,14 @@ pub async fn set_staff_roles(
     crate::server::staff::set_roles(&app_state()?.db, &me.actor(), id, roles).await
 }
 
-#[server(endpoint = "staff/set_active")]
+#[server(endpoint = "staff/set_active", output = crate::api::TextJson)]
 pub async fn set_staff_active(id: i32, active: bool) -> Result<StaffMember, AppError> {
     let me = require(Section::Admin.roles()).await?;
     crate::server::staff::set_active(&app_state()?.db, &me.actor(), id, active).await
 }
 
 /// Sets a generated password, returned once; the member's sessions end.
-#[server(endpoint = "staff/reset_password")]
+#[server(endpoint = "staff/reset_password", output = crate::api::TextJson)]
 pub async fn reset_staff_password(id: i32) -> Result<IssuedPassword, AppError> {
     let me = require(Section::Admin.roles()).await?;
     crate::server::staff::reset_password(&app_state()?.db, &me.actor(), id).await

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 /// Messages matching `q` (queue id, message-id or address) first seen in
 /// the `hours` before now (or before `until`, a Unix time).
-#[server(endpoint = "trace/search")]
+#[server(endpoint = "trace/search", output = crate::api::TextJson)]
 pub async fn trace_messages(
     q: String,
     #[server(default)] hours: i64,

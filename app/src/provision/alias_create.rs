@@ -17,7 +17,7 @@ pub struct AliasCreate {
     pub description: String,
 }
 
-#[server(endpoint = "provision/alias_create")]
+#[server(endpoint = "provision/alias_create", output = crate::api::TextJson)]
 pub async fn create_alias(request: AliasCreate) -> Result<RequestDone, AppError> {
     crate::server::provision::submit(request).await
 }

@@ -12,7 +12,7 @@ pub struct AliasDelete {
     pub address: String,
 }
 
-#[server(endpoint = "provision/alias_delete")]
+#[server(endpoint = "provision/alias_delete", output = crate::api::TextJson)]
 pub async fn delete_alias(request: AliasDelete) -> Result<RequestDone, AppError> {
     crate::server::provision::submit(request).await
 }

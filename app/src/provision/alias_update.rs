@@ -16,7 +16,7 @@ pub struct AliasUpdate {
     pub active: bool,
 }
 
-#[server(endpoint = "provision/alias_update")]
+#[server(endpoint = "provision/alias_update", output = crate::api::TextJson)]
 pub async fn update_alias(request: AliasUpdate) -> Result<RequestDone, AppError> {
     crate::server::provision::submit(request).await
 }

@@ -15,7 +15,7 @@ pub struct DomainAliasCreate {
     pub target: String,
 }
 
-#[server(endpoint = "provision/domain_alias_create")]
+#[server(endpoint = "provision/domain_alias_create", output = crate::api::TextJson)]
 pub async fn create_alias_domain(request: DomainAliasCreate) -> Result<RequestDone, AppError> {
     crate::server::provision::submit(request).await
 }

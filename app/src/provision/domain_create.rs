@@ -25,7 +25,7 @@ pub struct DomainCreate {
     pub default_quota_mb: String,
 }
 
-#[server(endpoint = "provision/domain_create")]
+#[server(endpoint = "provision/domain_create", output = crate::api::TextJson)]
 pub async fn create_domain(request: DomainCreate) -> Result<RequestDone, AppError> {
     crate::server::provision::submit(request).await
 }

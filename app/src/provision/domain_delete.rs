@@ -12,7 +12,7 @@ pub struct DomainDelete {
     pub name: String,
 }
 
-#[server(endpoint = "provision/domain_delete")]
+#[server(endpoint = "provision/domain_delete", output = crate::api::TextJson)]
 pub async fn delete_domain(request: DomainDelete) -> Result<RequestDone, AppError> {
     crate::server::provision::submit(request).await
 }

@@ -26,7 +26,7 @@ pub struct DomainUpdate {
     pub active: bool,
 }
 
-#[server(endpoint = "provision/domain_update")]
+#[server(endpoint = "provision/domain_update", output = crate::api::TextJson)]
 pub async fn update_domain(request: DomainUpdate) -> Result<RequestDone, AppError> {
     crate::server::provision::submit(request).await
 }

@@ -29,7 +29,7 @@ pub struct MailboxCreate {
     pub receive_only: bool,
 }
 
-#[server(endpoint = "provision/mailbox_create")]
+#[server(endpoint = "provision/mailbox_create", output = crate::api::TextJson)]
 pub async fn create_mailbox(request: MailboxCreate) -> Result<RequestDone, AppError> {
     crate::server::provision::submit(request).await
 }

@@ -15,7 +15,7 @@ pub struct MailboxDelete {
     pub reason: String,
 }
 
-#[server(endpoint = "provision/mailbox_delete")]
+#[server(endpoint = "provision/mailbox_delete", output = crate::api::TextJson)]
 pub async fn delete_mailbox(request: MailboxDelete) -> Result<RequestDone, AppError> {
     crate::server::provision::submit(request).await
 }

@@ -17,7 +17,7 @@ pub struct MailboxForward {
     pub keep_copy: bool,
 }
 
-#[server(endpoint = "provision/mailbox_forward")]
+#[server(endpoint = "provision/mailbox_forward", output = crate::api::TextJson)]
 pub async fn forward_mailbox(request: MailboxForward) -> Result<RequestDone, AppError> {
     crate::server::provision::submit(request).await
 }

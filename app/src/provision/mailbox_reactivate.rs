@@ -11,7 +11,7 @@ pub struct MailboxReactivate {
     pub address: String,
 }
 
-#[server(endpoint = "provision/mailbox_reactivate")]
+#[server(endpoint = "provision/mailbox_reactivate", output = crate::api::TextJson)]
 pub async fn reactivate_mailbox(request: MailboxReactivate) -> Result<RequestDone, AppError> {
     crate::server::provision::submit(request).await
 }

@@ -11,7 +11,7 @@ pub struct MailboxResetPassword {
     pub address: String,
 }
 
-#[server(endpoint = "provision/mailbox_reset_password")]
+#[server(endpoint = "provision/mailbox_reset_password", output = crate::api::TextJson)]
 pub async fn reset_mailbox_password(
     request: MailboxResetPassword,
 ) -> Result<RequestDone, AppError> {

@@ -12,7 +12,7 @@ pub struct MailboxRestore {
     pub address: String,
 }
 
-#[server(endpoint = "provision/mailbox_restore")]
+#[server(endpoint = "provision/mailbox_restore", output = crate::api::TextJson)]
 pub async fn restore_mailbox(request: MailboxRestore) -> Result<RequestDone, AppError> {
     crate::server::provision::submit(request).await
 }

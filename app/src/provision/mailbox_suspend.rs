@@ -15,7 +15,7 @@ pub struct MailboxSuspend {
     pub reason: String,
 }
 
-#[server(endpoint = "provision/mailbox_suspend")]
+#[server(endpoint = "provision/mailbox_suspend", output = crate::api::TextJson)]
 pub async fn suspend_mailbox(request: MailboxSuspend) -> Result<RequestDone, AppError> {
     crate::server::provision::submit(request).await
 }

@@ -20,7 +20,7 @@ pub struct MailboxUpdate {
     pub receive_only: bool,
 }
 
-#[server(endpoint = "provision/mailbox_update")]
+#[server(endpoint = "provision/mailbox_update", output = crate::api::TextJson)]
 pub async fn update_mailbox(request: MailboxUpdate) -> Result<RequestDone, AppError> {
     crate::server::provision::submit(request).await
 }
