@@ -179,7 +179,7 @@ pub async fn chart(
     let step = bucket_seconds(tier, q.to - q.from);
     let first = bucket_start(tier, step, q.from, offset);
     let buckets = usize::try_from((q.to - first + step - 1) / step).unwrap_or(1);
-    let select = sums_by_time(tier, scope, &key, first, q.to);
+    let select = sums_by_time(tier, scope, &key, (first, q.to), (step, offset));
     let rows = db
         .query_all_raw(db.get_database_backend().build(&select))
         .await?;
@@ -217,29 +217,37 @@ pub async fn chart(
     })
 }
 
-/// `time, series, SUM(n)` of one tier's table over `[from, to)`, for one
-/// host or domain (`key`) or all of them (empty).
+/// `bucket, series, SUM(n)` of one tier's table over `[from, to)`, for one
+/// host or domain (`key`) or all of them (empty), in buckets of `step`
+/// seconds (the tier's own, or a multiple of it beginning at local
+/// midnight for `offset`): the database sums, so a day of minutes comes
+/// back as 288 five-minute rows per series.
 pub fn sums_by_time(
     tier: Tier,
     scope: Scope,
     key: &str,
-    from: i64,
-    to: i64,
+    (from, to): (i64, i64),
+    (step, offset): (i64, i64),
 ) -> sea_orm::sea_query::SelectStatement {
     use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
-    let time = Alias::new(tier.column());
+    let time = tier.column();
+    let bucket = if step == tier.seconds() {
+        time.to_string()
+    } else {
+        // Both are integers the server chose, never input.
+        format!("({time} - (({time} + {offset}) % {step}))")
+    };
     let mut select = Query::select();
     select
-        .column(time.clone())
+        .expr_as(Expr::cust(bucket.clone()), Alias::new("t"))
         .column(Alias::new("series"))
         // SUM is NUMERIC on PostgreSQL: back to a plain integer.
         .expr(Expr::cust("CAST(SUM(n) AS BIGINT)"))
         .from(Alias::new(tier.table(scope)))
-        .and_where(Expr::col(time.clone()).gte(from))
-        .and_where(Expr::col(time.clone()).lt(to))
-        .group_by_col(time.clone())
-        .group_by_col(Alias::new("series"))
-        .order_by(time, Order::Asc);
+        .and_where(Expr::col(Alias::new(time)).gte(from))
+        .and_where(Expr::col(Alias::new(time)).lt(to))
+        .add_group_by([Expr::cust(bucket), Expr::col(Alias::new("series")).into()])
+        .order_by(Alias::new("t"), Order::Asc);
     if !key.is_empty() {
         select.and_where(Expr::col(Alias::new(scope.column())).eq(key));
     }

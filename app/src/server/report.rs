@@ -121,7 +121,7 @@ async fn series_tables(
         Tier::Day => (Tier::Day.start(from, offset), to),
         _ => (Tier::Hour.start(from, offset), to),
     };
-    let select = sums_by_time(tier, Scope::Host, "", start, end);
+    let select = sums_by_time(tier, Scope::Host, "", (start, end), (tier.seconds(), 0));
     let rows = db
         .query_all_raw(db.get_database_backend().build(&select))
         .await?;

@@ -150,6 +150,22 @@ async fn a_chart_reads_its_tier_and_filters_by_host_or_domain() {
         "the newsletter's sender is not hosted"
     );
 
+    // A month around it: hours summed by the database into 2-hour buckets
+    // from midnight; 10:00 and 11:30 share one.
+    let month_from = (DAY - 15 * 86_400).to_string();
+    let month_to = (DAY + 15 * 86_400).to_string();
+    let month = chart(
+        &app,
+        &boss,
+        &[("query[from]", &month_from), ("query[to]", &month_to)],
+    )
+    .await;
+    assert_eq!(month.step, 7200);
+    assert_eq!(series(&month, "received").len(), 360);
+    assert_eq!(series(&month, "received")[15 * 12 + 5], 2);
+    assert_eq!(series(&month, "received").iter().sum::<u64>(), 2);
+    assert_eq!(series(&month, "rejected")[15 * 12 + 6], 2);
+
     // A year around it: one bucket per day.
     let year_from = (DAY - 200 * 86_400).to_string();
     let year_to = (DAY + 165 * 86_400).to_string();
