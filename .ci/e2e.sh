@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Browser tests: builds the site, starts `carteiro serve` on a free loopback
+# Browser tests: builds the site (debug; E2E_RELEASE=1 for release), starts `carteiro serve` on a free loopback
 # port with a fresh SQLite database, one account per role, an imported log,
 # a live log source and the demo domain (serve --demo
 # seeds it; the demo log is skipped as something was imported), runs the
@@ -7,8 +7,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo leptos build
-bin="${CARGO_TARGET_DIR:-target}/debug/carteiro"
+# E2E_RELEASE=1: the release site as `make run` ships it (optimised WASM)
+# instead of the quicker debug build.
+if [ "${E2E_RELEASE:-0}" = 1 ]; then
+  .ci/deps.sh --release
+  cargo leptos build --release
+  bin="${CARGO_TARGET_DIR:-target}/release/carteiro"
+else
+  cargo leptos build
+  bin="${CARGO_TARGET_DIR:-target}/debug/carteiro"
+fi
 site="$(pwd)/target/site"
 [ -f "$site/pkg/carteiro.wasm" ] || site="${CARGO_TARGET_DIR:-target}/site"
 
