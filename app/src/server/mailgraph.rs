@@ -246,7 +246,7 @@ pub fn sums_by_time(
         .from(Alias::new(tier.table(scope)))
         .and_where(Expr::col(Alias::new(time)).gte(from))
         .and_where(Expr::col(Alias::new(time)).lt(to))
-        .add_group_by([Expr::cust(bucket), Expr::col(Alias::new("series")).into()])
+        .add_group_by([Expr::cust(bucket), Expr::col(Alias::new("series"))])
         .order_by(Alias::new("t"), Order::Asc);
     if !key.is_empty() {
         select.and_where(Expr::col(Alias::new(scope.column())).eq(key));
