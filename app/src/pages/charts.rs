@@ -213,16 +213,14 @@ fn ChartSet(
     style: Signal<Style>,
     selected: RwSignal<Option<BlockMarker>>,
 ) -> impl IntoView {
-    let names = |pred: &dyn Fn(&str) -> bool| -> Vec<String> {
-        data.series
-            .iter()
-            .map(|s| s.name.clone())
-            .filter(|n| pred(n))
-            .collect()
-    };
     let mut flow: Vec<String> = FLOW.iter().map(|s| s.to_string()).collect();
     flow.retain(|n| data.series.iter().any(|s| &s.name == n));
-    let rejects = names(&|n| n.starts_with("reject.") || n == "sasl_failures");
+    let rejects: Vec<String> = data
+        .series
+        .iter()
+        .map(|s| s.name.clone())
+        .filter(|n| n.starts_with("reject.") || n == "sasl_failures")
+        .collect();
     let resolution = format!("per {}", crate::components::chart::bucket_name(data.step));
     let range = format!(
         "{} – {} · {resolution} · {} block(s) approved · updated {}",
@@ -262,6 +260,8 @@ fn BlockDetails(
     offset: i64,
 ) -> impl IntoView {
     let time = move |t: i64| crate::components::chart::time_label(t, offset, 60, true);
+    let user = crate::components::session::use_current_user();
+    let href = format!("/mailflow#block-{}", block.id);
     let ended = match block.lifted_at {
         Some(at) => format!("lifted {}", time(at)),
         None => format!("until {}", time(block.expires_at)),
@@ -276,7 +276,16 @@ fn BlockDetails(
             </p>
             <p>{block.reason.clone()}</p>
             <div class="form-actions">
-                <a class="button" href=format!("/mailflow#block-{}", block.id)>"Open in MailFlow"</a>
+                // Only the security team and admins may open MailFlow.
+                <Transition fallback=|| ()>
+                    {move || {
+                        let href = href.clone();
+                        Suspend::new(async move {
+                        let may = matches!(user.await, Ok(Some(u)) if u.may_enter(Section::MailFlow));
+                        may.then(|| view! { <a class="button" href=href>"Open in MailFlow"</a> })
+                    })
+                    }}
+                </Transition>
                 <button type="button" on:click=move |_| selected.set(None)>"Close"</button>
             </div>
         </section>
