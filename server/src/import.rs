@@ -109,9 +109,24 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<()> {
     // SQLite a connection keeps its page cache only while no other
     // connection writes (for `:memory:`, each would be a database of its own).
     db_cfg.max_connections = 1;
-    if opts.dry_run {
-        db_cfg.url = "sqlite::memory:".into();
-    }
+    // A dry run writes to a throw-away database: in memory when only the
+    // counts are reported; in a temporary file when the text report needs
+    // the messages stored (a day of them would not fit in memory).
+    let scratch = match (opts.dry_run, opts.report) {
+        (false, _) => None,
+        (true, Some(ReportFormat::Json)) => {
+            db_cfg.url = "sqlite::memory:".into();
+            None
+        }
+        (true, _) => {
+            let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
+            db_cfg.url = format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("dry-run.db").display()
+            );
+            Some(dir)
+        }
+    };
     let db = crate::db::connect(&db_cfg).await?;
     crate::db::migrate(&db).await?;
     let mut report = import(&db, cfg, &opts).await?;
@@ -128,6 +143,8 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<()> {
             print!("{}", text_report(&report));
         }
     }
+    db.close().await.ok();
+    drop(scratch);
     Ok(())
 }
 
@@ -135,8 +152,8 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<()> {
 pub async fn import(db: &DatabaseConnection, cfg: &Config, opts: &Options) -> Result<Report> {
     let started = Instant::now();
     let rules = store::reject_rules(db).await?;
-    // A dry run counts into a throw-away in-memory database. Only the text
-    // report, built from what is stored, needs the messages traced there.
+    // A dry run counts into a throw-away database (see `run`). Only the
+    // text report, built from what is stored, needs the messages traced.
     let keep = !opts.dry_run || opts.report != Some(ReportFormat::Json);
     let mut settings = cfg.engine_settings()?;
     settings.traces = keep;
