@@ -13,7 +13,7 @@
 //! (and serializes its answer as the server function does) --queries times
 //! per kind and prints the latency percentiles.
 
-use crate::provision_bench::report;
+use crate::provision_bench::{Rng, report};
 use anyhow::{Context, Result};
 use app::model::ChartQuery;
 use app::server::mailgraph::{self, Scope, Tier};
@@ -54,26 +54,9 @@ const SHARES: [(&str, f64); 19] = [
     ("reject.not_owned", 0.013),
 ];
 
-/// SplitMix64: the same numbers on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// `x` rounded up or down at random, so small rates still add up.
-    fn round(&mut self, x: f64) -> u64 {
-        (x + self.unit()).floor().max(0.0) as u64
-    }
+/// `x` rounded up or down at random, so that small rates still add up.
+fn round(rng: &mut Rng, x: f64) -> u64 {
+    (x + rng.unit()).floor().max(0.0) as u64
 }
 
 /// Traffic at minute `t` relative to the day's average: a night trough,
@@ -156,7 +139,7 @@ async fn fill(
             for minute in (day..(day + 86_400).min(end)).step_by(60) {
                 let level = per_minute * rhythm(minute) * (0.85 + 0.3 * rng.unit());
                 for (series, share) in SHARES {
-                    let n = rng.round(level * share);
+                    let n = round(&mut rng, level * share);
                     if n == 0 {
                         continue;
                     }
@@ -177,7 +160,7 @@ async fn fill(
         }
         for ((hour, series), n) in hour_totals {
             for (domain, w) in domains.iter().zip(&weights) {
-                let share = rng.round(n as f64 * w);
+                let share = round(&mut rng, n as f64 * w);
                 if share == 0 {
                     continue;
                 }
@@ -194,7 +177,7 @@ async fn fill(
                         let n = if m == 59 {
                             left
                         } else {
-                            left.min(rng.round(share as f64 / 60.0))
+                            left.min(round(&mut rng, share as f64 / 60.0))
                         };
                         left -= n;
                         if n > 0 {
