@@ -553,7 +553,7 @@ pub struct ChartData {
     pub offset: i64,
     pub series: Vec<SeriesData>,
     /// Blocks approved in the range, for markers on the time axis.
-    pub blocks: Vec<BlockMarker>,
+    pub blocks: Vec<BlockRow>,
     pub now: i64,
 }
 
@@ -563,19 +563,6 @@ pub struct SeriesData {
     pub name: String,
     /// Exact counts per bucket.
     pub values: Vec<u64>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct BlockMarker {
-    pub id: i64,
-    pub subject: String,
-    pub target: String,
-    pub reason: String,
-    pub approved_by: String,
-    pub approved_at: i64,
-    pub expires_at: i64,
-    pub lifted_at: Option<i64>,
-    pub hits: i64,
 }
 
 /// What the chart filters offer.

@@ -13,12 +13,12 @@
 //! (and serializes its answer as the server function does) --queries times
 //! per kind and prints the latency percentiles.
 
+use crate::ingest::store::write_counts;
 use crate::provision_bench::{Rng, report};
 use anyhow::{Context, Result};
 use app::model::ChartQuery;
 use app::server::mailgraph::{self, Scope, Tier};
 use app::state::MailgraphSettings;
-use sea_orm::sea_query::{Alias, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -193,7 +193,8 @@ async fn fill(
         for (i, rows) in tiers.iter().enumerate() {
             let scope = if i < 3 { Scope::Host } else { Scope::Domain };
             let tier = Tier::ALL[i % 3];
-            written += insert(&txn, tier, scope, rows).await?;
+            write_counts(&txn, tier, scope, rows).await?;
+            written += rows.len() as u64;
         }
         txn.commit().await?;
         day += 86_400;
@@ -219,30 +220,6 @@ async fn fill(
         }
     }
     Ok(())
-}
-
-async fn insert(
-    txn: &impl ConnectionTrait,
-    tier: Tier,
-    scope: Scope,
-    rows: &Rows<'_>,
-) -> Result<u64> {
-    let rows: Vec<_> = rows.iter().collect();
-    for chunk in rows.chunks(2000) {
-        let mut q = Query::insert();
-        q.into_table(Alias::new(tier.table(scope)))
-            .columns([tier.column(), scope.column(), "series", "n"].map(Alias::new));
-        for ((at, key, series), n) in chunk {
-            q.values_panic([
-                (*at).into(),
-                (*key).into(),
-                (*series).into(),
-                (**n as i64).into(),
-            ]);
-        }
-        txn.execute(&q).await?;
-    }
-    Ok(rows.len() as u64)
 }
 
 async fn measure(

@@ -6,7 +6,7 @@
 //! The geometry is plain functions of the data ([`plot`]), unit-tested
 //! without a browser; the component only draws what they return.
 
-use crate::model::{BlockMarker, ChartData};
+use crate::model::{BlockRow, ChartData};
 use leptos::prelude::*;
 use std::collections::BTreeSet;
 
@@ -27,7 +27,7 @@ pub struct Plot {
     /// (x, label).
     pub x_ticks: Vec<(f64, String)>,
     /// (x, block).
-    pub markers: Vec<(f64, BlockMarker)>,
+    pub markers: Vec<(f64, BlockRow)>,
     /// Buckets on the time axis.
     pub buckets: usize,
 }
@@ -285,7 +285,7 @@ pub fn TimeChart(
     hidden: RwSignal<BTreeSet<String>>,
     style: Signal<Style>,
     /// The block whose details are open (shared by the page's charts).
-    selected: RwSignal<Option<BlockMarker>>,
+    selected: RwSignal<Option<BlockRow>>,
 ) -> impl IntoView {
     let data = StoredValue::new(data);
     let names = StoredValue::new(names);
@@ -596,15 +596,15 @@ mod tests {
         assert_eq!(bucket_at(0.9999 - RIGHT / WIDTH, 10), Some(9));
         assert_eq!(bucket_at(0.9999, 10), None);
         let mut d = data(&[("received", &[1, 1, 1, 1])], 3600);
-        d.blocks.push(BlockMarker {
+        d.blocks.push(BlockRow {
             id: 7,
             approved_at: d.from + 2 * 3600,
-            ..BlockMarker::default()
+            ..BlockRow::default()
         });
-        d.blocks.push(BlockMarker {
+        d.blocks.push(BlockRow {
             id: 8,
             approved_at: d.from + 9 * 3600,
-            ..BlockMarker::default()
+            ..BlockRow::default()
         });
         let p = plot(
             &d,

@@ -9,7 +9,7 @@ use crate::components::chart::{Style, TimeChart, series_label};
 use crate::components::guard::Guarded;
 use crate::components::notice::ErrorBox;
 use crate::components::refresh::refresh_tick;
-use crate::model::{BlockMarker, ChartData, ChartFilters, ChartQuery, Section};
+use crate::model::{BlockRow, ChartData, ChartFilters, ChartQuery, Section};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -92,7 +92,7 @@ fn ChartBoard(filters: ChartFilters) -> impl IntoView {
     let stacked = RwSignal::new(true);
     let rate = RwSignal::new(false);
     let hidden = RwSignal::new(BTreeSet::<String>::new());
-    let selected = RwSignal::new(None::<BlockMarker>);
+    let selected = RwSignal::new(None::<BlockRow>);
     // The custom range only applies when "Show" is pressed.
     let applied_custom = RwSignal::new((0i64, 0i64));
     let tick = refresh_tick(REFRESH);
@@ -211,7 +211,7 @@ fn ChartSet(
     data: ChartData,
     hidden: RwSignal<BTreeSet<String>>,
     style: Signal<Style>,
-    selected: RwSignal<Option<BlockMarker>>,
+    selected: RwSignal<Option<BlockRow>>,
 ) -> impl IntoView {
     let mut flow: Vec<String> = FLOW.iter().map(|s| s.to_string()).collect();
     flow.retain(|n| data.series.iter().any(|s| &s.name == n));
@@ -255,8 +255,8 @@ fn ChartSet(
 
 #[component]
 fn BlockDetails(
-    block: BlockMarker,
-    selected: RwSignal<Option<BlockMarker>>,
+    block: BlockRow,
+    selected: RwSignal<Option<BlockRow>>,
     offset: i64,
 ) -> impl IntoView {
     let time = move |t: i64| crate::components::chart::time_label(t, offset, 60, true);

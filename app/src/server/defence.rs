@@ -298,7 +298,8 @@ pub async fn overview(
     })
 }
 
-fn block_row(b: defence_block::Model) -> BlockRow {
+/// A stored block as the pages show it (MailFlow's list, chart markers).
+pub(crate) fn block_row(b: defence_block::Model) -> BlockRow {
     BlockRow {
         id: b.id,
         subject: b.subject,

@@ -7,7 +7,7 @@
 //! exact sum of its minutes, and the tiers are purged independently.
 
 use crate::errors::AppError;
-use crate::model::{BlockMarker, ChartData, ChartFilters, ChartQuery, SeriesData};
+use crate::model::{BlockRow, ChartData, ChartFilters, ChartQuery, SeriesData};
 use crate::state::{MailgraphSettings, Retention};
 use sea_orm::{ConnectionTrait, DbErr};
 
@@ -300,7 +300,7 @@ async fn block_markers(
     db: &impl ConnectionTrait,
     from: i64,
     to: i64,
-) -> Result<Vec<BlockMarker>, DbErr> {
+) -> Result<Vec<BlockRow>, DbErr> {
     use crate::server::entities::defence_block::{Column, Entity};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
     Ok(Entity::find()
@@ -311,17 +311,7 @@ async fn block_markers(
         .all(db)
         .await?
         .into_iter()
-        .map(|b| BlockMarker {
-            id: b.id,
-            subject: b.subject,
-            target: b.target,
-            reason: b.reason,
-            approved_by: b.approved_by,
-            approved_at: b.approved_at,
-            expires_at: b.expires_at,
-            lifted_at: b.lifted_at,
-            hits: b.hits,
-        })
+        .map(super::defence::block_row)
         .collect())
 }
 

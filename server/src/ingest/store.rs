@@ -144,8 +144,9 @@ async fn write_series(txn: &DatabaseTransaction, batch: &Batch) -> Result<()> {
     Ok(())
 }
 
-/// Adds `(time, key, series) → n` to one series table.
-async fn write_counts(
+/// Adds `(time, key, series) → n` to one series table (also used by
+/// `mailgraph-bench` to fill one).
+pub(crate) async fn write_counts(
     txn: &DatabaseTransaction,
     tier: Tier,
     scope: Scope,
