@@ -8,6 +8,7 @@ use crate::api::mailgraph::{load_chart, load_chart_filters};
 use crate::components::chart::{Style, TimeChart, series_label};
 use crate::components::guard::Guarded;
 use crate::components::notice::ErrorBox;
+use crate::components::range::{Range, RangePicker, local_date};
 use crate::components::refresh::refresh_tick;
 use crate::model::{BlockRow, ChartData, ChartFilters, ChartQuery, Section};
 use leptos::prelude::*;
@@ -50,19 +51,6 @@ pub fn ChartsNav() -> impl IntoView {
     }
 }
 
-/// Unix time of local midnight starting `date` (`YYYY-MM-DD`).
-pub fn local_midnight(date: &str, offset: i64) -> Option<i64> {
-    let day = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok()?;
-    Some(day.and_hms_opt(0, 0, 0)?.and_utc().timestamp() - offset)
-}
-
-/// A Unix time's local date, `YYYY-MM-DD`.
-pub fn local_date(t: i64, offset: i64) -> String {
-    chrono::DateTime::from_timestamp(t + offset, 0)
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_default()
-}
-
 #[component]
 fn Charts() -> impl IntoView {
     let filters = Resource::new(|| (), |_| load_chart_filters());
@@ -83,28 +71,18 @@ fn Charts() -> impl IntoView {
 #[component]
 fn ChartBoard(filters: ChartFilters) -> impl IntoView {
     let offset = filters.offset;
-    let preset = RwSignal::new("day".to_string());
-    let custom_from = RwSignal::new(local_date(filters.now - 7 * 86_400, offset));
-    let custom_to = RwSignal::new(local_date(filters.now, offset));
-    let custom_error = RwSignal::new(None::<String>);
+    let range = RwSignal::new(Range::preset("day"));
     let host = RwSignal::new(String::new());
     let domain = RwSignal::new(String::new());
     let stacked = RwSignal::new(true);
     let rate = RwSignal::new(false);
     let hidden = RwSignal::new(BTreeSet::<String>::new());
     let selected = RwSignal::new(None::<BlockRow>);
-    // The custom range only applies when "Show" is pressed.
-    let applied_custom = RwSignal::new((0i64, 0i64));
     let tick = refresh_tick(REFRESH);
     let query = Memo::new(move |_| {
-        let p = preset.get();
-        let (from, to) = if p == "custom" {
-            applied_custom.get()
-        } else {
-            (0, 0)
-        };
+        let Range { preset, from, to } = range.get();
         ChartQuery {
-            preset: if p == "custom" { String::new() } else { p },
+            preset,
             from,
             to,
             host: host.get(),
@@ -116,54 +94,18 @@ fn ChartBoard(filters: ChartFilters) -> impl IntoView {
         stacked: stacked.get(),
         rate: rate.get(),
     });
-    let apply_custom = move |_| {
-        let from = local_midnight(&custom_from.get(), offset);
-        let to = local_midnight(&custom_to.get(), offset).map(|t| t + 86_400);
-        match (from, to) {
-            (Some(f), Some(t)) if t > f => {
-                custom_error.set(None);
-                applied_custom.set((f, t));
-                preset.set("custom".into());
-            }
-            _ => custom_error.set(Some("Give a start date on or before the end date.".into())),
-        }
-    };
     let hosts = filters.hosts.clone();
     let domains = filters.domains.clone();
     view! {
         <section class="panel chart-controls">
-            <div class="toolbar">
-                <div class="segmented" role="group" aria-label="Range">
-                    {PRESETS
-                        .into_iter()
-                        .map(|(key, label)| {
-                            view! {
-                                <button
-                                    type="button"
-                                    aria-pressed=move || (preset.get() == key).to_string()
-                                    on:click=move |_| preset.set(key.to_string())
-                                >
-                                    {label}
-                                </button>
-                            }
-                        })
-                        .collect_view()}
-                </div>
-                <div class="custom-range">
-                    <label>
-                        "From"
-                        <input type="date" prop:value=custom_from on:input=move |ev| custom_from.set(event_target_value(&ev)) />
-                    </label>
-                    <label>
-                        "To"
-                        <input type="date" prop:value=custom_to on:input=move |ev| custom_to.set(event_target_value(&ev)) />
-                    </label>
-                    <button type="button" aria-pressed=move || (preset.get() == "custom").to_string() on:click=apply_custom>
-                        "Show dates"
-                    </button>
-                </div>
-            </div>
-            {move || custom_error.get().map(|e| view! { <p class="notice error">{e}</p> })}
+            <RangePicker
+                label="Range"
+                presets=&PRESETS
+                range
+                offset
+                first=local_date(filters.now - 7 * 86_400, offset)
+                last=local_date(filters.now, offset)
+            />
             <div class="toolbar">
                 <label>
                     "Host"
@@ -289,18 +231,5 @@ fn BlockDetails(
                 <button type="button" on:click=move |_| selected.set(None)>"Close"</button>
             </div>
         </section>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn custom_dates_are_local_midnights() {
-        // 2026-11-29 00:00 in Brazil (UTC-3) is 03:00 UTC.
-        assert_eq!(local_midnight("2026-11-29", -3 * 3600), Some(1_795_921_200));
-        assert_eq!(local_midnight("29/11/2026", 0), None);
-        assert_eq!(local_date(1_795_921_200, -3 * 3600), "2026-11-29");
     }
 }

@@ -2,10 +2,11 @@
 //! tables for today, yesterday, the last seven days or any dates, each one
 //! downloadable as CSV. `carteiro import --report text` prints the same.
 
-use super::charts::{ChartsNav, local_date, local_midnight};
+use super::charts::ChartsNav;
 use crate::api::mailgraph::{load_chart_filters, load_report};
 use crate::components::guard::Guarded;
 use crate::components::notice::ErrorBox;
+use crate::components::range::{Range, RangePicker, local_date};
 use crate::model::{MailReport, ReportTable, Section};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -43,56 +44,18 @@ fn Report() -> impl IntoView {
 
 #[component]
 fn ReportBoard(offset: i64, now: i64) -> impl IntoView {
-    // (preset, from, to): a preset, or dates when the preset is empty.
-    let range = RwSignal::new(("today".to_string(), 0i64, 0i64));
-    let from = RwSignal::new(local_date(now - 86_400, offset));
-    let to = RwSignal::new(local_date(now - 86_400, offset));
-    let error = RwSignal::new(None::<String>);
-    let report = Resource::new(move || range.get(), |(p, f, t)| load_report(p, f, t));
-    let show_dates = move |_| match (
-        local_midnight(&from.get(), offset),
-        local_midnight(&to.get(), offset).map(|t| t + 86_400),
-    ) {
-        (Some(f), Some(t)) if t > f => {
-            error.set(None);
-            range.set((String::new(), f, t));
-        }
-        _ => error.set(Some("Give a start date on or before the end date.".into())),
-    };
+    let range = RwSignal::new(Range::preset("today"));
+    let report = Resource::new(move || range.get(), |r| load_report(r.preset, r.from, r.to));
     view! {
         <section class="panel chart-controls">
-            <div class="toolbar">
-                <div class="segmented" role="group" aria-label="Period">
-                    {PRESETS
-                        .into_iter()
-                        .map(|(key, label)| {
-                            view! {
-                                <button
-                                    type="button"
-                                    aria-pressed=move || (range.get().0 == key).to_string()
-                                    on:click=move |_| range.set((key.to_string(), 0, 0))
-                                >
-                                    {label}
-                                </button>
-                            }
-                        })
-                        .collect_view()}
-                </div>
-                <div class="custom-range">
-                    <label>
-                        "From"
-                        <input type="date" prop:value=from on:input=move |ev| from.set(event_target_value(&ev)) />
-                    </label>
-                    <label>
-                        "To"
-                        <input type="date" prop:value=to on:input=move |ev| to.set(event_target_value(&ev)) />
-                    </label>
-                    <button type="button" aria-pressed=move || range.get().0.is_empty().to_string() on:click=show_dates>
-                        "Show dates"
-                    </button>
-                </div>
-            </div>
-            {move || error.get().map(|e| view! { <p class="notice error">{e}</p> })}
+            <RangePicker
+                label="Period"
+                presets=&PRESETS
+                range
+                offset
+                first=local_date(now - 86_400, offset)
+                last=local_date(now - 86_400, offset)
+            />
         </section>
         <Transition fallback=|| view! { <p class="muted">"Building the report…"</p> }>
             {move || Suspend::new(async move {
