@@ -29,24 +29,7 @@ Nov  2 12:00:01 mx1 postfix/smtpd[30]: NOQUEUE: reject: RCPT from unknown[192.0.
 async fn app_with_log() -> TestApp {
     let app = spawn_app().await;
     let db = &app.state.db;
-    let now = chrono::Utc::now();
-    app::server::entities::mail_domain::ActiveModel {
-        name: Set("cliente.com.br".into()),
-        description: Set(String::new()),
-        alias_of: Set(None),
-        max_mailboxes: Set(0),
-        max_aliases: Set(0),
-        max_quota_mb: Set(0),
-        default_quota_mb: Set(0),
-        catch_all: Set(None),
-        active: Set(true),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .unwrap();
+    crate::common::host_domains(db, &["cliente.com.br"]).await;
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("mail.log");
     std::fs::write(&log, LOG).unwrap();

@@ -2,8 +2,8 @@
 //! until it finishes: the database holds exactly what one uninterrupted
 //! run stores: no line lost, none counted twice.
 
-use crate::common::{carteiro, fresh_database};
-use crate::helpers::{assert_tiers_agree, connect, generate, host_domains, snapshot};
+use crate::common::{carteiro, fresh_database, host_domains};
+use crate::helpers::{assert_tiers_agree, connect, generate, snapshot};
 
 /// Customer domains of the generated log: their series are stored too.
 const HOSTED: [&str; 2] = ["cliente.com.br", "provedor.net.br"];

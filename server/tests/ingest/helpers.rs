@@ -132,34 +132,6 @@ pub async fn snapshot(db: &DatabaseConnection) -> Vec<Vec<String>> {
     all
 }
 
-/// Makes `names` hosted domains (the engine counts their series), in a
-/// database migrated first if it was new.
-pub async fn host_domains(db: &DatabaseConnection, names: &[&str]) {
-    use app::server::entities::mail_domain::ActiveModel;
-    use sea_orm::{ActiveModelTrait, Set};
-    server::db::migrate(db).await.unwrap();
-    let now = chrono::Utc::now();
-    for name in names {
-        ActiveModel {
-            name: Set(name.to_string()),
-            description: Set(String::new()),
-            alias_of: Set(None),
-            max_mailboxes: Set(0),
-            max_aliases: Set(0),
-            max_quota_mb: Set(0),
-            default_quota_mb: Set(0),
-            catch_all: Set(None),
-            active: Set(true),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(db)
-        .await
-        .unwrap();
-    }
-}
-
 /// Per-domain sums `(domain, series) → n` of the minute tier.
 pub async fn domain_sums(db: &DatabaseConnection) -> BTreeMap<(String, String), i64> {
     rows(

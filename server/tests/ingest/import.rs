@@ -1,10 +1,9 @@
 //! `carteiro import` into a database: what is stored is what is reported,
 //! and importing a file again (renamed or gzipped) adds nothing.
 
-use crate::common::{carteiro, fresh_database};
+use crate::common::{carteiro, fresh_database, host_domains};
 use crate::helpers::{
-    assert_tiers_agree, connect, count_in_one_pass, domain_sums, generate, host_domains,
-    series_sums, snapshot,
+    assert_tiers_agree, connect, count_in_one_pass, domain_sums, generate, series_sums, snapshot,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
