@@ -72,7 +72,9 @@ pub fn RangePicker(
         }
         Err(e) => error.set(Some(e)),
     };
+    // One root element: the error line after the controls stays inside it.
     view! {
+        <div class="range-picker">
         <div class="toolbar">
             <div class="segmented" role="group" aria-label=label>
                 {presets
@@ -105,6 +107,7 @@ pub fn RangePicker(
             </div>
         </div>
         {move || error.get().map(|e| view! { <p class="notice error">{e}</p> })}
+        </div>
     }
 }
 

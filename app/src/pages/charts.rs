@@ -10,6 +10,7 @@ use crate::components::guard::Guarded;
 use crate::components::notice::ErrorBox;
 use crate::components::range::{Range, RangePicker, local_date};
 use crate::components::refresh::refresh_tick;
+use crate::errors::AppError;
 use crate::model::{BlockRow, ChartData, ChartFilters, ChartQuery, Section};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -54,30 +55,12 @@ pub fn ChartsNav() -> impl IntoView {
 #[component]
 fn Charts() -> impl IntoView {
     let filters = Resource::new(|| (), |_| load_chart_filters());
-    view! {
-        <ChartsNav />
-        <h1>"Charts"</h1>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match filters.await {
-                    Ok(f) => view! { <ChartBoard filters=f /> }.into_any(),
-                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
-    }
-}
-
-#[component]
-fn ChartBoard(filters: ChartFilters) -> impl IntoView {
-    let offset = filters.offset;
+    // Every resource of the page is made here, not inside the `Suspend`
+    // below: the browser then finds each one's server-rendered data in the
+    // same order the server made them, whatever resolves first.
     let range = RwSignal::new(Range::preset("day"));
     let host = RwSignal::new(String::new());
     let domain = RwSignal::new(String::new());
-    let stacked = RwSignal::new(true);
-    let rate = RwSignal::new(false);
-    let hidden = RwSignal::new(BTreeSet::<String>::new());
-    let selected = RwSignal::new(None::<BlockRow>);
     let tick = refresh_tick(REFRESH);
     let query = Memo::new(move |_| {
         let Range { preset, from, to } = range.get();
@@ -90,6 +73,33 @@ fn ChartBoard(filters: ChartFilters) -> impl IntoView {
         }
     });
     let chart = Resource::new(move || (query.get(), tick.get()), |(q, _)| load_chart(q));
+    view! {
+        <ChartsNav />
+        <h1>"Charts"</h1>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match filters.await {
+                    Ok(f) => view! { <ChartBoard filters=f range host domain chart /> }.into_any(),
+                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ChartBoard(
+    filters: ChartFilters,
+    range: RwSignal<Range>,
+    host: RwSignal<String>,
+    domain: RwSignal<String>,
+    chart: Resource<Result<ChartData, AppError>>,
+) -> impl IntoView {
+    let offset = filters.offset;
+    let stacked = RwSignal::new(true);
+    let rate = RwSignal::new(false);
+    let hidden = RwSignal::new(BTreeSet::<String>::new());
+    let selected = RwSignal::new(None::<BlockRow>);
     let style = Signal::derive(move || Style {
         stacked: stacked.get(),
         rate: rate.get(),

@@ -7,6 +7,7 @@ use crate::api::mailgraph::{load_chart_filters, load_report};
 use crate::components::guard::Guarded;
 use crate::components::notice::ErrorBox;
 use crate::components::range::{Range, RangePicker, local_date};
+use crate::errors::AppError;
 use crate::model::{MailReport, ReportTable, Section};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -28,13 +29,16 @@ pub fn ReportPage() -> impl IntoView {
 #[component]
 fn Report() -> impl IntoView {
     let filters = Resource::new(|| (), |_| load_chart_filters());
+    // Made here, outside the `Suspend` below (see the Charts page).
+    let range = RwSignal::new(Range::preset("today"));
+    let report = Resource::new(move || range.get(), |r| load_report(r.preset, r.from, r.to));
     view! {
         <ChartsNav />
         <h1>"Mail report"</h1>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match filters.await {
-                    Ok(f) => view! { <ReportBoard offset=f.offset now=f.now /> }.into_any(),
+                    Ok(f) => view! { <ReportBoard offset=f.offset now=f.now range report /> }.into_any(),
                     Err(e) => view! { <ErrorBox error=e /> }.into_any(),
                 }
             })}
@@ -43,9 +47,12 @@ fn Report() -> impl IntoView {
 }
 
 #[component]
-fn ReportBoard(offset: i64, now: i64) -> impl IntoView {
-    let range = RwSignal::new(Range::preset("today"));
-    let report = Resource::new(move || range.get(), |r| load_report(r.preset, r.from, r.to));
+fn ReportBoard(
+    offset: i64,
+    now: i64,
+    range: RwSignal<Range>,
+    report: Resource<Result<MailReport, AppError>>,
+) -> impl IntoView {
     view! {
         <section class="panel chart-controls">
             <RangePicker
