@@ -13,12 +13,20 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use sea_orm::ConnectionTrait;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// The pages' routes, listed once per process. Listing them renders the
+/// app with resource loading switched off process-wide, so a page being
+/// rendered for a request at that moment would wait forever for its data
+/// (leptos issue #4773). Listing once, before any router exists, keeps that
+/// window closed: it matters to the tests, which start many portals in one
+/// process.
+static ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route_list(App));
 
 /// The complete portal, ready to serve.
 pub fn router(state: AppState, cfg: &Config) -> Router {
@@ -31,7 +39,7 @@ pub fn router(state: AppState, cfg: &Config) -> Router {
             state.auth.idle_timeout_minutes as i64,
         )));
     let origins = Arc::new(cfg.server.allowed_origins.clone());
-    let routes = generate_route_list(App);
+    let routes = ROUTES.clone();
     let fallback_state = state.clone();
 
     Router::new()

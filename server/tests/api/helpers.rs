@@ -51,11 +51,15 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
 }
 
 impl TestApp {
-    /// A browser-like client: keeps cookies, does not follow redirects.
+    /// A browser-like client: keeps cookies, does not follow redirects,
+    /// gives up on an answer after a minute.
     pub fn client(&self) -> Client {
         Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
+            // A stalled response fails its test with the URL, rather than
+            // holding the whole suite until CI gives up.
+            .timeout(std::time::Duration::from_secs(60))
             .build()
             .unwrap()
     }

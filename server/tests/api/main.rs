@@ -14,4 +14,5 @@ mod helpers;
 mod mailgraph;
 mod provision;
 mod role_matrix;
+mod ssr;
 mod staff;
