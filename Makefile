@@ -27,7 +27,8 @@ test-rust: ## Unit and integration tests on SQLite
 	cargo test -p app -p migrations -p server --features app/ssr
 
 test-postgres: ## The integration tests again, on a throw-away PostgreSQL server
-	.ci/with-postgres.sh cargo test -p server --test api --test ingest --test defence --test provision
+	@# The same features as test-rust, so its build is reused rather than redone.
+	.ci/with-postgres.sh cargo test -p server --features app/ssr --test api --test ingest --test defence --test provision
 
 test-e2e: ## Browser tests (Playwright in Debian's Chromium)
 	.ci/e2e.sh
