@@ -11,12 +11,12 @@ help: ## List the targets
 
 run: ## Build (release) and serve http://127.0.0.1:3000 with data/carteiro.db (a new one gets demo data; DEMO=0 skips it)
 	.ci/deps.sh --release
-	cargo leptos build --release
+	cargo leptos build --release --split
 	$${CARGO_TARGET_DIR:-target}/release/carteiro serve $(if $(filter 0,$(DEMO)),,--demo)
 
 dev: ## Rebuild and restart on every change (debug build)
 	.ci/deps.sh
-	cargo leptos watch
+	cargo leptos watch --split
 
 test: ## Every test: Rust unit + integration (SQLite, then PostgreSQL), browser
 	.ci/deps.sh --test

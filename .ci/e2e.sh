@@ -11,10 +11,10 @@ cd "$(dirname "$0")/.."
 # instead of the quicker debug build.
 if [ "${E2E_RELEASE:-0}" = 1 ]; then
   .ci/deps.sh --release
-  cargo leptos build --release
+  cargo leptos build --release --split
   bin="${CARGO_TARGET_DIR:-target}/release/carteiro"
 else
-  cargo leptos build
+  cargo leptos build --split
   bin="${CARGO_TARGET_DIR:-target}/debug/carteiro"
 fi
 site="$(pwd)/target/site"
@@ -88,5 +88,12 @@ E2E_BASE_URL="http://127.0.0.1:$port" E2E_PASSWORD="$password" npx playwright te
 if [ "$status" -ne 0 ]; then
   echo "---- server log ----"
   tail -n 50 "$work/server.log"
+fi
+# The pages' data requests must not fail on the server either, even when the
+# page a browser sees is fine (a request left behind by a page built twice
+# fails with "AppState missing from the Leptos context").
+if sed 's/\x1b\[[0-9;]*m//g' "$work/server.log" | grep -E ' ERROR |panicked'; then
+  echo "e2e: the server logged the errors above" >&2
+  status=1
 fi
 exit "$status"

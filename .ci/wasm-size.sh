@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 .ci/deps.sh --release
-cargo leptos build --release
+cargo leptos build --release --split
 wasm=target/site/pkg/carteiro.wasm
 printf 'release WASM %s: %d bytes, %d gzipped\n' "$wasm" "$(stat -c %s "$wasm")" "$(gzip -9 -c "$wasm" | wc -c)"

@@ -22,9 +22,48 @@ use components::layout::TopBar;
 use components::session::provide_current_user;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, path};
+use leptos_router::components::{FlatRoutes, Route, Router};
+use leptos_router::{Lazy, LazyRoute, SsrMode, lazy_route, path};
 use pages::*;
+
+/// Declares a page whose code the browser loads only when the page is first
+/// shown (`cargo leptos build --split` puts it in its own WASM file); the
+/// server renders it like any other page.
+macro_rules! lazy_page {
+    ($($route:ident => $page:path),* $(,)?) => {$(
+        #[derive(Debug)]
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                $page().into_any()
+            }
+        }
+    )*};
+}
+
+lazy_page! {
+    AccountRoute => account::AccountPage,
+    MailboxesRoute => mailboxes::MailboxesPage,
+    AliasesRoute => aliases::AliasesPage,
+    DomainsRoute => domains::DomainsPage,
+    ImportRoute => mailbox_import::ImportPage,
+    TraceRoute => trace::TracePage,
+    MailboxRoute => mailbox::MailboxPage,
+    MailFlowRoute => mailflow::MailFlowPage,
+    DetectionRoute => mailflow_detection::DetectionPage,
+    ChartsRoute => charts::ChartsPage,
+    ReportRoute => report::ReportPage,
+    StaffRoute => admin_staff::StaffPage,
+    AuditRoute => admin_audit::AuditPage,
+    TokensRoute => admin_tokens::TokensPage,
+    IngestRoute => admin_ingest::IngestPage,
+}
 
 /// Provides the signed-in user to everything inside the router.
 #[component]
@@ -56,13 +95,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects run only in the browser: this marks the page as interactive,
-    // which the browser tests wait for before they click.
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
     // Pages wait for their data before the first byte is sent, so that a
     // redirect to the login page or a 403 status can still be set.
     let ssr = SsrMode::Async;
@@ -74,30 +106,26 @@ pub fn App() -> impl IntoView {
             <SessionScope>
                 <TopBar />
                 <main class="page">
-                    <Routes fallback=not_found::NotFound>
+                    <FlatRoutes fallback=not_found::NotFound>
                         <Route path=path!("/login") view=login::LoginPage ssr=ssr.clone() />
                         <Route path=path!("/") view=home::HomePage ssr=ssr.clone() />
-                        <Route path=path!("/account") view=account::AccountPage ssr=ssr.clone() />
-                        <Route path=path!("/mailboxes") view=mailboxes::MailboxesPage ssr=ssr.clone() />
-                        <Route path=path!("/mailboxes/aliases") view=aliases::AliasesPage ssr=ssr.clone() />
-                        <Route path=path!("/mailboxes/domains") view=domains::DomainsPage ssr=ssr.clone() />
-                        <Route path=path!("/mailboxes/import") view=mailbox_import::ImportPage ssr=ssr.clone() />
-                        <Route path=path!("/mailboxes/trace") view=trace::TracePage ssr=ssr.clone() />
-                        <Route path=path!("/mailboxes/:address") view=mailbox::MailboxPage ssr=ssr.clone() />
-                        <Route path=path!("/mailflow") view=mailflow::MailFlowPage ssr=ssr.clone() />
-                        <Route
-                            path=path!("/mailflow/detection")
-                            view=mailflow_detection::DetectionPage
-                            ssr=ssr.clone()
-                        />
-                        <Route path=path!("/charts") view=charts::ChartsPage ssr=ssr.clone() />
-                        <Route path=path!("/charts/report") view=report::ReportPage ssr=ssr.clone() />
+                        <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=ssr.clone() />
+                        <Route path=path!("/mailboxes") view={Lazy::<MailboxesRoute>::new()} ssr=ssr.clone() />
+                        <Route path=path!("/mailboxes/aliases") view={Lazy::<AliasesRoute>::new()} ssr=ssr.clone() />
+                        <Route path=path!("/mailboxes/domains") view={Lazy::<DomainsRoute>::new()} ssr=ssr.clone() />
+                        <Route path=path!("/mailboxes/import") view={Lazy::<ImportRoute>::new()} ssr=ssr.clone() />
+                        <Route path=path!("/mailboxes/trace") view={Lazy::<TraceRoute>::new()} ssr=ssr.clone() />
+                        <Route path=path!("/mailboxes/:address") view={Lazy::<MailboxRoute>::new()} ssr=ssr.clone() />
+                        <Route path=path!("/mailflow") view={Lazy::<MailFlowRoute>::new()} ssr=ssr.clone() />
+                        <Route path=path!("/mailflow/detection") view={Lazy::<DetectionRoute>::new()} ssr=ssr.clone() />
+                        <Route path=path!("/charts") view={Lazy::<ChartsRoute>::new()} ssr=ssr.clone() />
+                        <Route path=path!("/charts/report") view={Lazy::<ReportRoute>::new()} ssr=ssr.clone() />
                         <Route path=path!("/admin") view=admin::AdminHome ssr=ssr.clone() />
-                        <Route path=path!("/admin/staff") view=admin_staff::StaffPage ssr=ssr.clone() />
-                        <Route path=path!("/admin/audit") view=admin_audit::AuditPage ssr=ssr.clone() />
-                        <Route path=path!("/admin/tokens") view=admin_tokens::TokensPage ssr=ssr.clone() />
-                        <Route path=path!("/admin/ingest") view=admin_ingest::IngestPage ssr=ssr />
-                    </Routes>
+                        <Route path=path!("/admin/staff") view={Lazy::<StaffRoute>::new()} ssr=ssr.clone() />
+                        <Route path=path!("/admin/audit") view={Lazy::<AuditRoute>::new()} ssr=ssr.clone() />
+                        <Route path=path!("/admin/tokens") view={Lazy::<TokensRoute>::new()} ssr=ssr.clone() />
+                        <Route path=path!("/admin/ingest") view={Lazy::<IngestRoute>::new()} ssr=ssr />
+                    </FlatRoutes>
                 </main>
             </SessionScope>
         </Router>

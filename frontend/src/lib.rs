@@ -1,7 +1,22 @@
 //! The browser entry point: hydrates the server-rendered page.
+//!
+//! Most pages are lazy routes, whose code is a separate WASM file fetched
+//! when the page is first shown, so hydration is asynchronous: it finishes
+//! once the current page's code has arrived.
+
+use leptos::prelude::*;
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    wasm_bindgen_futures::spawn_local(async {
+        let mounted =
+            leptos::mount::hydrate_from_async(document().body().expect("a body"), app::App).await;
+        mounted.forget();
+        // Marks the page as interactive, which the browser tests wait for
+        // before they click.
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
 }

@@ -15,25 +15,30 @@ use leptos_router::hooks::use_location;
 #[component]
 pub fn Guarded<F, IV>(#[prop(optional)] section: Option<Section>, children: F) -> impl IntoView
 where
-    F: Fn(CurrentUser) -> IV + Clone + Send + Sync + 'static,
+    F: FnOnce(CurrentUser) -> IV + Send + 'static,
     IV: IntoView + 'static,
 {
     let user = use_current_user();
     let location = use_location();
+    let here = format!(
+        "{}{}",
+        location.pathname.get_untracked(),
+        location.search.get_untracked()
+    );
+    // Decided once, when the page is built: a reactive closure around the
+    // `Suspend` would rebuild the page (and start its data requests again)
+    // each time the signed-in user is fetched, which is every navigation.
+    // A change of user shows at the next navigation, which builds a new page.
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || {
-                let children = children.clone();
-                let here = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
-                Suspend::new(async move {
-                    match user.await {
-                        Ok(Some(u)) if section.is_none_or(|s| u.may_enter(s)) => children(u).into_any(),
-                        Ok(Some(_)) => view! { <Forbidden /> }.into_any(),
-                        Ok(None) => view! { <Redirect path=login_url(&here) /> }.into_any(),
-                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                    }
-                })
-            }}
+            {Suspend::new(async move {
+                match user.await {
+                    Ok(Some(u)) if section.is_none_or(|s| u.may_enter(s)) => children(u).into_any(),
+                    Ok(Some(_)) => view! { <Forbidden /> }.into_any(),
+                    Ok(None) => view! { <Redirect path=login_url(&here) /> }.into_any(),
+                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                }
+            })}
         </Suspense>
     }
 }
