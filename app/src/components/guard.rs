@@ -74,6 +74,76 @@ pub fn Forbidden() -> impl IntoView {
     }
 }
 
+#[cfg(all(test, feature = "ssr"))]
+mod ssr_tests {
+    use super::Guarded;
+    use crate::components::session::CurrentUserResource;
+    use crate::model::{CurrentUser, Role, Roles, Section};
+    use futures::StreamExt;
+    use leptos::prelude::*;
+    use leptos::tachys::view::RenderHtml;
+    use leptos_router::components::Router;
+    use leptos_router::hooks::use_location;
+    use leptos_router::location::RequestUrl;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Renders a guarded page on the server the way a request does: the
+    /// signed-in user is a resource that resolves after a while, and the
+    /// page starts its own data request. The page must be built once; a page
+    /// built again leaves the first copy's request running without its owner.
+    #[tokio::test]
+    async fn a_guarded_page_is_built_once_per_request() {
+        _ = any_spawner::Executor::init_tokio();
+        let built = Arc::new(AtomicUsize::new(0));
+        let owner = Owner::new_root(Some(Arc::new(hydration_context::SsrSharedContext::new())));
+        let html = owner
+            .with(|| {
+                provide_context(RequestUrl::new("/charts"));
+                let built = Arc::clone(&built);
+                view! {
+                    <Router>
+                        {move || {
+                            let pathname = use_location().pathname;
+                            let user = Resource::new(
+                                move || pathname.get(),
+                                |_| async {
+                                    tokio::task::yield_now().await;
+                                    Ok(Some(CurrentUser {
+                                        id: 1,
+                                        username: "maria".into(),
+                                        display_name: "Maria".into(),
+                                        roles: Roles::new([Role::Manager]),
+                                    }))
+                                },
+                            );
+                            provide_context(CurrentUserResource(user));
+                            let built = Arc::clone(&built);
+                            view! {
+                                <Guarded section=Section::Charts children=move |u| {
+                                    built.fetch_add(1, Ordering::SeqCst);
+                                    let data = Resource::new(|| (), |_| async {
+                                        tokio::task::yield_now().await;
+                                        7
+                                    });
+                                    view! {
+                                        <p>{u.display_name}</p>
+                                        <Suspense>{move || Suspend::new(async move { data.await })}</Suspense>
+                                    }
+                                } />
+                            }
+                        }}
+                    </Router>
+                }
+                .to_html_stream_in_order()
+            })
+            .collect::<String>()
+            .await;
+        assert!(html.contains("Maria"), "{html}");
+        assert_eq!(built.load(Ordering::SeqCst), 1, "page built more than once");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::login_url;
