@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The release site's WASM as `make run` ships it (cargo-leptos in release with
 # --split, then wasm-opt on every file), raw and gzipped: the main file every
-# visit loads, and for each lazily loaded page everything a visit to it loads
-# (the main file, the page's own file and the shared pieces the split
-# manifest lists for it).
+# visit loads and, for each lazily loaded section of pages, everything a visit
+# to it loads (the main file, the section's own file and the shared pieces the
+# split manifest lists for it). `--no-build` measures the site already built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" != --no-build ]; then
@@ -28,12 +28,12 @@ if not os.path.exists(manifest):
     sys.exit("no split manifest: was the site built with --split?")
 worst = main
 for key, files in sorted(json.load(open(manifest)).items()):
-    page = re.sub(r"^__(.*)_route_view_\d+$", r"\1", key)
+    part = re.sub(r"_\d+$", "", key.lstrip("_"))
     own = {"split_" + key} | set(files)
     raw = main[0] + sum(size(f)[0] for f in own)
     gz = main[1] + sum(size(f)[1] for f in own)
     worst = max(worst, (raw, gz))
-    print(f"{'page ' + page:28s} {raw / 1e6:5.2f} MB raw {gz / 1e6:5.2f} MB gzipped ({len(own) + 1} files)")
+    print(f"{part:28s} {raw / 1e6:5.2f} MB raw {gz / 1e6:5.2f} MB gzipped ({len(own) + 1} files)")
 every = [f for f in os.listdir(pkg) if f.endswith(".wasm")]
 total = sum(os.path.getsize(os.path.join(pkg, f)) for f in every)
 print(f"{'largest visit':28s} {worst[0] / 1e6:5.2f} MB raw {worst[1] / 1e6:5.2f} MB gzipped")

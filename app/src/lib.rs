@@ -23,46 +23,122 @@ use components::session::provide_current_user;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{FlatRoutes, Route, Router};
-use leptos_router::{Lazy, LazyRoute, SsrMode, lazy_route, path};
+use leptos_router::{Lazy, LazyRoute, SsrMode, path};
 use pages::*;
 
-/// Declares a page whose code the browser loads only when the page is first
-/// shown (`cargo leptos build --split` puts it in its own WASM file); the
-/// server renders it like any other page.
-macro_rules! lazy_page {
-    ($($route:ident => $page:path),* $(,)?) => {$(
+// Code splitting. The pages of each section (Mailboxes, MailFlow, Charts,
+// Admin) are one lazily loaded function: `cargo leptos build --split` puts
+// each section's code in its own WASM files, which the browser fetches the
+// first time it shows a page of that section. The server renders every page
+// at once. One split per section rather than per page: a visit loads a few
+// dozen files instead of a hundred, and moving between the pages of a
+// section loads nothing more.
+
+/// The pages of the Mailboxes section.
+#[derive(Clone, Copy, Debug)]
+enum MailboxesPages {
+    List,
+    Aliases,
+    Domains,
+    Import,
+    Trace,
+    Mailbox,
+}
+
+#[lazy]
+fn mailboxes_section(page: MailboxesPages) -> AnyView {
+    match page {
+        MailboxesPages::List => mailboxes::MailboxesPage().into_any(),
+        MailboxesPages::Aliases => aliases::AliasesPage().into_any(),
+        MailboxesPages::Domains => domains::DomainsPage().into_any(),
+        MailboxesPages::Import => mailbox_import::ImportPage().into_any(),
+        MailboxesPages::Trace => trace::TracePage().into_any(),
+        MailboxesPages::Mailbox => mailbox::MailboxPage().into_any(),
+    }
+}
+
+/// The pages of the MailFlow section.
+#[derive(Clone, Copy, Debug)]
+enum MailFlowPages {
+    Defence,
+    Detection,
+}
+
+#[lazy]
+fn mailflow_section(page: MailFlowPages) -> AnyView {
+    match page {
+        MailFlowPages::Defence => mailflow::MailFlowPage().into_any(),
+        MailFlowPages::Detection => mailflow_detection::DetectionPage().into_any(),
+    }
+}
+
+/// The pages of the Charts section.
+#[derive(Clone, Copy, Debug)]
+enum ChartsPages {
+    Charts,
+    Report,
+}
+
+#[lazy]
+fn charts_section(page: ChartsPages) -> AnyView {
+    match page {
+        ChartsPages::Charts => charts::ChartsPage().into_any(),
+        ChartsPages::Report => report::ReportPage().into_any(),
+    }
+}
+
+/// The pages of the Admin section (its home page is not lazy).
+#[derive(Clone, Copy, Debug)]
+enum AdminPages {
+    Staff,
+    Audit,
+    Tokens,
+    Ingest,
+}
+
+#[lazy]
+fn admin_section(page: AdminPages) -> AnyView {
+    match page {
+        AdminPages::Staff => admin_staff::StaffPage().into_any(),
+        AdminPages::Audit => admin_audit::AuditPage().into_any(),
+        AdminPages::Tokens => admin_tokens::TokensPage().into_any(),
+        AdminPages::Ingest => admin_ingest::IngestPage().into_any(),
+    }
+}
+
+/// A route showing `page` of the section loaded by `section`.
+macro_rules! lazy_routes {
+    ($($route:ident => $section:ident($page:expr)),* $(,)?) => {$(
         #[derive(Debug)]
         struct $route;
 
-        #[lazy_route]
         impl LazyRoute for $route {
             fn data() -> Self {
                 $route
             }
 
-            fn view(_this: Self) -> AnyView {
-                $page().into_any()
+            async fn view(_this: Self) -> AnyView {
+                $section($page).await
             }
         }
     )*};
 }
 
-lazy_page! {
-    AccountRoute => account::AccountPage,
-    MailboxesRoute => mailboxes::MailboxesPage,
-    AliasesRoute => aliases::AliasesPage,
-    DomainsRoute => domains::DomainsPage,
-    ImportRoute => mailbox_import::ImportPage,
-    TraceRoute => trace::TracePage,
-    MailboxRoute => mailbox::MailboxPage,
-    MailFlowRoute => mailflow::MailFlowPage,
-    DetectionRoute => mailflow_detection::DetectionPage,
-    ChartsRoute => charts::ChartsPage,
-    ReportRoute => report::ReportPage,
-    StaffRoute => admin_staff::StaffPage,
-    AuditRoute => admin_audit::AuditPage,
-    TokensRoute => admin_tokens::TokensPage,
-    IngestRoute => admin_ingest::IngestPage,
+lazy_routes! {
+    MailboxesRoute => mailboxes_section(MailboxesPages::List),
+    AliasesRoute => mailboxes_section(MailboxesPages::Aliases),
+    DomainsRoute => mailboxes_section(MailboxesPages::Domains),
+    ImportRoute => mailboxes_section(MailboxesPages::Import),
+    TraceRoute => mailboxes_section(MailboxesPages::Trace),
+    MailboxRoute => mailboxes_section(MailboxesPages::Mailbox),
+    MailFlowRoute => mailflow_section(MailFlowPages::Defence),
+    DetectionRoute => mailflow_section(MailFlowPages::Detection),
+    ChartsRoute => charts_section(ChartsPages::Charts),
+    ReportRoute => charts_section(ChartsPages::Report),
+    StaffRoute => admin_section(AdminPages::Staff),
+    AuditRoute => admin_section(AdminPages::Audit),
+    TokensRoute => admin_section(AdminPages::Tokens),
+    IngestRoute => admin_section(AdminPages::Ingest),
 }
 
 /// Provides the signed-in user to everything inside the router.
@@ -109,7 +185,7 @@ pub fn App() -> impl IntoView {
                     <FlatRoutes fallback=not_found::NotFound>
                         <Route path=path!("/login") view=login::LoginPage ssr=ssr.clone() />
                         <Route path=path!("/") view=home::HomePage ssr=ssr.clone() />
-                        <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=ssr.clone() />
+                        <Route path=path!("/account") view=account::AccountPage ssr=ssr.clone() />
                         <Route path=path!("/mailboxes") view={Lazy::<MailboxesRoute>::new()} ssr=ssr.clone() />
                         <Route path=path!("/mailboxes/aliases") view={Lazy::<AliasesRoute>::new()} ssr=ssr.clone() />
                         <Route path=path!("/mailboxes/domains") view={Lazy::<DomainsRoute>::new()} ssr=ssr.clone() />
