@@ -1,8 +1,8 @@
 //! The browser entry point: hydrates the server-rendered page.
 //!
-//! Most pages are lazy routes, whose code is a separate WASM file fetched
-//! when the page is first shown, so hydration is asynchronous: it finishes
-//! once the current page's code has arrived.
+//! Most pages belong to a lazily loaded section (see `app/src/lib.rs`), whose
+//! code the browser fetches when it first shows one of its pages, so
+//! hydration is asynchronous: it finishes once that code has arrived.
 
 use leptos::prelude::*;
 
