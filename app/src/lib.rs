@@ -32,7 +32,9 @@ use pages::*;
 // first time it shows a page of that section. The server renders every page
 // at once. One split per section rather than per page: a visit loads a few
 // dozen files instead of a hundred, and moving between the pages of a
-// section loads nothing more.
+// section loads nothing more. A route names its page by an enum value, not
+// by the page's function: only the lazy function may refer to the page's
+// code, or that code would stay in the main file.
 
 /// The pages of the Mailboxes section.
 #[derive(Clone, Copy, Debug)]
