@@ -30,8 +30,9 @@ worst = main
 for key, files in sorted(json.load(open(manifest)).items()):
     part = re.sub(r"_\d+$", "", key.lstrip("_"))
     own = {"split_" + key} | set(files)
-    raw = main[0] + sum(size(f)[0] for f in own)
-    gz = main[1] + sum(size(f)[1] for f in own)
+    sizes = [size(f) for f in own]
+    raw = main[0] + sum(r for r, _ in sizes)
+    gz = main[1] + sum(g for _, g in sizes)
     worst = max(worst, (raw, gz))
     print(f"{part:28s} {raw / 1e6:5.2f} MB raw {gz / 1e6:5.2f} MB gzipped ({len(own) + 1} files)")
 every = [f for f in os.listdir(pkg) if f.endswith(".wasm")]

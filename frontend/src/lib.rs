@@ -10,13 +10,11 @@ use leptos::prelude::*;
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     wasm_bindgen_futures::spawn_local(async {
-        let mounted =
-            leptos::mount::hydrate_from_async(document().body().expect("a body"), app::App).await;
+        let body = document().body().expect("a body");
+        let mounted = leptos::mount::hydrate_from_async(body.clone(), app::App).await;
         mounted.forget();
         // Marks the page as interactive, which the browser tests wait for
         // before they click.
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
+        let _ = body.set_attribute("data-hydrated", "true");
     });
 }
