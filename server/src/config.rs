@@ -34,10 +34,19 @@ pub struct DefenceConfig {
     pub refresh_secs: u64,
     /// The text after `action=REJECT` (the block's number is added).
     pub reject_text: String,
-    /// Most policy connections at once; more are closed on arrival.
+    /// Most policy connections at once. When they are all taken, the
+    /// connection idle the longest is closed to make room; a new one is
+    /// refused only while every connection is in the middle of a request.
     pub max_connections: usize,
-    /// A policy connection silent this long is closed.
+    /// Most policy connections from one client address; over it, that
+    /// address's own longest-idle connection is closed to make room.
+    pub max_connections_per_client: usize,
+    /// A policy connection with no complete request for this long is
+    /// closed (empty requests and partial lines do not count).
     pub idle_secs: u64,
+    /// A request must be complete (its empty line read) this long after
+    /// its first line arrived, or the connection is closed.
+    pub request_secs: u64,
     /// When set, the active IP blocks are also kept in this file as a
     /// Postfix `cidr:` access table (rewritten when they change).
     pub cidr_file: String,
@@ -74,7 +83,9 @@ impl Default for DefenceConfig {
             refresh_secs: 2,
             reject_text: "Blocked by the abuse team".into(),
             max_connections: 1000,
+            max_connections_per_client: 500,
             idle_secs: 300,
+            request_secs: 10,
             cidr_file: String::new(),
             max_prefix_v4: 32,
             max_prefix_v6: 128,
@@ -198,6 +209,19 @@ pub struct ServerConfig {
     pub allowed_origins: Vec<String>,
     /// On an empty staff table, create `admin` and print its password once.
     pub create_first_admin: bool,
+    /// Every request is answered within this many seconds: one still
+    /// running is stopped and answered 503 with a message.
+    pub request_timeout_secs: u64,
+    /// A client must send a request's headers within this many seconds
+    /// (counted from the connection or the previous answer), or the
+    /// connection is closed.
+    pub header_read_timeout_secs: u64,
+    /// The longest pause while a client sends a request body; longer and
+    /// the request is answered 408.
+    pub body_read_timeout_secs: u64,
+    /// Most HTTP connections served at once; more wait (in the kernel's
+    /// queue) until one ends.
+    pub max_connections: usize,
 }
 
 impl Default for ServerConfig {
@@ -207,6 +231,10 @@ impl Default for ServerConfig {
             site_root: "target/site".into(),
             allowed_origins: Vec::new(),
             create_first_admin: true,
+            request_timeout_secs: 30,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 10,
+            max_connections: 1000,
         }
     }
 }

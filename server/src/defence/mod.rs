@@ -56,11 +56,7 @@ pub async fn start(db: &DatabaseConnection, cfg: &DefenceConfig) -> Result<Optio
     tokio::spawn(policyd::serve(
         listener,
         shared.clone(),
-        policyd::Options {
-            reject_text: cfg.reject_text.clone(),
-            max_connections: cfg.max_connections,
-            idle: Duration::from_secs(cfg.idle_secs.max(1)),
-        },
+        policyd::Options::from_config(cfg),
     ));
     tracing::info!("Postfix policy daemon listening on {addr}");
     Ok(Some(Running {

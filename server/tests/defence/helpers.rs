@@ -77,6 +77,15 @@ impl PolicyClient {
         }
     }
 
+    /// Whether the daemon closes this connection within `within`.
+    pub async fn closed_within(&mut self, within: std::time::Duration) -> bool {
+        let mut line = String::new();
+        matches!(
+            tokio::time::timeout(within, self.read.read_line(&mut line)).await,
+            Ok(Ok(0) | Err(_))
+        )
+    }
+
     /// Sends `attributes` as one request; the `action=` line answered.
     pub async fn ask(&mut self, attributes: &[(&str, &str)]) -> String {
         let mut req = String::from("request=smtpd_access_policy\nprotocol_state=RCPT\n");
