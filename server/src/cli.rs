@@ -416,11 +416,12 @@ async fn serve(mut cfg: Config, listen: Option<String>, demo: bool) -> Result<()
         .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!("Carteiro is serving http://{addr}");
     eprintln!("Carteiro is serving http://{addr} (Ctrl-C stops it)");
-    axum::serve(
+    web::serve(
         listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+        app,
+        web::ConnLimits::from_config(&cfg.server),
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
     .await
     .context("server error")
 }
@@ -588,9 +589,9 @@ async fn policyd_bench(cfg: &Config, args: PolicydBench) -> Result<()> {
                 listener,
                 shared,
                 policyd::Options {
-                    reject_text: cfg.defence.reject_text.clone(),
                     max_connections: args.connections.max(cfg.defence.max_connections),
-                    idle: Duration::from_secs(cfg.defence.idle_secs.max(1)),
+                    max_per_client: args.connections.max(cfg.defence.max_connections_per_client),
+                    ..policyd::Options::from_config(&cfg.defence)
                 },
             ));
             eprintln!(

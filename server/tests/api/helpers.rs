@@ -4,7 +4,6 @@ use app::server::staff::{self, NewStaff};
 use app::state::AppState;
 use reqwest::{Client, Response};
 use server::config::Config;
-use std::net::SocketAddr;
 
 pub struct TestApp {
     pub base: String,
@@ -34,13 +33,11 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let app = server::web::router(state.clone(), &cfg);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let limits = server::web::ConnLimits::from_config(&cfg.server);
     tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
+        server::web::serve(listener, app, limits, std::future::pending())
+            .await
+            .unwrap();
     });
     TestApp {
         base: format!("http://{addr}"),

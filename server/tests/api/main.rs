@@ -10,6 +10,7 @@ mod cli;
 mod common;
 mod csrf;
 mod defence;
+mod edge;
 mod helpers;
 mod mailgraph;
 mod provision;
