@@ -42,17 +42,18 @@ async fn report_csv(
     if !staff.roles.intersects(Section::Charts.roles()) {
         return Err(AppError::Forbidden.into());
     }
-    app::server::report::check_range(range.from, range.to)?;
+    let range = app::server::report::check_range(range.from, range.to)?;
     let id = file.strip_suffix(".csv").unwrap_or(&file);
     let now = chrono::Utc::now().timestamp();
     let report =
-        app::server::report::report(&state.db, &state.mailgraph, range.from, range.to, now).await?;
+        app::server::report::report(&state.db, &state.mailgraph, range.from(), range.to(), now)
+            .await?;
     let table = report
         .tables
         .iter()
         .find(|t| t.id == id)
         .ok_or_else(|| AppError::NotFound(format!("The report has no table {id:?}.")))?;
-    let day = chrono::DateTime::from_timestamp(range.from + report.offset, 0)
+    let day = chrono::DateTime::from_timestamp(range.from() + report.offset, 0)
         .map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_default();
     Ok((

@@ -126,22 +126,24 @@ pub async fn save_policy(
 }
 
 /// Never proposes `target` (`subject` ip: an address or network; account).
+/// A wide network or one in a customer pool needs an admin's override.
 #[server(endpoint = "defence/allow_add", output = crate::api::TextJson)]
 pub async fn allow_add(
     subject: String,
     target: String,
     #[server(default)] note: String,
+    #[server(default)] override_guard: bool,
 ) -> Result<crate::model::AllowRow, AppError> {
+    use crate::server::detection::{Allowance, allow};
     let me = require(Section::MailFlow.roles()).await?;
-    crate::server::detection::allow(
-        &app_state()?.db,
-        &me.actor(),
-        &subject,
-        &target,
-        &note,
-        now(),
-    )
-    .await
+    let state = app_state()?;
+    let allowance = Allowance {
+        subject: &subject,
+        target: &target,
+        note: &note,
+        override_guard,
+    };
+    allow(&state.db, &me, &state.guardrails, allowance, now()).await
 }
 
 #[server(endpoint = "defence/allow_remove", output = crate::api::TextJson)]

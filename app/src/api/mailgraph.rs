@@ -38,6 +38,6 @@ pub async fn load_report(
     let state = app_state()?;
     let now = chrono::Utc::now().timestamp();
     let (from, to) = crate::server::report::resolve(&state.mailgraph, &preset, from, to, now)?;
-    crate::server::report::check_range(from, to)?;
-    crate::server::report::report(&state.db, &state.mailgraph, from, to, now).await
+    let range = crate::server::report::check_range(from, to)?;
+    crate::server::report::report(&state.db, &state.mailgraph, range.from(), range.to(), now).await
 }

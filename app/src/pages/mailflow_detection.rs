@@ -109,6 +109,10 @@ fn Settings(settings: DetectionSettings, actions: Actions) -> impl IntoView {
                 </select>
                 <input type="text" name="target" placeholder="192.0.2.0/24 or ana@example.com.br" required />
                 <input type="text" name="note" placeholder="Why (e.g. partner MX)" />
+                <label class="check" title="Admins only: allow a customer pool or a network wider than the blocking limit">
+                    <input type="checkbox" name="override_guard" value="true" />
+                    "override guardrails"
+                </label>
                 <button type="submit" class="small">"Allow"</button>
             </ActionForm>
             <AllowTable rows=settings.allow remove=actions.remove />

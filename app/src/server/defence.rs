@@ -336,20 +336,32 @@ async fn earlier_blocks(
         .await
 }
 
-/// The ids in a form's comma-separated list.
+/// The most proposals one bulk decision may name: a decision is one
+/// transaction, and the page lists at most 200 proposals anyway.
+pub const MAX_BULK: usize = 1000;
+
+/// The ids in a form's comma-separated list: at least one, at most
+/// [`MAX_BULK`], each once.
 pub fn parse_ids(ids: &str) -> Result<Vec<i64>, AppError> {
-    let ids: Vec<i64> = ids
-        .split([',', ' '])
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse()
-                .map_err(|_| AppError::Validation(format!("{s:?} is not a proposal number.")))
-        })
-        .collect::<Result<_, _>>()?;
-    if ids.is_empty() {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut list = Vec::new();
+    for s in ids.split([',', ' ']).filter(|s| !s.is_empty()) {
+        let id: i64 = s
+            .parse()
+            .map_err(|_| AppError::Validation(format!("{s:?} is not a proposal number.")))?;
+        if seen.insert(id) {
+            list.push(id);
+        }
+        if list.len() > MAX_BULK {
+            return Err(AppError::Validation(format!(
+                "Select at most {MAX_BULK} proposals at once."
+            )));
+        }
+    }
+    if list.is_empty() {
         return Err(AppError::Validation("Select at least one proposal.".into()));
     }
-    Ok(ids)
+    Ok(list)
 }
 
 fn required_reason(reason: &str) -> Result<String, AppError> {

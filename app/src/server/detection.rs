@@ -8,6 +8,7 @@ use super::auth::Staff;
 use super::entities::{defence_allow, defence_policy};
 use crate::errors::AppError;
 use crate::model::{AllowRow, DetectionSettings, PolicyRow, Role};
+use crate::state::Guardrails;
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder, Set,
     TransactionTrait,
@@ -123,16 +124,40 @@ pub async fn save_policy(
     Ok(after)
 }
 
+/// What to add to the allowlist.
+#[derive(Clone, Copy, Debug)]
+pub struct Allowance<'a> {
+    /// `ip` or `account`.
+    pub subject: &'a str,
+    /// An IP address or CIDR network (`ip`), or an account.
+    pub target: &'a str,
+    pub note: &'a str,
+    /// An admin allows despite the guardrails.
+    pub override_guard: bool,
+}
+
 /// Adds `target` to the allowlist: an IP address or CIDR network
-/// (`subject` ip) or an account.
+/// (`subject` ip) or an account. Allowing a network is as strong as
+/// blocking it (detection never looks at it again), so the blocking
+/// guardrails apply: a network wider than `max_prefix_v4/v6` (up to
+/// `0.0.0.0/0`), or inside a customer pool, needs an admin's override.
 pub async fn allow(
     db: &DatabaseConnection,
-    actor: &Actor,
-    subject: &str,
-    target: &str,
-    note: &str,
+    staff: &Staff,
+    guard: &Guardrails,
+    allowance: Allowance<'_>,
     now: i64,
 ) -> Result<AllowRow, AppError> {
+    let Allowance {
+        subject,
+        target,
+        note,
+        override_guard,
+    } = allowance;
+    if override_guard && !staff.roles.contains(Role::Admin) {
+        return Err(AppError::Forbidden);
+    }
+    let actor = &staff.actor();
     let target = target.trim();
     let target = match subject {
         "ip" => target
@@ -152,6 +177,17 @@ pub async fn allow(
         }
         _ => return Err(AppError::Validation("Allow an ip or an account.".into())),
     };
+    if subject == "ip"
+        && let Some(concern) = guard.concern(&target)
+        && !override_guard
+    {
+        return Err(AppError::field(
+            "target",
+            format!(
+                "{concern}: allowing it would stop detection for all of it; an admin must override."
+            ),
+        ));
+    }
     let txn = db.begin().await?;
     let row = defence_allow::ActiveModel {
         subject: Set(subject.into()),

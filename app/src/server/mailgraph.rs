@@ -132,6 +132,66 @@ fn series_rank(name: &str) -> (usize, &str) {
 /// The longest range a chart may ask for.
 pub const MAX_RANGE_DAYS: i64 = 3 * 366;
 
+/// The first instant a chart or report may cover: 1970-01-01 UTC.
+pub const EARLIEST: i64 = 0;
+/// The end of the last instant a chart or report may cover: 2100-01-01 UTC.
+pub const LATEST: i64 = 4_102_444_800;
+
+/// A time range `[from, to)` of Unix seconds, checked once: both ends are
+/// real dates between [`EARLIEST`] and [`LATEST`], the end is after the
+/// start, and it is at most a given number of days long. Every number
+/// computed from it (its length, bucket counts) is then small; a request
+/// cannot make them wrap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimeRange {
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+}
+
+impl TimeRange {
+    /// Checks `[from, to)` (Unix seconds from a request) for a range of at
+    /// most `max_days` days; `what` names it in the message ("A chart").
+    pub fn parse(from: i64, to: i64, max_days: i64, what: &str) -> Result<Self, AppError> {
+        let date = |field: &str, t: i64| {
+            (EARLIEST..=LATEST)
+                .contains(&t)
+                .then(|| chrono::DateTime::from_timestamp(t, 0))
+                .flatten()
+                .ok_or_else(|| AppError::field(field, "Choose a date between 1970 and 2099."))
+        };
+        let (from_at, to_at) = (date("from", from)?, date("to", to)?);
+        if to_at <= from_at {
+            return Err(AppError::field("to", "The end must be after the start."));
+        }
+        let too_long = (to_at - from_at) > chrono::TimeDelta::days(max_days);
+        if too_long {
+            return Err(AppError::field(
+                "from",
+                format!("{what} covers at most {max_days} days."),
+            ));
+        }
+        Ok(Self {
+            from: from_at,
+            to: to_at,
+        })
+    }
+
+    /// The first second (Unix time).
+    pub fn from(&self) -> i64 {
+        self.from.timestamp()
+    }
+
+    /// The end, exclusive (Unix time).
+    pub fn to(&self) -> i64 {
+        self.to.timestamp()
+    }
+
+    /// Its length in seconds.
+    pub fn seconds(&self) -> i64 {
+        (self.to - self.from).num_seconds()
+    }
+}
+
 /// The series of `q`'s range from the tier that fits it (see [`tier_for`]),
 /// summed over hosts unless one host or domain is asked for, with the
 /// blocks approved in the range.
@@ -155,20 +215,12 @@ pub async fn chart(
             ));
         }
     };
+    let range = TimeRange::parse(from, to, MAX_RANGE_DAYS, "A chart")?;
     let q = &ChartQuery {
-        from,
-        to,
+        from: range.from(),
+        to: range.to(),
         ..q.clone()
     };
-    if q.to <= q.from {
-        return Err(AppError::field("to", "The end must be after the start."));
-    }
-    if q.to - q.from > MAX_RANGE_DAYS * 86_400 {
-        return Err(AppError::field(
-            "from",
-            format!("A chart covers at most {MAX_RANGE_DAYS} days."),
-        ));
-    }
     let offset = settings.offset_secs().map_err(|_| AppError::Internal)?;
     let (scope, key) = if !q.domain.trim().is_empty() {
         (Scope::Domain, q.domain.trim().to_ascii_lowercase())
@@ -176,7 +228,7 @@ pub async fn chart(
         (Scope::Host, q.host.trim().to_string())
     };
     let tier = tier_for(q.from, q.to, now, settings.retention_of(scope));
-    let step = bucket_seconds(tier, q.to - q.from);
+    let step = bucket_seconds(tier, range.seconds());
     let first = bucket_start(tier, step, q.from, offset);
     let buckets = usize::try_from((q.to - first + step - 1) / step).unwrap_or(1);
     let select = sums_by_time(tier, scope, &key, (first, q.to), (step, offset));

@@ -13,7 +13,7 @@
 //!   was still deferred.
 //! - Rejects by client come from the per-client hourly counters.
 
-use super::mailgraph::{BASE_SERIES, Scope, Tier, sums_by_time, tier_for};
+use super::mailgraph::{BASE_SERIES, Scope, Tier, TimeRange, sums_by_time, tier_for};
 use crate::errors::AppError;
 use crate::model::{MailReport, ReportTable, TraceRecipient};
 use crate::state::MailgraphSettings;
@@ -60,19 +60,11 @@ pub fn resolve(
     })
 }
 
-/// Refuses a range the web pages should not compute: empty, or over
-/// [`MAX_DAYS`] (reading that many messages takes minutes at ISP volume).
-pub fn check_range(from: i64, to: i64) -> Result<(), AppError> {
-    if to <= from {
-        return Err(AppError::field("to", "The end must be after the start."));
-    }
-    if to - from > MAX_DAYS * 86_400 {
-        return Err(AppError::field(
-            "from",
-            format!("A report covers at most {MAX_DAYS} days."),
-        ));
-    }
-    Ok(())
+/// Refuses a range the web pages should not compute: not real dates (see
+/// [`TimeRange`]), empty, or over [`MAX_DAYS`] (reading that many messages
+/// takes minutes at ISP volume).
+pub fn check_range(from: i64, to: i64) -> Result<TimeRange, AppError> {
+    TimeRange::parse(from, to, MAX_DAYS, "A report")
 }
 
 /// The report of `[from, to)`, any length (see [`check_range`]).
@@ -531,21 +523,85 @@ pub fn text(report: &MailReport) -> String {
     out
 }
 
-/// One table as CSV (RFC 4180, header row first).
+/// One table as CSV (RFC 4180, header row first). Cells are log text
+/// (addresses, reject replies) that anyone sending mail can choose, so a
+/// cell a spreadsheet would take for a formula is neutralised
+/// ([`spreadsheet_safe`]).
 pub fn csv(table: &ReportTable) -> Result<String, AppError> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let internal = |_| AppError::Internal;
-    w.write_record(&table.columns).map_err(internal)?;
+    let safe = |cells: &[String]| -> Vec<String> {
+        cells
+            .iter()
+            .map(|c| spreadsheet_safe(c).into_owned())
+            .collect()
+    };
+    w.write_record(safe(&table.columns)).map_err(internal)?;
     for row in &table.rows {
-        w.write_record(row).map_err(internal)?;
+        w.write_record(safe(row)).map_err(internal)?;
     }
     String::from_utf8(w.into_inner().map_err(|_| AppError::Internal)?)
         .map_err(|_| AppError::Internal)
 }
 
+/// `cell` as a spreadsheet shows it but never runs it: a cell beginning
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return (which Excel,
+/// LibreOffice and Google Sheets read as a formula) gets a leading `'`.
+/// Plain numbers, negative ones included, are left alone.
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<f64>().is_err() {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_cells_that_spreadsheets_would_run_are_neutralised() {
+        let table = ReportTable {
+            id: "senders_by_count".into(),
+            title: "Senders by count".into(),
+            columns: vec!["sender".into(), "messages".into()],
+            rows: vec![
+                vec![
+                    "=HYPERLINK(\"http://evil.example\",\"x\")@a.com".into(),
+                    "1".into(),
+                ],
+                vec!["+1-555@b.com".into(), "-3".into()],
+                vec!["-cmd@c.com".into(), "2".into()],
+                vec!["@SUM(A1)".into(), "3".into()],
+                vec!["\tx@d.com".into(), "4".into()],
+                vec!["\rx@e.com".into(), "5".into()],
+                vec!["ok@f.com".into(), "6".into()],
+            ],
+        };
+        let out = csv(&table).unwrap();
+        let mut reader = ::csv::Reader::from_reader(out.as_bytes());
+        let firsts: Vec<String> = reader
+            .records()
+            .map(|r| r.unwrap()[0].to_string())
+            .collect();
+        assert_eq!(
+            firsts,
+            [
+                "'=HYPERLINK(\"http://evil.example\",\"x\")@a.com",
+                "'+1-555@b.com",
+                "'-cmd@c.com",
+                "'@SUM(A1)",
+                "'\tx@d.com",
+                "'\rx@e.com",
+                "ok@f.com",
+            ]
+        );
+        // Numbers stay numbers.
+        assert!(out.contains(",-3\n"), "{out}");
+        assert_eq!(spreadsheet_safe("-12.5"), "-12.5");
+    }
 
     #[test]
     fn filter_hand_offs_and_relay_hosts() {
