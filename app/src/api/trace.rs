@@ -14,6 +14,14 @@ pub async fn trace_messages(
 ) -> Result<TraceResult, AppError> {
     crate::server::auth::require(crate::server::provision::SUPPORT).await?;
     let until = until.unwrap_or_else(|| chrono::Utc::now().timestamp());
+    // A real date, so that the hours before it cannot wrap.
+    use crate::server::mailgraph::{EARLIEST, LATEST};
+    if !(EARLIEST..=LATEST).contains(&until) {
+        return Err(AppError::field(
+            "until",
+            "Choose a date between 1970 and 2099.",
+        ));
+    }
     let hours = if hours == 0 { 24 } else { hours };
     crate::server::trace::trace(&crate::state::app_state()?.db, &q, until, hours).await
 }

@@ -107,6 +107,24 @@ async fn ranges_that_would_overflow_are_refused_at_once() {
         started.elapsed()
     );
 
+    // The message trace's end, too.
+    app.add_staff("help", &[Role::Support]).await;
+    let help = signed_in_impatient(&app, "help").await;
+    for until in [min.as_str(), max.as_str()] {
+        let res = app
+            .call(
+                &help,
+                "/api/trace/search",
+                &[("q", "a@b.com"), ("hours", "24"), ("until", until)],
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "trace until {until}"
+        );
+    }
+
     // A sane range still works.
     let res = app
         .call(
