@@ -52,6 +52,31 @@ impl NewPassword {
     }
 }
 
+/// The stored form of the password `input` asks for, hashed now (before
+/// the request's transaction opens), and the generated password to show
+/// once. `None` when there is nothing to hash: a taken-over hash (kept as
+/// typed), input that `validate` will refuse, or a dry run.
+pub async fn prepare(input: &str, dry_run: bool) -> Result<Option<Hashed>, AppError> {
+    if dry_run {
+        return Ok(None);
+    }
+    match NewPassword::from_input(input) {
+        Ok(p @ (NewPassword::Plain(_) | NewPassword::Generate)) => {
+            let (stored, secret) = p.into_stored(false).await?;
+            Ok(Some(Hashed { stored, secret }))
+        }
+        Ok(NewPassword::Hashed(_)) | Err(_) => Ok(None),
+    }
+}
+
+/// A password hashed by [`prepare`].
+pub struct Hashed {
+    /// `{ARGON2ID}$argon2id$…`, as Dovecot reads it.
+    pub stored: String,
+    /// The generated password, if it was generated.
+    pub secret: Option<String>,
+}
+
 /// A well-formed hash of one of the two schemes Dovecot reads here.
 pub fn is_dovecot_hash(s: &str) -> bool {
     if let Some(phc) = s.strip_prefix(SCHEME) {
