@@ -41,6 +41,10 @@ pub struct RequestDone {
     pub summary: String,
     /// A generated password, shown this once and never stored readable.
     pub secret: Option<String>,
+    /// Done, but worth a second look (e.g. a domain name that can pass
+    /// for another one).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// A mailbox as support sees it (never its password hash).
@@ -93,6 +97,9 @@ pub struct DomainView {
     pub active: bool,
     pub mailboxes: i64,
     pub aliases: i64,
+    /// Set when the name can pass for another one (mixed scripts).
+    #[serde(default)]
+    pub warning: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -395,6 +395,9 @@ pub fn domain_view(
         active: d.active,
         mailboxes,
         aliases,
+        warning: DomainName::parse(&d.name)
+            .ok()
+            .and_then(|n| n.lookalike_warning()),
         created_at: d.created_at,
         updated_at: d.updated_at,
     }

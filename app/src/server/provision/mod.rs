@@ -66,6 +66,11 @@ pub trait Request: DeserializeOwned + schemars::JsonSchema + Clone + Send + Sync
     /// One line saying what applying will do.
     fn describe(valid: &Self::Valid) -> String;
 
+    /// What is allowed but worth a second look (none by default).
+    fn warnings(_valid: &Self::Valid) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Writes the change and reports it for the audit log.
     async fn apply(
         valid: Self::Valid,
@@ -117,6 +122,7 @@ pub async fn run_in<R: Request>(
 ) -> Result<RequestDone, AppError> {
     let valid = request.validate(tx).await?;
     let summary = R::describe(&valid);
+    let warnings = R::warnings(&valid);
     let change = R::apply(valid, tx, ctx).await?;
     audit::record(
         tx,
@@ -132,6 +138,7 @@ pub async fn run_in<R: Request>(
         target: change.target,
         summary,
         secret: change.secret,
+        warnings,
     })
 }
 
