@@ -27,6 +27,10 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// The database stayed busy (other writers, a deadlock) through every
+    /// retry: nothing was changed, and the same request may succeed later.
+    #[error("The server is busy; nothing was changed. Please try again in a moment.")]
+    Busy,
     #[error("Something went wrong on the server; the details are in its log.")]
     Internal,
     /// The request never got a proper answer (network, decoding).
@@ -44,6 +48,7 @@ impl AppError {
             AppError::Conflict(_) => 409,
             AppError::Validation(_) | AppError::Fields(_) => 422,
             AppError::TooManyAttempts(_) => 429,
+            AppError::Busy => 503,
             AppError::Internal | AppError::Transport(_) => 500,
         }
     }
@@ -107,6 +112,10 @@ impl From<sea_orm::DbErr> for AppError {
             return AppError::Conflict(
                 "That already exists: someone created it a moment ago. Look it up again.".into(),
             );
+        }
+        if crate::server::retry::is_transient(&err) {
+            tracing::warn!(error = %err, "the database stayed busy");
+            return AppError::Busy;
         }
         tracing::error!(error = %err, "database error");
         AppError::Internal

@@ -14,6 +14,7 @@ mod m20261129_000003_message_hour_keys;
 mod m20261129_000004_defence;
 mod m20261129_000005_provisioning;
 mod m20261129_000006_mailgraph;
+mod m20261201_220000_import_jobs;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_defence::Migration),
             Box::new(m20261129_000005_provisioning::Migration),
             Box::new(m20261129_000006_mailgraph::Migration),
+            Box::new(m20261201_220000_import_jobs::Migration),
         ]
     }
 }

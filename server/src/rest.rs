@@ -2,6 +2,9 @@
 //! same provisioning requests as the portal's forms, authenticated by API
 //! tokens (`Authorization: Bearer ct_...`) that admins issue with one role.
 //! `GET /api/v1/openapi.json` describes it (generated, never hand-edited).
+//!
+//! Also the portal's CSV upload (`/api/provision/import_upload`), a plain
+//! multipart route authenticated by the staff session.
 
 use app::errors::AppError;
 use app::model::{Role, Roles};
@@ -15,7 +18,6 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use sea_orm::TransactionTrait;
 use serde::Deserialize;
 use std::net::SocketAddr;
 
@@ -37,7 +39,19 @@ pub fn routes() -> Router<AppState> {
                 provision::import::MAX_BYTES + (64 << 10),
             )),
         )
+        .route("/api/v1/import/{id}", get(import_job))
+        // The portal's CSV import page uploads its file here (multipart),
+        // signed in like a server function.
+        .route(
+            UPLOAD_PATH,
+            post(import_upload).layer(DefaultBodyLimit::max(
+                provision::import::MAX_BYTES + (64 << 10),
+            )),
+        )
 }
+
+/// Where the CSV import page uploads its file.
+pub const UPLOAD_PATH: &str = "/api/provision/import_upload";
 
 /// An error as the API answers it: the HTTP status of the error, and
 /// `{"error": message, "fields": [...]}`.
@@ -118,11 +132,9 @@ async fn run_request(
     Json(body): Json<serde_json::Value>,
 ) -> ApiResult<app::provision::RequestDone> {
     let ctx = state.provision_context();
-    let tx = state.db.begin().await.map_err(AppError::from)?;
     let roles = Roles::new([caller.role]);
-    let done = provision::dispatch(&tx, &caller.actor, &ctx, &roles, &kind, body).await?;
-    tx.commit().await.map_err(AppError::from)?;
-    Ok(Json(done))
+    let request = provision::dispatch(&ctx, &roles, &kind, body).await?;
+    Ok(Json(request.run(&state.db, &caller.actor, &ctx).await?))
 }
 
 #[derive(Deserialize)]
@@ -204,19 +216,162 @@ async fn domains(
 struct ImportQuery {
     #[serde(default)]
     dry_run: bool,
+    /// Seconds to wait for the import to finish (at most 60).
+    #[serde(default = "default_wait")]
+    wait: u64,
 }
 
+fn default_wait() -> u64 {
+    10
+}
+
+/// `POST /api/v1/import`: starts the import as a background job and waits
+/// up to `wait` seconds (default 10) for it. Finished: `200` with every
+/// row's result (`ImportOutcome`). Still running: `202 Accepted` with its
+/// progress (`ImportJob`) and `Location: /api/v1/import/{id}` to poll.
 async fn import(
     State(state): State<AppState>,
     caller: Caller,
     Query(q): Query<ImportQuery>,
     body: String,
-) -> ApiResult<app::provision::ImportOutcome> {
+) -> Result<Response, ApiError> {
     caller.require(SUPPORT)?;
     let mut ctx = state.provision_context();
     ctx.dry_run = q.dry_run;
     let roles = Roles::new([caller.role]);
+    let job = provision::import::start_and_wait(
+        &state.db,
+        &caller.actor,
+        &ctx,
+        &roles,
+        &body,
+        std::time::Duration::from_secs(q.wait.min(60)),
+    )
+    .await?;
+    Ok(match job.outcome {
+        Some(outcome) => Json(outcome).into_response(),
+        None if job.running() => (
+            StatusCode::ACCEPTED,
+            [(header::LOCATION, format!("/api/v1/import/{}", job.id))],
+            Json(job),
+        )
+            .into_response(),
+        None => {
+            return Err(AppError::Validation(
+                job.message
+                    .unwrap_or_else(|| "The import failed.".into()),
+            )
+            .into());
+        }
+    })
+}
+
+/// `GET /api/v1/import/{id}`: an import's progress, and every row's result
+/// once done.
+async fn import_job(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i32>,
+) -> ApiResult<app::provision::ImportJob> {
+    caller.require(SUPPORT)?;
     Ok(Json(
-        provision::import::import(&state.db, &caller.actor, &ctx, &roles, &body).await?,
+        provision::import::status(&state.db, id, &caller.actor).await?,
     ))
+}
+
+/// The CSV import page's upload: `multipart/form-data` with the file in
+/// `file` (or pasted text in `csv`) and `dry_run` (`true`/`false`),
+/// from a signed-in support member or admin (the session cookie, and the
+/// same cross-site refusal as every server function). Answers like the
+/// server function `import_csv`: an `ImportJob`, or an `AppError` as JSON.
+/// A file over the limit gets `413` with a message the page shows.
+async fn import_upload(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    match upload(&state, &session, addr, multipart).await {
+        Ok(job) => Json(job).into_response(),
+        Err((status, e)) => (status, Json(e)).into_response(),
+    }
+}
+
+async fn upload(
+    state: &AppState,
+    session: &tower_sessions::Session,
+    addr: SocketAddr,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<app::provision::ImportJob, (StatusCode, AppError)> {
+    let status_of = |e: &AppError| {
+        StatusCode::from_u16(e.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    };
+    let fail = |e: AppError| (status_of(&e), e);
+    let staff = app::server::auth::staff_of(session, &state.db, Some(addr.ip().to_string()))
+        .await
+        .map_err(fail)?
+        .ok_or(AppError::Unauthenticated)
+        .map_err(fail)?;
+    if !staff.roles.intersects(SUPPORT) {
+        return Err(fail(AppError::Forbidden));
+    }
+    let too_large = || {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::field(
+                "csv",
+                format!(
+                    "The file is larger than {} MB, the most one import takes. Split it into smaller files.",
+                    provision::import::MAX_BYTES >> 20
+                ),
+            ),
+        )
+    };
+    let unreadable = |e: String| fail(AppError::field("csv", format!("The upload could not be read: {e}")));
+    let mut multipart = multipart.map_err(|e| unreadable(e.body_text()))?;
+    let mut csv = None::<String>;
+    let mut dry_run = false;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(e) => return Err(unreadable(e.body_text())),
+        };
+        let name = field.name().unwrap_or_default().to_string();
+        let bytes = match field.bytes().await {
+            Ok(b) => b,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(e) => return Err(unreadable(e.body_text())),
+        };
+        match name.as_str() {
+            "file" | "csv" if !bytes.is_empty() => {
+                if bytes.len() > provision::import::MAX_BYTES {
+                    return Err(too_large());
+                }
+                let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+                    fail(AppError::field(
+                        "csv",
+                        "The file is not UTF-8 text: save it from the spreadsheet as \"CSV UTF-8\".",
+                    ))
+                })?;
+                csv = Some(text);
+            }
+            "dry_run" => dry_run = bytes.as_ref() == b"true",
+            _ => {}
+        }
+    }
+    let csv = csv.ok_or_else(|| fail(AppError::field("csv", "Choose a CSV file or paste its text.")))?;
+    let mut ctx = state.provision_context();
+    ctx.dry_run = dry_run;
+    provision::import::start_and_wait(
+        &state.db,
+        &staff.actor(),
+        &ctx,
+        &staff.roles,
+        &csv,
+        provision::import::ANSWER_WITHIN,
+    )
+    .await
+    .map_err(fail)
 }

@@ -6,7 +6,7 @@
 use crate::errors::AppError;
 use crate::model::AuditEntry;
 use crate::provision::{
-    AliasPage, DomainView, ImportOutcome, IssuedToken, MailboxPage, MailboxView, TokenView,
+    AliasPage, DomainView, ImportJob, IssuedToken, MailboxPage, MailboxView, TokenView,
 };
 use leptos::prelude::*;
 
@@ -65,18 +65,36 @@ pub async fn list_domains(#[server(default)] counts: bool) -> Result<Vec<DomainV
     search::domains(&app_state()?.db, counts).await
 }
 
-/// Imports mailboxes and aliases from CSV text: a preview with `dry_run`,
-/// otherwise all rows or none.
+/// Starts importing mailboxes and aliases from CSV text (a preview with
+/// `dry_run`) as a background job; answers when it is done or after a few
+/// seconds, whichever is first (then poll [`import_status`]). The page
+/// uploads files as multipart instead (`/api/provision/import_upload`).
 #[server(endpoint = "provision/import", output = crate::api::TextJson)]
 pub async fn import_csv(
     csv: String,
     #[server(default)] dry_run: bool,
-) -> Result<ImportOutcome, AppError> {
+) -> Result<ImportJob, AppError> {
     let me = require(SUPPORT).await?;
     let state = app_state()?;
     let mut ctx = state.provision_context();
     ctx.dry_run = dry_run;
-    crate::server::provision::import::import(&state.db, &me.actor(), &ctx, &me.roles, &csv).await
+    crate::server::provision::import::start_and_wait(
+        &state.db,
+        &me.actor(),
+        &ctx,
+        &me.roles,
+        &csv,
+        crate::server::provision::import::ANSWER_WITHIN,
+    )
+    .await
+}
+
+/// How a CSV import job stands: progress while it runs, every row's result
+/// once done (generated passwords once, to the one who started it).
+#[server(endpoint = "provision/import_status", output = crate::api::TextJson)]
+pub async fn import_status(id: i32) -> Result<ImportJob, AppError> {
+    let me = require(SUPPORT).await?;
+    crate::server::provision::import::status(&app_state()?.db, id, &me.actor()).await
 }
 
 /// API tokens, newest first (never the tokens themselves).

@@ -42,14 +42,22 @@ pub fn RequestOutcome(
                     .into_any(),
             ),
             Some(Err(e)) => Some(view! { <ErrorBox error=e.clone() /> }.into_any()),
-            Some(Ok(done)) => Some(match &done.secret {
-                Some(secret) => view! {
-                    <SuccessBox message=done.summary.clone() />
-                    <OneTimeSecret username=done.target.clone() password=secret.clone() />
-                }
-                .into_any(),
-                None => view! { <SuccessBox message=done.summary.clone() /> }.into_any(),
-            }),
+            Some(Ok(done)) => {
+                let warnings = done
+                    .warnings
+                    .iter()
+                    .map(|w| view! { <div class="notice secret" role="alert">{w.clone()}</div> })
+                    .collect_view();
+                Some(match &done.secret {
+                    Some(secret) => view! {
+                        <SuccessBox message=done.summary.clone() />
+                        {warnings}
+                        <OneTimeSecret username=done.target.clone() password=secret.clone() />
+                    }
+                    .into_any(),
+                    None => view! { <SuccessBox message=done.summary.clone() /> {warnings} }.into_any(),
+                })
+            }
             None => None,
         })
     }

@@ -184,6 +184,7 @@ fn DomainTable(
                                 <td>
                                     <strong>{d.display_name.clone()}</strong>
                                     {(d.display_name != d.name).then(|| view! { <br /><code class="muted">{d.name.clone()}</code> })}
+                                    {d.warning.clone().map(|w| view! { <br /><span class="error-text" role="note" title=w.clone()>"Mixed scripts: can pass for another name"</span> })}
                                     {alias_of.clone().map(|t| view! { <br /><span class="muted">"alias of " {t}</span> })}
                                     {(!d.active).then(|| view! { " " <span class="badge off">"off"</span> })}
                                 </td>

@@ -61,6 +61,10 @@ mod apply {
             format!("Add alias domain {} → {}.", v.name.display(), v.target.name)
         }
 
+        fn warnings(v: &Valid) -> Vec<String> {
+            v.name.lookalike_warning().into_iter().collect()
+        }
+
         async fn apply(
             v: Valid,
             tx: &DatabaseTransaction,

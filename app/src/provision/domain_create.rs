@@ -82,6 +82,10 @@ mod apply {
             format!("Add domain {} ({}).", v.name.display(), v.limits)
         }
 
+        fn warnings(v: &Valid) -> Vec<String> {
+            v.name.lookalike_warning().into_iter().collect()
+        }
+
         async fn apply(
             v: Valid,
             tx: &DatabaseTransaction,

@@ -61,6 +61,16 @@ mod apply {
         const ROLES: &'static [crate::model::Role] = SUPPORT;
         type Valid = Valid;
 
+        /// Hashes the password now: the request then carries the hash,
+        /// which `validate` takes over as it would any Dovecot hash.
+        async fn prepare(&mut self, ctx: &Context) -> Result<Option<String>, AppError> {
+            let Some(hashed) = secrets::prepare(&self.password, ctx.dry_run).await? else {
+                return Ok(None);
+            };
+            self.password = hashed.stored;
+            Ok(hashed.secret)
+        }
+
         async fn validate(self, tx: &DatabaseTransaction) -> Result<Valid, AppError> {
             let mut f = Fields::default();
             let address = f.check("address", Address::parse(&self.address));

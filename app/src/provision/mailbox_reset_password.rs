@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct MailboxResetPassword {
     pub address: String,
+    /// The new password's hash, made before the transaction (never input).
+    #[serde(skip)]
+    pub prepared: Option<String>,
 }
 
 #[server(endpoint = "provision/mailbox_reset_password", output = crate::api::TextJson)]
@@ -24,7 +27,7 @@ mod apply {
     use crate::errors::AppError;
     use crate::server::entities::mailbox;
     use crate::server::provision::secrets::NewPassword;
-    use crate::server::provision::{Change, Context, Request, SUPPORT, lookup};
+    use crate::server::provision::{Change, Context, Request, SUPPORT, lookup, secrets};
     use sea_orm::{ActiveModelTrait, DatabaseTransaction, IntoActiveModel, Set};
 
     #[async_trait::async_trait]
@@ -33,9 +36,17 @@ mod apply {
         const DOC: &'static str =
             "Give a mailbox a new generated password, returned once in `secret`.";
         const ROLES: &'static [crate::model::Role] = SUPPORT;
-        type Valid = mailbox::Model;
+        type Valid = (mailbox::Model, Option<String>);
 
-        async fn validate(self, tx: &DatabaseTransaction) -> Result<mailbox::Model, AppError> {
+        async fn prepare(&mut self, ctx: &Context) -> Result<Option<String>, AppError> {
+            let Some(hashed) = secrets::prepare("", ctx.dry_run).await? else {
+                return Ok(None);
+            };
+            self.prepared = Some(hashed.stored);
+            Ok(hashed.secret)
+        }
+
+        async fn validate(self, tx: &DatabaseTransaction) -> Result<Self::Valid, AppError> {
             let current = lookup::mailbox(tx, &self.address).await?;
             if current.status == lookup::DELETED {
                 return Err(AppError::Conflict(format!(
@@ -43,19 +54,23 @@ mod apply {
                     current.address
                 )));
             }
-            Ok(current)
+            Ok((current, self.prepared))
         }
 
-        fn describe(v: &mailbox::Model) -> String {
+        fn describe((v, _): &Self::Valid) -> String {
             format!("Reset the password of {}.", v.address)
         }
 
         async fn apply(
-            v: mailbox::Model,
+            (v, prepared): Self::Valid,
             tx: &DatabaseTransaction,
             ctx: &Context,
         ) -> Result<Change, AppError> {
-            let (stored, secret) = NewPassword::Generate.into_stored(ctx.dry_run).await?;
+            // Hashed by `prepare` unless run without it (then here).
+            let (stored, secret) = match prepared {
+                Some(stored) => (stored, None),
+                None => NewPassword::Generate.into_stored(ctx.dry_run).await?,
+            };
             let address = v.address.clone();
             let mut row = v.into_active_model();
             row.password = Set(stored);

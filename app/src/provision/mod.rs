@@ -41,6 +41,10 @@ pub struct RequestDone {
     pub summary: String,
     /// A generated password, shown this once and never stored readable.
     pub secret: Option<String>,
+    /// Done, but worth a second look (e.g. a domain name that can pass
+    /// for another one).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// A mailbox as support sees it (never its password hash).
@@ -93,6 +97,9 @@ pub struct DomainView {
     pub active: bool,
     pub mailboxes: i64,
     pub aliases: i64,
+    /// Set when the name can pass for another one (mixed scripts).
+    #[serde(default)]
+    pub warning: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -119,19 +126,57 @@ pub struct AliasPage {
     pub next: Option<String>,
 }
 
-/// How a bulk CSV import went (or would go, in a dry run).
+/// How a bulk CSV import went (or would go, in a dry run). Each row is
+/// applied completely (with its audit entry) or not at all; a real import
+/// writes every row without errors and reports the others.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ImportOutcome {
     pub dry_run: bool,
     /// True when every row was written (never with errors).
     pub applied: bool,
+    /// How many rows were written (0 in a dry run).
+    #[serde(default)]
+    pub written: usize,
     pub rows: Vec<ImportRow>,
 }
 
 impl ImportOutcome {
     pub fn errors(&self) -> usize {
         self.rows.iter().filter(|r| r.error.is_some()).count()
+    }
+}
+
+/// A CSV import running in the background, as its page and the API see it
+/// while it runs and after.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct ImportJob {
+    pub id: i32,
+    pub dry_run: bool,
+    /// `running`, `done` or `failed`.
+    pub status: String,
+    /// Rows in the file.
+    pub total: usize,
+    /// Rows handled so far.
+    pub done: usize,
+    /// Rows with errors so far.
+    pub errors: usize,
+    /// Rows written so far.
+    pub written: usize,
+    /// Why it failed.
+    pub message: Option<String>,
+    /// Every row's result, once done. Generated passwords are in it once:
+    /// in the first answer after the end, to whoever started the import.
+    pub outcome: Option<ImportOutcome>,
+    pub started_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ImportJob {
+    pub fn running(&self) -> bool {
+        self.status == "running"
     }
 }
 

@@ -13,6 +13,7 @@ pub mod mailgraph;
 pub mod passwords;
 pub mod provision;
 pub mod report;
+pub mod retry;
 pub mod sessions;
 pub mod staff;
 pub mod throttle;

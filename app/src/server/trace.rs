@@ -10,7 +10,7 @@
 use super::mailflow::key_hash;
 use crate::errors::AppError;
 use crate::model::{TraceMessage, TraceRecipient, TraceResult};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, LikeExpr, Order, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, FromQueryResult, StatementBuilder};
 
 /// Most messages one trace shows.
@@ -171,8 +171,7 @@ pub async fn trace(
                 if found.len() > LIMIT {
                     break;
                 }
-                let like =
-                    Expr::col(Alias::new("rcpt_addrs")).like(format!("%{}%", escape_like(&bare)));
+                let like = Expr::col(Alias::new("rcpt_addrs")).like(contains(&bare));
                 let rows = select(db, &[*hour], like).await?;
                 found.extend(
                     rows.into_iter()
@@ -200,6 +199,13 @@ pub async fn trace(
         messages: found.into_iter().map(Row::into_message).collect(),
         truncated,
     })
+}
+
+/// `LIKE '%s%' ESCAPE '\'`: `s` anywhere, its `%` and `_` taken literally.
+/// The `ESCAPE` clause matters: PostgreSQL escapes with `\` by default, but
+/// SQLite has no default escape character.
+fn contains(s: &str) -> LikeExpr {
+    LikeExpr::new(format!("%{}%", escape_like(s))).escape('\\')
 }
 
 fn escape_like(s: &str) -> String {

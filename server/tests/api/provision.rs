@@ -3,7 +3,7 @@
 //! lifecycle with its audit trail, bulk CSV import, API tokens and search.
 
 use crate::helpers::{TestApp, error_kind, spawn_app};
-use app::provision::{ImportOutcome, MailboxPage, RequestDone};
+use app::provision::{ImportJob, ImportOutcome, MailboxPage, RequestDone};
 use app::server::entities::{audit_log, mail_alias, mailbox};
 use reqwest::{Client, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 /// `boss` (admin) with the domain exemplo.com.br (at most 3 mailboxes of
 /// at most 2048 MB, 1024 by default), and `ana` (support).
-async fn app() -> (TestApp, Client, Client) {
+pub async fn app() -> (TestApp, Client, Client) {
     let app = spawn_app().await;
     let (boss, ana, _) = app.boss_and_ana().await;
     let done = send(
@@ -32,7 +32,7 @@ async fn app() -> (TestApp, Client, Client) {
 }
 
 /// Sends the request `kind` as its form would.
-async fn send(
+pub async fn send(
     app: &TestApp,
     client: &Client,
     kind: &str,
@@ -55,7 +55,7 @@ async fn send(
 }
 
 /// The message a failed request gave for `field`.
-fn field_error(err: &(StatusCode, Value), field: &str) -> String {
+pub fn field_error(err: &(StatusCode, Value), field: &str) -> String {
     assert_eq!(err.0, StatusCode::UNPROCESSABLE_ENTITY, "{err:?}");
     err.1["Fields"]
         .as_array()
@@ -65,7 +65,7 @@ fn field_error(err: &(StatusCode, Value), field: &str) -> String {
         .to_string()
 }
 
-async fn mailbox_count(app: &TestApp) -> u64 {
+pub async fn mailbox_count(app: &TestApp) -> u64 {
     mailbox::Entity::find().count(&app.state.db).await.unwrap()
 }
 
@@ -552,8 +552,31 @@ async fn the_mailbox_lifecycle_is_audited_before_and_after() {
     assert_eq!(mailbox_count(&app).await, 0);
 }
 
+/// Imports `form` through the page's server function and waits for the
+/// job (polling its status) to end: its outcome.
+pub async fn import_outcome(app: &TestApp, client: &Client, form: &[(&str, &str)]) -> ImportOutcome {
+    let res = app.call(client, "/api/provision/import", form).await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let mut job: ImportJob = res.json().await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while job.running() {
+        assert!(std::time::Instant::now() < deadline, "import still running: {job:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let id = job.id.to_string();
+        let res = app
+            .call(client, "/api/provision/import_status", &[("id", id.as_str())])
+            .await;
+        assert!(res.status().is_success(), "{}", res.status());
+        job = res.json().await.unwrap();
+    }
+    match job.outcome {
+        Some(outcome) => outcome,
+        None => panic!("no outcome: {:?}", job.message),
+    }
+}
+
 #[tokio::test]
-async fn csv_import_previews_per_row_and_applies_all_or_nothing() {
+async fn csv_import_previews_per_row_and_applies_the_rows_without_errors() {
     let (app, _, ana) = app().await;
     let good = "kind,address,name,password,quota_mb,targets\n\
                 mailbox,joao@exemplo.com.br,João,,512,\n\
@@ -567,20 +590,18 @@ async fn csv_import_previews_per_row_and_applies_all_or_nothing() {
         let ana = ana.clone();
         async move {
             let dry = dry.to_string();
-            let res = app
-                .call(
-                    &ana,
-                    "/api/provision/import",
-                    &[("csv", csv.as_str()), ("dry_run", dry.as_str())],
-                )
-                .await;
-            assert!(res.status().is_success(), "{}", res.status());
-            res.json::<ImportOutcome>().await.unwrap()
+            import_outcome(
+                app,
+                &ana,
+                &[("csv", csv.as_str()), ("dry_run", dry.as_str())],
+            )
+            .await
         }
     };
 
     let preview = import(bad.clone(), true).await;
     assert!(!preview.applied);
+    assert_eq!(preview.written, 0);
     let errors: Vec<(usize, &str)> = preview
         .rows
         .iter()
@@ -600,18 +621,22 @@ async fn csv_import_previews_per_row_and_applies_all_or_nothing() {
     );
     assert_eq!(mailbox_count(&app).await, 0, "a dry run writes nothing");
 
-    let refused = import(bad, false).await;
-    assert!(!refused.applied);
-    assert_eq!(mailbox_count(&app).await, 0, "one bad row: nothing written");
-
-    let applied = import(good.to_string(), false).await;
-    assert!(applied.applied, "{applied:?}");
+    // Each row is applied completely or not at all: the three good rows
+    // are written, the three bad ones reported and skipped.
+    let applied = import(bad, false).await;
+    assert!(!applied.applied, "not every row was written");
+    assert_eq!((applied.written, applied.errors()), (3, 3), "{applied:?}");
     assert_eq!(mailbox_count(&app).await, 2);
+    assert_eq!(
+        mail_alias::Entity::find().count(&app.state.db).await.unwrap(),
+        1
+    );
     assert!(
         applied.rows[0].secret.is_some(),
         "joao's generated password is shown"
     );
     assert!(applied.rows[1].secret.is_none());
+    assert!(applied.rows[3..].iter().all(|r| r.error.is_some() && r.secret.is_none()));
     let joao = mailbox::Entity::find()
         .filter(mailbox::Column::Address.eq("joao@exemplo.com.br"))
         .one(&app.state.db)
@@ -651,10 +676,7 @@ async fn search_pages_by_address_prefix_name_and_domain() {
         // A taken-over hash: its commas need CSV quotes.
         csv.push_str(&format!("mailbox,user{i:03}@exemplo.com.br,Cliente {i:03},\"{}\"\n", "{ARGON2ID}$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$Y2FuYWRhY2FuYWRhY2FuYWRhY2FuYWRhY2FuYWRh"));
     }
-    let res = app
-        .call(&ana, "/api/provision/import", &[("csv", csv.as_str())])
-        .await;
-    let outcome: ImportOutcome = res.json().await.unwrap();
+    let outcome = import_outcome(&app, &ana, &[("csv", csv.as_str())]).await;
     assert!(
         outcome.applied,
         "{:?}",

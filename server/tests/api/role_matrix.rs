@@ -276,6 +276,11 @@ fn server_functions() -> Vec<Endpoint> {
             args: |_| vec![("csv", "kind,address\n".into()), ("dry_run", "true".into())],
         },
         Endpoint {
+            path: "/api/provision/import_status",
+            access: Roles(SUPPORT),
+            args: |_| vec![("id", "0".into())],
+        },
+        Endpoint {
             path: "/api/trace/search",
             access: Roles(SUPPORT),
             args: |_| vec![("q", "nobody@matrix.example".into())],

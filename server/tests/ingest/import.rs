@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::Path;
 
 /// `carteiro --db URL import --report json --year 2026 FILE...` → the report.
-fn import(db: &str, files: &[&Path], extra: &[&str]) -> Value {
+pub fn import(db: &str, files: &[&Path], extra: &[&str]) -> Value {
     let out = carteiro()
         .args(["--db", db, "import", "--report", "json", "--year", "2026"])
         .args(extra)

@@ -8,3 +8,4 @@ mod crash;
 mod helpers;
 mod import;
 mod rotation;
+mod trace;

@@ -63,6 +63,7 @@ async fn dovecot_verifies_the_stored_passwords() {
         &db,
         MailboxResetPassword {
             address: "ana@exemplo.com.br".into(),
+            ..Default::default()
         },
     )
     .await;

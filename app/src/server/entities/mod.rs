@@ -6,6 +6,7 @@ pub mod defence_allow;
 pub mod defence_block;
 pub mod defence_policy;
 pub mod defence_proposal;
+pub mod import_job;
 pub mod ingest_checkpoint;
 pub mod login_throttle;
 pub mod mail_alias;

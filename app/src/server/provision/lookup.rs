@@ -6,7 +6,9 @@ use super::types::{Address, DomainName, Target, unicode_domain};
 use crate::errors::AppError;
 use crate::provision::{AliasView, DomainView, MailboxView};
 use crate::server::entities::{mail_alias, mail_domain, mailbox};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+};
 
 pub const ACTIVE: &str = "active";
 pub const SUSPENDED: &str = "suspended";
@@ -23,13 +25,22 @@ pub async fn domain(
 }
 
 /// The domain an address of `name` may be created in: it must exist and
-/// not be an alias domain.
+/// not be an alias domain. Its row stays locked until the transaction ends
+/// (`SELECT … FOR UPDATE` on PostgreSQL; on SQLite the whole database is,
+/// by `BEGIN IMMEDIATE`), so requests adding addresses to one domain take
+/// turns: its limits and "an address is a mailbox or an alias, not both"
+/// are checked against what the previous one committed.
 pub async fn home_domain(
     db: &impl ConnectionTrait,
     name: &DomainName,
     field: &str,
 ) -> Result<mail_domain::Model, AppError> {
-    match domain(db, name).await? {
+    let locked = mail_domain::Entity::find()
+        .filter(mail_domain::Column::Name.eq(name.as_str()))
+        .lock_exclusive()
+        .one(db)
+        .await?;
+    match locked {
         None => Err(AppError::field(
             field,
             format!(
@@ -384,6 +395,9 @@ pub fn domain_view(
         active: d.active,
         mailboxes,
         aliases,
+        warning: DomainName::parse(&d.name)
+            .ok()
+            .and_then(|n| n.lookalike_warning()),
         created_at: d.created_at,
         updated_at: d.updated_at,
     }

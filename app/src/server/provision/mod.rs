@@ -1,9 +1,12 @@
 //! How provisioning requests run. Each request (one file in
-//! `crate::provision`) implements [`Request`]: `validate` turns the input
-//! into checked values (reading the database, writing nothing), `describe`
-//! says in one line what it will do, and `apply` writes. [`run`] does all
-//! three in one transaction together with the audit entry, so a request
-//! either happens completely, audited, or not at all.
+//! `crate::provision`) implements [`Request`]: `prepare` does the slow work
+//! that needs no database (hashing a password) before any transaction
+//! opens, `validate` turns the input into checked values (reading the
+//! database, writing nothing), `describe` says in one line what it will do,
+//! and `apply` writes. [`run`] does the last three in one short write
+//! transaction together with the audit entry, so a request either happens
+//! completely, audited, or not at all; when the database was too busy
+//! (`retry::is_transient`) the whole transaction is tried again.
 //!
 //! The [`registry!`] below lists every request kind once; the REST API, the
 //! OpenAPI document and the CSV import all read it.
@@ -19,14 +22,17 @@ pub mod types;
 
 use super::audit::{self, Actor};
 use super::auth::require;
+use super::retry;
 use crate::errors::{AppError, FieldError};
 use crate::model::Role;
 use crate::provision::RequestDone;
 use crate::state::app_state;
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::future::Future;
+use std::pin::Pin;
 
 /// Who may send mailbox, alias and forward requests.
 pub const SUPPORT: &[Role] = &[Role::Support, Role::Admin];
@@ -35,7 +41,7 @@ pub const ADMIN: &[Role] = &[Role::Admin];
 
 /// A kind of provisioning request.
 #[async_trait::async_trait]
-pub trait Request: DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static {
+pub trait Request: DeserializeOwned + schemars::JsonSchema + Clone + Send + Sync + 'static {
     /// The kind, e.g. `mailbox_create`: the audit action, the REST path and
     /// the CSV `kind` column.
     const KIND: &'static str;
@@ -46,11 +52,24 @@ pub trait Request: DeserializeOwned + schemars::JsonSchema + Send + Sync + 'stat
     /// The checked input.
     type Valid: Send + Sync;
 
+    /// The slow work that needs no database, done before the transaction
+    /// opens so no lock is held meanwhile: hashing a new password (kept in
+    /// the request). Returns a generated password to show once. Nothing to
+    /// do by default, and nothing in a dry run.
+    async fn prepare(&mut self, _ctx: &Context) -> Result<Option<String>, AppError> {
+        Ok(None)
+    }
+
     /// Parses the input and checks it against the database. Writes nothing.
     async fn validate(self, tx: &DatabaseTransaction) -> Result<Self::Valid, AppError>;
 
     /// One line saying what applying will do.
     fn describe(valid: &Self::Valid) -> String;
+
+    /// What is allowed but worth a second look (none by default).
+    fn warnings(_valid: &Self::Valid) -> Vec<String> {
+        Vec::new()
+    }
 
     /// Writes the change and reports it for the audit log.
     async fn apply(
@@ -103,6 +122,7 @@ pub async fn run_in<R: Request>(
 ) -> Result<RequestDone, AppError> {
     let valid = request.validate(tx).await?;
     let summary = R::describe(&valid);
+    let warnings = R::warnings(&valid);
     let change = R::apply(valid, tx, ctx).await?;
     audit::record(
         tx,
@@ -118,20 +138,76 @@ pub async fn run_in<R: Request>(
         target: change.target,
         summary,
         secret: change.secret,
+        warnings,
     })
 }
 
-/// Runs `request` in its own transaction.
+/// Prepares `request`, then runs it in its own write transaction, tried
+/// again while the database is too busy.
 pub async fn run<R: Request>(
     db: &DatabaseConnection,
     actor: &Actor,
     ctx: &Context,
     request: R,
 ) -> Result<RequestDone, AppError> {
-    let tx = db.begin().await?;
-    let done = run_in(&tx, actor, ctx, request).await?;
-    tx.commit().await?;
-    Ok(done)
+    Prepared::new(request, ctx).await?.run(db, actor, ctx).await
+}
+
+/// The future of one attempt at a prepared request.
+type Attempt<'a> = Pin<Box<dyn Future<Output = Result<RequestDone, AppError>> + Send + 'a>>;
+
+/// A request whose slow part is done (its password hashed), ready to run
+/// in a transaction as often as a retry needs.
+pub struct Prepared {
+    pub kind: &'static str,
+    attempt: Box<dyn for<'a> Fn(&'a DatabaseTransaction, &'a Actor, &'a Context) -> Attempt<'a> + Send + Sync>,
+    secret: Option<String>,
+}
+
+impl Prepared {
+    pub async fn new<R: Request>(mut request: R, ctx: &Context) -> Result<Self, AppError> {
+        let secret = request.prepare(ctx).await?;
+        Ok(Prepared {
+            kind: R::KIND,
+            attempt: Box::new(move |tx, actor, ctx| Box::pin(run_in(tx, actor, ctx, request.clone()))),
+            secret,
+        })
+    }
+
+    /// Validates, applies and audits inside `tx` (not committed).
+    pub async fn run_in(
+        &self,
+        tx: &DatabaseTransaction,
+        actor: &Actor,
+        ctx: &Context,
+    ) -> Result<RequestDone, AppError> {
+        let mut done = (self.attempt)(tx, actor, ctx).await?;
+        if done.secret.is_none() && !ctx.dry_run {
+            done.secret = self.secret.clone();
+        }
+        Ok(done)
+    }
+
+    /// Runs in its own write transaction, tried again while the database is
+    /// too busy.
+    pub async fn run(
+        &self,
+        db: &DatabaseConnection,
+        actor: &Actor,
+        ctx: &Context,
+    ) -> Result<RequestDone, AppError> {
+        retry::retrying(
+            self.kind,
+            |e| matches!(e, AppError::Busy),
+            || async {
+                let tx = retry::begin_write(db).await?;
+                let done = self.run_in(&tx, actor, ctx).await?;
+                tx.commit().await?;
+                Ok(done)
+            },
+        )
+        .await
+    }
 }
 
 /// The server-function side: checks the caller's role, then runs.
@@ -181,20 +257,19 @@ impl Fields {
 }
 
 /// The list of request kinds. Each entry is `kind => Type`; `KIND` must
-/// match (a unit test checks). Generates [`dispatch`] (REST and CSV) and
+/// match (a unit test checks). Generates [`dispatch`] (REST and CSV: a
+/// [`Prepared`] request) and
 /// [`kinds`] (OpenAPI).
 macro_rules! registry {
     ($($kind:literal => $ty:ty),* $(,)?) => {
-        /// Runs the request `kind` given as JSON inside `tx`; `roles` are the
-        /// caller's (an API token's role, or a staff member's roles).
+        /// Parses and prepares the request `kind` given as JSON; `roles` are
+        /// the caller's (an API token's role, or a staff member's roles).
         pub async fn dispatch(
-            tx: &DatabaseTransaction,
-            actor: &Actor,
             ctx: &Context,
             roles: &crate::model::Roles,
             kind: &str,
             body: serde_json::Value,
-        ) -> Result<RequestDone, AppError> {
+        ) -> Result<Prepared, AppError> {
             match kind {
                 $($kind => {
                     if !roles.intersects(<$ty as Request>::ROLES) {
@@ -202,7 +277,7 @@ macro_rules! registry {
                     }
                     let request: $ty = serde_json::from_value(body)
                         .map_err(|e| AppError::Validation(format!("Invalid {} request: {e}", $kind)))?;
-                    run_in(tx, actor, ctx, request).await
+                    Prepared::new(request, ctx).await
                 })*
                 other => Err(AppError::NotFound(format!("The request kind {other:?}"))),
             }

@@ -25,6 +25,7 @@ impl NewPassword {
         }
         if input.starts_with('{') {
             return if is_dovecot_hash(input) {
+                check_cost(input)?;
                 Ok(NewPassword::Hashed(input.to_string()))
             } else {
                 Err("Only {ARGON2ID}$argon2id$... and {BLF-CRYPT}$2y$... hashes can be taken over; otherwise type the password itself.".into())
@@ -52,6 +53,31 @@ impl NewPassword {
     }
 }
 
+/// The stored form of the password `input` asks for, hashed now (before
+/// the request's transaction opens), and the generated password to show
+/// once. `None` when there is nothing to hash: a taken-over hash (kept as
+/// typed), input that `validate` will refuse, or a dry run.
+pub async fn prepare(input: &str, dry_run: bool) -> Result<Option<Hashed>, AppError> {
+    if dry_run {
+        return Ok(None);
+    }
+    match NewPassword::from_input(input) {
+        Ok(p @ (NewPassword::Plain(_) | NewPassword::Generate)) => {
+            let (stored, secret) = p.into_stored(false).await?;
+            Ok(Some(Hashed { stored, secret }))
+        }
+        Ok(NewPassword::Hashed(_)) | Err(_) => Ok(None),
+    }
+}
+
+/// A password hashed by [`prepare`].
+pub struct Hashed {
+    /// `{ARGON2ID}$argon2id$…`, as Dovecot reads it.
+    pub stored: String,
+    /// The generated password, if it was generated.
+    pub secret: Option<String>,
+}
+
 /// A well-formed hash of one of the two schemes Dovecot reads here.
 pub fn is_dovecot_hash(s: &str) -> bool {
     if let Some(phc) = s.strip_prefix(SCHEME) {
@@ -73,6 +99,55 @@ pub fn is_dovecot_hash(s: &str) -> bool {
                 .all(|c| c.is_ascii_alphanumeric() || *c == b'.' || *c == b'/');
     }
     false
+}
+
+/// Largest Argon2 memory cost taken over, in KiB (256 MiB).
+pub const ARGON2_MAX_M_KIB: u32 = 256 * 1024;
+/// Largest Argon2 time cost (passes) taken over.
+pub const ARGON2_MAX_T: u32 = 10;
+/// Largest Argon2 parallelism taken over.
+pub const ARGON2_MAX_P: u32 = 8;
+/// The bcrypt costs taken over.
+pub const BCRYPT_COSTS: std::ops::RangeInclusive<u32> = 4..=14;
+
+/// Refuses a taken-over hash (well formed) whose cost would make Dovecot
+/// spend seconds or gigabytes on every sign-in attempt: Argon2 with more
+/// than 256 MiB, 10 passes or 8 lanes; bcrypt outside costs 4–14.
+fn check_cost(hash: &str) -> Result<(), String> {
+    if let Some(phc) = hash.strip_prefix(SCHEME) {
+        let parsed = argon2::password_hash::PasswordHash::new(phc)
+            .map_err(|e| format!("The Argon2 hash cannot be read: {e}."))?;
+        let param = |name: &str| {
+            parsed
+                .params
+                .get_decimal(name)
+                .ok_or_else(|| format!("The Argon2 hash has no {name}= parameter."))
+        };
+        let (m, t, p) = (param("m")?, param("t")?, param("p")?);
+        if m > ARGON2_MAX_M_KIB || t > ARGON2_MAX_T || p > ARGON2_MAX_P {
+            return Err(format!(
+                "The Argon2 hash costs too much to check at every sign-in (m={m}, t={t}, p={p}); \
+                 at most m={ARGON2_MAX_M_KIB} (256 MiB), t={ARGON2_MAX_T}, p={ARGON2_MAX_P}. \
+                 Set a new password instead."
+            ));
+        }
+        if m == 0 || t == 0 || p == 0 {
+            return Err("The Argon2 hash has a zero cost parameter.".into());
+        }
+    }
+    if let Some(bcrypt) = hash.strip_prefix("{BLF-CRYPT}") {
+        let cost: u32 = bcrypt[4..6]
+            .parse()
+            .map_err(|_| "The bcrypt hash has no cost.".to_string())?;
+        if !BCRYPT_COSTS.contains(&cost) {
+            return Err(format!(
+                "The bcrypt hash has cost {cost}; costs {}–{} are taken over. Set a new password instead.",
+                BCRYPT_COSTS.start(),
+                BCRYPT_COSTS.end()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A customer's name: trimmed, at most 200 characters, no control characters.
@@ -109,6 +184,35 @@ pub fn quota_text(mb: i64) -> String {
 mod tests {
     use super::*;
 
+    const SALT_AND_HASH: &str = "$c2FsdHNhbHQ$Y2FuYWRhY2FuYWRhY2FuYWRhY2FuYWRhY2FuYWRh";
+
+    #[test]
+    fn taken_over_hashes_of_any_cost_are_refused_with_a_clear_message() {
+        let argon = |params: &str| format!("{SCHEME}$argon2id$v=19${params}{SALT_AND_HASH}");
+        let bcrypt =
+            |cost: &str| format!("{{BLF-CRYPT}}$2y${cost}$abcdefghijklmnopqrstuuZr8Aq8F6Nd8bQm5L7jRrEoY0h3cm5mS");
+        for ok in [
+            argon("m=19456,t=2,p=1"),
+            argon("m=262144,t=10,p=8"),
+            bcrypt("04"),
+            bcrypt("14"),
+        ] {
+            assert!(matches!(NewPassword::from_input(&ok), Ok(NewPassword::Hashed(_))), "{ok}");
+        }
+        for (bad, says) in [
+            (argon("m=4194304,t=1000000,p=255"), "costs too much"),
+            (argon("m=262145,t=2,p=1"), "m=262145"),
+            (argon("m=19456,t=11,p=1"), "t=11"),
+            (argon("m=19456,t=2,p=9"), "p=9"),
+            (bcrypt("31"), "cost 31"),
+            (bcrypt("99"), "cost 99"),
+            (bcrypt("03"), "cost 3"),
+        ] {
+            let message = NewPassword::from_input(&bad).err().unwrap_or_default();
+            assert!(message.contains(says), "{bad}: {message:?}");
+        }
+    }
+
     #[test]
     fn only_well_formed_dovecot_hashes_are_taken_over() {
         let argon = format!(
@@ -133,6 +237,10 @@ mod tests {
             Ok(NewPassword::Generate)
         ));
         assert!(NewPassword::from_input("short").is_err());
+        assert!(matches!(
+            NewPassword::from_input(&argon),
+            Ok(NewPassword::Hashed(_))
+        ));
         assert!(matches!(
             NewPassword::from_input("a long password"),
             Ok(NewPassword::Plain(_))

@@ -58,6 +58,80 @@ impl DomainName {
     pub fn display(&self) -> String {
         unicode_domain(&self.0)
     }
+
+    /// A warning when the name can pass for another one: a part that mixes
+    /// Latin, Cyrillic or Greek letters (Cyrillic `с` in `сliente.com.br`),
+    /// or a Cyrillic or Greek part made only of letters that look Latin
+    /// (`сео.com`). Such names are allowed (they may be real), never silent.
+    pub fn lookalike_warning(&self) -> Option<String> {
+        mixed_script_warning(&self.display(), &self.0)
+    }
+}
+
+/// The confusable alphabets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Script {
+    Latin,
+    Greek,
+    Cyrillic,
+}
+
+impl Script {
+    fn of(c: char) -> Option<Script> {
+        match c {
+            'a'..='z' | 'A'..='Z' | '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}'
+                if c != '×' && c != '÷' =>
+            {
+                Some(Script::Latin)
+            }
+            '\u{0370}'..='\u{03FF}' | '\u{1F00}'..='\u{1FFF}' => Some(Script::Greek),
+            '\u{0400}'..='\u{052F}' | '\u{2DE0}'..='\u{2DFF}' | '\u{A640}'..='\u{A69F}' => {
+                Some(Script::Cyrillic)
+            }
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Script::Latin => "Latin",
+            Script::Greek => "Greek",
+            Script::Cyrillic => "Cyrillic",
+        }
+    }
+}
+
+/// Cyrillic and Greek letters that look like Latin ones.
+const LATIN_LOOKALIKES: &str = "аеорсухіјѕһԁԛԝӏвкмнтαβεικνοπρτυχ";
+
+fn mixed_script_warning(unicode: &str, ascii: &str) -> Option<String> {
+    for label in unicode.split('.') {
+        let mut scripts: Vec<Script> = Vec::new();
+        for s in label.chars().filter_map(Script::of) {
+            if !scripts.contains(&s) {
+                scripts.push(s);
+            }
+        }
+        let lookalike_only = matches!(scripts.as_slice(), [Script::Cyrillic | Script::Greek])
+            && label
+                .chars()
+                .filter(|c| Script::of(*c).is_some())
+                .all(|c| LATIN_LOOKALIKES.contains(c.to_lowercase().next().unwrap_or(c)));
+        if scripts.len() > 1 {
+            let names: Vec<&str> = scripts.iter().map(|s| s.name()).collect();
+            return Some(format!(
+                "{unicode} mixes {} letters in \"{label}\", so it can pass for a different name. Check that it is the customer's real domain (it is {ascii} in DNS).",
+                names.join(" and ")
+            ));
+        }
+        if lookalike_only {
+            return Some(format!(
+                "\"{label}\" in {unicode} is written with {} letters that look Latin, so it can pass for a different name. Check that it is the customer's real domain (it is {ascii} in DNS).",
+                scripts[0].name()
+            ));
+        }
+    }
+    None
 }
 
 impl fmt::Display for DomainName {
@@ -265,6 +339,30 @@ mod tests {
         let d = DomainName::parse(" Açaí.COM.br. ").unwrap();
         assert_eq!(d.as_str(), "xn--aa-4iaz.com.br");
         assert_eq!(d.display(), "açaí.com.br");
+    }
+
+    #[test]
+    fn names_that_can_pass_for_others_are_flagged_but_real_ones_are_not() {
+        let warning = |name: &str| DomainName::parse(name).unwrap().lookalike_warning();
+        // Cyrillic с (U+0441) in front of Latin "liente".
+        let w = warning("\u{0441}liente.com.br").expect("mixed scripts");
+        assert!(w.contains("Latin and Cyrillic") || w.contains("Cyrillic and Latin"), "{w}");
+        assert!(w.contains("xn--"), "{w}");
+        // Greek ο in a Latin name.
+        assert!(warning("g\u{03bf}ogle.com").is_some());
+        // All-Cyrillic letters that all look Latin: "сео".
+        assert!(warning("\u{0441}\u{0435}\u{043e}.com").is_some());
+        for fine in [
+            "cliente.com.br",
+            "açaí.com.br",
+            "пример.рф",
+            "пример.com",
+            "ελληνικά.gr",
+            "例え.jp",
+            "a1-b2.com",
+        ] {
+            assert_eq!(warning(fine), None, "{fine}");
+        }
     }
 
     #[test]

@@ -1,0 +1,27 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "import_job")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub staff_id: Option<i32>,
+    pub started_by: String,
+    pub dry_run: bool,
+    pub status: String,
+    pub total: i32,
+    pub done: i32,
+    pub errors: i32,
+    pub applied: i32,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub message: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub result: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
