@@ -1,11 +1,10 @@
 //! The command line: `carteiro serve | migrate | user add | user list | config`.
 
 use crate::config::Config;
-use crate::{db, prepare, web};
+use crate::{db, prepare};
 use anyhow::{Context, Result, bail};
 use app::model::Roles;
 use app::server::audit::Actor;
-use app::server::sessions::DbSessionStore;
 use app::server::staff::{self, NewStaff};
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, IsTerminal, Write};
@@ -157,6 +156,85 @@ pub enum Command {
         #[arg(long, default_value_t = 200)]
         queries: usize,
     },
+    /// Run the concurrency load mix against the portal and print
+    /// requests/s, p50/p99 latency per kind of request and error counts.
+    ///
+    /// At the same time: --staff support members (each signed in with its
+    /// own session) creating, editing, suspending and reactivating
+    /// mailboxes and aliases, searching, and racing each other for the same
+    /// addresses and for a small domain's last free slots; --security
+    /// members approving the block proposals detection stores and lifting
+    /// blocks; a CSV import of --import-rows mailboxes through the REST API
+    /// every --import-every seconds; --intruders signing in with wrong
+    /// passwords; staff signing in; a Postfix log growing by --ingest-rate
+    /// lines a second, tailed by the portal's ingest worker; and Postfix
+    /// policy requests.
+    ///
+    /// Without --url it starts a portal of its own (with its policy daemon
+    /// and an ingest worker) on free loopback ports, on --db or else a
+    /// throw-away SQLite database; never on the configured database.
+    /// Everything it creates is named after the run (accounts
+    /// soak<run>.staff0…, domains *-<run>.example.net, an API token).
+    ///
+    /// Afterwards it checks the database: no domain over its limits, no
+    /// address both a mailbox and an alias, one audit entry per change the
+    /// portal reported done, and (own portal) the ingested counters equal
+    /// to a quiet import of the same log. It fails (exit status 1) on any
+    /// 5xx, unanswered request, unclear refusal or broken check.
+    ///
+    /// Example: carteiro --db 'sqlite:///tmp/soak.db?mode=rwc' soak --seconds 60 --staff 50
+    Soak(Soak),
+}
+
+/// `carteiro soak`'s options.
+#[derive(clap::Args, Debug)]
+pub struct Soak {
+    /// How long to run the mix.
+    #[arg(long, default_value_t = 60)]
+    pub seconds: u64,
+    /// Staff clients (role support), each with its own session, sending
+    /// requests one after the other without pause.
+    #[arg(long, default_value_t = 50)]
+    pub staff: usize,
+    /// Security clients approving proposals and lifting blocks.
+    #[arg(long, default_value_t = 2)]
+    pub security: usize,
+    /// Clients signing in with wrong passwords, each under its own username.
+    #[arg(long, default_value_t = 2)]
+    pub intruders: usize,
+    /// Rows of each CSV import (mailboxes with taken-over password hashes).
+    #[arg(long, default_value_t = 5000)]
+    pub import_rows: usize,
+    /// Seconds from the end of one import to the start of the next.
+    #[arg(long, default_value_t = 30)]
+    pub import_every: u64,
+    /// Log lines appended per second to the tailed log (the ISP's ~20
+    /// million lines a day are ~230 a second).
+    #[arg(long, default_value_t = 230)]
+    pub ingest_rate: u64,
+    /// Connections to the policy daemon.
+    #[arg(long, default_value_t = 8)]
+    pub policy_connections: usize,
+    /// Policy requests per second, all connections together.
+    #[arg(long, default_value_t = 200)]
+    pub policy_rate: u64,
+    /// Mailboxes, and aliases, the race domain holds.
+    #[arg(long, default_value_t = 20)]
+    pub race_slots: i32,
+    /// A running portal instead of one of its own, e.g.
+    /// http://127.0.0.1:3000; --db must then be its database (the run's
+    /// accounts and proposals are written there).
+    #[arg(long, value_name = "URL", requires = "db")]
+    pub url: Option<String>,
+    /// With --url: the running portal's policy daemon, e.g. 127.0.0.1:10040 [default: no policy requests]
+    #[arg(long, value_name = "ADDR", requires = "url")]
+    pub policyd: Option<SocketAddr>,
+    /// With --url: a log file the running portal tails; lines are appended to it [default: no log lines]
+    #[arg(long, value_name = "FILE", requires = "url")]
+    pub log: Option<PathBuf>,
+    /// Seeds the clients' choices and the generated log.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 /// `carteiro policyd-bench`'s options.
@@ -238,6 +316,7 @@ impl Cli {
 
     pub async fn run(self) -> Result<()> {
         let cfg = self.load_config()?;
+        let db_given = self.db.is_some();
         init_tracing(&cfg);
         let default = Command::Serve {
             listen: None,
@@ -277,6 +356,7 @@ impl Cli {
                 .await
             }
             Command::GenerateLog(args) => generate_log(args),
+            Command::Soak(args) => soak(cfg, db_given, args).await,
             Command::PolicydBench(args) => policyd_bench(&cfg, args).await,
             Command::ProvisionBench { mailboxes, queries } => {
                 let db = prepare(&cfg).await?.db;
@@ -318,112 +398,30 @@ fn init_tracing(cfg: &Config) {
         .try_init();
 }
 
-/// Every ten minutes: purges deleted mailboxes past their retention and
-/// the Mailgraph rows each tier no longer keeps.
-fn spawn_purge(db: sea_orm::DatabaseConnection, mailgraph: app::state::MailgraphSettings) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(600));
-        loop {
-            tick.tick().await;
-            let now = chrono::Utc::now();
-            match app::server::provision::purge::purge_due(&db, now).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!("purged {n} deleted mailboxes past their retention"),
-                Err(e) => {
-                    tracing::warn!(error = %e, "purging deleted mailboxes failed; next try in ten minutes")
-                }
-            }
-            match app::server::mailgraph::purge(&db, &mailgraph, now.timestamp()).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!("purged {n} Mailgraph rows past their tier's retention"),
-                Err(e) => {
-                    tracing::warn!(error = %e, "purging old Mailgraph rows failed; next try in ten minutes")
-                }
-            }
-        }
-    });
-}
-
 async fn serve(mut cfg: Config, listen: Option<String>, demo: bool) -> Result<()> {
     if let Some(addr) = listen {
         cfg.server.listen = addr;
     }
-    let addr: SocketAddr = cfg.server.listen.parse().with_context(|| {
-        format!(
-            "server.listen {:?} is not an address like 127.0.0.1:3000",
-            cfg.server.listen
-        )
-    })?;
-    let state = prepare(&cfg).await?;
-    if demo {
-        // Domains first: the demo log's mail for them is counted per domain.
-        if crate::demo::seed_provisioning(&state.db, &cfg).await? {
-            tracing::info!(
-                "new database: created the demo domain cliente.com.br with mailboxes and aliases"
-            );
-        }
-        let lines = crate::demo::seed(&state.db, &cfg).await?;
-        if lines > 0 {
-            tracing::info!("new database: imported a {lines}-line demo Postfix log");
-        }
-    }
-    if !cfg.mailflow.sources.is_empty() {
-        crate::ingest::worker::spawn_all(
-            crate::ingest::worker::WorkerContext {
-                db: state.db.clone(),
-                board: state.ingest.clone(),
-                settings: cfg.engine_settings()?,
-                poll: Duration::from_millis(cfg.mailflow.poll_millis.max(10)),
-                batch_lines: cfg.mailflow.batch_lines.max(1),
-            },
-            cfg.mailflow.sources.clone(),
-        );
-    }
-    spawn_purge(state.db.clone(), cfg.mailgraph.clone());
-    if let Some(policyd) = crate::defence::start(&state.db, &cfg.defence).await? {
+    let running = crate::start::start(&cfg, crate::start::Options { demo }).await?;
+    if let Some(policyd) = &running.policyd {
         eprintln!(
             "Postfix policy daemon on {} ({} active blocks)",
             policyd.addr,
             policyd.blocks.snapshot().len()
         );
     }
-    if cfg.server.create_first_admin
-        && let Some(issued) = staff::ensure_first_admin(&state.db).await?
-    {
+    if let Some(issued) = &running.first_admin {
         print_first_admin(
             &issued.username,
             issued.password.as_deref().unwrap_or_default(),
-            addr,
+            running.http_addr,
         );
     }
-
-    let store = DbSessionStore::new(state.db.clone());
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(600));
-        loop {
-            tick.tick().await;
-            match store.delete_expired().await {
-                Ok(n) if n > 0 => tracing::debug!(removed = n, "expired sessions removed"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
-            }
-        }
-    });
-
-    let app = web::router(state, &cfg);
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
-    tracing::info!("Carteiro is serving http://{addr}");
-    eprintln!("Carteiro is serving http://{addr} (Ctrl-C stops it)");
-    web::serve(
-        listener,
-        app,
-        web::ConnLimits::from_config(&cfg.server),
-        shutdown_signal(),
-    )
-    .await
-    .context("server error")
+    eprintln!(
+        "Carteiro is serving http://{} (Ctrl-C stops it)",
+        running.http_addr
+    );
+    running.serve_until(shutdown_signal()).await
 }
 
 fn print_first_admin(username: &str, password: &str, addr: SocketAddr) {
@@ -589,9 +587,9 @@ async fn policyd_bench(cfg: &Config, args: PolicydBench) -> Result<()> {
                 listener,
                 shared,
                 policyd::Options {
+                    reject_text: cfg.defence.reject_text.clone(),
                     max_connections: args.connections.max(cfg.defence.max_connections),
-                    max_per_client: args.connections.max(cfg.defence.max_connections_per_client),
-                    ..policyd::Options::from_config(&cfg.defence)
+                    idle: Duration::from_secs(cfg.defence.idle_secs.max(1)),
                 },
             ));
             eprintln!(
@@ -613,5 +611,140 @@ async fn policyd_bench(cfg: &Config, args: PolicydBench) -> Result<()> {
     )
     .await?;
     println!("{report}");
+    Ok(())
+}
+
+/// `carteiro soak`: see its `--help`.
+async fn soak(mut cfg: Config, db_given: bool, args: Soak) -> Result<()> {
+    use crate::soak::{self, Mix, Target};
+    let seconds = args.seconds.max(1);
+    let mix = Mix {
+        staff: args.staff.max(1),
+        security: args.security,
+        intruders: args.intruders,
+        budget: None,
+        duration: Duration::from_secs(seconds),
+        import_rows: args.import_rows,
+        import_every: (args.import_rows > 0).then(|| Duration::from_secs(args.import_every)),
+        ingest_per_sec: args.ingest_rate,
+        ingest_lines: None,
+        policy_connections: args.policy_connections,
+        policy_per_sec: args.policy_rate,
+        race_slots: args.race_slots.max(1),
+        sign_in_every: Duration::from_millis(500),
+        propose_every: Duration::from_millis(200),
+        security_pause: Duration::from_millis(20),
+        intruder_pause: Duration::from_millis(20),
+        seed: args.seed,
+    };
+    let scratch = tempfile::tempdir().context("cannot create a temporary directory")?;
+    if !db_given {
+        cfg.database.url = format!(
+            "sqlite://{}?mode=rwc",
+            scratch.path().join("soak.db").display()
+        );
+    }
+    let db_shown = db::redact(&cfg.database.url);
+    // The run's accounts and domains exist before the portal starts.
+    let plan = {
+        let conn = db::connect(&cfg.database).await?;
+        db::migrate(&conn).await?;
+        soak::seed(&conn, &mix).await?
+    };
+    // Own portal: on free loopback ports, tailing a log of its own.
+    let mut running = None;
+    let target = match &args.url {
+        Some(url) => Target {
+            base: url.clone(),
+            policyd: args.policyd,
+            db: db::connect(&cfg.database).await?,
+            log: args.log.clone(),
+            board: None,
+        },
+        None => {
+            let log = scratch.path().join("mail.log");
+            cfg.server.listen = "127.0.0.1:0".into();
+            cfg.server.create_first_admin = false;
+            cfg.defence.policy_listen = "127.0.0.1:0".into();
+            cfg.mailflow.sources = vec![crate::config::SourceConfig {
+                name: format!("soak-{}", plan.run),
+                path: log.clone(),
+            }];
+            let r = crate::start::start(&cfg, crate::start::Options::default()).await?;
+            let target = Target {
+                base: format!("http://{}", r.http_addr),
+                policyd: r.policyd_addr(),
+                db: r.state.db.clone(),
+                log: Some(log),
+                board: Some(r.state.ingest.clone()),
+            };
+            running = Some(r);
+            target
+        }
+    };
+    eprintln!(
+        "soak: {} staff, {} security, {} intruders, {} imported rows every {} s, \
+         {} log lines/s, {} policy requests/s on {} connections, for {seconds} s against {} ({db_shown})",
+        mix.staff,
+        mix.security,
+        mix.intruders,
+        mix.import_rows,
+        args.import_every,
+        if target.log.is_some() {
+            mix.ingest_per_sec
+        } else {
+            0
+        },
+        if target.policyd.is_some() {
+            mix.policy_per_sec
+        } else {
+            0
+        },
+        mix.policy_connections,
+        target.base
+    );
+    let outcome = soak::run(&target, &plan, &mix).await?;
+    println!("{}", outcome.report);
+
+    let mut problems = soak::checks::database(&target.db, &plan, &outcome.report).await?;
+    if running.is_some()
+        && let Some(log) = &target.log
+    {
+        let quiet_cfg = crate::config::DatabaseConfig {
+            url: format!(
+                "sqlite://{}?mode=rwc",
+                scratch.path().join("quiet.db").display()
+            ),
+            ..cfg.database.clone()
+        };
+        let quiet = db::connect(&quiet_cfg).await?;
+        let lines = soak::checks::quiet_import(&cfg, &quiet, log).await?;
+        let started = std::time::Instant::now();
+        match soak::checks::ingest(&target.db, &quiet, &plan.hosts, Duration::from_secs(60)).await {
+            Ok(rows) => println!(
+                "ingest: the worker's counters equal a quiet import's ({lines} lines, {rows} minute rows; caught up {:.1} s after the run)",
+                started.elapsed().as_secs_f64()
+            ),
+            Err(e) => problems.push(format!("ingest: {e}")),
+        }
+    } else {
+        println!("ingest: not compared (only with the soak's own portal)");
+    }
+    if let Some(r) = running {
+        r.shutdown().await?;
+    }
+    if problems.is_empty() {
+        println!("checks: limits, mailbox/alias overlap and audit entries hold");
+    }
+    for p in &problems {
+        println!("CHECK FAILED: {p}");
+    }
+    if outcome.report.failure_count > 0 || !problems.is_empty() {
+        bail!(
+            "{} failed requests, {} broken checks",
+            outcome.report.failure_count,
+            problems.len()
+        );
+    }
     Ok(())
 }

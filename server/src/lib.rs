@@ -1,9 +1,10 @@
 //! The `carteiro` binary's library: configuration, database start-up, the
 //! web server and the command line.
 //!
-//! `main.rs` only parses the command line and calls into [`cli`]; the
-//! integration tests build the very same router through [`prepare`] and
-//! [`web::router`] on an ephemeral port.
+//! `main.rs` only parses the command line and calls into [`cli`]. `carteiro
+//! serve` starts everything through [`start::start`], as the concurrency
+//! tests and `carteiro soak` do on ephemeral ports; the other integration
+//! tests build the very same router through [`prepare`] and [`web::router`].
 
 pub mod cli;
 pub mod config;
@@ -17,6 +18,8 @@ pub mod mailgraph;
 pub mod mailgraph_bench;
 pub mod provision_bench;
 pub mod rest;
+pub mod soak;
+pub mod start;
 pub mod web;
 
 use anyhow::Result;
