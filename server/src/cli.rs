@@ -318,9 +318,13 @@ fn init_tracing(cfg: &Config) {
         .try_init();
 }
 
-/// Every ten minutes: purges deleted mailboxes past their retention and
-/// the Mailgraph rows each tier no longer keeps.
-fn spawn_purge(db: sea_orm::DatabaseConnection, mailgraph: app::state::MailgraphSettings) {
+/// Every ten minutes: purges deleted mailboxes past their retention,
+/// the Mailgraph rows each tier no longer keeps, and stale sign-in data.
+fn spawn_purge(
+    db: sea_orm::DatabaseConnection,
+    mailgraph: app::state::MailgraphSettings,
+    auth: app::state::AuthSettings,
+) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
         loop {
@@ -339,6 +343,10 @@ fn spawn_purge(db: sea_orm::DatabaseConnection, mailgraph: app::state::Mailgraph
                 Err(e) => {
                     tracing::warn!(error = %e, "purging old Mailgraph rows failed; next try in ten minutes")
                 }
+            }
+            match app::server::auth::purge(&db, &auth, now).await {
+                Ok(p) => tracing::debug!(?p, "purged stale throttle rows, sessions, failed sign-ins"),
+                Err(e) => tracing::warn!(error = %e, "purging stale sign-in data failed; next try in ten minutes"),
             }
         }
     });
@@ -379,7 +387,7 @@ async fn serve(mut cfg: Config, listen: Option<String>, demo: bool) -> Result<()
             cfg.mailflow.sources.clone(),
         );
     }
-    spawn_purge(state.db.clone(), cfg.mailgraph.clone());
+    spawn_purge(state.db.clone(), cfg.mailgraph.clone(), (*state.auth).clone());
     if let Some(policyd) = crate::defence::start(&state.db, &cfg.defence).await? {
         eprintln!(
             "Postfix policy daemon on {} ({} active blocks)",

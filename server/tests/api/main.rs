@@ -16,3 +16,4 @@ mod provision;
 mod role_matrix;
 mod ssr;
 mod staff;
+mod throttle;
