@@ -212,6 +212,27 @@ pub struct StaffMember {
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// Live (unrevoked, unexpired) API tokens this member issued: disabling
+    /// the account revokes them.
+    #[serde(default)]
+    pub api_tokens: u64,
+}
+
+/// A sign-in count that locks or slows sign-ins now, as admins see it
+/// under *Admin → Staff*.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SignInLock {
+    /// What clearing it names.
+    pub key: String,
+    /// What is counted: `username and address`, `username` (from all
+    /// addresses), `address` (all usernames) or `password change`.
+    pub kind: String,
+    pub username: Option<String>,
+    pub address: Option<String>,
+    /// Attempts in the current window.
+    pub attempts: i32,
+    /// Refused until then; `None`: only slowed down.
+    pub locked_until: Option<DateTime<Utc>>,
 }
 
 /// A password the server generated; shown to the admin exactly once.

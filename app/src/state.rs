@@ -168,9 +168,18 @@ pub struct AuthSettings {
     pub idle_timeout_minutes: u64,
     /// Mark the session cookie `Secure` (set this when served over HTTPS).
     pub secure_cookies: bool,
-    /// Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
+    /// Take the client address from `X-Forwarded-For`, but only from a TCP
+    /// peer in `trusted_proxies`, and only the right-most entry that is not
+    /// itself a trusted proxy (what the proxy appended), never what the
+    /// client wrote there.
     pub trust_proxy_headers: bool,
+    /// Days `auth.login_failed` audit entries are kept (0: forever).
+    pub failed_login_retention_days: u32,
     pub throttle: ThrottleSettings,
+    /// The reverse proxies whose `X-Forwarded-For` is believed: the
+    /// `server.trusted_proxies` setting, parsed (see `server::config`).
+    #[serde(skip)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for AuthSettings {
@@ -179,27 +188,42 @@ impl Default for AuthSettings {
             idle_timeout_minutes: 60,
             secure_cookies: false,
             trust_proxy_headers: false,
+            failed_login_retention_days: 90,
             throttle: ThrottleSettings::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
 
-/// How failed sign-ins slow down and then lock a username or a client address.
+/// How failed sign-ins slow down and then lock a username tried from one
+/// client address; how one address is slowed down over all usernames; and
+/// when a username tried from many addresses is locked
+/// (see `server::throttle`).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct ThrottleSettings {
-    /// Failures older than this many seconds are forgotten.
+    /// Attempts older than this many seconds are forgotten.
     pub window_secs: u64,
-    /// After this many failures in the window, each attempt waits before it is checked.
+    /// After this many attempts at one username from one address in the
+    /// window, each further attempt waits before it is checked.
     pub slow_after: u32,
-    /// The first wait, doubled for each further failure.
+    /// The first wait, doubled for each further attempt.
     pub delay_ms: u64,
     /// The longest wait.
     pub max_delay_ms: u64,
-    /// After this many failures in the window, attempts are refused outright.
+    /// After this many attempts at one username from one address in the
+    /// window, further ones are refused outright for `lock_secs`. Also
+    /// bounds wrong current passwords when a member changes theirs.
     pub lock_after: u32,
     /// How long a lock lasts, in seconds.
     pub lock_secs: u64,
+    /// After this many attempts from one client address (any usernames) in
+    /// the window, each further attempt waits; an address is never locked.
+    pub address_slow_after: u32,
+    /// After this many attempts at one username from all addresses in the
+    /// window, the username is locked for `lock_secs`, except from
+    /// addresses it signed in from in the last 30 days (0: never).
+    pub username_lock_after: u32,
 }
 
 impl Default for ThrottleSettings {
@@ -211,6 +235,8 @@ impl Default for ThrottleSettings {
             max_delay_ms: 4000,
             lock_after: 10,
             lock_secs: 15 * 60,
+            address_slow_after: 50,
+            username_lock_after: 100,
         }
     }
 }

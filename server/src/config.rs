@@ -222,6 +222,10 @@ pub struct ServerConfig {
     /// Most HTTP connections served at once; more wait (in the kernel's
     /// queue) until one ends.
     pub max_connections: usize,
+    /// Reverse proxies (IP addresses or CIDR networks) whose
+    /// `X-Forwarded-For` is believed when `auth.trust_proxy_headers` is
+    /// set: the client is the right-most entry that is not one of them.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -235,7 +239,25 @@ impl Default for ServerConfig {
             header_read_timeout_secs: 10,
             body_read_timeout_secs: 10,
             max_connections: 1000,
+            trusted_proxies: vec!["127.0.0.1/32".into(), "::1/128".into()],
         }
+    }
+}
+
+impl ServerConfig {
+    /// `trusted_proxies`, parsed.
+    pub fn trusted_proxies(&self) -> Result<Vec<ipnet::IpNet>> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| {
+                let p = p.trim();
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .with_context(|| {
+                        format!("server.trusted_proxies: {p:?} is not an IP address or CIDR network")
+                    })
+            })
+            .collect()
     }
 }
 
@@ -265,6 +287,15 @@ impl Config {
         Ok(settings)
     }
 
+    /// The `[auth]` settings with `server.trusted_proxies` filled in, as
+    /// the server functions see them.
+    pub fn auth_settings(&self) -> Result<AuthSettings> {
+        Ok(AuthSettings {
+            trusted_proxies: self.server.trusted_proxies()?,
+            ..self.auth.clone()
+        })
+    }
+
     pub fn load(
         path: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
@@ -292,6 +323,7 @@ impl Config {
             .try_into()
             .context("invalid configuration (see carteiro.example.toml for every setting)")?;
         cfg.mailgraph.offset_secs().map_err(anyhow::Error::msg)?;
+        cfg.server.trusted_proxies()?;
         Ok(cfg)
     }
 }
@@ -414,6 +446,27 @@ mod tests {
         assert!(format!("{err:#}").contains("idle_timeout"), "{err:#}");
         let err = Config::load(Some(&dir.path().join("nope.toml")), env(&[])).unwrap_err();
         assert!(format!("{err:#}").contains("nope.toml"), "{err:#}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(
+            &dir,
+            "[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"192.0.2.7\"]\n",
+        );
+        let cfg = Config::load(Some(&file), env(&[])).unwrap();
+        let nets: Vec<String> = cfg
+            .auth_settings()
+            .unwrap()
+            .trusted_proxies
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(nets, vec!["10.0.0.0/8", "192.0.2.7/32"]);
+        let bad = write(&dir, "[server]\ntrusted_proxies = [\"proxy.local\"]\n");
+        let err = Config::load(Some(&bad), env(&[])).unwrap_err();
+        assert!(format!("{err:#}").contains("proxy.local"), "{err:#}");
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub async fn prepare(cfg: &Config) -> Result<AppState> {
     Ok(AppState {
         db,
         leptos_options,
-        auth: Arc::new(cfg.auth.clone()),
+        auth: Arc::new(cfg.auth_settings()?),
         ingest: Default::default(),
         guardrails: Arc::new(cfg.defence.guardrails()?),
         provision: Arc::new(cfg.provision.clone()),

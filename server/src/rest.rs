@@ -13,13 +13,12 @@ use app::server::provision::{self, SUPPORT, lookup, openapi, search, tokens};
 use app::state::AppState;
 use axum::Json;
 use axum::Router;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use std::net::SocketAddr;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -111,10 +110,7 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or(AppError::Unauthenticated)?;
-        let addr = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+        let addr = app::server::auth::client_addr_of(parts, &state.auth);
         match tokens::authenticate(&state.db, token, addr, chrono::Utc::now()).await? {
             Some((role, actor)) => Ok(Caller { role, actor }),
             None => {

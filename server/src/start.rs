@@ -123,7 +123,11 @@ pub async fn start(cfg: &Config, opts: Options) -> Result<Running> {
             cfg.mailflow.sources.clone(),
         ));
     }
-    background.push(spawn_purge(state.db.clone(), cfg.mailgraph.clone()));
+    background.push(spawn_purge(
+        state.db.clone(),
+        cfg.mailgraph.clone(),
+        (*state.auth).clone(),
+    ));
     let policyd = crate::defence::start(&state.db, &cfg.defence).await?;
     let first_admin = if cfg.server.create_first_admin {
         staff::ensure_first_admin(&state.db).await?
@@ -155,11 +159,12 @@ pub async fn start(cfg: &Config, opts: Options) -> Result<Running> {
     })
 }
 
-/// Every ten minutes: purges deleted mailboxes past their retention and
-/// the Mailgraph rows each tier no longer keeps.
+/// Every ten minutes: purges deleted mailboxes past their retention,
+/// the Mailgraph rows each tier no longer keeps, and stale sign-in data.
 fn spawn_purge(
     db: sea_orm::DatabaseConnection,
     mailgraph: app::state::MailgraphSettings,
+    auth: app::state::AuthSettings,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
@@ -179,6 +184,10 @@ fn spawn_purge(
                 Err(e) => {
                     tracing::warn!(error = %e, "purging old Mailgraph rows failed; next try in ten minutes")
                 }
+            }
+            match app::server::auth::purge(&db, &auth, now).await {
+                Ok(p) => tracing::debug!(?p, "purged stale throttle rows, sessions, failed sign-ins"),
+                Err(e) => tracing::warn!(error = %e, "purging stale sign-in data failed; next try in ten minutes"),
             }
         }
     })

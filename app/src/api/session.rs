@@ -13,7 +13,7 @@ pub async fn login(
     #[server(default)] next: String,
 ) -> Result<(), AppError> {
     crate::server::auth::log_in(&username, password).await?;
-    leptos_axum::redirect(local_path_or_home(&next));
+    leptos_axum::redirect(&local_path_or_home(&next));
     Ok(())
 }
 
@@ -33,27 +33,52 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
         .map(|s| s.to_current_user()))
 }
 
-/// Any signed-in staff member changes their own password.
+/// Any signed-in staff member changes their own password. Wrong current
+/// passwords are throttled like sign-ins and audited.
 #[server(endpoint = "session/change_password", output = crate::api::TextJson)]
 pub async fn change_password(
     current: String,
     new: String,
     confirm: String,
 ) -> Result<(), AppError> {
-    use crate::server::{auth, staff};
+    use crate::server::auth;
     let me = auth::require_signed_in().await?;
     if new != confirm {
         return Err(AppError::Validation("The two new passwords differ.".into()));
     }
-    let state = crate::state::app_state()?;
-    let hash = staff::change_own_password(&state.db, &me.actor(), me.id, current, new).await?;
+    let hash = auth::change_own_password(&me, current, new).await?;
     auth::refresh_stamp(&hash).await
 }
 
-/// Only same-site paths, so a crafted link cannot send a user elsewhere.
-pub fn local_path_or_home(next: &str) -> &str {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
-    if local { next } else { "/" }
+/// Longest `next` followed after sign-in, in bytes.
+const MAX_NEXT_BYTES: usize = 2048;
+
+/// Where the browser goes after signing in: `next` when it is a path on
+/// this site, else the home page, so a crafted link cannot send a user
+/// elsewhere. Browsers drop tabs and newlines from a `Location` and read
+/// `\` as `/`, so `/\t/evil.example` would become `//evil.example`, another
+/// site: a `next` with any control character or backslash, or starting
+/// with `//`, goes home. What is left is printable ASCII (spaces and
+/// other characters are percent-encoded), always a valid header value.
+pub fn local_path_or_home(next: &str) -> String {
+    let local = next.len() <= MAX_NEXT_BYTES
+        && next.starts_with('/')
+        && !next[1..].starts_with('/')
+        && !next.chars().any(|c| c.is_control() || c == '\\');
+    if !local {
+        return "/".into();
+    }
+    let mut path = String::with_capacity(next.len());
+    for c in next.chars() {
+        if c.is_ascii_graphic() {
+            path.push(c);
+        } else {
+            for b in c.encode_utf8(&mut [0; 4]).bytes() {
+                path.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    path
 }
 
 #[cfg(test)]
@@ -61,16 +86,55 @@ mod tests {
     use super::local_path_or_home;
 
     #[test]
-    fn only_local_paths_are_followed_after_sign_in() {
-        assert_eq!(local_path_or_home("/admin/staff?x=1"), "/admin/staff?x=1");
+    fn local_paths_are_followed_after_sign_in() {
+        for (next, to) in [
+            ("/admin/staff?x=1", "/admin/staff?x=1"),
+            ("/mailboxes/ana@exemplo.com.br", "/mailboxes/ana@exemplo.com.br"),
+            ("/trace?q=a b", "/trace?q=a%20b"),
+            ("/mailboxes/joão@exemplo.com.br", "/mailboxes/jo%C3%A3o@exemplo.com.br"),
+            // Encoded, these stay part of the path on this site.
+            ("/%2F/evil.example", "/%2F/evil.example"),
+            ("/%09/evil.example", "/%09/evil.example"),
+            ("/.//evil.example", "/.//evil.example"),
+        ] {
+            assert_eq!(local_path_or_home(next), to, "{next:?}");
+        }
+    }
+
+    #[test]
+    fn anything_that_could_leave_the_site_goes_home() {
+        let long = format!("/{}", "a".repeat(3000));
         for evil in [
             "",
+            "admin",
             "https://evil.example/",
             "//evil.example",
             "/\\evil.example",
-            "admin",
+            "\\/evil.example",
+            "/\t/evil.example/phish",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "\t//evil.example",
+            " //evil.example",
+            "/\u{7f}/evil.example",
+            "/\u{0}",
+            "/\u{85}/evil.example",
+            "/a\\b",
+            long.as_str(),
         ] {
-            assert_eq!(local_path_or_home(evil), "/", "{evil}");
+            assert_eq!(local_path_or_home(evil), "/", "{evil:?}");
+        }
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn what_comes_out_is_always_a_header_value() {
+        for next in ["/ok", "/ä ö", "/\u{202e}gnp.exe", "/%00"] {
+            let path = local_path_or_home(next);
+            assert!(
+                http::HeaderValue::from_str(&path).is_ok(),
+                "{next:?} -> {path:?}"
+            );
         }
     }
 }

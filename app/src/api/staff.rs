@@ -1,7 +1,7 @@
 //! Staff administration (role `admin`).
 
 use crate::errors::AppError;
-use crate::model::{IssuedPassword, StaffMember};
+use crate::model::{IssuedPassword, SignInLock, StaffMember};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -63,4 +63,19 @@ pub async fn set_staff_active(id: i32, active: bool) -> Result<StaffMember, AppE
 pub async fn reset_staff_password(id: i32) -> Result<IssuedPassword, AppError> {
     let me = require(Section::Admin.roles()).await?;
     crate::server::staff::reset_password(&app_state()?.db, &me.actor(), id).await
+}
+
+/// The sign-in locks and slow-downs in force now, the most attempts first.
+#[server(endpoint = "staff/locks", output = crate::api::TextJson)]
+pub async fn list_sign_in_locks() -> Result<Vec<SignInLock>, AppError> {
+    require(Section::Admin.roles()).await?;
+    let state = app_state()?;
+    crate::server::staff::sign_in_locks(&state.db, &state.auth.throttle).await
+}
+
+/// Lifts one sign-in lock or slow-down (audited as `auth.unlock`).
+#[server(endpoint = "staff/clear_lock", output = crate::api::TextJson)]
+pub async fn clear_sign_in_lock(key: String) -> Result<(), AppError> {
+    let me = require(Section::Admin.roles()).await?;
+    crate::server::staff::clear_sign_in_lock(&app_state()?.db, &me.actor(), &key).await
 }

@@ -1,13 +1,15 @@
 //! Staff administration: create accounts, change roles, disable or enable,
-//! reset passwords. Every form also works without JavaScript.
+//! reset passwords, lift sign-in locks. Every form also works without
+//! JavaScript.
 
 use crate::api::staff::{
-    CreateStaff, ResetStaffPassword, SetStaffActive, SetStaffRoles, list_staff,
+    ClearSignInLock, CreateStaff, ResetStaffPassword, SetStaffActive, SetStaffRoles,
+    list_sign_in_locks, list_staff,
 };
 use crate::components::guard::Guarded;
 use crate::components::notice::{ActionError, ErrorBox, OneTimeSecret, SuccessBox};
 use crate::components::request_form::{cleared_on_success, confirm_first};
-use crate::model::{IssuedPassword, Role, Section, StaffMember};
+use crate::model::{IssuedPassword, Role, Section, SignInLock, StaffMember};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -95,6 +97,80 @@ fn StaffAdmin() -> impl IntoView {
                 })}
             </Transition>
         </section>
+
+        <SignInLocks />
+    }
+}
+
+/// The sign-in locks and slow-downs in force, each with a button to lift it.
+#[component]
+fn SignInLocks() -> impl IntoView {
+    let clear = ServerAction::<ClearSignInLock>::new();
+    let locks = Resource::new(move || clear.version().get(), |_| list_sign_in_locks());
+    view! {
+        <section class="panel" aria-labelledby="sign-in-locks">
+            <h2 id="sign-in-locks">"Sign-in locks"</h2>
+            <p class="muted">
+                "Wrong passwords lock a username tried from one address, and slow down an address that tries many. Lifting a lock is written to the audit log."
+            </p>
+            <ActionError result=clear.value() />
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match locks.await {
+                        Ok(list) if list.is_empty() => {
+                            view! { <p class="muted">"No sign-in is locked or slowed down."</p> }.into_any()
+                        }
+                        Ok(list) => view! { <LockTable list clear /> }.into_any(),
+                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn LockTable(list: Vec<SignInLock>, clear: ServerAction<ClearSignInLock>) -> impl IntoView {
+    view! {
+        <table class="data">
+            <thead>
+                <tr>
+                    <th>"Counts"</th>
+                    <th>"Username"</th>
+                    <th>"Address"</th>
+                    <th>"Attempts"</th>
+                    <th>"State"</th>
+                    <th>"Actions"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {list
+                    .into_iter()
+                    .map(|lock| {
+                        let state = match lock.locked_until {
+                            Some(t) => format!("Locked until {}", t.format("%Y-%m-%d %H:%M UTC")),
+                            None => "Slowed down".to_string(),
+                        };
+                        let key = lock.key.clone();
+                        view! {
+                            <tr data-lock=lock.key>
+                                <td>{lock.kind}</td>
+                                <td>{lock.username.unwrap_or_else(|| "any".into())}</td>
+                                <td>{lock.address.unwrap_or_else(|| "any".into())}</td>
+                                <td>{lock.attempts}</td>
+                                <td>{state}</td>
+                                <td class="actions">
+                                    <ActionForm action=clear attr:class="inline">
+                                        <input type="hidden" name="key" value=key />
+                                        <button type="submit" class="small">"Lift"</button>
+                                    </ActionForm>
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
     }
 }
 
@@ -154,9 +230,7 @@ fn StaffTable(
                     .map(|m| {
                         let roles = m.roles.clone();
                         let id = m.id;
-                        let ask_disable = m
-                            .active
-                            .then(|| format!("Disable {}? Their sessions end at once.", m.username));
+                        let ask_disable = m.active.then(|| disable_question(&m));
                         let ask_reset =
                             Some(format!("Give {} a new generated password? Their sessions end at once.", m.username));
                         view! {
@@ -178,6 +252,10 @@ fn StaffTable(
                                     } else {
                                         view! { <span class="badge off">"Disabled"</span> }
                                     }}
+                                    {(m.api_tokens > 0).then(|| view! {
+                                        <br />
+                                        <small class="muted">{tokens_note(m.api_tokens)}</small>
+                                    })}
                                 </td>
                                 <td>
                                     {m
@@ -214,5 +292,21 @@ fn StaffTable(
                     .collect_view()}
             </tbody>
         </table>
+    }
+}
+
+/// What an admin confirms before disabling `m`: sessions and API tokens.
+fn disable_question(m: &StaffMember) -> String {
+    let tokens = match m.api_tokens {
+        0 => String::new(),
+        n => format!(" {}", tokens_note(n)),
+    };
+    format!("Disable {}? Their sessions end at once.{tokens}", m.username)
+}
+
+fn tokens_note(n: u64) -> String {
+    match n {
+        1 => "Issued 1 API token, revoked if the account is disabled.".into(),
+        n => format!("Issued {n} API tokens, revoked if the account is disabled."),
     }
 }

@@ -8,14 +8,14 @@
 
 use super::audit::{self, Actor};
 use super::entities::staff_user;
-use super::{passwords, throttle};
+use super::{passwords, staff, throttle};
 use crate::errors::AppError;
 use crate::model::{CurrentUser, Role, Roles};
-use crate::state::app_state;
+use crate::state::{AuthSettings, app_state};
 use chrono::Utc;
 use leptos::prelude::use_context;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use tower_sessions::Session;
 
 const SESSION_USER: &str = "staff.id";
@@ -110,24 +110,46 @@ pub async fn staff_of(
     }
 }
 
-/// Checks a username and password, throttling repeated failures, and on
+/// Longest username accepted at sign-in, in bytes: no staff username is
+/// longer (see `staff::Username`).
+pub const MAX_USERNAME_BYTES: usize = 64;
+
+/// Longest password accepted at sign-in or as a current password, in bytes
+/// (no longer one can be set).
+pub const MAX_PASSWORD_BYTES: usize = passwords::MAX_BYTES;
+
+/// Refuses oversized credentials before they reach the throttle table or
+/// the password hasher. Says nothing about whether an account exists: no
+/// account has a longer name or password.
+fn bounded(field: &str, value: &str, max: usize, what: &str) -> Result<(), AppError> {
+    if value.len() > max {
+        return Err(AppError::field(
+            field,
+            format!("The {what} is too long ({max} bytes at most)."),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a username and password, throttling repeated attempts, and on
 /// success starts a fresh session (new id) for that staff member.
+///
+/// The attempt is counted before the password is checked (see
+/// [`throttle`]); a success takes it back.
 pub async fn log_in(username: &str, password: String) -> Result<Staff, AppError> {
+    bounded("password", &password, MAX_PASSWORD_BYTES, "password")?;
+    bounded("username", username, MAX_PASSWORD_BYTES, "username")?;
+    let username = username.trim().to_lowercase();
+    bounded("username", &username, MAX_USERNAME_BYTES, "username")?;
     let state = app_state()?;
     let settings = &state.auth.throttle;
     let addr = client_addr();
-    let username = username.trim().to_lowercase();
-    let mut keys = vec![throttle::user_key(&username)];
-    keys.extend(addr.as_deref().map(throttle::addr_key));
-    let now = Utc::now();
 
-    match throttle::check(&state.db, settings, &keys, now).await? {
+    match throttle::admit_sign_in(&state.db, settings, &username, addr.as_deref(), Utc::now())
+        .await?
+    {
         throttle::Verdict::Refuse { retry_after_secs } => {
-            let minutes = (retry_after_secs + 59) / 60;
-            return Err(AppError::TooManyAttempts(format!(
-                "Too many failed sign-in attempts. Sign-in is locked for {minutes} more minute{}; try again later or ask an administrator.",
-                if minutes == 1 { "" } else { "s" }
-            )));
+            return Err(too_many("failed sign-in attempts. Sign-in is locked", retry_after_secs));
         }
         throttle::Verdict::Proceed { delay } => {
             if !delay.is_zero() {
@@ -145,7 +167,6 @@ pub async fn log_in(username: &str, password: String) -> Result<Staff, AppError>
     let user = match user {
         Some(u) if verified && u.active => u,
         _ => {
-            throttle::record_failure(&state.db, settings, &keys, Utc::now()).await?;
             let anonymous = Actor {
                 id: None,
                 name: "anonymous".into(),
@@ -164,7 +185,7 @@ pub async fn log_in(username: &str, password: String) -> Result<Staff, AppError>
         }
     };
 
-    throttle::clear(&state.db, &throttle::user_key(&username)).await?;
+    throttle::forgive_sign_in(&state.db, &username, addr.as_deref()).await?;
     let session = session().await?;
     session.cycle_id().await.map_err(session_error)?;
     session
@@ -197,6 +218,97 @@ pub async fn log_in(username: &str, password: String) -> Result<Staff, AppError>
     )
     .await?;
     Ok(staff)
+}
+
+/// The signed-in `me` changes their own password: the current one is
+/// checked under the same throttle as a sign-in (per account), and every
+/// wrong one is audited. Returns the new hash.
+pub async fn change_own_password(
+    me: &Staff,
+    current: String,
+    new: String,
+) -> Result<String, AppError> {
+    bounded("current", &current, MAX_PASSWORD_BYTES, "current password")?;
+    passwords::validate_new(&new)?;
+    let state = app_state()?;
+    let settings = &state.auth.throttle;
+    match throttle::admit_password_check(&state.db, settings, &me.username, Utc::now()).await? {
+        throttle::Verdict::Refuse { retry_after_secs } => {
+            return Err(too_many(
+                "wrong current passwords. Changing the password is locked",
+                retry_after_secs,
+            ));
+        }
+        throttle::Verdict::Proceed { delay } => {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+        }
+    }
+    if !staff::has_password(&state.db, me.id, current).await? {
+        audit::record(
+            &state.db,
+            &me.actor(),
+            "auth.change_password_failed",
+            &me.username,
+            audit::NONE,
+            audit::NONE,
+        )
+        .await?;
+        return Err(AppError::field(
+            "current",
+            "The current password is not right.",
+        ));
+    }
+    let hash = staff::set_own_password(&state.db, &me.actor(), me.id, new).await?;
+    throttle::clear(&state.db, &throttle::account_key(&me.username)).await?;
+    Ok(hash)
+}
+
+fn too_many(what: &str, retry_after_secs: i64) -> AppError {
+    let minutes = (retry_after_secs + 59) / 60;
+    AppError::TooManyAttempts(format!(
+        "Too many {what} for {minutes} more minute{}; try again later or ask an administrator.",
+        if minutes == 1 { "" } else { "s" }
+    ))
+}
+
+/// What [`purge`] removed.
+#[derive(Debug, Default, PartialEq)]
+pub struct Purged {
+    pub throttle_rows: u64,
+    pub sessions: u64,
+    pub failed_logins: u64,
+}
+
+/// Periodic housekeeping: throttle rows whose window and lock have passed,
+/// expired sessions, and `auth.login_failed` audit entries older than
+/// `auth.failed_login_retention_days` (0 keeps them).
+pub async fn purge(
+    db: &sea_orm::DatabaseConnection,
+    settings: &AuthSettings,
+    now: chrono::DateTime<Utc>,
+) -> Result<Purged, sea_orm::DbErr> {
+    let throttle_rows = throttle::purge(db, &settings.throttle, now).await?;
+    let sessions = super::sessions::DbSessionStore::new(db.clone())
+        .delete_expired()
+        .await?;
+    let failed_logins = match settings.failed_login_retention_days {
+        0 => 0,
+        days => {
+            audit::purge_action(
+                db,
+                "auth.login_failed",
+                now - chrono::Duration::days(i64::from(days)),
+            )
+            .await?
+        }
+    };
+    Ok(Purged {
+        throttle_rows,
+        sessions,
+        failed_logins,
+    })
 }
 
 /// Ends the caller's session (a no-op when not signed in).
@@ -237,27 +349,150 @@ fn session_error(err: tower_sessions::session::Error) -> AppError {
     AppError::Internal
 }
 
-/// The client's address: the TCP peer, or the first `X-Forwarded-For` entry
-/// when `auth.trust_proxy_headers` is set.
+/// The client's address, by [`client_ip`]'s rule.
 pub fn client_addr() -> Option<String> {
     let parts = use_context::<http::request::Parts>()?;
-    let trust_proxy = app_state()
-        .map(|s| s.auth.trust_proxy_headers)
-        .unwrap_or(false);
-    if trust_proxy {
-        let forwarded = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(|v| v.trim().to_string())
-            .filter(|v| v.parse::<std::net::IpAddr>().is_ok());
-        if forwarded.is_some() {
-            return forwarded;
-        }
-    }
-    parts
+    let settings = app_state().ok()?.auth;
+    client_addr_of(&parts, &settings)
+}
+
+/// [`client_addr`] for plain axum handlers (the REST API, downloads).
+pub fn client_addr_of(parts: &http::request::Parts, settings: &AuthSettings) -> Option<String> {
+    let peer = parts
         .extensions
         .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .map(|ci| ci.0.ip().to_string())
+        .map(|ci| ci.0.ip())?;
+    let forwarded = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    Some(client_ip(peer, forwarded, settings).to_string())
+}
+
+/// Who the client is: the TCP peer, unless `auth.trust_proxy_headers` is
+/// set and the peer is one of `server.trusted_proxies`. Then the
+/// `X-Forwarded-For` entries (every such header, in order) are read from
+/// the right, skipping trusted proxies: the first other address is what
+/// the nearest trusted proxy saw, so it is the client; anything left of it
+/// was written by the client and is ignored. An entry that is not an
+/// address stops the walk at the last trusted hop.
+pub fn client_ip<'a>(
+    peer: IpAddr,
+    forwarded_for: impl Iterator<Item = &'a str>,
+    settings: &AuthSettings,
+) -> IpAddr {
+    let peer = peer.to_canonical();
+    let trusted = |ip: &IpAddr| settings.trusted_proxies.iter().any(|n| n.contains(ip));
+    if !settings.trust_proxy_headers || !trusted(&peer) {
+        return peer;
+    }
+    let entries: Vec<&str> = forwarded_for.flat_map(|v| v.split(',')).collect();
+    let mut client = peer;
+    for entry in entries.into_iter().rev() {
+        let Some(ip) = forwarded_ip(entry.trim()) else {
+            break;
+        };
+        client = ip;
+        if !trusted(&ip) {
+            break;
+        }
+    }
+    client
+}
+
+/// An `X-Forwarded-For` entry: an address, optionally with a port
+/// (`192.0.2.1:4711`, `[2001:db8::1]:4711`).
+fn forwarded_ip(entry: &str) -> Option<IpAddr> {
+    entry
+        .parse::<IpAddr>()
+        .or_else(|_| entry.parse::<SocketAddr>().map(|s| s.ip()))
+        .ok()
+        .map(|ip| ip.to_canonical())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn behind(proxies: &[&str]) -> AuthSettings {
+        AuthSettings {
+            trust_proxy_headers: true,
+            trusted_proxies: proxies.iter().map(|p| p.parse().unwrap()).collect(),
+            ..Default::default()
+        }
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn client(peer: &str, headers: &[&str], settings: &AuthSettings) -> IpAddr {
+        client_ip(ip(peer), headers.iter().copied(), settings)
+    }
+
+    #[test]
+    fn without_trust_the_peer_is_the_client() {
+        let off = AuthSettings {
+            trusted_proxies: vec!["127.0.0.0/8".parse().unwrap()],
+            ..Default::default()
+        };
+        assert_eq!(client("127.0.0.1", &["203.0.113.9"], &off), ip("127.0.0.1"));
+    }
+
+    #[test]
+    fn an_untrusted_peer_cannot_claim_another_address() {
+        let s = behind(&["10.0.0.0/24"]);
+        assert_eq!(
+            client("198.51.100.7", &["203.0.113.9"], &s),
+            ip("198.51.100.7")
+        );
+    }
+
+    #[test]
+    fn the_address_the_trusted_proxy_appended_wins_over_spoofed_entries() {
+        let s = behind(&["10.0.0.0/24", "::1/128"]);
+        // The client sent "X-Forwarded-For: 203.0.113.9"; the proxy appended
+        // the address it saw.
+        assert_eq!(
+            client("10.0.0.2", &["203.0.113.9, 198.51.100.7"], &s),
+            ip("198.51.100.7")
+        );
+        // Two trusted proxies in a row; the spoofed entries stay ignored, also
+        // split over several headers.
+        assert_eq!(
+            client(
+                "10.0.0.2",
+                &["1.2.3.4, 5.6.7.8", "198.51.100.7, 10.0.0.3"],
+                &s
+            ),
+            ip("198.51.100.7")
+        );
+        // A client pretending to be a trusted proxy only moves one step left,
+        // to what it wrote; that is still its own claim, but never beyond an
+        // untrusted hop.
+        assert_eq!(
+            client("::1", &["[2001:db8::5]:4711"], &s),
+            ip("2001:db8::5")
+        );
+        assert_eq!(
+            client("10.0.0.2", &["::ffff:198.51.100.7"], &s),
+            ip("198.51.100.7")
+        );
+    }
+
+    #[test]
+    fn garbage_or_missing_entries_leave_the_last_trusted_hop() {
+        let s = behind(&["10.0.0.0/24"]);
+        assert_eq!(client("10.0.0.2", &[], &s), ip("10.0.0.2"));
+        assert_eq!(
+            client("10.0.0.2", &["203.0.113.9, unknown"], &s),
+            ip("10.0.0.2")
+        );
+        assert_eq!(
+            client("10.0.0.2", &["203.0.113.9, 10.0.0.4, bogus, 10.0.0.3"], &s),
+            ip("10.0.0.3")
+        );
+        assert_eq!(client("10.0.0.2", &["10.0.0.9"], &s), ip("10.0.0.9"));
+    }
 }

@@ -12,6 +12,9 @@ use rand::rngs::OsRng;
 /// Shortest password a person may choose.
 pub const MIN_LEN: usize = 10;
 
+/// Longest password, in bytes (also the most a sign-in may send).
+pub const MAX_BYTES: usize = 1024;
+
 /// Checks a password a person typed (not a generated one).
 pub fn validate_new(password: &str) -> Result<(), AppError> {
     if password.chars().count() < MIN_LEN {
@@ -19,8 +22,10 @@ pub fn validate_new(password: &str) -> Result<(), AppError> {
             "The password must have at least {MIN_LEN} characters."
         )));
     }
-    if password.len() > 1024 {
-        return Err(AppError::Validation("The password is too long.".into()));
+    if password.len() > MAX_BYTES {
+        return Err(AppError::Validation(format!(
+            "The password is too long ({MAX_BYTES} bytes at most)."
+        )));
     }
     Ok(())
 }

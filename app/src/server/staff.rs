@@ -3,10 +3,12 @@
 //! the audit log in the same transaction.
 
 use super::audit::{self, Actor};
-use super::entities::staff_user;
-use super::passwords;
+use super::entities::{login_throttle, staff_user};
+use super::{passwords, throttle};
+use super::provision::tokens;
 use crate::errors::AppError;
-use crate::model::{IssuedPassword, Role, Roles, StaffMember};
+use crate::model::{IssuedPassword, Role, Roles, SignInLock, StaffMember};
+use crate::state::ThrottleSettings;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -67,8 +69,9 @@ fn snapshot(m: &staff_user::Model) -> Snapshot<'_> {
     }
 }
 
-fn to_member(m: staff_user::Model) -> StaffMember {
+fn to_member(m: staff_user::Model, api_tokens: u64) -> StaffMember {
     StaffMember {
+        api_tokens,
         id: m.id,
         username: m.username,
         display_name: m.display_name,
@@ -154,13 +157,19 @@ pub async fn create(
     })
 }
 
+/// Every account, with the number of live API tokens each issued (so the
+/// page can say what disabling it revokes).
 pub async fn list(db: &DatabaseConnection) -> Result<Vec<StaffMember>, AppError> {
+    let issued = tokens::live_counts_by_issuer(db, Utc::now()).await?;
     Ok(staff_user::Entity::find()
         .order_by_asc(staff_user::Column::Username)
         .all(db)
         .await?
         .into_iter()
-        .map(to_member)
+        .map(|m| {
+            let n = issued.get(&m.username).copied().unwrap_or(0);
+            to_member(m, n)
+        })
         .collect())
 }
 
@@ -223,8 +232,9 @@ pub async fn set_roles(
         Some(&snapshot(&after)),
     )
     .await?;
+    let issued = tokens::live_count(&txn, &after.username, Utc::now()).await?;
     txn.commit().await?;
-    Ok(to_member(after))
+    Ok(to_member(after, issued))
 }
 
 pub async fn set_active(
@@ -243,10 +253,19 @@ pub async fn set_active(
             ));
         }
     }
+    let now = Utc::now();
     let mut m: staff_user::ActiveModel = before.clone().into();
     m.active = Set(active);
-    m.updated_at = Set(Utc::now());
+    m.updated_at = Set(now);
     let after = m.update(&txn).await?;
+    // A disabled member's API tokens stop with them (and stay revoked if
+    // the account is enabled again).
+    let revoked = if active {
+        Vec::new()
+    } else {
+        tokens::revoke_issued_by(&txn, actor, &after.username, now).await?
+    };
+    let issued = tokens::live_count(&txn, &after.username, now).await?;
     let action = if active {
         "staff.enable"
     } else {
@@ -258,11 +277,24 @@ pub async fn set_active(
         action,
         &after.username,
         Some(&snapshot(&before)),
-        Some(&snapshot(&after)),
+        Some(&DisableSnapshot {
+            account: snapshot(&after),
+            revoked_api_tokens: revoked.iter().map(|t| t.name.as_str()).collect(),
+        }),
     )
     .await?;
     txn.commit().await?;
-    Ok(to_member(after))
+    Ok(to_member(after, issued))
+}
+
+/// The audited state after enabling or disabling an account.
+#[derive(Serialize)]
+struct DisableSnapshot<'a> {
+    #[serde(flatten)]
+    account: Snapshot<'a>,
+    /// The names of the API tokens this change revoked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    revoked_api_tokens: Vec<&'a str>,
 }
 
 /// Sets a new generated password (returned once); the member's open sessions end.
@@ -295,23 +327,29 @@ pub async fn reset_password(
     })
 }
 
-/// A staff member changes their own password; returns the new hash.
-pub async fn change_own_password(
+/// Whether `password` is the member's current password.
+pub async fn has_password(
+    db: &DatabaseConnection,
+    id: i32,
+    password: String,
+) -> Result<bool, AppError> {
+    let user = find(db, id).await?;
+    Ok(passwords::verify(password, Some(user.password_hash)).await)
+}
+
+/// A staff member sets their own new password, after the caller checked
+/// the current one (throttled: see `auth::change_own_password`); returns
+/// the new hash.
+pub async fn set_own_password(
     db: &DatabaseConnection,
     actor: &Actor,
     id: i32,
-    current: String,
     new: String,
 ) -> Result<String, AppError> {
     passwords::validate_new(&new)?;
-    let user = find(db, id).await?;
-    if !passwords::verify(current, Some(user.password_hash.clone())).await {
-        return Err(AppError::Validation(
-            "The current password is not right.".into(),
-        ));
-    }
     let hash = passwords::hash(new).await?;
     let txn = db.begin().await?;
+    let user = find(&txn, id).await?;
     let mut m: staff_user::ActiveModel = user.into();
     m.password_hash = Set(hash.clone());
     m.updated_at = Set(Utc::now());
@@ -327,6 +365,46 @@ pub async fn change_own_password(
     .await?;
     txn.commit().await?;
     Ok(hash)
+}
+
+/// The sign-in counts that lock or slow sign-ins now.
+pub async fn sign_in_locks(
+    db: &DatabaseConnection,
+    settings: &ThrottleSettings,
+) -> Result<Vec<SignInLock>, AppError> {
+    Ok(throttle::in_force(db, settings, Utc::now())
+        .await?
+        .into_iter()
+        .map(throttle::lock_view)
+        .collect())
+}
+
+/// An admin lifts a sign-in lock (or slow-down); audited with what it was.
+pub async fn clear_sign_in_lock(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    key: &str,
+) -> Result<(), AppError> {
+    let gone = || AppError::NotFound("That sign-in lock (it may have ended already)".into());
+    if key.len() > 512 {
+        return Err(gone());
+    }
+    let txn = db.begin().await?;
+    let row = login_throttle::Entity::find_by_id(key.to_string())
+        .one(&txn)
+        .await?
+        .ok_or_else(gone)?;
+    let before = throttle::lock_view(row);
+    throttle::clear(&txn, key).await?;
+    let target = match (&before.username, &before.address) {
+        (Some(u), Some(a)) => format!("{u} from {a}"),
+        (Some(u), None) => u.clone(),
+        (None, Some(a)) => a.clone(),
+        (None, None) => key.to_string(),
+    };
+    audit::record(&txn, actor, "auth.unlock", &target, Some(&before), audit::NONE).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// On an empty staff table, creates `admin` with a generated password and

@@ -20,3 +20,4 @@ mod provision_races;
 mod role_matrix;
 mod ssr;
 mod staff;
+mod throttle;

@@ -99,6 +99,17 @@ fn server_functions() -> Vec<Endpoint> {
             args: |f| vec![("id", f.target_id.clone()), ("active", "true".into())],
         },
         Endpoint {
+            path: "/api/staff/locks",
+            access: Roles(ADMIN),
+            args: none,
+        },
+        Endpoint {
+            path: "/api/staff/clear_lock",
+            access: Roles(ADMIN),
+            // No such lock: allowed callers get 404, nothing changes.
+            args: |_| vec![("key", "pair:192.0.2.1|nobody".into())],
+        },
+        Endpoint {
             path: "/api/staff/reset_password",
             access: Roles(ADMIN),
             args: |f| vec![("id", f.target_id.clone())],

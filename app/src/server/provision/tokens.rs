@@ -6,13 +6,14 @@ use crate::errors::AppError;
 use crate::model::Role;
 use crate::provision::{IssuedToken, TokenView};
 use crate::server::audit::{self, Actor};
-use crate::server::entities::api_token;
+use crate::server::entities::{api_token, staff_user};
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
+use std::collections::HashMap;
 use sha2::{Digest, Sha256};
 
 /// Every token starts with this, so secret scanners and people recognise it.
@@ -139,8 +140,95 @@ pub async fn revoke(
     Ok(after)
 }
 
+/// Tokens `issuer` (a staff username) issued that still work at `now`.
+fn live_issued_by(issuer: &str, now: DateTime<Utc>) -> sea_orm::Select<api_token::Entity> {
+    api_token::Entity::find()
+        .filter(api_token::Column::CreatedBy.eq(issuer))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .filter(
+            Condition::any()
+                .add(api_token::Column::ExpiresAt.is_null())
+                .add(api_token::Column::ExpiresAt.gt(now)),
+        )
+}
+
+/// Revokes every live token `issuer` issued (their account is being
+/// disabled), each audited; returns them as they are now.
+pub async fn revoke_issued_by(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    issuer: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<TokenView>, AppError> {
+    let mut revoked = Vec::new();
+    for t in live_issued_by(issuer, now).all(db).await? {
+        let before = view(t.clone());
+        let mut row = t.into_active_model();
+        row.revoked_at = Set(Some(now));
+        let after = view(row.update(db).await?);
+        audit::record(
+            db,
+            actor,
+            "api_token.revoke",
+            &after.name,
+            Some(&before),
+            Some(&IssuerDisabled {
+                token: &after,
+                reason: "its issuer's account was disabled",
+            }),
+        )
+        .await?;
+        revoked.push(after);
+    }
+    Ok(revoked)
+}
+
+/// The audited state of a token revoked with its issuer's account.
+#[derive(serde::Serialize)]
+struct IssuerDisabled<'a> {
+    #[serde(flatten)]
+    token: &'a TokenView,
+    reason: &'static str,
+}
+
+/// How many live tokens `issuer` issued.
+pub async fn live_count(
+    db: &impl ConnectionTrait,
+    issuer: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, AppError> {
+    Ok(live_issued_by(issuer, now).count(db).await?)
+}
+
+/// Live tokens per issuer.
+pub async fn live_counts_by_issuer(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<HashMap<String, u64>, AppError> {
+    let rows: Vec<(String, i64)> = api_token::Entity::find()
+        .select_only()
+        .column(api_token::Column::CreatedBy)
+        .column_as(api_token::Column::Id.count(), "n")
+        .filter(api_token::Column::RevokedAt.is_null())
+        .filter(
+            Condition::any()
+                .add(api_token::Column::ExpiresAt.is_null())
+                .add(api_token::Column::ExpiresAt.gt(now)),
+        )
+        .group_by(api_token::Column::CreatedBy)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(issuer, n)| (issuer, n.max(0) as u64))
+        .collect())
+}
+
 /// The caller behind a bearer token: its role and an audit actor. `None`
-/// for an unknown, revoked or expired token.
+/// for an unknown, revoked or expired token, and for one whose issuer's
+/// staff account is disabled (tokens are revoked with the account; this
+/// also covers accounts disabled before that rule).
 pub async fn authenticate(
     db: &DatabaseConnection,
     token: &str,
@@ -158,6 +246,15 @@ pub async fn authenticate(
         return Ok(None);
     };
     if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) {
+        return Ok(None);
+    }
+    let issuer_disabled = staff_user::Entity::find()
+        .filter(staff_user::Column::Username.eq(t.created_by.as_str()))
+        .filter(staff_user::Column::Active.eq(false))
+        .one(db)
+        .await?
+        .is_some();
+    if issuer_disabled {
         return Ok(None);
     }
     let Ok(role) = t.role.parse::<Role>() else {
