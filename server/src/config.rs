@@ -204,8 +204,10 @@ pub struct ServerConfig {
     /// Where the built site (WASM, JS, CSS) is, as cargo-leptos wrote it.
     pub site_root: String,
     /// Origins (e.g. `https://carteiro.example.net`) whose pages may send
-    /// state-changing requests, besides the request's own host. Needed
-    /// behind a reverse proxy that rewrites `Host`.
+    /// state-changing requests, besides the portal's own (the request's
+    /// `Host` with `http`, or `https` with `auth.secure_cookies`). Needed
+    /// behind a reverse proxy that rewrites `Host`, or that adds TLS
+    /// without `auth.secure_cookies`.
     pub allowed_origins: Vec<String>,
     /// On an empty staff table, create `admin` and print its password once.
     pub create_first_admin: bool,
