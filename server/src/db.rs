@@ -36,6 +36,13 @@ pub async fn connect(cfg: &DatabaseConfig) -> Result<DatabaseConnection> {
                 // the MailFlow B-trees) are copied once, not once a batch.
                 .pragma("wal_autocheckpoint", "16384")
                 .pragma("temp_store", "MEMORY")
+                // Writers queue for the write lock (every write
+                // transaction takes it at BEGIN IMMEDIATE, see
+                // app::server::retry) for up to this long; only past it
+                // does a request see "busy" (then tried again, and finally
+                // a 503 that says nothing was changed). Writes are kept
+                // short (passwords are hashed before, imports are chunked),
+                // so this is a backstop, not a wait anyone should meet.
                 .busy_timeout(Duration::from_secs(10))
         });
     Database::connect(opts)

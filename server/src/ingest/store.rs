@@ -87,17 +87,13 @@ pub async fn commit(db: &DatabaseConnection, batch: &Batch, cp: &Checkpoint) -> 
 }
 
 /// A deadlock or serialization failure (PostgreSQL) or a busy database
-/// (SQLite): the same transaction can succeed when tried again.
+/// (SQLite): the same transaction can succeed when tried again. Decided by
+/// the database error's code, by the one policy every writer shares
+/// (`app::server::retry::is_transient`), wherever in the chain it is.
 fn is_transient(e: &anyhow::Error) -> bool {
-    let text = format!("{e:#}").to_ascii_lowercase();
-    [
-        "deadlock",
-        "could not serialize",
-        "database is locked",
-        "busy",
-    ]
-    .iter()
-    .any(|s| text.contains(s))
+    e.chain()
+        .filter_map(|cause| cause.downcast_ref::<sea_orm::DbErr>())
+        .any(app::server::retry::is_transient)
 }
 
 async fn try_commit(db: &DatabaseConnection, batch: &Batch, cp: &Checkpoint) -> Result<()> {
@@ -485,4 +481,39 @@ pub async fn save_rules(db: &DatabaseConnection, rules: &[(String, String)]) -> 
     }
     txn.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_transient;
+    use sea_orm::{ConnectOptions, ConnectionTrait, Database};
+    use std::time::Duration;
+
+    /// A real `SQLITE_BUSY`: a second writer that may not wait.
+    #[tokio::test]
+    async fn a_busy_database_is_transient_by_its_code_and_text_alone_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/busy.db?mode=rwc", dir.path().display());
+        let connect = |wait: Duration| {
+            let mut opts = ConnectOptions::new(url.clone());
+            opts.max_connections(1)
+                .map_sqlx_sqlite_opts(move |o| o.busy_timeout(wait));
+            Database::connect(opts)
+        };
+        let first = connect(Duration::from_secs(5)).await.unwrap();
+        first
+            .execute_unprepared("CREATE TABLE t (x INTEGER)")
+            .await
+            .unwrap();
+        let second = connect(Duration::ZERO).await.unwrap();
+        let tx = app::server::retry::begin_write(&first).await.unwrap();
+
+        let busy = app::server::retry::begin_write(&second).await.unwrap_err();
+
+        let wrapped = anyhow::Error::from(busy).context("cannot commit a MailFlow batch");
+        assert!(is_transient(&wrapped), "{wrapped:#}");
+        let text_only = anyhow::anyhow!("database is locked (busy, deadlock)");
+        assert!(!is_transient(&text_only));
+        drop(tx);
+    }
 }
