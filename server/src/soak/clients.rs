@@ -1,6 +1,6 @@
 //! The clients of the load mix, each a task; see the parent module.
 
-use super::record::{Expect, NO_ANSWER, Recorder, Verdict};
+use super::record::{Answer, Expect, NO_ANSWER, Recorder, Verdict};
 use super::{Mix, Outcome, PASSWORD, Plan, Target};
 use crate::defence::load;
 use crate::mailflow::generate::{Generator, Shape};
@@ -74,13 +74,6 @@ struct Http {
     who: String,
 }
 
-/// What came back.
-struct Answer {
-    status: u16,
-    body: String,
-    latency: Duration,
-}
-
 impl Http {
     fn new(base: &str, who: &str, timeout: Duration) -> Self {
         let client = reqwest::Client::builder()
@@ -138,15 +131,8 @@ impl Http {
             ("password".to_string(), password.to_string()),
         ];
         let a = self.call("/api/session/login", &form).await;
-        ctx.rec.answer(
-            kind,
-            &self.who,
-            "POST /api/session/login",
-            expect,
-            a.status,
-            &a.body,
-            a.latency,
-        )
+        ctx.rec
+            .answer(kind, &self.who, "POST /api/session/login", expect, &a)
     }
 }
 
@@ -176,9 +162,7 @@ async fn provision(
         &http.who,
         &format!("POST {path} {target}"),
         expect,
-        a.status,
-        &a.body,
-        a.latency,
+        &a,
     );
     if verdict == Verdict::Success {
         ctx.rec
@@ -379,7 +363,7 @@ async fn staff_client(ctx: Arc<Ctx>, http: Http, i: usize) {
             }
             (3, _, _) => {
                 let address = format!("hot{round}x{}@{}", rng.below(contested), plan.shared_domain);
-                if i % 2 == 0 {
+                if i.is_multiple_of(2) {
                     let fields = [("address", address)];
                     provision(&ctx, &http, "race_mailbox", "mailbox_create", &fields, RACE).await;
                 } else {
@@ -459,9 +443,7 @@ async fn staff_client(ctx: Arc<Ctx>, http: Http, i: usize) {
                     &http.who,
                     "POST /api/provision/mailboxes",
                     Expect::Success,
-                    a.status,
-                    &a.body,
-                    a.latency,
+                    &a,
                 );
             }
         }
@@ -483,9 +465,7 @@ async fn security_client(ctx: Arc<Ctx>, http: Http) {
             &http.who,
             "POST /api/defence/overview",
             Expect::Success,
-            a.status,
-            &a.body,
-            a.latency,
+            &a,
         );
         let state: DefenceState = match (verdict, serde_json::from_str(&a.body)) {
             (Verdict::Success, Ok(s)) => s,
@@ -508,7 +488,7 @@ async fn security_client(ctx: Arc<Ctx>, http: Http) {
         let active = state.blocks.iter().find(|b| {
             b.lifted_at.is_none() && b.expires_at > state.now && ours.contains(&b.target)
         });
-        if !pending.is_empty() && (n % 3 != 0 || active.is_none()) {
+        if !pending.is_empty() && (!n.is_multiple_of(3) || active.is_none()) {
             let form = [
                 ("ids".to_string(), pending.join(",")),
                 ("reason".to_string(), "soak: dictionary attack".to_string()),
@@ -519,9 +499,7 @@ async fn security_client(ctx: Arc<Ctx>, http: Http) {
                 &http.who,
                 &format!("POST /api/defence/approve {}", pending.join(",")),
                 Expect::MayRefuse(&[409]),
-                a.status,
-                &a.body,
-                a.latency,
+                &a,
             );
             if verdict == Verdict::Success {
                 match serde_json::from_str::<BulkOutcome>(&a.body) {
@@ -558,9 +536,7 @@ async fn security_client(ctx: Arc<Ctx>, http: Http) {
                 &http.who,
                 &format!("POST /api/defence/lift {}", block.id),
                 Expect::MayRefuse(&[404, 409]),
-                a.status,
-                &a.body,
-                a.latency,
+                &a,
             );
             if verdict == Verdict::Success {
                 ctx.rec.changed(&http.who, "block.lift", 1);
@@ -606,9 +582,7 @@ async fn proposer(ctx: Arc<Ctx>, db: sea_orm::DatabaseConnection) {
                     "detection",
                     &ip.to_string(),
                     Expect::Success,
-                    200,
-                    "",
-                    started.elapsed(),
+                    &Answer::new(200, "", started.elapsed()),
                 );
                 if matches!(recorded, Recorded::Proposed(_))
                     && let Ok(mut p) = ctx.proposed.lock()
@@ -692,15 +666,9 @@ async fn import_once(ctx: &Ctx, http: &Http, k: u64) {
         .body(csv);
     let what = format!("POST /api/v1/import ({rows} rows)");
     let a = http.send(req).await;
-    let verdict = ctx.rec.answer(
-        "import",
-        &http.who,
-        &what,
-        Expect::Success,
-        a.status,
-        &a.body,
-        a.latency,
-    );
+    let verdict = ctx
+        .rec
+        .answer("import", &http.who, &what, Expect::Success, &a);
     if verdict != Verdict::Success {
         return;
     }
@@ -740,9 +708,7 @@ async fn import_once(ctx: &Ctx, http: &Http, k: u64) {
             &http.who,
             &format!("GET {path}"),
             Expect::Success,
-            a.status,
-            &a.body,
-            a.latency,
+            &a,
         );
         if verdict == Verdict::Success {
             body = serde_json::from_str(&a.body).unwrap_or(Value::Null);
@@ -855,9 +821,7 @@ async fn policy_client(ctx: Arc<Ctx>, addr: std::net::SocketAddr, c: usize, per_
                     &who,
                     "connect",
                     Expect::Success,
-                    NO_ANSWER,
-                    &e.to_string(),
-                    started.elapsed(),
+                    &Answer::new(NO_ANSWER, e.to_string(), started.elapsed()),
                 );
                 ctx.pause(Duration::from_millis(500)).await;
                 continue;
@@ -903,9 +867,7 @@ async fn policy_client(ctx: Arc<Ctx>, addr: std::net::SocketAddr, c: usize, per_
                 &who,
                 &what,
                 Expect::Success,
-                status,
-                &body,
-                sent.elapsed(),
+                &Answer::new(status, body, sent.elapsed()),
             );
             if status != 200 {
                 ctx.pause(Duration::from_millis(500)).await;
