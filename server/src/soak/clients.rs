@@ -660,7 +660,7 @@ async fn import_once(ctx: &Ctx, http: &Http, k: u64) {
     let rows = ctx.mix.import_rows as u64;
     let req = http
         .client
-        .post(format!("{}/api/v1/import?wait=60", http.base))
+        .post(format!("{}/api/v1/import?wait=10", http.base))
         .bearer_auth(&ctx.plan.token)
         .header("Content-Type", "text/csv")
         .body(csv);
@@ -677,23 +677,20 @@ async fn import_once(ctx: &Ctx, http: &Http, k: u64) {
     let started = Instant::now();
     while outcome_of(&body).is_none() {
         let Some(id) = body.get("id").and_then(Value::as_i64) else {
-            ctx.rec.failure(
-                "import",
-                &http.who,
-                &what,
-                "neither an outcome nor a job id",
-                &a.body,
-            );
+            let why = "neither an import outcome nor a job id";
+            ctx.rec.failure("import", &http.who, &what, why, &a.body);
             return;
         };
+        if body.get("status").and_then(Value::as_str) == Some("failed") {
+            let why = "the import job failed";
+            ctx.rec
+                .failure("import", &http.who, &what, why, &body.to_string());
+            return;
+        }
         if started.elapsed() > Duration::from_secs(300) || Instant::now() >= ctx.deadline {
-            ctx.rec.failure(
-                "import",
-                &http.who,
-                &what,
-                "the import did not finish in time",
-                &body.to_string(),
-            );
+            let why = "the import did not finish in time";
+            ctx.rec
+                .failure("import", &http.who, &what, why, &body.to_string());
             return;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -715,36 +712,30 @@ async fn import_once(ctx: &Ctx, http: &Http, k: u64) {
         }
     }
     let outcome = outcome_of(&body).cloned().unwrap_or_default();
-    if outcome.get("applied").and_then(Value::as_bool) == Some(true) {
-        let done = outcome
-            .get("rows")
-            .and_then(Value::as_array)
-            .map(|r| {
-                r.iter()
-                    .filter(|row| row.get("error").is_none_or(Value::is_null))
-                    .count() as u64
-            })
-            .unwrap_or(0);
-        ctx.rec.changed(&http.who, "provision.mailbox_create", done);
-        ctx.rec
-            .note(format!("import {k}: {done} of {rows} rows applied"));
-    } else {
-        let first_error = outcome
-            .get("rows")
-            .and_then(Value::as_array)
+    let row_list = outcome.get("rows").and_then(Value::as_array);
+    let fine = |row: &&Value| row.get("error").is_none_or(Value::is_null);
+    // A job says how many rows it wrote; a plain outcome writes every row or none.
+    let written = match body.get("written").and_then(Value::as_u64) {
+        Some(n) => n,
+        None if outcome.get("applied").and_then(Value::as_bool) == Some(true) => {
+            row_list.map_or(0, |r| r.iter().filter(fine).count() as u64)
+        }
+        None => 0,
+    };
+    ctx.rec
+        .changed(&http.who, "provision.mailbox_create", written);
+    ctx.rec
+        .note(format!("import {k}: {written} of {rows} rows written"));
+    if written != rows {
+        let first_error = row_list
             .and_then(|r| {
                 r.iter()
                     .find_map(|row| row.get("error").and_then(Value::as_str))
             })
-            .unwrap_or("no row error given")
-            .to_string();
-        ctx.rec.failure(
-            "import",
-            &http.who,
-            &what,
-            "the import was not applied",
-            &first_error,
-        );
+            .unwrap_or("no row error given");
+        let why = format!("the import wrote {written} of {rows} rows");
+        ctx.rec
+            .failure("import", &http.who, &what, &why, first_error);
     }
 }
 
