@@ -28,7 +28,7 @@ test-rust: ## Unit and integration tests on SQLite
 
 test-postgres: ## The integration tests again, on a throw-away PostgreSQL server
 	@# The same features as test-rust, so its build is reused rather than redone.
-	.ci/with-postgres.sh cargo test -p server --features app/ssr --test api --test ingest --test defence --test provision
+	.ci/with-postgres.sh cargo test -p server --features app/ssr --test api --test ingest --test defence --test provision --test concurrency
 
 test-e2e: ## Browser tests (Playwright in Debian's Chromium)
 	.ci/e2e.sh

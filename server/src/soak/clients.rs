@@ -1,6 +1,6 @@
 //! The clients of the load mix, each a task; see the parent module.
 
-use super::record::{Expect, NO_ANSWER, Recorder, Verdict};
+use super::record::{Answer, Expect, NO_ANSWER, Recorder, Verdict};
 use super::{Mix, Outcome, PASSWORD, Plan, Target};
 use crate::defence::load;
 use crate::mailflow::generate::{Generator, Shape};
@@ -74,13 +74,6 @@ struct Http {
     who: String,
 }
 
-/// What came back.
-struct Answer {
-    status: u16,
-    body: String,
-    latency: Duration,
-}
-
 impl Http {
     fn new(base: &str, who: &str, timeout: Duration) -> Self {
         let client = reqwest::Client::builder()
@@ -138,15 +131,8 @@ impl Http {
             ("password".to_string(), password.to_string()),
         ];
         let a = self.call("/api/session/login", &form).await;
-        ctx.rec.answer(
-            kind,
-            &self.who,
-            "POST /api/session/login",
-            expect,
-            a.status,
-            &a.body,
-            a.latency,
-        )
+        ctx.rec
+            .answer(kind, &self.who, "POST /api/session/login", expect, &a)
     }
 }
 
@@ -176,9 +162,7 @@ async fn provision(
         &http.who,
         &format!("POST {path} {target}"),
         expect,
-        a.status,
-        &a.body,
-        a.latency,
+        &a,
     );
     if verdict == Verdict::Success {
         ctx.rec
@@ -379,7 +363,7 @@ async fn staff_client(ctx: Arc<Ctx>, http: Http, i: usize) {
             }
             (3, _, _) => {
                 let address = format!("hot{round}x{}@{}", rng.below(contested), plan.shared_domain);
-                if i % 2 == 0 {
+                if i.is_multiple_of(2) {
                     let fields = [("address", address)];
                     provision(&ctx, &http, "race_mailbox", "mailbox_create", &fields, RACE).await;
                 } else {
@@ -459,9 +443,7 @@ async fn staff_client(ctx: Arc<Ctx>, http: Http, i: usize) {
                     &http.who,
                     "POST /api/provision/mailboxes",
                     Expect::Success,
-                    a.status,
-                    &a.body,
-                    a.latency,
+                    &a,
                 );
             }
         }
@@ -483,9 +465,7 @@ async fn security_client(ctx: Arc<Ctx>, http: Http) {
             &http.who,
             "POST /api/defence/overview",
             Expect::Success,
-            a.status,
-            &a.body,
-            a.latency,
+            &a,
         );
         let state: DefenceState = match (verdict, serde_json::from_str(&a.body)) {
             (Verdict::Success, Ok(s)) => s,
@@ -508,7 +488,7 @@ async fn security_client(ctx: Arc<Ctx>, http: Http) {
         let active = state.blocks.iter().find(|b| {
             b.lifted_at.is_none() && b.expires_at > state.now && ours.contains(&b.target)
         });
-        if !pending.is_empty() && (n % 3 != 0 || active.is_none()) {
+        if !pending.is_empty() && (!n.is_multiple_of(3) || active.is_none()) {
             let form = [
                 ("ids".to_string(), pending.join(",")),
                 ("reason".to_string(), "soak: dictionary attack".to_string()),
@@ -519,9 +499,7 @@ async fn security_client(ctx: Arc<Ctx>, http: Http) {
                 &http.who,
                 &format!("POST /api/defence/approve {}", pending.join(",")),
                 Expect::MayRefuse(&[409]),
-                a.status,
-                &a.body,
-                a.latency,
+                &a,
             );
             if verdict == Verdict::Success {
                 match serde_json::from_str::<BulkOutcome>(&a.body) {
@@ -558,9 +536,7 @@ async fn security_client(ctx: Arc<Ctx>, http: Http) {
                 &http.who,
                 &format!("POST /api/defence/lift {}", block.id),
                 Expect::MayRefuse(&[404, 409]),
-                a.status,
-                &a.body,
-                a.latency,
+                &a,
             );
             if verdict == Verdict::Success {
                 ctx.rec.changed(&http.who, "block.lift", 1);
@@ -606,9 +582,7 @@ async fn proposer(ctx: Arc<Ctx>, db: sea_orm::DatabaseConnection) {
                     "detection",
                     &ip.to_string(),
                     Expect::Success,
-                    200,
-                    "",
-                    started.elapsed(),
+                    &Answer::new(200, "", started.elapsed()),
                 );
                 if matches!(recorded, Recorded::Proposed(_))
                     && let Ok(mut p) = ctx.proposed.lock()
@@ -686,21 +660,15 @@ async fn import_once(ctx: &Ctx, http: &Http, k: u64) {
     let rows = ctx.mix.import_rows as u64;
     let req = http
         .client
-        .post(format!("{}/api/v1/import?wait=60", http.base))
+        .post(format!("{}/api/v1/import?wait=10", http.base))
         .bearer_auth(&ctx.plan.token)
         .header("Content-Type", "text/csv")
         .body(csv);
     let what = format!("POST /api/v1/import ({rows} rows)");
     let a = http.send(req).await;
-    let verdict = ctx.rec.answer(
-        "import",
-        &http.who,
-        &what,
-        Expect::Success,
-        a.status,
-        &a.body,
-        a.latency,
-    );
+    let verdict = ctx
+        .rec
+        .answer("import", &http.who, &what, Expect::Success, &a);
     if verdict != Verdict::Success {
         return;
     }
@@ -709,23 +677,20 @@ async fn import_once(ctx: &Ctx, http: &Http, k: u64) {
     let started = Instant::now();
     while outcome_of(&body).is_none() {
         let Some(id) = body.get("id").and_then(Value::as_i64) else {
-            ctx.rec.failure(
-                "import",
-                &http.who,
-                &what,
-                "neither an outcome nor a job id",
-                &a.body,
-            );
+            let why = "neither an import outcome nor a job id";
+            ctx.rec.failure("import", &http.who, &what, why, &a.body);
             return;
         };
+        if body.get("status").and_then(Value::as_str) == Some("failed") {
+            let why = "the import job failed";
+            ctx.rec
+                .failure("import", &http.who, &what, why, &body.to_string());
+            return;
+        }
         if started.elapsed() > Duration::from_secs(300) || Instant::now() >= ctx.deadline {
-            ctx.rec.failure(
-                "import",
-                &http.who,
-                &what,
-                "the import did not finish in time",
-                &body.to_string(),
-            );
+            let why = "the import did not finish in time";
+            ctx.rec
+                .failure("import", &http.who, &what, why, &body.to_string());
             return;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -740,45 +705,37 @@ async fn import_once(ctx: &Ctx, http: &Http, k: u64) {
             &http.who,
             &format!("GET {path}"),
             Expect::Success,
-            a.status,
-            &a.body,
-            a.latency,
+            &a,
         );
         if verdict == Verdict::Success {
             body = serde_json::from_str(&a.body).unwrap_or(Value::Null);
         }
     }
     let outcome = outcome_of(&body).cloned().unwrap_or_default();
-    if outcome.get("applied").and_then(Value::as_bool) == Some(true) {
-        let done = outcome
-            .get("rows")
-            .and_then(Value::as_array)
-            .map(|r| {
-                r.iter()
-                    .filter(|row| row.get("error").is_none_or(Value::is_null))
-                    .count() as u64
-            })
-            .unwrap_or(0);
-        ctx.rec.changed(&http.who, "provision.mailbox_create", done);
-        ctx.rec
-            .note(format!("import {k}: {done} of {rows} rows applied"));
-    } else {
-        let first_error = outcome
-            .get("rows")
-            .and_then(Value::as_array)
+    let row_list = outcome.get("rows").and_then(Value::as_array);
+    let fine = |row: &&Value| row.get("error").is_none_or(Value::is_null);
+    // A job says how many rows it wrote; a plain outcome writes every row or none.
+    let written = match body.get("written").and_then(Value::as_u64) {
+        Some(n) => n,
+        None if outcome.get("applied").and_then(Value::as_bool) == Some(true) => {
+            row_list.map_or(0, |r| r.iter().filter(fine).count() as u64)
+        }
+        None => 0,
+    };
+    ctx.rec
+        .changed(&http.who, "provision.mailbox_create", written);
+    ctx.rec
+        .note(format!("import {k}: {written} of {rows} rows written"));
+    if written != rows {
+        let first_error = row_list
             .and_then(|r| {
                 r.iter()
                     .find_map(|row| row.get("error").and_then(Value::as_str))
             })
-            .unwrap_or("no row error given")
-            .to_string();
-        ctx.rec.failure(
-            "import",
-            &http.who,
-            &what,
-            "the import was not applied",
-            &first_error,
-        );
+            .unwrap_or("no row error given");
+        let why = format!("the import wrote {written} of {rows} rows");
+        ctx.rec
+            .failure("import", &http.who, &what, &why, first_error);
     }
 }
 
@@ -855,9 +812,7 @@ async fn policy_client(ctx: Arc<Ctx>, addr: std::net::SocketAddr, c: usize, per_
                     &who,
                     "connect",
                     Expect::Success,
-                    NO_ANSWER,
-                    &e.to_string(),
-                    started.elapsed(),
+                    &Answer::new(NO_ANSWER, e.to_string(), started.elapsed()),
                 );
                 ctx.pause(Duration::from_millis(500)).await;
                 continue;
@@ -903,9 +858,7 @@ async fn policy_client(ctx: Arc<Ctx>, addr: std::net::SocketAddr, c: usize, per_
                 &who,
                 &what,
                 Expect::Success,
-                status,
-                &body,
-                sent.elapsed(),
+                &Answer::new(status, body, sent.elapsed()),
             );
             if status != 200 {
                 ctx.pause(Duration::from_millis(500)).await;

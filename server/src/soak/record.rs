@@ -16,6 +16,25 @@ pub const NO_ANSWER: u16 = 0;
 /// At most this many failures are kept with their bodies (all are counted).
 const KEEP_FAILURES: usize = 200;
 
+/// What came back to one request (`status` [`NO_ANSWER`] when nothing did).
+#[derive(Clone, Debug)]
+pub struct Answer {
+    pub status: u16,
+    /// The body, or why there is none.
+    pub body: String,
+    pub latency: Duration,
+}
+
+impl Answer {
+    pub fn new(status: u16, body: impl Into<String>, latency: Duration) -> Self {
+        Self {
+            status,
+            body: body.into(),
+            latency,
+        }
+    }
+}
+
 /// What an answer to a request may be.
 #[derive(Clone, Copy, Debug)]
 pub enum Expect {
@@ -116,17 +135,16 @@ impl Recorder {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Judges and records one answer (`status` [`NO_ANSWER`] when none came).
+    /// Judges and records the answer `a` to `what`, sent by `who`.
     pub fn answer(
         &self,
         kind: &'static str,
         who: &str,
         what: &str,
         expect: Expect,
-        status: u16,
-        body: &str,
-        latency: Duration,
+        a: &Answer,
     ) -> Verdict {
+        let (status, body, latency) = (a.status, a.body.as_str(), a.latency);
         let why = match (status, expect) {
             (200..=299, Expect::Refuse(_)) => Some("accepted, though it must be refused".into()),
             (200..=299, _) => None,
@@ -373,42 +391,42 @@ mod tests {
     #[test]
     fn refusals_need_an_allowed_status_and_a_message() {
         let r = Recorder::new();
-        let ms = Duration::from_millis(1);
+        let at = |status: u16, body: &str| Answer::new(status, body, Duration::from_millis(1));
         let race = Expect::MayRefuse(&[409, 422]);
         let fields = r#"{"Fields":[{"field":"address","message":"x@y is taken."}]}"#;
         assert_eq!(
-            r.answer("k", "a", "p", race, 422, fields, ms),
+            r.answer("k", "a", "p", race, &at(422, fields)),
             Verdict::Refused
         );
         assert_eq!(
-            r.answer("k", "a", "p", race, 200, "{}", ms),
+            r.answer("k", "a", "p", race, &at(200, "{}")),
             Verdict::Success
         );
-        assert_eq!(r.answer("k", "a", "p", race, 422, "", ms), Verdict::Failed);
+        assert_eq!(r.answer("k", "a", "p", race, &at(422, "")), Verdict::Failed);
         assert_eq!(
-            r.answer("k", "a", "p", race, 404, fields, ms),
+            r.answer("k", "a", "p", race, &at(404, fields)),
             Verdict::Failed
         );
         assert_eq!(
-            r.answer("k", "a", "p", Expect::Success, 422, fields, ms),
+            r.answer("k", "a", "p", Expect::Success, &at(422, fields)),
             Verdict::Failed
         );
         assert_eq!(
-            r.answer("k", "a", "p", race, 500, "\"Internal\"", ms),
+            r.answer("k", "a", "p", race, &at(500, "\"Internal\"")),
             Verdict::Failed
         );
         assert_eq!(
-            r.answer("k", "a", "p", race, NO_ANSWER, "reset", ms),
+            r.answer("k", "a", "p", race, &at(NO_ANSWER, "reset")),
             Verdict::Failed
         );
         let wrong = Expect::Refuse(&[401, 429]);
         let denied = "\"InvalidCredentials\"";
         assert_eq!(
-            r.answer("k", "a", "p", wrong, 401, denied, ms),
+            r.answer("k", "a", "p", wrong, &at(401, denied)),
             Verdict::Refused
         );
         assert_eq!(
-            r.answer("k", "a", "p", wrong, 200, "null", ms),
+            r.answer("k", "a", "p", wrong, &at(200, "null")),
             Verdict::Failed
         );
         let report = r.report();
