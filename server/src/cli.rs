@@ -345,8 +345,12 @@ fn spawn_purge(
                 }
             }
             match app::server::auth::purge(&db, &auth, now).await {
-                Ok(p) => tracing::debug!(?p, "purged stale throttle rows, sessions, failed sign-ins"),
-                Err(e) => tracing::warn!(error = %e, "purging stale sign-in data failed; next try in ten minutes"),
+                Ok(p) => {
+                    tracing::debug!(?p, "purged stale throttle rows, sessions, failed sign-ins")
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "purging stale sign-in data failed; next try in ten minutes")
+                }
             }
         }
     });
@@ -387,7 +391,11 @@ async fn serve(mut cfg: Config, listen: Option<String>, demo: bool) -> Result<()
             cfg.mailflow.sources.clone(),
         );
     }
-    spawn_purge(state.db.clone(), cfg.mailgraph.clone(), (*state.auth).clone());
+    spawn_purge(
+        state.db.clone(),
+        cfg.mailgraph.clone(),
+        (*state.auth).clone(),
+    );
     if let Some(policyd) = crate::defence::start(&state.db, &cfg.defence).await? {
         eprintln!(
             "Postfix policy daemon on {} ({} active blocks)",
