@@ -256,7 +256,9 @@ impl ServerConfig {
                 p.parse::<ipnet::IpNet>()
                     .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
                     .with_context(|| {
-                        format!("server.trusted_proxies: {p:?} is not an IP address or CIDR network")
+                        format!(
+                            "server.trusted_proxies: {p:?} is not an IP address or CIDR network"
+                        )
                     })
             })
             .collect()

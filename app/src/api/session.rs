@@ -89,9 +89,15 @@ mod tests {
     fn local_paths_are_followed_after_sign_in() {
         for (next, to) in [
             ("/admin/staff?x=1", "/admin/staff?x=1"),
-            ("/mailboxes/ana@exemplo.com.br", "/mailboxes/ana@exemplo.com.br"),
+            (
+                "/mailboxes/ana@exemplo.com.br",
+                "/mailboxes/ana@exemplo.com.br",
+            ),
             ("/trace?q=a b", "/trace?q=a%20b"),
-            ("/mailboxes/joão@exemplo.com.br", "/mailboxes/jo%C3%A3o@exemplo.com.br"),
+            (
+                "/mailboxes/joão@exemplo.com.br",
+                "/mailboxes/jo%C3%A3o@exemplo.com.br",
+            ),
             // Encoded, these stay part of the path on this site.
             ("/%2F/evil.example", "/%2F/evil.example"),
             ("/%09/evil.example", "/%09/evil.example"),

@@ -301,7 +301,10 @@ fn disable_question(m: &StaffMember) -> String {
         0 => String::new(),
         n => format!(" {}", tokens_note(n)),
     };
-    format!("Disable {}? Their sessions end at once.{tokens}", m.username)
+    format!(
+        "Disable {}? Their sessions end at once.{tokens}",
+        m.username
+    )
 }
 
 fn tokens_note(n: u64) -> String {

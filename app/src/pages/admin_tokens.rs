@@ -36,7 +36,7 @@ fn Tokens() -> impl IntoView {
             "Scripts and other systems use the REST API under " <code>"/api/v1/"</code> " (described at "
             <a href="/api/v1/openapi.json">"/api/v1/openapi.json"</a> ") with "
             <code>"Authorization: Bearer <token>"</code> ". A token acts with one role; every change it makes is in the audit log as "
-            <code>"api:<name>"</code> "."
+            <code>"api:<name>"</code> ". Disabling a staff account revokes the tokens it issued."
         </p>
         <section class="panel">
             <h2>"Issue a token"</h2>

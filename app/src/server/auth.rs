@@ -149,7 +149,10 @@ pub async fn log_in(username: &str, password: String) -> Result<Staff, AppError>
         .await?
     {
         throttle::Verdict::Refuse { retry_after_secs } => {
-            return Err(too_many("failed sign-in attempts. Sign-in is locked", retry_after_secs));
+            return Err(too_many(
+                "failed sign-in attempts. Sign-in is locked",
+                retry_after_secs,
+            ));
         }
         throttle::Verdict::Proceed { delay } => {
             if !delay.is_zero() {

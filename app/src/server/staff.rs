@@ -4,8 +4,8 @@
 
 use super::audit::{self, Actor};
 use super::entities::{login_throttle, staff_user};
-use super::{passwords, throttle};
 use super::provision::tokens;
+use super::{passwords, throttle};
 use crate::errors::AppError;
 use crate::model::{IssuedPassword, Role, Roles, SignInLock, StaffMember};
 use crate::state::ThrottleSettings;
@@ -402,7 +402,15 @@ pub async fn clear_sign_in_lock(
         (None, Some(a)) => a.clone(),
         (None, None) => key.to_string(),
     };
-    audit::record(&txn, actor, "auth.unlock", &target, Some(&before), audit::NONE).await?;
+    audit::record(
+        &txn,
+        actor,
+        "auth.unlock",
+        &target,
+        Some(&before),
+        audit::NONE,
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }

@@ -29,8 +29,8 @@ use crate::model::SignInLock;
 use crate::state::ThrottleSettings;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Statement,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Statement,
 };
 use std::time::Duration as StdDuration;
 
@@ -124,7 +124,14 @@ pub async fn admit_sign_in(
     now: DateTime<Utc>,
 ) -> Result<Verdict, sea_orm::DbErr> {
     let lock_after = settings.lock_after.max(1);
-    let pair = bump(db, settings, &pair_key(username, addr), Some(lock_after), now).await?;
+    let pair = bump(
+        db,
+        settings,
+        &pair_key(username, addr),
+        Some(lock_after),
+        now,
+    )
+    .await?;
     if let Some(refused) = pair.refusal(lock_after, now) {
         return Ok(refused);
     }
@@ -158,7 +165,8 @@ pub async fn forgive_sign_in(
     clear(db, &pair_key(username, addr)).await?;
     clear(db, &user_key(username)).await?;
     if let Some(addr) = addr {
-        let sql = "UPDATE login_throttle SET failures = failures - 1 WHERE \"key\" = $1 AND failures > 0";
+        let sql =
+            "UPDATE login_throttle SET failures = failures - 1 WHERE \"key\" = $1 AND failures > 0";
         db.execute_raw(Statement::from_sql_and_values(
             db.get_database_backend(),
             sql,
@@ -231,7 +239,9 @@ pub async fn bump(
             ],
         ))
         .await?
-        .ok_or_else(|| sea_orm::DbErr::RecordNotFound("the throttle upsert returned no row".into()))?;
+        .ok_or_else(|| {
+            sea_orm::DbErr::RecordNotFound("the throttle upsert returned no row".into())
+        })?;
     let attempts: i32 = row.try_get_by_index(0)?;
     let locked_until: Option<DateTime<Utc>> = row.try_get_by_index(1)?;
     Ok(Count {

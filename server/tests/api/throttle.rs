@@ -254,7 +254,13 @@ async fn admins_see_and_lift_sign_in_locks_and_lifting_is_audited() {
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].actor, "boss");
     assert_eq!(entries[0].target, "ana from 127.0.0.1");
-    assert!(entries[0].before.as_deref().unwrap().contains("locked_until"));
+    assert!(
+        entries[0]
+            .before
+            .as_deref()
+            .unwrap()
+            .contains("locked_until")
+    );
 
     // Gone already: a clear answer, nothing audited.
     let res = app
@@ -333,7 +339,12 @@ async fn wrong_current_passwords_are_throttled_and_audited() {
     for current in ["another-guess", PASSWORD] {
         let res = change(current).await;
         assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-        assert!(res.text().await.unwrap().contains("wrong current passwords"));
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("wrong current passwords")
+        );
     }
 
     let failed = audited(&app, "auth.change_password_failed").await;
@@ -383,7 +394,11 @@ async fn purge_removes_stale_throttle_rows_sessions_and_old_failed_sign_ins() {
     let window = Duration::seconds(settings.throttle.window_secs as i64);
     for (key, window_start, locked_until) in [
         ("user:stale", now - window * 2, None),
-        ("user:lock-ended", now - window * 2, Some(now - Duration::seconds(5))),
+        (
+            "user:lock-ended",
+            now - window * 2,
+            Some(now - Duration::seconds(5)),
+        ),
         ("user:in-window", now - Duration::seconds(5), None),
         ("user:still-locked", now - window * 2, Some(now + window)),
     ] {
@@ -397,7 +412,10 @@ async fn purge_removes_stale_throttle_rows_sessions_and_old_failed_sign_ins() {
         .await
         .unwrap();
     }
-    for (id, expires_at) in [("expired", now - Duration::minutes(1)), ("live", now + window)] {
+    for (id, expires_at) in [
+        ("expired", now - Duration::minutes(1)),
+        ("live", now + window),
+    ] {
         web_session::Entity::insert(web_session::ActiveModel {
             id: Set(id.into()),
             data: Set("{}".into()),
@@ -524,7 +542,10 @@ async fn disabling_an_admin_revokes_the_api_tokens_they_issued() {
                 .status()
         }
     };
-    assert_eq!(works(tokens[0].clone(), "/api/v1/domains").await, StatusCode::OK);
+    assert_eq!(
+        works(tokens[0].clone(), "/api/v1/domains").await,
+        StatusCode::OK
+    );
     assert_eq!(works(tokens[1].clone(), "/metrics").await, StatusCode::OK);
 
     // Before confirming, the admin is told what disabling revokes.
@@ -566,7 +587,10 @@ async fn disabling_an_admin_revokes_the_api_tokens_they_issued() {
     );
     let disabled = audited(&app, "staff.disable").await;
     let after = disabled[0].after.as_deref().unwrap();
-    assert!(after.contains("\"revoked_api_tokens\":[\"crm\",\"prometheus\"]"), "{after}");
+    assert!(
+        after.contains("\"revoked_api_tokens\":[\"crm\",\"prometheus\"]"),
+        "{after}"
+    );
     let revokes = audited(&app, "api_token.revoke").await;
     assert_eq!(revokes.len(), 2);
     assert!(revokes.iter().all(|e| e.actor == "boss"));
@@ -622,5 +646,8 @@ async fn a_token_whose_issuer_is_disabled_does_not_authenticate() {
             .unwrap();
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path}");
     }
-    assert_eq!(error_kind(app.login(&app.client(), "rita", PASSWORD).await).await, "InvalidCredentials");
+    assert_eq!(
+        error_kind(app.login(&app.client(), "rita", PASSWORD).await).await,
+        "InvalidCredentials"
+    );
 }
