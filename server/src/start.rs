@@ -186,8 +186,12 @@ fn spawn_purge(
                 }
             }
             match app::server::auth::purge(&db, &auth, now).await {
-                Ok(p) => tracing::debug!(?p, "purged stale throttle rows, sessions, failed sign-ins"),
-                Err(e) => tracing::warn!(error = %e, "purging stale sign-in data failed; next try in ten minutes"),
+                Ok(p) => {
+                    tracing::debug!(?p, "purged stale throttle rows, sessions, failed sign-ins")
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "purging stale sign-in data failed; next try in ten minutes")
+                }
             }
         }
     })
