@@ -587,9 +587,9 @@ async fn policyd_bench(cfg: &Config, args: PolicydBench) -> Result<()> {
                 listener,
                 shared,
                 policyd::Options {
-                    reject_text: cfg.defence.reject_text.clone(),
                     max_connections: args.connections.max(cfg.defence.max_connections),
-                    idle: Duration::from_secs(cfg.defence.idle_secs.max(1)),
+                    max_per_client: args.connections.max(cfg.defence.max_connections_per_client),
+                    ..policyd::Options::from_config(&cfg.defence)
                 },
             ));
             eprintln!(

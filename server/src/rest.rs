@@ -254,8 +254,7 @@ async fn import(
             .into_response(),
         None => {
             return Err(AppError::Validation(
-                job.message
-                    .unwrap_or_else(|| "The import failed.".into()),
+                job.message.unwrap_or_else(|| "The import failed.".into()),
             )
             .into());
         }
@@ -275,6 +274,24 @@ async fn import_job(
     ))
 }
 
+/// The client's address as the audit log records it (the TCP peer, or
+/// what a trusted proxy saw: `app::server::auth::client_addr_of`).
+struct ClientAddr(Option<String>);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(app::server::auth::client_addr_of(
+            parts,
+            &state.auth,
+        )))
+    }
+}
+
 /// The CSV import page's upload: `multipart/form-data` with the file in
 /// `file` (or pasted text in `csv`) and `dry_run` (`true`/`false`),
 /// from a signed-in support member or admin (the session cookie, and the
@@ -284,7 +301,7 @@ async fn import_job(
 async fn import_upload(
     State(state): State<AppState>,
     session: tower_sessions::Session,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientAddr(addr): ClientAddr,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
     match upload(&state, &session, addr, multipart).await {
@@ -296,14 +313,14 @@ async fn import_upload(
 async fn upload(
     state: &AppState,
     session: &tower_sessions::Session,
-    addr: SocketAddr,
+    addr: Option<String>,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<app::provision::ImportJob, (StatusCode, AppError)> {
     let status_of = |e: &AppError| {
         StatusCode::from_u16(e.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     };
     let fail = |e: AppError| (status_of(&e), e);
-    let staff = app::server::auth::staff_of(session, &state.db, Some(addr.ip().to_string()))
+    let staff = app::server::auth::staff_of(session, &state.db, addr)
         .await
         .map_err(fail)?
         .ok_or(AppError::Unauthenticated)
@@ -323,7 +340,12 @@ async fn upload(
             ),
         )
     };
-    let unreadable = |e: String| fail(AppError::field("csv", format!("The upload could not be read: {e}")));
+    let unreadable = |e: String| {
+        fail(AppError::field(
+            "csv",
+            format!("The upload could not be read: {e}"),
+        ))
+    };
     let mut multipart = multipart.map_err(|e| unreadable(e.body_text()))?;
     let mut csv = None::<String>;
     let mut dry_run = false;
@@ -357,7 +379,12 @@ async fn upload(
             _ => {}
         }
     }
-    let csv = csv.ok_or_else(|| fail(AppError::field("csv", "Choose a CSV file or paste its text.")))?;
+    let csv = csv.ok_or_else(|| {
+        fail(AppError::field(
+            "csv",
+            "Choose a CSV file or paste its text.",
+        ))
+    })?;
     let mut ctx = state.provision_context();
     ctx.dry_run = dry_run;
     provision::import::start_and_wait(

@@ -160,7 +160,11 @@ type Attempt<'a> = Pin<Box<dyn Future<Output = Result<RequestDone, AppError>> + 
 /// in a transaction as often as a retry needs.
 pub struct Prepared {
     pub kind: &'static str,
-    attempt: Box<dyn for<'a> Fn(&'a DatabaseTransaction, &'a Actor, &'a Context) -> Attempt<'a> + Send + Sync>,
+    attempt: Box<
+        dyn for<'a> Fn(&'a DatabaseTransaction, &'a Actor, &'a Context) -> Attempt<'a>
+            + Send
+            + Sync,
+    >,
     secret: Option<String>,
 }
 
@@ -169,7 +173,9 @@ impl Prepared {
         let secret = request.prepare(ctx).await?;
         Ok(Prepared {
             kind: R::KIND,
-            attempt: Box::new(move |tx, actor, ctx| Box::pin(run_in(tx, actor, ctx, request.clone()))),
+            attempt: Box::new(move |tx, actor, ctx| {
+                Box::pin(run_in(tx, actor, ctx, request.clone()))
+            }),
             secret,
         })
     }
