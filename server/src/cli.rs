@@ -202,17 +202,17 @@ pub struct Soak {
     /// Clients signing in with wrong passwords, each under its own username.
     #[arg(long, default_value_t = 2)]
     pub intruders: usize,
-    /// Rows of each CSV import (mailboxes with taken-over password hashes).
+    /// Rows of each CSV import (mailboxes with taken-over password hashes); 0: no imports.
     #[arg(long, default_value_t = 5000)]
     pub import_rows: usize,
     /// Seconds from the end of one import to the start of the next.
     #[arg(long, default_value_t = 30)]
     pub import_every: u64,
     /// Log lines appended per second to the tailed log (the ISP's ~20
-    /// million lines a day are ~230 a second).
+    /// million lines a day are ~230 a second); 0: none.
     #[arg(long, default_value_t = 230)]
     pub ingest_rate: u64,
-    /// Connections to the policy daemon.
+    /// Connections to the policy daemon; 0: no policy requests.
     #[arg(long, default_value_t = 8)]
     pub policy_connections: usize,
     /// Policy requests per second, all connections together.
