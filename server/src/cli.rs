@@ -224,7 +224,7 @@ pub struct Soak {
     /// A running portal instead of one of its own, e.g.
     /// http://127.0.0.1:3000; --db must then be its database (the run's
     /// accounts and proposals are written there).
-    #[arg(long, value_name = "URL", requires = "db")]
+    #[arg(long, value_name = "URL")]
     pub url: Option<String>,
     /// With --url: the running portal's policy daemon, e.g. 127.0.0.1:10040 [default: no policy requests]
     #[arg(long, value_name = "ADDR", requires = "url")]
@@ -637,6 +637,11 @@ async fn soak(mut cfg: Config, db_given: bool, args: Soak) -> Result<()> {
         intruder_pause: Duration::from_millis(20),
         seed: args.seed,
     };
+    if args.url.is_some() && !db_given {
+        bail!(
+            "--url needs --db: the running portal's database (the run's accounts are created there)"
+        );
+    }
     let scratch = tempfile::tempdir().context("cannot create a temporary directory")?;
     if !db_given {
         cfg.database.url = format!(
