@@ -202,17 +202,17 @@ pub struct Soak {
     /// Clients signing in with wrong passwords, each under its own username.
     #[arg(long, default_value_t = 2)]
     pub intruders: usize,
-    /// Rows of each CSV import (mailboxes with taken-over password hashes).
+    /// Rows of each CSV import (mailboxes with taken-over password hashes); 0: no imports.
     #[arg(long, default_value_t = 5000)]
     pub import_rows: usize,
     /// Seconds from the end of one import to the start of the next.
     #[arg(long, default_value_t = 30)]
     pub import_every: u64,
     /// Log lines appended per second to the tailed log (the ISP's ~20
-    /// million lines a day are ~230 a second).
+    /// million lines a day are ~230 a second); 0: none.
     #[arg(long, default_value_t = 230)]
     pub ingest_rate: u64,
-    /// Connections to the policy daemon.
+    /// Connections to the policy daemon; 0: no policy requests.
     #[arg(long, default_value_t = 8)]
     pub policy_connections: usize,
     /// Policy requests per second, all connections together.
@@ -224,7 +224,7 @@ pub struct Soak {
     /// A running portal instead of one of its own, e.g.
     /// http://127.0.0.1:3000; --db must then be its database (the run's
     /// accounts and proposals are written there).
-    #[arg(long, value_name = "URL", requires = "db")]
+    #[arg(long, value_name = "URL")]
     pub url: Option<String>,
     /// With --url: the running portal's policy daemon, e.g. 127.0.0.1:10040 [default: no policy requests]
     #[arg(long, value_name = "ADDR", requires = "url")]
@@ -637,6 +637,11 @@ async fn soak(mut cfg: Config, db_given: bool, args: Soak) -> Result<()> {
         intruder_pause: Duration::from_millis(20),
         seed: args.seed,
     };
+    if args.url.is_some() && !db_given {
+        bail!(
+            "--url needs --db: the running portal's database (the run's accounts are created there)"
+        );
+    }
     let scratch = tempfile::tempdir().context("cannot create a temporary directory")?;
     if !db_given {
         cfg.database.url = format!(

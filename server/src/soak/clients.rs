@@ -213,7 +213,9 @@ pub(super) async fn run(target: &Target, plan: &Plan, mix: &Mix) -> Result<Outco
     for who in &plan.intruders {
         budgeted.push(tokio::spawn(intruder(ctx.clone(), who.clone())));
     }
-    budgeted.push(tokio::spawn(importer(ctx.clone())));
+    if mix.import_rows > 0 {
+        budgeted.push(tokio::spawn(importer(ctx.clone())));
+    }
     if let Some(log) = &target.log {
         budgeted.push(tokio::spawn(ingest_writer(ctx.clone(), log.clone())));
     }
