@@ -16,7 +16,7 @@ use crate::model::{BlockRow, BulkOutcome, DefenceState, ProposalRow, Role};
 use crate::state::Guardrails;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -417,7 +417,7 @@ pub async fn approve_many(
         return Err(AppError::Forbidden);
     }
     let actor = staff.actor();
-    let txn = db.begin().await?;
+    let txn = crate::server::retry::begin_write(db).await?;
     let mut outcome = BulkOutcome::default();
     for &id in ids {
         let Some(p) = pending(&txn, id, &mut outcome).await? else {
@@ -460,7 +460,7 @@ pub async fn reject_many(
     if !(0..=24 * 365).contains(&suppress_hours) {
         return Err(AppError::Validation("Suppress for 0 to 8760 hours.".into()));
     }
-    let txn = db.begin().await?;
+    let txn = crate::server::retry::begin_write(db).await?;
     let mut outcome = BulkOutcome::default();
     for &id in ids {
         let Some(p) = pending(&txn, id, &mut outcome).await? else {
@@ -533,7 +533,7 @@ async fn change_active_block(
     reason: Option<&str>,
     change: impl FnOnce(&mut defence_block::ActiveModel, &BlockRow),
 ) -> Result<BlockRow, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::server::retry::begin_write(db).await?;
     let b = active_block(&txn, id, now).await?;
     let before = block_row(b.clone());
     let mut row: defence_block::ActiveModel = b.into();

@@ -11,7 +11,6 @@ use crate::model::{AllowRow, DetectionSettings, PolicyRow, Role};
 use crate::state::Guardrails;
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder, Set,
-    TransactionTrait,
 };
 
 fn policy_row(p: defence_policy::Model) -> PolicyRow {
@@ -93,7 +92,7 @@ pub async fn save_policy(
     if !(1..=365 * 1440).contains(&change.block_minutes) {
         return invalid("A block lasts 1 minute to 365 days.");
     }
-    let txn = db.begin().await?;
+    let txn = crate::server::retry::begin_write(db).await?;
     let p = defence_policy::Entity::find_by_id(change.id)
         .one(&txn)
         .await?
@@ -188,7 +187,7 @@ pub async fn allow(
             ),
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::server::retry::begin_write(db).await?;
     let row = defence_allow::ActiveModel {
         subject: Set(subject.into()),
         target: Set(target),
@@ -214,7 +213,7 @@ pub async fn allow(
 }
 
 pub async fn disallow(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(), AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::server::retry::begin_write(db).await?;
     let row = defence_allow::Entity::find_by_id(id)
         .one(&txn)
         .await?

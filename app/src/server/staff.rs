@@ -12,7 +12,7 @@ use crate::state::ThrottleSettings;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::Serialize;
 
@@ -115,7 +115,7 @@ pub async fn create(
     let password = chosen.or_else(|| generated.clone()).unwrap_or_default();
     let hash = passwords::hash(password).await?;
 
-    let txn = db.begin().await?;
+    let txn = crate::server::retry::begin_write(db).await?;
     let taken = staff_user::Entity::find()
         .filter(staff_user::Column::Username.eq(username.as_str()))
         .count(&txn)
@@ -216,7 +216,7 @@ pub async fn set_roles(
     roles: Roles,
 ) -> Result<StaffMember, AppError> {
     require_roles(&roles)?;
-    let txn = db.begin().await?;
+    let txn = crate::server::retry::begin_write(db).await?;
     let before = find(&txn, id).await?;
     keep_an_admin(&txn, &before, roles.contains(Role::Admin)).await?;
     let mut m: staff_user::ActiveModel = before.clone().into();
@@ -243,7 +243,7 @@ pub async fn set_active(
     id: i32,
     active: bool,
 ) -> Result<StaffMember, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::server::retry::begin_write(db).await?;
     let before = find(&txn, id).await?;
     if !active {
         keep_an_admin(&txn, &before, false).await?;
@@ -305,7 +305,7 @@ pub async fn reset_password(
 ) -> Result<IssuedPassword, AppError> {
     let password = passwords::generate();
     let hash = passwords::hash(password.clone()).await?;
-    let txn = db.begin().await?;
+    let txn = crate::server::retry::begin_write(db).await?;
     let before = find(&txn, id).await?;
     let mut m: staff_user::ActiveModel = before.into();
     m.password_hash = Set(hash);
@@ -348,7 +348,7 @@ pub async fn set_own_password(
 ) -> Result<String, AppError> {
     passwords::validate_new(&new)?;
     let hash = passwords::hash(new).await?;
-    let txn = db.begin().await?;
+    let txn = crate::server::retry::begin_write(db).await?;
     let user = find(&txn, id).await?;
     let mut m: staff_user::ActiveModel = user.into();
     m.password_hash = Set(hash.clone());
@@ -389,7 +389,7 @@ pub async fn clear_sign_in_lock(
     if key.len() > 512 {
         return Err(gone());
     }
-    let txn = db.begin().await?;
+    let txn = crate::server::retry::begin_write(db).await?;
     let row = login_throttle::Entity::find_by_id(key.to_string())
         .one(&txn)
         .await?

@@ -14,7 +14,6 @@ use app::server::mailgraph::{Scope, Tier};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, SimpleExpr};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, FromQueryResult, Statement,
-    TransactionTrait,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -97,7 +96,7 @@ fn is_transient(e: &anyhow::Error) -> bool {
 }
 
 async fn try_commit(db: &DatabaseConnection, batch: &Batch, cp: &Checkpoint) -> Result<()> {
-    let txn = db.begin().await?;
+    let txn = app::server::retry::begin_write(db).await?;
     write_series(&txn, batch).await?;
     for (kind, counts) in ["ip", "account"].iter().zip(&batch.subjects) {
         write_subjects(&txn, &batch.series, kind, counts).await?;
@@ -461,7 +460,7 @@ pub async fn rule_rows(db: &impl ConnectionTrait) -> Result<Vec<(String, String)
 
 /// Replaces the rules with `rules`, in this order.
 pub async fn save_rules(db: &DatabaseConnection, rules: &[(String, String)]) -> Result<()> {
-    let txn = db.begin().await?;
+    let txn = app::server::retry::begin_write(db).await?;
     txn.execute_raw(Statement::from_string(
         txn.get_database_backend(),
         "DELETE FROM mail_reject_rule",

@@ -5,9 +5,7 @@ use super::lookup::{self, DELETED};
 use crate::server::audit::{self, Actor};
 use crate::server::entities::mailbox;
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
 /// Purges up to 1,000 due mailboxes; returns how many.
 pub async fn purge_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, DbErr> {
@@ -22,7 +20,7 @@ pub async fn purge_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u6
         name: "system:purge".into(),
         client_addr: None,
     };
-    let tx = db.begin().await?;
+    let tx = crate::server::retry::begin_write(db).await?;
     for m in &due {
         mailbox::Entity::delete_by_id(m.id).exec(&tx).await?;
         audit::record(
