@@ -559,7 +559,14 @@ async fn pending(
     id: i64,
     outcome: &mut BulkOutcome,
 ) -> Result<Option<defence_proposal::Model>, DbErr> {
-    let skip = match defence_proposal::Entity::find_by_id(id).one(db).await? {
+    // Locked until the decision commits: a second analyst deciding the same
+    // proposal at the same moment waits, then reads it as decided
+    // (PostgreSQL; SQLite's write transactions are serial already).
+    let skip = match defence_proposal::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(db)
+        .await?
+    {
         Some(p) if p.status == "pending" => return Ok(Some(p)),
         Some(p) => (p.target, format!("already {}", p.status)),
         None => (format!("#{id}"), "no such proposal".into()),
@@ -573,7 +580,9 @@ async fn active_block(
     id: i64,
     now: i64,
 ) -> Result<defence_block::Model, AppError> {
+    // Locked like a proposal in `pending`: one of two lifts wins.
     let b = defence_block::Entity::find_by_id(id)
+        .lock_exclusive()
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("Block {id}")))?;

@@ -9,6 +9,7 @@ mod cli;
 #[path = "../common/mod.rs"]
 mod common;
 mod csrf;
+mod decision_races;
 mod defence;
 mod edge;
 mod helpers;
