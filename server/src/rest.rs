@@ -258,8 +258,7 @@ async fn import(
             .into_response(),
         None => {
             return Err(AppError::Validation(
-                job.message
-                    .unwrap_or_else(|| "The import failed.".into()),
+                job.message.unwrap_or_else(|| "The import failed.".into()),
             )
             .into());
         }
@@ -327,7 +326,12 @@ async fn upload(
             ),
         )
     };
-    let unreadable = |e: String| fail(AppError::field("csv", format!("The upload could not be read: {e}")));
+    let unreadable = |e: String| {
+        fail(AppError::field(
+            "csv",
+            format!("The upload could not be read: {e}"),
+        ))
+    };
     let mut multipart = multipart.map_err(|e| unreadable(e.body_text()))?;
     let mut csv = None::<String>;
     let mut dry_run = false;
@@ -361,7 +365,12 @@ async fn upload(
             _ => {}
         }
     }
-    let csv = csv.ok_or_else(|| fail(AppError::field("csv", "Choose a CSV file or paste its text.")))?;
+    let csv = csv.ok_or_else(|| {
+        fail(AppError::field(
+            "csv",
+            "Choose a CSV file or paste its text.",
+        ))
+    })?;
     let mut ctx = state.provision_context();
     ctx.dry_run = dry_run;
     provision::import::start_and_wait(

@@ -58,12 +58,11 @@ async fn upload(form: web_sys::HtmlFormElement, dry_run: bool) -> Result<ImportJ
     init.set_body(&data);
     init.set_headers(&headers);
     let window = web_sys::window().ok_or_else(|| broken("no window"))?;
-    let response: web_sys::Response =
-        JsFuture::from(window.fetch_with_str_and_init(UPLOAD, &init))
-            .await
-            .map_err(|_| broken("the upload did not reach the server"))?
-            .dyn_into()
-            .map_err(|_| broken("no response"))?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(UPLOAD, &init))
+        .await
+        .map_err(|_| broken("the upload did not reach the server"))?
+        .dyn_into()
+        .map_err(|_| broken("no response"))?;
     let text = JsFuture::from(response.text().map_err(|_| broken("no answer"))?)
         .await
         .ok()
@@ -100,7 +99,10 @@ fn Import() -> impl IntoView {
             .and_then(|files| files.get(0))
             .map(|file| file.size());
         file_size.set(size);
-        error.set(size.filter(|s| *s > MAX_BYTES).map(|s| AppError::Validation(too_large(s))));
+        error.set(
+            size.filter(|s| *s > MAX_BYTES)
+                .map(|s| AppError::Validation(too_large(s))),
+        );
     };
     let submit = move |dry_run: bool| {
         let Some(form) = form_ref.get_untracked() else {

@@ -43,7 +43,9 @@ async fn a_large_import_runs_in_the_background_while_staff_sign_in() {
     let token = support_token(&app, &boss).await;
     let mut csv = String::from("kind,address,name,password\n");
     for i in 0..600 {
-        csv.push_str(&format!("mailbox,cliente{i:04}@massa.com.br,Cliente {i},\n"));
+        csv.push_str(&format!(
+            "mailbox,cliente{i:04}@massa.com.br,Cliente {i},\n"
+        ));
     }
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
@@ -207,7 +209,10 @@ async fn the_page_uploads_its_file_as_multipart_up_to_20_mb() {
     assert_eq!(res.status(), StatusCode::OK);
     let job: ImportJob = res.json().await.unwrap();
     let outcome: ImportOutcome = job.outcome.expect("a one-row preview ends at once");
-    assert_eq!((outcome.dry_run, outcome.rows.len(), outcome.errors()), (true, 1, 0));
+    assert_eq!(
+        (outcome.dry_run, outcome.rows.len(), outcome.errors()),
+        (true, 1, 0)
+    );
     let res = upload(&app, &ana, csv, false).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.json::<ImportJob>().await.unwrap().written, 1);
@@ -236,7 +241,10 @@ async fn the_page_uploads_its_file_as_multipart_up_to_20_mb() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     app.add_staff("gerente", &[Role::Manager]).await;
     let manager = app.signed_in("gerente").await;
-    assert_eq!(upload(&app, &manager, csv, true).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        upload(&app, &manager, csv, true).await.status(),
+        StatusCode::FORBIDDEN
+    );
     let (content_type, body) = multipart(&[("file", Some("a.csv"), csv)]);
     let res = ana
         .post(app.url("/api/provision/import_upload"))

@@ -554,17 +554,28 @@ async fn the_mailbox_lifecycle_is_audited_before_and_after() {
 
 /// Imports `form` through the page's server function and waits for the
 /// job (polling its status) to end: its outcome.
-pub async fn import_outcome(app: &TestApp, client: &Client, form: &[(&str, &str)]) -> ImportOutcome {
+pub async fn import_outcome(
+    app: &TestApp,
+    client: &Client,
+    form: &[(&str, &str)],
+) -> ImportOutcome {
     let res = app.call(client, "/api/provision/import", form).await;
     assert!(res.status().is_success(), "{}", res.status());
     let mut job: ImportJob = res.json().await.unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while job.running() {
-        assert!(std::time::Instant::now() < deadline, "import still running: {job:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "import still running: {job:?}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         let id = job.id.to_string();
         let res = app
-            .call(client, "/api/provision/import_status", &[("id", id.as_str())])
+            .call(
+                client,
+                "/api/provision/import_status",
+                &[("id", id.as_str())],
+            )
             .await;
         assert!(res.status().is_success(), "{}", res.status());
         job = res.json().await.unwrap();
@@ -628,7 +639,10 @@ async fn csv_import_previews_per_row_and_applies_the_rows_without_errors() {
     assert_eq!((applied.written, applied.errors()), (3, 3), "{applied:?}");
     assert_eq!(mailbox_count(&app).await, 2);
     assert_eq!(
-        mail_alias::Entity::find().count(&app.state.db).await.unwrap(),
+        mail_alias::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
         1
     );
     assert!(
@@ -636,7 +650,11 @@ async fn csv_import_previews_per_row_and_applies_the_rows_without_errors() {
         "joao's generated password is shown"
     );
     assert!(applied.rows[1].secret.is_none());
-    assert!(applied.rows[3..].iter().all(|r| r.error.is_some() && r.secret.is_none()));
+    assert!(
+        applied.rows[3..]
+            .iter()
+            .all(|r| r.error.is_some() && r.secret.is_none())
+    );
     let joao = mailbox::Entity::find()
         .filter(mailbox::Column::Address.eq("joao@exemplo.com.br"))
         .one(&app.state.db)

@@ -86,7 +86,10 @@ async fn hashes_of_unbounded_cost_are_refused_in_the_form_the_api_and_the_csv() 
             &app,
             &ana,
             "mailbox_create",
-            &[("address", &format!("barato{i}@exemplo.com.br")), ("password", hash)],
+            &[
+                ("address", &format!("barato{i}@exemplo.com.br")),
+                ("password", hash),
+            ],
         )
         .await
         .unwrap();
@@ -105,8 +108,8 @@ async fn a_domain_name_mixing_scripts_is_created_with_a_warning() {
         "domain_create",
         &[("name", lookalike), ("default_quota_mb", "1024")],
     )
-        .await
-        .unwrap();
+    .await
+    .unwrap();
 
     assert_eq!(done.warnings.len(), 1, "{done:?}");
     assert!(done.warnings[0].contains("Cyrillic"), "{:?}", done.warnings);
@@ -116,8 +119,8 @@ async fn a_domain_name_mixing_scripts_is_created_with_a_warning() {
         "domain_create",
         &[("name", "cliente.com.br"), ("default_quota_mb", "1024")],
     )
-        .await
-        .unwrap();
+    .await
+    .unwrap();
     assert!(plain.warnings.is_empty(), "{plain:?}");
     // The domain list (page and API) carries it too.
     let domains: Vec<Value> = app

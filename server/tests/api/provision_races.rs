@@ -15,7 +15,11 @@ use serde_json::Value;
 type Answer = Result<RequestDone, (StatusCode, Value)>;
 
 /// Sends every request at once; the answers in the same order.
-async fn all_at_once(app: &TestApp, client: &Client, requests: Vec<(&str, Vec<(&str, String)>)>) -> Vec<Answer> {
+async fn all_at_once(
+    app: &TestApp,
+    client: &Client,
+    requests: Vec<(&str, Vec<(&str, String)>)>,
+) -> Vec<Answer> {
     let mut tasks = Vec::new();
     for (kind, fields) in requests {
         let (base, client, kind) = (app.base.clone(), client.clone(), kind.to_string());
@@ -117,7 +121,10 @@ async fn a_mailbox_and_an_alias_racing_for_one_address_never_both_win() {
         &app,
         &ana,
         "mailbox_create",
-        &[("address", "destino@corrida.com.br"), ("password", "a long password!")],
+        &[
+            ("address", "destino@corrida.com.br"),
+            ("password", "a long password!"),
+        ],
     )
     .await
     .unwrap();
@@ -158,7 +165,11 @@ async fn a_mailbox_and_an_alias_racing_for_one_address_never_both_win() {
             .count(&app.state.db)
             .await
             .unwrap();
-        assert_eq!(as_mailbox + as_alias, 1, "round {round}: exactly one of them");
+        assert_eq!(
+            as_mailbox + as_alias,
+            1,
+            "round {round}: exactly one of them"
+        );
     }
 }
 

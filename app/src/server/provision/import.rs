@@ -289,7 +289,14 @@ async fn work(
         written += done.iter().filter(|r| r.error.is_none()).count();
         results.extend(done);
         let errors = results.iter().filter(|r| r.error.is_some()).count();
-        progress(db, id, results.len(), errors, if ctx.dry_run { 0 } else { written }).await?;
+        progress(
+            db,
+            id,
+            results.len(),
+            errors,
+            if ctx.dry_run { 0 } else { written },
+        )
+        .await?;
         // Let waiting writers (sign-ins, other requests) in between chunks.
         tokio::task::yield_now().await;
     }
@@ -424,9 +431,18 @@ async fn finish(
     }
     import_job::Entity::update_many()
         .col_expr(import_job::Column::Status, Expr::value(DONE))
-        .col_expr(import_job::Column::Done, Expr::value(outcome.rows.len() as i32))
-        .col_expr(import_job::Column::Errors, Expr::value(outcome.errors() as i32))
-        .col_expr(import_job::Column::Applied, Expr::value(outcome.written as i32))
+        .col_expr(
+            import_job::Column::Done,
+            Expr::value(outcome.rows.len() as i32),
+        )
+        .col_expr(
+            import_job::Column::Errors,
+            Expr::value(outcome.errors() as i32),
+        )
+        .col_expr(
+            import_job::Column::Applied,
+            Expr::value(outcome.written as i32),
+        )
         .col_expr(import_job::Column::Result, Expr::value(result))
         .col_expr(
             import_job::Column::UpdatedAt,
@@ -461,7 +477,11 @@ static SECRETS: LazyLock<Mutex<Secrets>> = LazyLock::new(Default::default);
 /// A job as its page and the API see it. A job that stopped moving (its
 /// server stopped) is marked failed here. The job's generated passwords
 /// go, once, to the one who started it.
-pub async fn status(db: &DatabaseConnection, id: i32, caller: &Actor) -> Result<ImportJob, AppError> {
+pub async fn status(
+    db: &DatabaseConnection,
+    id: i32,
+    caller: &Actor,
+) -> Result<ImportJob, AppError> {
     let not_found = || AppError::NotFound(format!("The import {id}"));
     let mut job = import_job::Entity::find_by_id(id)
         .one(db)

@@ -189,15 +189,19 @@ mod tests {
     #[test]
     fn taken_over_hashes_of_any_cost_are_refused_with_a_clear_message() {
         let argon = |params: &str| format!("{SCHEME}$argon2id$v=19${params}{SALT_AND_HASH}");
-        let bcrypt =
-            |cost: &str| format!("{{BLF-CRYPT}}$2y${cost}$abcdefghijklmnopqrstuuZr8Aq8F6Nd8bQm5L7jRrEoY0h3cm5mS");
+        let bcrypt = |cost: &str| {
+            format!("{{BLF-CRYPT}}$2y${cost}$abcdefghijklmnopqrstuuZr8Aq8F6Nd8bQm5L7jRrEoY0h3cm5mS")
+        };
         for ok in [
             argon("m=19456,t=2,p=1"),
             argon("m=262144,t=10,p=8"),
             bcrypt("04"),
             bcrypt("14"),
         ] {
-            assert!(matches!(NewPassword::from_input(&ok), Ok(NewPassword::Hashed(_))), "{ok}");
+            assert!(
+                matches!(NewPassword::from_input(&ok), Ok(NewPassword::Hashed(_))),
+                "{ok}"
+            );
         }
         for (bad, says) in [
             (argon("m=4194304,t=1000000,p=255"), "costs too much"),

@@ -346,7 +346,10 @@ mod tests {
         let warning = |name: &str| DomainName::parse(name).unwrap().lookalike_warning();
         // Cyrillic с (U+0441) in front of Latin "liente".
         let w = warning("\u{0441}liente.com.br").expect("mixed scripts");
-        assert!(w.contains("Latin and Cyrillic") || w.contains("Cyrillic and Latin"), "{w}");
+        assert!(
+            w.contains("Latin and Cyrillic") || w.contains("Cyrillic and Latin"),
+            "{w}"
+        );
         assert!(w.contains("xn--"), "{w}");
         // Greek ο in a Latin name.
         assert!(warning("g\u{03bf}ogle.com").is_some());
