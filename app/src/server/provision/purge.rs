@@ -5,9 +5,7 @@ use super::lookup::{self, DELETED};
 use crate::server::audit::{self, Actor};
 use crate::server::entities::mailbox;
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
 /// Purges up to 1,000 due mailboxes; returns how many.
 pub async fn purge_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, DbErr> {
@@ -22,9 +20,20 @@ pub async fn purge_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u6
         name: "system:purge".into(),
         client_addr: None,
     };
-    let tx = db.begin().await?;
+    let tx = crate::server::retry::begin_write(db).await?;
+    let mut purged = 0;
     for m in &due {
-        mailbox::Entity::delete_by_id(m.id).exec(&tx).await?;
+        // Still deleted and due: a restore since the read above wins.
+        let gone = mailbox::Entity::delete_many()
+            .filter(mailbox::Column::Id.eq(m.id))
+            .filter(mailbox::Column::Status.eq(DELETED))
+            .filter(mailbox::Column::PurgeAfter.lte(now))
+            .exec(&tx)
+            .await?;
+        if gone.rows_affected == 0 {
+            continue;
+        }
+        purged += 1;
         audit::record(
             &tx,
             &actor,
@@ -36,5 +45,5 @@ pub async fn purge_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u6
         .await?;
     }
     tx.commit().await?;
-    Ok(due.len() as u64)
+    Ok(purged)
 }
