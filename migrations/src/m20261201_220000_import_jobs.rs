@@ -18,6 +18,9 @@ impl MigrationTrait for Migration {
                     .table(ImportJob::Table)
                     .if_not_exists()
                     .col(pk_auto(ImportJob::Id))
+                    // Keys the job's generated passwords in the memory of
+                    // the server running it (they are never stored here).
+                    .col(string_len(ImportJob::Nonce, 32))
                     // Who started it: staff id (none for an API token) and name.
                     .col(integer_null(ImportJob::StaffId))
                     .col(string_len(ImportJob::StartedBy, 128))
@@ -49,6 +52,7 @@ impl MigrationTrait for Migration {
 enum ImportJob {
     Table,
     Id,
+    Nonce,
     StaffId,
     StartedBy,
     DryRun,

@@ -48,9 +48,7 @@ pub fn is_transient(err: &DbErr) -> bool {
         .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
         .is_some()
     {
-        return code
-            .parse::<i32>()
-            .is_ok_and(|c| sqlite_code_is_transient(c));
+        return code.parse::<i32>().is_ok_and(sqlite_code_is_transient);
     }
     if db
         .try_downcast_ref::<sea_orm::sqlx::postgres::PgDatabaseError>()

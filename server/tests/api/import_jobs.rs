@@ -128,6 +128,7 @@ async fn a_job_cut_off_by_a_restart_reads_as_failed() {
     let (app, _, ana) = app().await;
     let long_ago = chrono::Utc::now() - chrono::TimeDelta::minutes(10);
     let job = import_job::ActiveModel {
+        nonce: Set("0123456789abcdef0123456789abcdef".into()),
         staff_id: Set(None),
         started_by: Set("ana".into()),
         dry_run: Set(false),

@@ -5,6 +5,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
+    pub nonce: String,
     pub staff_id: Option<i32>,
     pub started_by: String,
     pub dry_run: bool,

@@ -186,6 +186,7 @@ pub async fn start(
     let rows = parse(csv_text)?;
     let now = chrono::Utc::now();
     let job = import_job::ActiveModel {
+        nonce: Set(nonce()),
         staff_id: Set(actor.id),
         started_by: Set(actor.name.chars().take(128).collect()),
         dry_run: Set(ctx.dry_run),
@@ -207,7 +208,7 @@ pub async fn start(
     let id = job.id;
     let handle = tokio::spawn(async move {
         let finish = match work(&db, id, &actor, &ctx, &roles, rows).await {
-            Ok(outcome) => finish(&db, id, &actor, outcome).await,
+            Ok(outcome) => finish(&db, &job, &actor, outcome).await,
             Err(e) => {
                 tracing::error!(job = id, "CSV import failed: {e}");
                 fail(&db, id, &format!("The import stopped: {e}")).await
@@ -218,22 +219,6 @@ pub async fn start(
         }
     });
     Ok((view, handle))
-}
-
-/// Runs a whole import and waits for it: for the command line and tests.
-pub async fn import(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    ctx: &Context,
-    roles: &Roles,
-    csv_text: &str,
-) -> Result<ImportOutcome, AppError> {
-    let (job, handle) = start(db, actor, ctx, roles, csv_text).await?;
-    handle.await.map_err(|_| AppError::Internal)?;
-    let job = status(db, job.id, actor).await?;
-    job.outcome.ok_or_else(|| {
-        AppError::Validation(job.message.unwrap_or_else(|| "The import failed.".into()))
-    })
 }
 
 /// Starts an import and waits up to `wait` for it: the job, finished or not.
@@ -395,10 +380,11 @@ async fn progress(
 /// until collected) and, for a real import that wrote rows, one audit entry.
 async fn finish(
     db: &DatabaseConnection,
-    id: i32,
+    job: &import_job::Model,
     actor: &Actor,
     mut outcome: ImportOutcome,
 ) -> Result<(), AppError> {
+    let id = job.id;
     let secrets: Vec<(usize, String)> = outcome
         .rows
         .iter_mut()
@@ -408,7 +394,7 @@ async fn finish(
     if !secrets.is_empty() {
         let mut kept = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
         kept.retain(|_, (at, _)| at.elapsed() < SECRETS_KEPT);
-        kept.insert(id, (Instant::now(), secrets));
+        kept.insert(job.nonce.clone(), (Instant::now(), secrets));
     }
     let result = serde_json::to_string(&outcome).map_err(|_| AppError::Internal)?;
     let tx = retry::begin_write(db).await?;
@@ -470,8 +456,10 @@ async fn fail(db: &DatabaseConnection, id: i32, message: &str) -> Result<(), App
     Ok(())
 }
 
-/// Generated passwords of finished jobs, by job: (when, [(row, password)]).
-type Secrets = HashMap<i32, (Instant, Vec<(usize, String)>)>;
+/// Generated passwords of finished jobs, by the job's nonce (ids repeat
+/// across databases; one process may serve several, as the tests do):
+/// (when, [(row, password)]).
+type Secrets = HashMap<String, (Instant, Vec<(usize, String)>)>;
 static SECRETS: LazyLock<Mutex<Secrets>> = LazyLock::new(Default::default);
 
 /// A job as its page and the API see it. A job that stopped moving (its
@@ -517,7 +505,7 @@ pub async fn status(
         let secrets = SECRETS
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(&id);
+            .remove(&job.nonce);
         for (row, secret) in secrets.map(|(_, s)| s).unwrap_or_default() {
             if let Some(r) = outcome.rows.get_mut(row) {
                 r.secret = Some(secret);
@@ -525,6 +513,13 @@ pub async fn status(
         }
     }
     Ok(view_of(&job, outcome))
+}
+
+/// A random key for the job's generated passwords in memory.
+fn nonce() -> String {
+    use rand::Rng;
+    let bytes: [u8; 16] = rand::thread_rng().r#gen();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn view_of(job: &import_job::Model, outcome: Option<ImportOutcome>) -> ImportJob {

@@ -155,16 +155,15 @@ pub async fn run<R: Request>(
 
 /// The future of one attempt at a prepared request.
 type Attempt<'a> = Pin<Box<dyn Future<Output = Result<RequestDone, AppError>> + Send + 'a>>;
+/// Starts one attempt at a prepared request inside a transaction.
+type AttemptFn =
+    dyn for<'a> Fn(&'a DatabaseTransaction, &'a Actor, &'a Context) -> Attempt<'a> + Send + Sync;
 
 /// A request whose slow part is done (its password hashed), ready to run
 /// in a transaction as often as a retry needs.
 pub struct Prepared {
     pub kind: &'static str,
-    attempt: Box<
-        dyn for<'a> Fn(&'a DatabaseTransaction, &'a Actor, &'a Context) -> Attempt<'a>
-            + Send
-            + Sync,
-    >,
+    attempt: Box<AttemptFn>,
     secret: Option<String>,
 }
 

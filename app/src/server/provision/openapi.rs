@@ -4,7 +4,7 @@
 
 use super::{KindDoc, kinds};
 use crate::provision::{
-    AliasPage, DomainView, ImportOutcome, MailboxPage, MailboxView, RequestDone,
+    AliasPage, DomainView, ImportJob, ImportOutcome, MailboxPage, MailboxView, RequestDone,
 };
 use schemars::generate::SchemaSettings;
 use serde_json::{Value, json};
@@ -21,6 +21,7 @@ pub fn document() -> Value {
     let alias_page = generator.subschema_for::<AliasPage>();
     let domains = generator.subschema_for::<Vec<DomainView>>();
     let import = generator.subschema_for::<ImportOutcome>();
+    let job = generator.subschema_for::<ImportJob>();
     let mut schemas = serde_json::Map::new();
     for (name, schema) in generator.take_definitions(true) {
         schemas.insert(name, schema);
@@ -84,15 +85,33 @@ pub fn document() -> Value {
         format!("{BASE}/domains"),
         json!({"get": read_op("Every domain with its limits and counts.", json!([]), &domains)}),
     );
+    let mut import_responses = responses(&import);
+    import_responses["202"] = json!({
+        "description": "Still running after `wait` seconds: its progress; poll the `Location`.",
+        "headers": {"Location": {"schema": {"type": "string"}, "description": "/api/v1/import/{id}"}},
+        "content": {"application/json": {"schema": job}},
+    });
+    import_responses["413"] = json!({"description": "The file is larger than 20 MB."});
     paths.insert(
         format!("{BASE}/import"),
         json!({"post": {
-            "summary": "Bulk CSV import of mailboxes and aliases (all or nothing).",
-            "description": "Columns: kind (mailbox|alias), address, name, password, quota_mb, send_only, receive_only, targets, description. `dry_run=true` reports each row and writes nothing.",
-            "parameters": [{"name": "dry_run", "in": "query", "schema": {"type": "boolean"}}],
+            "summary": "Bulk CSV import of mailboxes and aliases, as a background job.",
+            "description": "Columns: kind (mailbox|alias), address, name, password, quota_mb, send_only, receive_only, targets, description. Up to 20 MB and 50,000 rows. Each row is applied completely (with its audit entry) or not at all; rows with errors are reported and skipped. `dry_run=true` reports each row and writes nothing. The answer comes when the job ends or after `wait` seconds (default 10, at most 60), whichever is first.",
+            "parameters": [
+                {"name": "dry_run", "in": "query", "schema": {"type": "boolean"}},
+                {"name": "wait", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 60}}
+            ],
             "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}}},
-            "responses": responses(&import),
+            "responses": import_responses,
         }}),
+    );
+    paths.insert(
+        format!("{BASE}/import/{{id}}"),
+        json!({"get": read_op(
+            "An import's progress (rows done / total) and, once done, every row's result. Generated passwords are in the first answer after the end, to the token that started it.",
+            json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}]),
+            &job,
+        )}),
     );
 
     json!({
@@ -140,5 +159,6 @@ fn responses(ok: &schemars::Schema) -> Value {
         "404": with("Not found."),
         "409": with("Conflicts with the current state."),
         "422": with("Invalid input; `fields` says which."),
+        "503": with("The database stayed busy; nothing was changed, try again."),
     })
 }

@@ -21,8 +21,19 @@ pub async fn purge_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u6
         client_addr: None,
     };
     let tx = crate::server::retry::begin_write(db).await?;
+    let mut purged = 0;
     for m in &due {
-        mailbox::Entity::delete_by_id(m.id).exec(&tx).await?;
+        // Still deleted and due: a restore since the read above wins.
+        let gone = mailbox::Entity::delete_many()
+            .filter(mailbox::Column::Id.eq(m.id))
+            .filter(mailbox::Column::Status.eq(DELETED))
+            .filter(mailbox::Column::PurgeAfter.lte(now))
+            .exec(&tx)
+            .await?;
+        if gone.rows_affected == 0 {
+            continue;
+        }
+        purged += 1;
         audit::record(
             &tx,
             &actor,
@@ -34,5 +45,5 @@ pub async fn purge_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u6
         .await?;
     }
     tx.commit().await?;
-    Ok(due.len() as u64)
+    Ok(purged)
 }
