@@ -138,8 +138,10 @@ fn bounded(field: &str, value: &str, max: usize, what: &str) -> Result<(), AppEr
 /// [`throttle`]); a success takes it back.
 pub async fn log_in(username: &str, password: String) -> Result<Staff, AppError> {
     bounded("password", &password, MAX_PASSWORD_BYTES, "password")?;
-    bounded("username", username, MAX_PASSWORD_BYTES, "username")?;
-    let username = username.trim().to_lowercase();
+    let username = username.trim();
+    bounded("username", username, MAX_USERNAME_BYTES, "username")?;
+    // Lowercasing can lengthen some letters (`İ`): bounded once more.
+    let username = username.to_lowercase();
     bounded("username", &username, MAX_USERNAME_BYTES, "username")?;
     let state = app_state()?;
     let settings = &state.auth.throttle;
@@ -471,9 +473,12 @@ mod tests {
             ),
             ip("198.51.100.7")
         );
-        // A client pretending to be a trusted proxy only moves one step left,
-        // to what it wrote; that is still its own claim, but never beyond an
-        // untrusted hop.
+        // Writing a trusted proxy's address first does not help either.
+        assert_eq!(
+            client("10.0.0.2", &["10.0.0.5, 198.51.100.7"], &s),
+            ip("198.51.100.7")
+        );
+        // Entries may carry a port; IPv4-mapped IPv6 is the IPv4 address.
         assert_eq!(
             client("::1", &["[2001:db8::5]:4711"], &s),
             ip("2001:db8::5")
