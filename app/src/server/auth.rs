@@ -138,28 +138,19 @@ fn bounded(field: &str, value: &str, max: usize, what: &str) -> Result<(), AppEr
 /// [`throttle`]); a success takes it back.
 pub async fn log_in(username: &str, password: String) -> Result<Staff, AppError> {
     bounded("password", &password, MAX_PASSWORD_BYTES, "password")?;
-    bounded("username", username, MAX_PASSWORD_BYTES, "username")?;
-    let username = username.trim().to_lowercase();
+    let username = username.trim();
+    bounded("username", username, MAX_USERNAME_BYTES, "username")?;
+    // Lowercasing can lengthen some letters (`İ`): bounded once more.
+    let username = username.to_lowercase();
     bounded("username", &username, MAX_USERNAME_BYTES, "username")?;
     let state = app_state()?;
     let settings = &state.auth.throttle;
     let addr = client_addr();
 
-    match throttle::admit_sign_in(&state.db, settings, &username, addr.as_deref(), Utc::now())
-        .await?
-    {
-        throttle::Verdict::Refuse { retry_after_secs } => {
-            return Err(too_many(
-                "failed sign-in attempts. Sign-in is locked",
-                retry_after_secs,
-            ));
-        }
-        throttle::Verdict::Proceed { delay } => {
-            if !delay.is_zero() {
-                tokio::time::sleep(delay).await;
-            }
-        }
-    }
+    let verdict =
+        throttle::admit_sign_in(&state.db, settings, &username, addr.as_deref(), Utc::now())
+            .await?;
+    obey(verdict, "failed sign-in attempts. Sign-in is locked").await?;
 
     let user = staff_user::Entity::find()
         .filter(staff_user::Column::Username.eq(username.as_str()))
@@ -235,19 +226,13 @@ pub async fn change_own_password(
     passwords::validate_new(&new)?;
     let state = app_state()?;
     let settings = &state.auth.throttle;
-    match throttle::admit_password_check(&state.db, settings, &me.username, Utc::now()).await? {
-        throttle::Verdict::Refuse { retry_after_secs } => {
-            return Err(too_many(
-                "wrong current passwords. Changing the password is locked",
-                retry_after_secs,
-            ));
-        }
-        throttle::Verdict::Proceed { delay } => {
-            if !delay.is_zero() {
-                tokio::time::sleep(delay).await;
-            }
-        }
-    }
+    let verdict =
+        throttle::admit_password_check(&state.db, settings, &me.username, Utc::now()).await?;
+    obey(
+        verdict,
+        "wrong current passwords. Changing the password is locked",
+    )
+    .await?;
     if !staff::has_password(&state.db, me.id, current).await? {
         audit::record(
             &state.db,
@@ -268,12 +253,22 @@ pub async fn change_own_password(
     Ok(hash)
 }
 
-fn too_many(what: &str, retry_after_secs: i64) -> AppError {
-    let minutes = (retry_after_secs + 59) / 60;
-    AppError::TooManyAttempts(format!(
-        "Too many {what} for {minutes} more minute{}; try again later or ask an administrator.",
-        if minutes == 1 { "" } else { "s" }
-    ))
+/// Waits as the throttle says, or refuses with "Too many {what} for N
+/// more minutes".
+async fn obey(verdict: throttle::Verdict, what: &str) -> Result<(), AppError> {
+    match verdict {
+        throttle::Verdict::Refuse { retry_after_secs } => {
+            let minutes = (retry_after_secs + 59) / 60;
+            Err(AppError::TooManyAttempts(format!(
+                "Too many {what} for {minutes} more minute{}; try again later or ask an administrator.",
+                if minutes == 1 { "" } else { "s" }
+            )))
+        }
+        throttle::Verdict::Proceed { delay } => {
+            tokio::time::sleep(delay).await;
+            Ok(())
+        }
+    }
 }
 
 /// What [`purge`] removed.
@@ -471,9 +466,12 @@ mod tests {
             ),
             ip("198.51.100.7")
         );
-        // A client pretending to be a trusted proxy only moves one step left,
-        // to what it wrote; that is still its own claim, but never beyond an
-        // untrusted hop.
+        // Writing a trusted proxy's address first does not help either.
+        assert_eq!(
+            client("10.0.0.2", &["10.0.0.5, 198.51.100.7"], &s),
+            ip("198.51.100.7")
+        );
+        // Entries may carry a port; IPv4-mapped IPv6 is the IPv4 address.
         assert_eq!(
             client("::1", &["[2001:db8::5]:4711"], &s),
             ip("2001:db8::5")

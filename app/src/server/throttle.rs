@@ -301,7 +301,25 @@ pub async fn in_force(
     settings: &ThrottleSettings,
     now: DateTime<Utc>,
 ) -> Result<Vec<login_throttle::Model>, sea_orm::DbErr> {
-    let slowing = settings.slow_after.min(settings.address_slow_after).max(1);
+    let at_least =
+        |n: u32| login_throttle::Column::Failures.gte(n.clamp(1, MAX_COUNT as u32) as i32);
+    // The next attempt waits: an address past its own bar, a pair or an
+    // account past `slow_after` (a username alone never slows down).
+    let slowing = Condition::any()
+        .add(
+            Condition::all()
+                .add(login_throttle::Column::Key.starts_with("ip:"))
+                .add(at_least(settings.address_slow_after)),
+        )
+        .add(
+            Condition::all()
+                .add(
+                    Condition::any()
+                        .add(login_throttle::Column::Key.starts_with("pair:"))
+                        .add(login_throttle::Column::Key.starts_with("account:")),
+                )
+                .add(at_least(settings.slow_after)),
+        );
     login_throttle::Entity::find()
         .filter(
             Condition::any()
@@ -310,7 +328,7 @@ pub async fn in_force(
                     Condition::all()
                         .add(login_throttle::Column::LockedUntil.is_null())
                         .add(login_throttle::Column::WindowStart.gt(now - window(settings)))
-                        .add(login_throttle::Column::Failures.gte(slowing as i32)),
+                        .add(slowing),
                 ),
         )
         .order_by_desc(login_throttle::Column::Failures)

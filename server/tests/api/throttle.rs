@@ -230,6 +230,8 @@ async fn admins_see_and_lift_sign_in_locks_and_lifting_is_audited() {
         .find(|l| l["username"] == "ana" && l["address"] == "127.0.0.1")
         .unwrap_or_else(|| panic!("ana's lock is listed: {locks:?}"));
     assert_eq!(lock["kind"], "username and address");
+    // The username and address counts neither lock nor slow down yet.
+    assert_eq!(locks.len(), 1, "{locks:?}");
     assert!(lock["locked_until"].is_string(), "{lock}");
     let key = lock["key"].as_str().unwrap().to_string();
     // The page lists it too.

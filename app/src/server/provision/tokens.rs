@@ -140,16 +140,20 @@ pub async fn revoke(
     Ok(after)
 }
 
-/// Tokens `issuer` (a staff username) issued that still work at `now`.
-fn live_issued_by(issuer: &str, now: DateTime<Utc>) -> sea_orm::Select<api_token::Entity> {
+/// Tokens that still work at `now`: not revoked, not expired.
+fn live(now: DateTime<Utc>) -> sea_orm::Select<api_token::Entity> {
     api_token::Entity::find()
-        .filter(api_token::Column::CreatedBy.eq(issuer))
         .filter(api_token::Column::RevokedAt.is_null())
         .filter(
             Condition::any()
                 .add(api_token::Column::ExpiresAt.is_null())
                 .add(api_token::Column::ExpiresAt.gt(now)),
         )
+}
+
+/// Live tokens `issuer` (a staff username) issued.
+fn live_issued_by(issuer: &str, now: DateTime<Utc>) -> sea_orm::Select<api_token::Entity> {
+    live(now).filter(api_token::Column::CreatedBy.eq(issuer))
 }
 
 /// Revokes every live token `issuer` issued (their account is being
@@ -205,16 +209,10 @@ pub async fn live_counts_by_issuer(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
 ) -> Result<HashMap<String, u64>, AppError> {
-    let rows: Vec<(String, i64)> = api_token::Entity::find()
+    let rows: Vec<(String, i64)> = live(now)
         .select_only()
         .column(api_token::Column::CreatedBy)
         .column_as(api_token::Column::Id.count(), "n")
-        .filter(api_token::Column::RevokedAt.is_null())
-        .filter(
-            Condition::any()
-                .add(api_token::Column::ExpiresAt.is_null())
-                .add(api_token::Column::ExpiresAt.gt(now)),
-        )
         .group_by(api_token::Column::CreatedBy)
         .into_tuple()
         .all(db)
