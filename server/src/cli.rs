@@ -615,6 +615,29 @@ async fn policyd_bench(cfg: &Config, args: PolicydBench) -> Result<()> {
 }
 
 /// `carteiro soak`: see its `--help`.
+/// A load run targets this machine only: `--url` must name a loopback
+/// address (or `localhost`), never another host.
+fn ensure_loopback_url(url: &str) -> Result<()> {
+    let uri: http::Uri = url
+        .parse()
+        .with_context(|| format!("--url {url:?} is not a URL like http://127.0.0.1:3000"))?;
+    if uri.scheme_str() != Some("http") {
+        bail!("--url {url:?}: only http:// on this machine");
+    }
+    let host = uri.host().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if !loopback {
+        bail!(
+            "--url {url:?}: a soak run only targets this machine (127.0.0.0/8, ::1 or localhost)"
+        );
+    }
+    Ok(())
+}
+
 async fn soak(mut cfg: Config, db_given: bool, args: Soak) -> Result<()> {
     use crate::soak::{self, Mix, Target};
     let seconds = args.seconds.max(1);
@@ -637,6 +660,14 @@ async fn soak(mut cfg: Config, db_given: bool, args: Soak) -> Result<()> {
         intruder_pause: Duration::from_millis(20),
         seed: args.seed,
     };
+    if let Some(url) = &args.url {
+        ensure_loopback_url(url)?;
+    }
+    if let Some(addr) = args.policyd
+        && !addr.ip().is_loopback()
+    {
+        bail!("--policyd {addr}: a soak run only targets this machine (127.0.0.0/8 or ::1)");
+    }
     if args.url.is_some() && !db_given {
         bail!(
             "--url needs --db: the running portal's database (the run's accounts are created there)"
@@ -752,4 +783,31 @@ async fn soak(mut cfg: Config, db_given: bool, args: Soak) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ensure_loopback_url;
+
+    #[test]
+    fn soak_targets_this_machine_only() {
+        for ok in [
+            "http://127.0.0.1:3000",
+            "http://127.8.9.10/",
+            "http://[::1]:3000",
+            "http://localhost:3000",
+        ] {
+            assert!(ensure_loopback_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://10.0.0.5:3000",
+            "http://192.168.1.1",
+            "http://portal.example.net",
+            "https://127.0.0.1",
+            "http://[2001:db8::1]:3000",
+            "not a url",
+        ] {
+            assert!(ensure_loopback_url(bad).is_err(), "{bad}");
+        }
+    }
 }
