@@ -9,6 +9,8 @@
 //! holding no lock), then the chunk runs in one short write transaction,
 //! each row in a savepoint. So a 50,000-row file never keeps sign-ins,
 //! other provisioning or log ingestion waiting for more than one chunk.
+//! Imports take turns hashing (one password at a time in the process), so
+//! several large imports at once still leave the other cores free.
 //! Progress (rows done / total) is stored after each chunk; the page polls
 //! it and the API answers it at `GET /api/v1/import/{id}`.
 //!
@@ -257,6 +259,9 @@ async fn work(
         // The slow part (hashing new passwords) before the transaction.
         let mut prepared = Vec::with_capacity(end - start);
         for row in &rows[start..end] {
+            // One row hashed at a time across all imports: however many
+            // run, they keep at most one core busy hashing.
+            let _turn = HASHING.acquire().await.map_err(|_| AppError::Internal)?;
             prepared.push(match &row.request {
                 Err(message) => Err(AppError::Validation(message.clone())),
                 Ok((kind, body)) => match dispatch(ctx, roles, kind, body.clone()).await {
@@ -455,6 +460,9 @@ async fn fail(db: &DatabaseConnection, id: i32, message: &str) -> Result<(), App
         .await?;
     Ok(())
 }
+
+/// Imports take turns hashing new passwords (see [`work`]).
+static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| tokio::sync::Semaphore::new(1));
 
 /// Generated passwords of finished jobs, by the job's nonce (ids repeat
 /// across databases; one process may serve several, as the tests do):
