@@ -22,7 +22,6 @@ async fn one_of_many_parallel_approvals_and_lifts_of_the_same_thing_wins() {
 }
 
 async fn race_once(app: &TestApp, round: usize) {
-    let app = app;
     let mut clients = Vec::new();
     for i in 0..RACERS {
         let name = format!("sec{round}.{i}");
@@ -50,7 +49,7 @@ async fn race_once(app: &TestApp, round: usize) {
     let id = id.to_string();
 
     let approvals = at_once(
-        &app,
+        app,
         &clients,
         "/api/defence/approve",
         &[("ids", &id), ("reason", "race")],
@@ -72,7 +71,7 @@ async fn race_once(app: &TestApp, round: usize) {
 
     let block = blocks[0].id.to_string();
     let lifts = at_once(
-        &app,
+        app,
         &clients,
         "/api/defence/lift",
         &[("id", &block), ("reason", "race")],
