@@ -16,7 +16,7 @@ test("support previews a CSV file and is told when a file is too large", async (
   });
   await page.getByRole("button", { name: "Preview (writes nothing)" }).click();
   await expect(page.getByText("Preview: all 1 rows can be imported. Nothing was written yet.")).toBeVisible();
-  await expect(page.getByRole("cell", { name: "e2e-import@cliente.com.br" })).toBeVisible();
+  await expect(page.getByRole("cell", { name: "e2e-import@cliente.com.br", exact: true })).toBeVisible();
 
   await page.getByLabel("CSV file").setInputFiles({
     name: "huge.csv",
