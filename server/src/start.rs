@@ -1,7 +1,8 @@
 //! Starting the whole portal, once, for `carteiro serve`, the concurrency
 //! tests and `carteiro soak`: the database (migrated), the optional demo
-//! data, one ingest worker per `[[mailflow.sources]]`, the purge and
-//! session clean-up tasks, the Postfix policy daemon, the first admin and
+//! data, one ingest worker per `[[mailflow.sources]]`, the purge task
+//! (deleted mailboxes, Mailgraph tiers, stale sign-in data and expired
+//! sessions), the Postfix policy daemon, the first admin and
 //! the HTTP server. [`start`] returns once everything listens (port 0 in
 //! `server.listen` or `defence.policy_listen` picks a free one: the
 //! [`Running`] says which); [`Running::shutdown`] stops it again.
@@ -10,7 +11,6 @@ use crate::config::Config;
 use crate::web;
 use anyhow::{Context, Result};
 use app::model::IssuedPassword;
-use app::server::sessions::DbSessionStore;
 use app::server::staff;
 use app::state::AppState;
 use std::future::Future;
@@ -134,7 +134,6 @@ pub async fn start(cfg: &Config, opts: Options) -> Result<Running> {
     } else {
         None
     };
-    background.push(spawn_session_cleanup(DbSessionStore::new(state.db.clone())));
 
     let app = web::router(state.clone(), cfg);
     let listener = tokio::net::TcpListener::bind(addr)
@@ -192,21 +191,6 @@ fn spawn_purge(
                 Err(e) => {
                     tracing::warn!(error = %e, "purging stale sign-in data failed; next try in ten minutes")
                 }
-            }
-        }
-    })
-}
-
-/// Every ten minutes: removes expired sessions.
-fn spawn_session_cleanup(store: DbSessionStore) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(600));
-        loop {
-            tick.tick().await;
-            match store.delete_expired().await {
-                Ok(n) if n > 0 => tracing::debug!(removed = n, "expired sessions removed"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
             }
         }
     })
