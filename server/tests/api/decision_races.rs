@@ -5,7 +5,6 @@
 
 use crate::helpers::{TestApp, spawn_app};
 use app::model::{BulkOutcome, Role};
-use app::server::defence::{Evidence, Recorded, record};
 use app::server::entities::{audit_log, defence_block};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -29,24 +28,7 @@ async fn race_once(app: &TestApp, round: usize) {
         clients.push(app.signed_in(&name).await);
     }
     let target = format!("203.0.113.{}", 10 + round);
-    let evidence = Evidence {
-        subject: "ip".into(),
-        target: target.clone(),
-        policy: "dictionary-attack".into(),
-        reasons: [("unknown_user".to_string(), 40)].into(),
-        first_seen: 1_000,
-        last_seen: 2_000,
-        distinct_ips: 0,
-        distinct_recipients: 0,
-        samples: vec!["a log line".into()],
-        block_minutes: 60,
-        auto_approve: false,
-    };
-    let now = chrono::Utc::now().timestamp();
-    let Recorded::Proposed(id) = record(&app.state.db, &evidence, now).await.unwrap() else {
-        panic!("not proposed");
-    };
-    let id = id.to_string();
+    let id = crate::defence::propose(app, &target).await.to_string();
 
     let approvals = at_once(
         app,

@@ -20,7 +20,7 @@ async fn app() -> TestApp {
 }
 
 /// A pending proposal for `target`, as detection would store it.
-async fn propose(app: &TestApp, target: &str) -> i64 {
+pub async fn propose(app: &TestApp, target: &str) -> i64 {
     let evidence = Evidence {
         subject: "ip".into(),
         target: target.into(),

@@ -426,10 +426,7 @@ async fn bulk_decisions_name_at_most_a_thousand_proposals() {
     let app = spawn_app().await;
     app.add_staff("sec", &[Role::Security]).await;
     let sec = signed_in_impatient(&app, "sec").await;
-    let many = (1..=100_000)
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
+    let many = ids(100_000);
     let started = Instant::now();
     let res = app
         .call(
@@ -440,10 +437,7 @@ async fn bulk_decisions_name_at_most_a_thousand_proposals() {
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("at most 1000"));
-    let just_over = (1..=1001)
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
+    let just_over = ids(1001);
     let res = app
         .call(
             &sec,
@@ -458,10 +452,7 @@ async fn bulk_decisions_name_at_most_a_thousand_proposals() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(started.elapsed() < Duration::from_secs(5));
     // A thousand (here: none of them pending) is fine.
-    let thousand = (1..=1000)
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
+    let thousand = ids(1000);
     let res = app
         .call(
             &sec,
@@ -511,4 +502,9 @@ async fn shutting_down_closes_idle_connections_and_returns() {
     let (_, closed) = read_until_closed(&mut kept, Duration::from_secs(2)).await;
     assert!(closed, "the idle connection was left open");
     assert!(TcpStream::connect(addr).await.is_err(), "still listening");
+}
+
+/// `1,2,…,n`: a list of proposal ids for a bulk decision.
+fn ids(n: u32) -> String {
+    (1..=n).map(|i| i.to_string()).collect::<Vec<_>>().join(",")
 }

@@ -88,6 +88,19 @@ impl TestApp {
             .id
     }
 
+    /// A page's server-rendered HTML, as `client` gets it.
+    pub async fn page(&self, client: &Client, path: &str) -> String {
+        client
+            .get(self.url(path))
+            .header("Accept", "text/html")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// Calls a server function the way the WASM client does (form-encoded POST).
     pub async fn call(&self, client: &Client, path: &str, form: &[(&str, &str)]) -> Response {
         client

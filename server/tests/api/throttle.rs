@@ -235,15 +235,7 @@ async fn admins_see_and_lift_sign_in_locks_and_lifting_is_audited() {
     assert!(lock["locked_until"].is_string(), "{lock}");
     let key = lock["key"].as_str().unwrap().to_string();
     // The page lists it too.
-    let page = boss
-        .get(app.url("/admin/staff"))
-        .header("Accept", "text/html")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&boss, "/admin/staff").await;
     assert!(page.contains("Sign-in locks"), "the section is on the page");
     assert!(page.contains("Locked until"), "the lock is on the page");
 
@@ -559,15 +551,7 @@ async fn disabling_an_admin_revokes_the_api_tokens_they_issued() {
         .unwrap();
     let row = listed.iter().find(|m| m["username"] == "rita").unwrap();
     assert_eq!(row["api_tokens"], 2);
-    let page = boss
-        .get(app.url("/admin/staff"))
-        .header("Accept", "text/html")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&boss, "/admin/staff").await;
     assert!(page.contains("Issued 2 API tokens, revoked if the account is disabled."));
 
     let res = app

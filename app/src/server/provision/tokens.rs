@@ -124,6 +124,18 @@ pub async fn revoke(
     if t.revoked_at.is_some() {
         return Err(AppError::Conflict("That token is already revoked.".into()));
     }
+    mark_revoked(db, actor, t, now, None).await
+}
+
+/// Revokes `t` at `now` and audits it (with `reason`, when it was not an
+/// admin's own decision); the token as it is now.
+async fn mark_revoked(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    t: api_token::Model,
+    now: DateTime<Utc>,
+    reason: Option<&'static str>,
+) -> Result<TokenView, AppError> {
     let before = view(t.clone());
     let mut row = t.into_active_model();
     row.revoked_at = Set(Some(now));
@@ -134,7 +146,10 @@ pub async fn revoke(
         "api_token.revoke",
         &after.name,
         Some(&before),
-        Some(&after),
+        Some(&Revoked {
+            token: &after,
+            reason,
+        }),
     )
     .await?;
     Ok(after)
@@ -166,33 +181,20 @@ pub async fn revoke_issued_by(
 ) -> Result<Vec<TokenView>, AppError> {
     let mut revoked = Vec::new();
     for t in live_issued_by(issuer, now).all(db).await? {
-        let before = view(t.clone());
-        let mut row = t.into_active_model();
-        row.revoked_at = Set(Some(now));
-        let after = view(row.update(db).await?);
-        audit::record(
-            db,
-            actor,
-            "api_token.revoke",
-            &after.name,
-            Some(&before),
-            Some(&IssuerDisabled {
-                token: &after,
-                reason: "its issuer's account was disabled",
-            }),
-        )
-        .await?;
-        revoked.push(after);
+        let reason = "its issuer's account was disabled";
+        revoked.push(mark_revoked(db, actor, t, now, Some(reason)).await?);
     }
     Ok(revoked)
 }
 
-/// The audited state of a token revoked with its issuer's account.
+/// The audited state of a revoked token, with why when it was revoked
+/// with its issuer's account.
 #[derive(serde::Serialize)]
-struct IssuerDisabled<'a> {
+struct Revoked<'a> {
     #[serde(flatten)]
     token: &'a TokenView,
-    reason: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
 }
 
 /// How many live tokens `issuer` issued.
