@@ -36,7 +36,7 @@
 
 use super::event::{Event, Status, Verdict, classify, find, split_at_byte};
 use super::syslog::{self, Header, UnixTime, YearGuess};
-use super::trace::{Limits, Message, Origin, Tracker};
+use super::correlate::{Limits, Message, Origin, Tracker};
 use crate::detect::{Detector, Proposal};
 use regex::Regex;
 use rustc_hash::{FxHashMap, FxHashSet};

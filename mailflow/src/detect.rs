@@ -11,7 +11,7 @@
 //! only for subjects seen within the longest window of their kind (seven
 //! windows for a burst policy), so memory stays bounded on endless input.
 
-use crate::trace::QueueId;
+use crate::correlate::QueueId;
 use ipnet::IpNet;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
