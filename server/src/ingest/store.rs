@@ -436,7 +436,7 @@ pub async fn reject_rules(db: &DatabaseConnection) -> Result<RejectRules> {
     let rows = if rows.is_empty() {
         let defaults: Vec<(String, String)> = DEFAULT_RULES
             .iter()
-            .map(|(c, p)| (c.to_string(), p.to_string()))
+            .map(|r| (r.class.to_string(), r.pattern.to_string()))
             .collect();
         save_rules(db, &defaults).await?;
         defaults
