@@ -84,7 +84,7 @@ pub fn parse_bytes<'a>(raw: &'a [u8], years: &mut YearGuess) -> Option<Header<'a
     parse_text(std::str::from_utf8(raw).ok()?, years)
 }
 
-/// Counts a stream of log lines by the rules above, correlates messages,
+/// Counts a stream of log lines by the counting rules ([`super`]), correlates messages,
 /// and gathers per-minute and per-subject counters for storage.
 pub struct Counter {
     settings: Settings,

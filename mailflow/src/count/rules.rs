@@ -200,4 +200,15 @@ mod tests {
         assert_eq!(rules.classify("anything else"), OTHER);
         assert!(RejectRules::new(&[("bad", "(")]).is_err());
     }
+
+    #[test]
+    fn filter_relays_are_loopback_or_named_in_the_list() {
+        let relays = ["mailscanner".to_string()];
+        assert!(is_filter_relay(&relays, "MailScanner[10.0.0.5]:10025"));
+        assert!(is_filter_relay(&relays, "127.0.0.1[127.0.0.1]:10024"));
+        assert!(is_filter_relay(&relays, "filter[::1]:10024"));
+        assert!(!is_filter_relay(&relays, "amavis[10.1.1.1]:10024"));
+        assert!(!is_filter_relay(&relays, "mx.x.com[198.51.100.1]:25"));
+        assert!(!is_filter_relay(&[], "clamav"));
+    }
 }
