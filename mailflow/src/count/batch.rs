@@ -160,6 +160,21 @@ impl Batch {
         let hour = at - at.rem_euclid(HOUR);
         self.subjects[kind as usize].bump(who, hour, series);
     }
+
+    /// One more in `series` for client `ip` and, when known, the account
+    /// it authenticated as, in the hour of `at`.
+    pub(super) fn bump_client(
+        &mut self,
+        ip: &str,
+        account: Option<&str>,
+        at: UnixTime,
+        series: u16,
+    ) {
+        self.bump_subject(SubjectKind::Ip, ip, at, series);
+        if let Some(account) = account {
+            self.bump_subject(SubjectKind::Account, account, at, series);
+        }
+    }
 }
 
 /// The series of reject class `index` (in [`RejectRules`] order).

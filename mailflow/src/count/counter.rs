@@ -5,7 +5,8 @@
 
 use super::batch::{Batch, HostedDomains, class_series, series_names};
 use super::rules::{
-    RejectRules, contains_spam, is_filter_relay, is_loopback, is_sending_daemon, not_owned_by,
+    RejectRules, contains_spam, is_counted_reject, is_filter_relay, is_loopback, is_sending_daemon,
+    not_owned_by,
 };
 use crate::correlate::{Limits, Message, Origin, Tracker};
 use crate::detect::{Detector, Proposal};
@@ -267,16 +268,9 @@ impl Counter {
                 discard,
                 milter,
                 ..
-            } => {
-                let counts = match daemon {
-                    Some("smtpd") => !discard,
-                    Some("cleanup") => true,
-                    _ => false,
-                };
-                if counts {
-                    let addresses = [to, from];
-                    self.reject(&h, host, client, reply, addresses, sasl_username, milter);
-                }
+            } if is_counted_reject(daemon, discard) => {
+                let addresses = [to, from];
+                self.reject(&h, host, client, reply, addresses, sasl_username, milter);
             }
             Event::Filter { verdict, .. } => self.filter_verdict(at, host, verdict),
             Event::RateLimit { client } => self.rate_limit(&h, host, client),
@@ -307,12 +301,7 @@ impl Counter {
         let (at, series) = (h.at, Series::Received.index());
         self.totals.received += 1;
         self.batch.bump(host, at, series);
-        self.batch
-            .bump_subject(SubjectKind::Ip, client.ip, at, series);
-        if let Some(user) = sasl_username {
-            self.batch
-                .bump_subject(SubjectKind::Account, user, at, series);
-        }
+        self.batch.bump_client(client.ip, sasl_username, at, series);
         if let Some(d) = &mut self.detector {
             d.message(at, host, qid, client.ip, sasl_username, || sample(h));
         }
@@ -373,7 +362,7 @@ impl Counter {
         self.count_delivery_domains(host, qid, to, at, outcome);
     }
 
-    /// A reject that counts (smtpd's, not a discard; cleanup's): rejected
+    /// A reject that counts ([`is_counted_reject`]): rejected
     /// and its class, per host, hosted domain (of the first of
     /// `addresses`, recipient then sender, that is hosted), client IP and
     /// account; spam too when a milter's reply says so.
@@ -466,12 +455,7 @@ impl Counter {
         self.sasl_failures += 1;
         self.batch.bump(host, at, series);
         self.bump_domain([username, None], at, series);
-        self.batch
-            .bump_subject(SubjectKind::Ip, client.ip, at, series);
-        if let Some(user) = username {
-            self.batch
-                .bump_subject(SubjectKind::Account, user, at, series);
-        }
+        self.batch.bump_client(client.ip, username, at, series);
         if let Some(d) = &mut self.detector {
             d.sasl_failure(at, client.ip, username, || sample(h));
         }

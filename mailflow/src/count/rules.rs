@@ -159,6 +159,17 @@ pub(super) fn is_sending_daemon(daemon: Option<&str>) -> bool {
     matches!(daemon, Some("smtp" | "lmtp" | "local" | "virtual" | "pipe"))
 }
 
+/// Whether a `reject:`/`milter-reject:`/`discard:` line counts as a
+/// rejected message: smtpd's (but not its `discard:`) and cleanup's.
+/// Postscreen's are refusals of a connection, not of a message.
+pub(super) fn is_counted_reject(daemon: Option<&str>, discard: bool) -> bool {
+    match daemon {
+        Some("smtpd") => !discard,
+        Some("cleanup") => true,
+        _ => false,
+    }
+}
+
 /// Whether a milter's reject reply is about spam (spamd, rspamd).
 pub(super) fn contains_spam(reply: &str) -> bool {
     reply
