@@ -33,7 +33,6 @@
 //!
 //! Spam and virus verdicts name neither address on the lines this engine
 //! reads, so they are counted per host only.
-
 //!
 //! The pieces: [`rules`] decides what a line's text means for the counts
 //! (the reject classes, [`is_filter_relay`], the delivering daemons);

@@ -12,7 +12,7 @@
 //! windows for a burst policy), so memory stays bounded on endless input.
 //!
 //! The pieces: [`policies`] is what the team configures ([`Policy`],
-//! [`Metric`], [`Allowlist`]); [`windows`] the sliding counts a subject's
+//! [`Metric`], [`Allowlist`]); `windows` the sliding counts a subject's
 //! state keeps per policy; [`proposals`] what fires ([`Proposal`]) and its
 //! evidence; [`detector`] the [`Detector`] that the counter feeds events
 //! to, which ties them together.

@@ -54,8 +54,7 @@ impl Metric {
         }
     }
 
-    /// Counts different values (a [`Distinct`](super::windows) window),
-    /// not events.
+    /// Counts different values (a `Distinct` window), not events.
     pub(super) fn distinct(&self) -> bool {
         matches!(self, Self::DistinctRecipients | Self::DistinctIps)
     }

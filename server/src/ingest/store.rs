@@ -7,10 +7,10 @@
 use anyhow::{Context, Result};
 use app::server::defence::Evidence;
 use app::server::mailgraph::{Scope, Tier};
+use mailflow::correlate::{Message, Origin, Recipient};
 use mailflow::count::{Batch, DEFAULT_RULES, HostedDomains, RejectRules, SubjectCounts};
 use mailflow::detect::Proposal;
 use mailflow::syslog::{UnixTime, YearGuess};
-use mailflow::correlate::{Message, Origin, Recipient};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, SimpleExpr};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, FromQueryResult, Statement,
