@@ -6,9 +6,12 @@
 //! several relays interleaved in one stream. The same seed gives the same
 //! bytes, so benchmarks and tests are repeatable.
 
-use super::syslog::UnixTime;
+use crate::time::{DAY, UnixTime};
 use std::collections::VecDeque;
 use std::fmt::Write as _;
+
+/// Microseconds in a second: the generator's clock ticks in them.
+const MICROS: u64 = 1_000_000;
 
 /// How the generated log looks.
 #[derive(Clone, Debug)]
@@ -91,10 +94,10 @@ pub struct Generator {
 
 impl Generator {
     pub fn new(shape: Shape) -> Self {
-        let step_us = (86_400_000_000 / shape.lines_per_day.max(1)) as i64;
+        let step_us = (DAY as u64 * MICROS / shape.lines_per_day.max(1)) as i64;
         Self {
             rng: Rng(shape.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1),
-            clock_us: shape.start * 1_000_000,
+            clock_us: shape.start * MICROS as i64,
             step_us,
             active: Vec::new(),
             next_qid: 0x1_0000_0000 + shape.seed % 0x1000,

@@ -6,7 +6,7 @@
 //! The engine (feature `engine`, on by default) reads a line in stages:
 //! [`syslog`] splits the header (time, host, program, pid) from the message
 //! without allocating; [`event`] turns the message into a typed event;
-//! [`trace`] correlates the lines of each message and session; [`count`]
+//! [`correlate`] gathers the lines of each message and session; [`count`]
 //! applies the counting rules and reject classes and gathers per-minute and
 //! per-subject counters; [`detect`] runs the security team's policies over
 //! the same stream and proposes blocks. [`generate`] writes realistic
@@ -22,6 +22,8 @@ pub mod subject;
 pub mod time;
 
 #[cfg(feature = "engine")]
+pub mod correlate;
+#[cfg(feature = "engine")]
 pub mod count;
 #[cfg(feature = "engine")]
 pub mod detect;
@@ -33,8 +35,6 @@ mod fuzz;
 pub mod generate;
 #[cfg(feature = "engine")]
 pub mod syslog;
-#[cfg(feature = "engine")]
-pub mod trace;
 
 pub use series::Series;
 pub use subject::SubjectKind;

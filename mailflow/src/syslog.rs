@@ -9,6 +9,7 @@
 //! not fit is `None`, never a panic.
 
 pub use crate::time::UnixTime;
+use crate::time::{DAY, HOUR, MINUTE};
 
 /// A line split into its parts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -201,7 +202,7 @@ fn classic<'a>(line: &'a str, years: &mut YearGuess) -> Option<(UnixTime, &'a st
     }
     let year = years.year_for(month);
     let days = days_from_civil(year, month, day)?;
-    Some((days * 86_400 + secs_of_day, &line[end + 1..]))
+    Some((days * DAY + secs_of_day, &line[end + 1..]))
 }
 
 fn rfc3339(line: &str) -> Option<(UnixTime, &str)> {
@@ -231,7 +232,7 @@ fn rfc3339(line: &str) -> Option<(UnixTime, &str)> {
             }
             let mm = digits(b.get(i + 4..i + 6)?)? as i64;
             i += 6;
-            let off = hh * 3600 + mm * 60;
+            let off = hh * HOUR + mm * MINUTE;
             if *sign == b'+' { off } else { -off }
         }
         _ => return None,
@@ -240,7 +241,7 @@ fn rfc3339(line: &str) -> Option<(UnixTime, &str)> {
         return None;
     }
     let days = days_from_civil(year, month, day)?;
-    Some((days * 86_400 + secs_of_day - offset, &line[i + 1..]))
+    Some((days * DAY + secs_of_day - offset, &line[i + 1..]))
 }
 
 /// `HH:MM:SS` at `start`: seconds of the day and the index after it.
@@ -253,7 +254,10 @@ fn clock(b: &[u8], start: usize) -> Option<(i64, usize)> {
     if h > 23 || m > 59 || s > 60 {
         return None;
     }
-    Some(((h * 3600 + m * 60 + s) as i64, start + 8))
+    Some((
+        i64::from(h) * HOUR + i64::from(m) * MINUTE + i64::from(s),
+        start + 8,
+    ))
 }
 
 fn digits(b: &[u8]) -> Option<u32> {

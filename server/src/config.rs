@@ -163,7 +163,7 @@ impl MailflowConfig {
                 .iter()
                 .map(|r| r.to_ascii_lowercase())
                 .collect(),
-            limits: mailflow::trace::Limits {
+            limits: mailflow::correlate::Limits {
                 idle_secs: i64::from(self.idle_minutes) * 60,
                 max_messages: self.max_messages,
             },

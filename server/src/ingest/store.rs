@@ -7,10 +7,10 @@
 use anyhow::{Context, Result};
 use app::server::defence::Evidence;
 use app::server::mailgraph::{Scope, Tier};
+use mailflow::correlate::{Message, Origin, Recipient};
 use mailflow::count::{Batch, DEFAULT_RULES, HostedDomains, RejectRules, SubjectCounts};
 use mailflow::detect::Proposal;
 use mailflow::syslog::{UnixTime, YearGuess};
-use mailflow::trace::{Message, Origin, Recipient};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, SimpleExpr};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, FromQueryResult, Statement,
@@ -436,7 +436,7 @@ pub async fn reject_rules(db: &DatabaseConnection) -> Result<RejectRules> {
     let rows = if rows.is_empty() {
         let defaults: Vec<(String, String)> = DEFAULT_RULES
             .iter()
-            .map(|(c, p)| (c.to_string(), p.to_string()))
+            .map(|r| (r.class.to_string(), r.pattern.to_string()))
             .collect();
         save_rules(db, &defaults).await?;
         defaults

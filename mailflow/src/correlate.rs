@@ -9,7 +9,7 @@
 //! messages held is capped, so memory stays flat on endless input.
 
 use super::event::{Client, Event, Status, Verdict};
-use super::syslog::UnixTime;
+use crate::time::{HOUR, UnixTime};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -126,7 +126,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            idle_secs: 2 * 3600,
+            idle_secs: 2 * HOUR,
             max_messages: 500_000,
         }
     }

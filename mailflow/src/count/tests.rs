@@ -1,0 +1,357 @@
+//! The counting rules, line by line: each test feeds real-looking log
+//! lines to a [`Counter`] and checks the totals, classes and series.
+
+use super::counter::EVICT_EVERY;
+use super::*;
+use crate::subject::SubjectKind;
+use std::sync::Arc;
+
+fn count(lines: &[&str]) -> Counter {
+    let mut c = Counter::new(Settings::default(), RejectRules::defaults(), 2026);
+    for l in lines {
+        c.feed(l);
+    }
+    c
+}
+
+fn classes(c: &Counter) -> Vec<(String, u64)> {
+    c.reject_classes()
+        .filter(|(_, n)| *n > 0)
+        .map(|(k, n)| (k.to_string(), n))
+        .collect()
+}
+
+/// One message from outside, through the ISP's filter (pipe to clamav,
+/// re-injected by pickup) and amavis on loopback (re-injected by smtpd
+/// from 127.0.0.1), then delivered: received once, sent once, spam once.
+#[test]
+fn a_filter_loop_is_counted_once() {
+    let c = count(&[
+        "Aug  4 08:28:40 mx1 postfix/smtpd[100]: 46E0BAB8E5: client=mail.affinato120.com.br[203.0.113.7]",
+        "Aug  4 08:28:41 mx1 postfix/qmgr[9]: 46E0BAB8E5: from=<informativo@affinato120.com.br>, size=10004, nrcpt=1 (queue active)",
+        "Aug  4 08:28:49 mx1 postfix/virus-filter[23105]: 46E0BAB8E5: crm=SPAM Sender=informativo@affinato120.com.br cid=0 rcpts=1 data=-6.2877 size=10004",
+        "Aug  4 08:28:49 mx1 postfix/pipe[23106]: 46E0BAB8E5: to=<ana@cliente.com.br>, relay=clamav, delay=9, delays=1/0/0/8, dsn=2.0.0, status=sent (dummy)",
+        "Aug  4 08:28:49 mx1 postfix/pickup[7]: 57F1CAB8E6: uid=1001 from=<informativo@affinato120.com.br>",
+        "Aug  4 08:28:50 mx1 postfix/smtp[300]: 57F1CAB8E6: to=<ana@cliente.com.br>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, dsn=2.0.0, status=sent (250 2.0.0 Ok, queued as 6A2BCAB8E7)",
+        "Aug  4 08:28:50 mx1 postfix/smtpd[400]: 6A2BCAB8E7: client=localhost[127.0.0.1]",
+        "Aug  4 08:28:51 mx1 postfix/lmtp[500]: 6A2BCAB8E7: to=<ana@cliente.com.br>, relay=mbox1[10.0.0.9]:24, delay=0.2, dsn=2.0.0, status=sent (250 2.0.0 Saved)",
+    ]);
+    assert_eq!(
+        c.totals,
+        Totals {
+            received: 1,
+            sent: 1,
+            spam: 1,
+            ..Default::default()
+        }
+    );
+}
+
+/// Per-domain counts of `lines` with `cliente.com.br` hosted:
+/// `(domain, series name) → n` over all minutes.
+fn per_domain(lines: &[&str]) -> Vec<(String, String, u64)> {
+    let settings = Settings {
+        domains: Arc::new(HostedDomains::new(["Cliente.com.br"])),
+        ..Settings::default()
+    };
+    let mut c = Counter::new(settings, RejectRules::defaults(), 2026);
+    for l in lines {
+        c.feed(l);
+    }
+    let batch = c.take_batch();
+    let mut sums = std::collections::BTreeMap::new();
+    for ((d, _, s), n) in &batch.domain_minutes {
+        *sums
+            .entry((d.to_string(), batch.series[usize::from(*s)].clone()))
+            .or_default() += n;
+    }
+    sums.into_iter().map(|((d, s), n)| (d, s, n)).collect()
+}
+
+fn row(series: &str, n: u64) -> (String, String, u64) {
+    ("cliente.com.br".into(), series.into(), n)
+}
+
+#[test]
+fn inbound_counts_under_the_recipient_domain_once_per_recipient() {
+    let got = per_domain(&[
+        // From outside to two customers (one in capitals) and a stranger,
+        // through amavis: the hand-off is the first attempt.
+        "Aug  4 08:28:40 mx1 postfix/smtpd[100]: 46E0BAB8E5: client=mx.example.org[203.0.113.7]",
+        "Aug  4 08:28:41 mx1 postfix/qmgr[9]: 46E0BAB8E5: from=<news@example.org>, size=10004, nrcpt=3 (queue active)",
+        "Aug  4 08:28:42 mx1 postfix/smtp[300]: 46E0BAB8E5: to=<ana@cliente.com.br>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, dsn=2.0.0, status=sent (250 2.0.0 Ok, queued as 6A2BCAB8E7)",
+        "Aug  4 08:28:42 mx1 postfix/smtp[300]: 46E0BAB8E5: to=<BRUNO@CLIENTE.COM.BR>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, dsn=4.0.0, status=deferred (busy)",
+        "Aug  4 08:29:42 mx1 postfix/smtp[300]: 46E0BAB8E5: to=<BRUNO@CLIENTE.COM.BR>, relay=127.0.0.1[127.0.0.1]:10024, delay=61, dsn=2.0.0, status=sent (250 2.0.0 Ok, queued as 6A2BCAB8E8)",
+        "Aug  4 08:28:42 mx1 postfix/smtp[300]: 46E0BAB8E5: to=<x@elsewhere.net>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, dsn=2.0.0, status=sent (250 2.0.0 Ok, queued as 6A2BCAB8E9)",
+        // The re-injection from amavis is not received again; its
+        // delivery is a foreign sender's, so no per-domain "sent".
+        "Aug  4 08:28:50 mx1 postfix/smtpd[400]: 6A2BCAB8E7: client=localhost[127.0.0.1]",
+        "Aug  4 08:28:50 mx1 postfix/qmgr[9]: 6A2BCAB8E7: from=<news@example.org>, size=10400, nrcpt=1 (queue active)",
+        "Aug  4 08:28:51 mx1 postfix/lmtp[500]: 6A2BCAB8E7: to=<ana@cliente.com.br>, relay=mbox1[10.0.0.9]:24, delay=0.2, dsn=2.0.0, status=sent (250 2.0.0 Saved)",
+    ]);
+    assert_eq!(got, vec![row("received", 2)]);
+}
+
+#[test]
+fn outbound_counts_under_the_sender_domain() {
+    let got = per_domain(&[
+        "Aug  4 09:00:00 mx1 postfix/submission/smtpd[2]: 3A452D9640: client=cpe[198.51.100.9], sasl_method=LOGIN, sasl_username=ana@cliente.com.br",
+        "Aug  4 09:00:00 mx1 postfix/qmgr[9]: 3A452D9640: from=<ana@cliente.com.br>, size=2000, nrcpt=3 (queue active)",
+        "Aug  4 09:00:01 mx1 postfix/smtp[1]: 3A452D9640: to=<a@x.com>, relay=mx.x.com[198.51.100.1]:25, delay=1, dsn=2.0.0, status=sent (250 ok)",
+        "Aug  4 09:00:01 mx1 postfix/smtp[1]: 3A452D9640: to=<c@y.com>, relay=mx.y.com[198.51.100.2]:25, delay=1, dsn=5.1.1, status=bounced (host said: 550 no such user)",
+        "Aug  4 09:00:02 mx1 postfix/smtp[1]: 3A452D9640: to=<d@z.com>, relay=none, delay=30, dsn=4.4.1, status=deferred (connect to mx.z.com: Connection timed out)",
+        // Refused: for a customer (recipient domain), from a customer
+        // to a stranger (sender domain), and neither (not counted).
+        "Aug  4 09:01:00 mx1 postfix/smtpd[7]: NOQUEUE: reject: RCPT from unknown[192.0.2.1]: 550 5.1.1 <zz@cliente.com.br>: Recipient address rejected: User unknown in virtual mailbox table; from=<s@spam.example> to=<zz@cliente.com.br> proto=ESMTP helo=<x>",
+        "Aug  4 09:01:01 mx1 postfix/smtpd[7]: NOQUEUE: reject: RCPT from unknown[192.0.2.1]: 553 5.7.1 <bruno@cliente.com.br>: Sender address rejected: not logged in; from=<bruno@cliente.com.br> to=<y@y.com> proto=ESMTP helo=<x>",
+        "Aug  4 09:01:02 mx1 postfix/smtpd[7]: NOQUEUE: reject: RCPT from unknown[192.0.2.1]: 554 5.7.1 <y@y.com>: Relay access denied; from=<s@spam.example> to=<y@y.com> proto=ESMTP helo=<x>",
+        "Aug  4 09:02:00 mx1 postfix/smtpd[8]: warning: unknown[192.0.2.2]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username=ana@cliente.com.br",
+    ]);
+    assert_eq!(
+        got,
+        vec![
+            row("bounced", 1),
+            row("deferred", 1),
+            row("reject.not_logged", 1),
+            row("reject.unknown_user", 1),
+            row("rejected", 2),
+            row("sasl_failures", 1),
+            row("sent", 1),
+        ]
+    );
+}
+
+#[test]
+fn one_sent_per_recipient_line_and_bounces_and_deferrals() {
+    let c = count(&[
+        "Aug  4 09:00:00 mx1 postfix/smtp[1]: 3A452D963D: to=<a@x.com>, relay=mx.x.com[198.51.100.1]:25, delay=1, dsn=2.0.0, status=sent (250 ok)",
+        "Aug  4 09:00:00 mx1 postfix/smtp[1]: 3A452D963D: to=<b@x.com>, relay=mx.x.com[198.51.100.1]:25, delay=1, dsn=2.0.0, status=sent (250 ok)",
+        "Aug  4 09:00:01 mx1 postfix/smtp[1]: 3A452D963D: to=<c@y.com>, relay=mx.y.com[198.51.100.2]:25, delay=1, dsn=5.1.1, status=bounced (host said: 550 no such user)",
+        "Aug  4 09:00:02 mx1 postfix/smtp[1]: 3A452D963D: to=<d@z.com>, relay=none, delay=30, dsn=4.4.1, status=deferred (connect to mx.z.com: Connection timed out)",
+        "Aug  4 09:00:03 mx1 postfix/virtual[2]: 3A452D963D: to=<e@cliente.com.br>, relay=virtual, delay=0, dsn=2.0.0, status=sent (delivered to maildir)",
+        "Aug  4 09:00:04 mx1 postfix/smtp[3]: 3A452D963D: to=<f@w.com>, relay=amavis[10.1.1.1]:10024, delay=0, dsn=2.0.0, status=sent (250 queued)",
+    ]);
+    assert_eq!(
+        c.totals,
+        Totals {
+            sent: 3,
+            bounced: 1,
+            deferred: 1,
+            ..Default::default()
+        }
+    );
+}
+
+#[test]
+fn internal_clients_and_pickup_are_not_received() {
+    let mut settings = Settings::default();
+    settings
+        .internal_clients
+        .push("10.0.0.0/8".parse().unwrap());
+    let mut c = Counter::new(settings, RejectRules::defaults(), 2026);
+    for l in [
+        "Aug  4 09:00:00 mx1 postfix/smtpd[1]: 3A452D963D: client=filter[10.2.3.4]",
+        "Aug  4 09:00:00 mx1 postfix/smtpd[1]: 3A452D963E: client=localhost[::1]",
+        "Aug  4 09:00:00 mx1 postfix/pickup[1]: 3A452D963F: uid=0 from=<root>",
+        "Aug  4 09:00:00 mx1 postfix/submission/smtpd[2]: 3A452D9640: client=cpe[198.51.100.9], sasl_method=LOGIN, sasl_username=ana@cliente.com.br",
+    ] {
+        c.feed(l);
+    }
+    assert_eq!(c.totals.received, 1);
+}
+
+#[test]
+fn noqueue_and_queue_id_rejects_and_their_classes() {
+    let c = count(&[
+        "Aug  4 10:00:00 mx1 postfix/smtpd[1]: NOQUEUE: reject: RCPT from x[192.0.2.1]: 550 5.1.1 <u@c.com.br>: Recipient address rejected: User unknown in virtual mailbox table; from=<s@e.com> to=<u@c.com.br> proto=ESMTP helo=<x>",
+        "Aug  4 10:00:01 mx1 postfix/smtpd[1]: NOQUEUE: reject: RCPT from x[192.0.2.1]: 554 5.7.1 <v@other.org>: Relay access denied; from=<s@e.com> to=<v@other.org> proto=ESMTP helo=<x>",
+        "Aug  4 10:00:02 mx1 postfix/smtpd[1]: 5B1C2D3E4F: reject: RCPT from x[192.0.2.1]: 450 4.1.8 <s@nowhere.invalid>: Sender address rejected: Domain not found; from=<s@nowhere.invalid> to=<u@c.com.br> proto=ESMTP helo=<x>",
+        "Aug  4 10:00:03 mx1 postfix/submission/smtpd[5]: NOQUEUE: reject: RCPT from cpe[198.51.100.9]: 553 5.7.1 <boss@bank.com>: Sender address rejected: not owned by user ana@cliente.com.br; from=<boss@bank.com> to=<t@o.net> proto=ESMTP helo=<pc> sasl_username=ana@cliente.com.br",
+        "Aug  4 10:00:04 mx1 postfix/smtpd[1]: NOQUEUE: reject: RCPT from x[192.0.2.1]: 553 5.7.1 <s@cliente.com.br>: Sender address rejected: not logged in; from=<s@cliente.com.br> to=<u@c.com.br> proto=ESMTP helo=<x>",
+        "Aug  4 10:00:05 mx1 postfix/smtpd[1]: NOQUEUE: reject: RCPT from x[192.0.2.1]: 554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org; from=<s@e.com> to=<u@c.com.br> proto=ESMTP helo=<x>",
+        "Aug  4 10:00:06 mx1 postfix/smtpd[1]: NOQUEUE: reject: RCPT from x[192.0.2.1]: 550 5.7.1 <u@c.com.br>: Recipient address rejected: Message rejected due to: SPF fail - not authorized; from=<s@e.com> to=<u@c.com.br> proto=ESMTP helo=<x>",
+        "Aug  4 10:00:07 mx1 postfix/smtpd[1]: NOQUEUE: reject: RCPT from x[192.0.2.1]: 554 5.7.1 <s@e.com>: Sender address rejected: Access denied; from=<s@e.com> to=<u@c.com.br> proto=ESMTP helo=<x>",
+        "Aug  4 10:00:08 mx1 postfix/smtpd[1]: NOQUEUE: reject: RCPT from x[192.0.2.1]: 450 4.1.7 <s@e.com>: Sender address rejected: unverified address; from=<s@e.com> to=<u@c.com.br> proto=ESMTP helo=<x>",
+        "Aug  4 10:00:09 mx1 postfix/smtpd[1]: NOQUEUE: reject: CONNECT from x[192.0.2.1]: 554 5.7.1 <x[192.0.2.1]>: Client host rejected: Access denied; proto=SMTP",
+        "Aug  4 10:00:10 mx1 postfix/smtpd[1]: warning: Message delivery request rate limit exceeded: 31 from x[192.0.2.1] for service smtp",
+        "Aug  4 10:00:11 mx1 postfix/cleanup[8]: 5B1C2D3E50: milter-reject: END-OF-MESSAGE from x[192.0.2.1]: 5.7.1 Spam message rejected; from=<s@e.com> to=<u@c.com.br> proto=ESMTP helo=<x>",
+    ]);
+    assert_eq!(c.totals.rejected, 11);
+    assert_eq!(c.totals.spam, 1);
+    assert_eq!(
+        classes(&c),
+        [
+            ("unknown_user", 1),
+            ("relay", 1),
+            ("domain", 1),
+            ("not_logged", 1),
+            ("not_owned", 1),
+            ("spf", 1),
+            ("sender_denied", 1),
+            ("sender_other", 1),
+            ("rate", 1),
+            ("rbl", 1),
+            ("other", 2),
+        ]
+        .map(|(k, n)| (k.to_string(), n))
+    );
+}
+
+#[test]
+fn postscreen_and_smtpd_discards_and_warnings_are_not_rejects() {
+    let c = count(&[
+        "May  5 15:51:11 xxx postfix/postscreen[1148]: NOQUEUE: reject: RCPT from [216.245.194.173]:60591: 550 5.7.1 Service unavailable; client [216.245.194.173] blocked using rbl.example.com; from=<a@b.com>, to=<c@d.com>, proto=ESMTP, helo=<x>",
+        "Aug  4 10:00:00 mx1 postfix/smtpd[1]: 5B1C2D3E4F: discard: RCPT from x[192.0.2.1]: <s@e.com>: Sender address triggers DISCARD action; from=<s@e.com> to=<u@c.com.br> proto=ESMTP helo=<x>",
+        "Aug  4 10:00:00 mx1 postfix/smtpd[1]: NOQUEUE: reject_warning: RCPT from x[192.0.2.1]: 554 5.7.1 <v@o.org>: Relay access denied; from=<s@e.com> to=<v@o.org> proto=ESMTP helo=<x>",
+    ]);
+    assert_eq!(c.totals.rejected, 0);
+}
+
+#[test]
+fn amavis_spam_virus_banned_and_clean() {
+    let c = count(&[
+        "Aug  4 11:00:00 mx1 amavis[1]: (01-1) Blocked SPAM {DiscardedInbound}, [1.2.3.4]:1 <a@b> -> <c@d>, Queue-ID: 3A452D963D, mail_id: x",
+        "Aug  4 11:00:00 mx1 amavis[1]: (01-2) Passed SPAM {RelayedTaggedInbound}, [1.2.3.4]:1 <a@b> -> <c@d>, Queue-ID: 3A452D963E",
+        "Aug  4 11:00:00 mx1 amavis[1]: (01-3) Blocked INFECTED (Eicar-Signature) {DiscardedInbound}, [1.2.3.4]:1 <a@b> -> <c@d>",
+        "Aug  4 11:00:00 mx1 amavis[1]: (01-4) Blocked BANNED (.exe) {DiscardedInbound}, [1.2.3.4]:1 <a@b> -> <c@d>",
+        "Aug  4 11:00:00 mx1 amavis[1]: (01-5) Passed CLEAN {RelayedInbound}, [1.2.3.4]:1 <a@b> -> <c@d>",
+    ]);
+    assert_eq!((c.totals.spam, c.totals.virus), (2, 2));
+}
+
+#[test]
+fn sasl_failures_are_counted_apart_and_garbage_is_unparsed() {
+    let c = count(&[
+        "Mar 10 13:33:30 gandalf postfix/smtpd[3937]: warning: HOSTNAME[1.1.1.1]: SASL LOGIN authentication failed: authentication failure",
+        "Mar 10 13:33:31 gandalf postfix/smtpd[3937]: warning: unknown[1.1.1.1]:55729: SASL PLAIN authentication failed:",
+        "not a log line",
+        "",
+    ]);
+    assert_eq!(
+        (c.sasl_failures, c.totals.rejected, c.unparsed, c.lines),
+        (2, 0, 2, 4)
+    );
+}
+
+#[test]
+fn invalid_utf8_and_over_long_lines_are_unparsed_not_fatal() {
+    let mut c = Counter::new(Settings::default(), RejectRules::defaults(), 2026);
+    c.feed_bytes(b"Aug  4 10:00:00 mx1 postfix/smtpd[1]: 3A452D963D: client=x[192.0.2.1]\r\n");
+    c.feed_bytes(b"Aug  4 10:00:00 mx1 postfix/smtpd[1]: \xff\xfe\n");
+    let long = format!(
+        "Aug  4 10:00:00 mx1 postfix/smtpd[1]: 3A452D963E: client=x[192.0.2.1]{}",
+        " ".repeat(MAX_LINE)
+    );
+    c.feed_bytes(long.as_bytes());
+    assert_eq!((c.lines, c.unparsed, c.totals.received), (3, 2, 1));
+}
+
+fn account_series(c: &mut Counter, user: &str) -> Vec<(String, u64)> {
+    let batch = c.take_batch();
+    let mut out: Vec<(String, u64)> = batch.subjects[SubjectKind::Account as usize]
+        .iter()
+        .filter(|(who, ..)| *who == user)
+        .map(|(_, _, s, n)| (batch.series[s as usize].clone(), n))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Postfix < 3.10 does not name the account on reject lines: the reject
+/// belongs to whoever authenticated earlier in the same smtpd process
+/// (host, pid) — not to another session on the same host.
+#[test]
+fn pre_3_10_rejects_are_tied_to_the_sessions_account() {
+    let mut c = count(&[
+        "Aug  4 10:00:00 mx1 postfix/submission/smtpd[77]: connect from cpe[198.51.100.9]",
+        "Aug  4 10:00:01 mx1 postfix/submission/smtpd[77]: 4A1B2C3D4E: client=cpe[198.51.100.9], sasl_method=LOGIN, sasl_username=ana@cliente.com.br",
+        "Aug  4 10:00:02 mx1 postfix/submission/smtpd[77]: NOQUEUE: reject: RCPT from cpe[198.51.100.9]: 554 5.7.1 <x@y.com>: Relay access denied; from=<ana@cliente.com.br> to=<x@y.com> proto=ESMTP helo=<pc>",
+        "Aug  4 10:00:02 mx2 postfix/submission/smtpd[77]: NOQUEUE: reject: RCPT from other[192.0.2.5]: 554 5.7.1 <x@y.com>: Relay access denied; from=<z@e.com> to=<x@y.com> proto=ESMTP helo=<pc>",
+        "Aug  4 10:00:03 mx1 postfix/submission/smtpd[77]: disconnect from cpe[198.51.100.9] ehlo=1 auth=1 mail=2 rcpt=1/2 quit=1 commands=6/7",
+        "Aug  4 10:00:04 mx1 postfix/submission/smtpd[77]: connect from bot[192.0.2.66]",
+        "Aug  4 10:00:05 mx1 postfix/submission/smtpd[77]: NOQUEUE: reject: RCPT from bot[192.0.2.66]: 554 5.7.1 <x@y.com>: Relay access denied; from=<a@b.com> to=<x@y.com> proto=ESMTP helo=<pc>",
+    ]);
+    assert_eq!(
+        account_series(&mut c, "ana@cliente.com.br"),
+        [("received", 1), ("reject.relay", 1)].map(|(k, n)| (k.to_string(), n))
+    );
+}
+
+#[test]
+fn postfix_3_10_reject_lines_name_the_account_themselves() {
+    let mut c = count(&[
+        "Aug  4 10:00:03 mx1 postfix/submission/smtpd[5]: NOQUEUE: reject: RCPT from cpe[198.51.100.9]: 553 5.7.1 <boss@bank.com>: Sender address rejected: not owned by user bia@cliente.com.br; from=<boss@bank.com> to=<t@o.net> proto=ESMTP helo=<pc> sasl_username=bia@cliente.com.br",
+    ]);
+    assert_eq!(
+        account_series(&mut c, "bia@cliente.com.br"),
+        [("reject.not_owned", 1)].map(|(k, n)| (k.to_string(), n))
+    );
+}
+
+#[test]
+fn a_message_is_correlated_by_host_and_queue_id() {
+    let mut c = count(&[
+        "Aug  4 08:00:00 mx1 postfix/smtpd[1]: 3A452D963D: client=mail.e.com[203.0.113.7]",
+        "Aug  4 08:00:00 mx2 postfix/smtpd[1]: 3A452D963D: client=other.e.com[203.0.113.8]",
+        "Aug  4 08:00:01 mx1 postfix/cleanup[2]: 3A452D963D: message-id=<abc@e.com>",
+        "Aug  4 08:00:01 mx1 postfix/qmgr[3]: 3A452D963D: from=<s@e.com>, size=2048, nrcpt=2 (queue active)",
+        "Aug  4 08:00:02 mx1 postfix/lmtp[4]: 3A452D963D: to=<a@c.com.br>, relay=mbox[10.0.0.9]:24, delay=2, delays=1/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Saved)",
+        "Aug  4 08:00:02 mx1 postfix/lmtp[4]: 3A452D963D: to=<b@c.com.br>, relay=mbox[10.0.0.9]:24, delay=2, dsn=4.2.2, status=deferred (452 mailbox full)",
+        "Aug  4 09:00:02 mx1 postfix/lmtp[4]: 3A452D963D: to=<b@c.com.br>, relay=mbox[10.0.0.9]:24, delay=3602, dsn=2.0.0, status=sent (250 2.0.0 Saved)",
+        "Aug  4 09:00:02 mx1 postfix/qmgr[3]: 3A452D963D: removed",
+    ]);
+    let mut batch = c.take_batch();
+    batch.messages.sort_by(|a, b| a.host.cmp(&b.host));
+    let [m1, m2] = &batch.messages[..] else {
+        panic!("two messages expected, got {:?}", batch.messages)
+    };
+    assert_eq!(m1.host, "mx1");
+    assert!(m1.removed && !m2.removed);
+    assert_eq!(m1.client_ip.as_deref(), Some("203.0.113.7"));
+    assert_eq!(m1.message_id.as_deref(), Some("abc@e.com"));
+    assert_eq!(
+        (m1.sender.as_deref(), m1.size, m1.nrcpt),
+        (Some("s@e.com"), Some(2048), Some(2))
+    );
+    let outcomes: Vec<_> = m1
+        .recipients
+        .iter()
+        .map(|r| (r.to.as_str(), r.status.as_str(), r.attempts))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [("a@c.com.br", "sent", 1), ("b@c.com.br", "sent", 2)]
+    );
+    assert_eq!(m2.client_ip.as_deref(), Some("203.0.113.8"));
+    assert_eq!(c.in_flight().0, 1, "mx2's message is still in flight");
+    assert!(c.take_batch().messages.is_empty(), "nothing changed since");
+}
+
+/// Endless input with messages that never finish: state stays bounded.
+#[test]
+fn correlation_state_is_evicted_when_idle() {
+    let mut settings = Settings::default();
+    settings.limits.idle_secs = 600;
+    let mut c = Counter::new(settings, RejectRules::defaults(), 2026);
+    for i in 0..300_000u64 {
+        let t = 1_000_000 + i; // one line per second
+        let line = format!(
+            "{} mx1 postfix/smtpd[{}]: {:010X}: client=x[192.0.2.1]",
+            chrono::DateTime::from_timestamp(t as i64, 0)
+                .unwrap()
+                .to_rfc3339(),
+            i % 1000,
+            i
+        );
+        c.feed(&line);
+        if i % 100_000 == 0 {
+            c.take_batch();
+        }
+    }
+    let (messages, _) = c.in_flight();
+    assert!(
+        messages <= 600 + EVICT_EVERY as usize,
+        "{messages} messages held"
+    );
+    assert_eq!(c.totals.received, 300_000);
+}
