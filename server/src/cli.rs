@@ -93,7 +93,7 @@ pub enum Command {
         /// totals, per day and hour, top senders, recipients and domains,
         /// rejects, bounces, deferrals) and the import's summary [default: text]
         #[arg(long, value_enum, value_name = "FORMAT")]
-        report: Option<crate::import::ReportFormat>,
+        report: Option<crate::log_import::ReportFormat>,
         /// Year of classic syslog timestamps (which have none) at the start of each file [default: from the file's modification time]
         #[arg(long)]
         year: Option<i32>,
@@ -343,9 +343,9 @@ impl Cli {
                 no_detect,
                 files,
             } => {
-                crate::import::run(
+                crate::log_import::run(
                     &cfg,
-                    crate::import::Options {
+                    crate::log_import::Options {
                         files,
                         dry_run,
                         report,
@@ -360,7 +360,7 @@ impl Cli {
             Command::PolicydBench(args) => policyd_bench(&cfg, args).await,
             Command::ProvisionBench { mailboxes, queries } => {
                 let db = prepare(&cfg).await?.db;
-                crate::provision_bench::run(&db, mailboxes, queries).await
+                crate::tools::provision_bench::run(&db, mailboxes, queries).await
             }
             Command::MailgraphBench {
                 days,
@@ -370,14 +370,14 @@ impl Cli {
                 queries,
             } => {
                 let db = prepare(&cfg).await?.db;
-                let options = crate::mailgraph_bench::Options {
+                let options = crate::tools::mailgraph_bench::Options {
                     days: days.max(1),
                     messages_per_day,
                     hosts: hosts.max(1),
                     domains: domains.max(1),
                     queries: queries.max(1),
                 };
-                crate::mailgraph_bench::run(&db, &cfg.mailgraph, options).await
+                crate::tools::mailgraph_bench::run(&db, &cfg.mailgraph, options).await
             }
             Command::Config => {
                 let mut shown = cfg.clone();
@@ -568,7 +568,8 @@ fn generate_log(args: GenerateLog) -> Result<()> {
 }
 
 async fn policyd_bench(cfg: &Config, args: PolicydBench) -> Result<()> {
-    use crate::defence::{blocks, load, policyd};
+    use crate::defence::{blocks, policyd};
+    use crate::tools::policyd_bench as load;
     let addr = match args.addr {
         Some(addr) => addr,
         None => {
@@ -639,7 +640,7 @@ fn ensure_loopback_url(url: &str) -> Result<()> {
 }
 
 async fn soak(mut cfg: Config, db_given: bool, args: Soak) -> Result<()> {
-    use crate::soak::{self, Mix, Target};
+    use crate::tools::soak::{self, Mix, Target};
     let seconds = args.seconds.max(1);
     let mix = Mix {
         staff: args.staff.max(1),

@@ -10,15 +10,12 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod defence;
-pub mod demo;
-pub mod import;
 pub mod ingest;
+pub mod log_import;
 pub mod mailgraph;
-pub mod mailgraph_bench;
-pub mod provision_bench;
 pub mod rest;
-pub mod soak;
 pub mod start;
+pub mod tools;
 pub mod web;
 
 use anyhow::Result;

@@ -100,12 +100,12 @@ pub async fn start(cfg: &Config, opts: Options) -> Result<Running> {
     let state = crate::prepare(cfg).await?;
     if opts.demo {
         // Domains first: the demo log's mail for them is counted per domain.
-        if crate::demo::seed_provisioning(&state.db, cfg).await? {
+        if crate::tools::demo::seed_provisioning(&state.db, cfg).await? {
             tracing::info!(
                 "new database: created the demo domain cliente.com.br with mailboxes and aliases"
             );
         }
-        let lines = crate::demo::seed(&state.db, cfg).await?;
+        let lines = crate::tools::demo::seed(&state.db, cfg).await?;
         if lines > 0 {
             tracing::info!("new database: imported a {lines}-line demo Postfix log");
         }

@@ -6,7 +6,7 @@
 //! racing for the same addresses and a domain's last free slots, 2
 //! security clients approving and lifting blocks, a 5,000-row CSV import,
 //! sign-ins with wrong passwords, the ingest worker tailing a growing log
-//! and Postfix policy requests (the mix is `server::soak`, shared with
+//! and Postfix policy requests (the mix is `server::tools::soak`, shared with
 //! `carteiro soak`).
 //!
 //! It asserts: no 5xx and no request left unanswered; every refusal an
@@ -19,7 +19,7 @@
 mod common;
 
 use server::config::{Config, SourceConfig};
-use server::soak::{self, Mix, Target};
+use server::tools::soak::{self, Mix, Target};
 use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
