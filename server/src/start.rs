@@ -119,6 +119,15 @@ pub async fn start(cfg: &Config, opts: Options) -> Result<Running> {
             tracing::info!("new database: imported a {lines}-line demo Postfix log");
         }
     }
+    let purge = Purge {
+        db: state.db.clone(),
+        mailgraph: cfg.mailgraph.clone(),
+        auth: (*state.auth).clone(),
+    };
+    // The first round before the ingest workers write and anything
+    // listens: what they write and what a request sees never depend on
+    // whether the purge task got to run yet.
+    purge.once().await;
     let mut background = Vec::new();
     if !cfg.mailflow.sources.is_empty() {
         background.extend(crate::ingest::worker::spawn_all(
@@ -132,14 +141,6 @@ pub async fn start(cfg: &Config, opts: Options) -> Result<Running> {
             cfg.mailflow.sources.clone(),
         ));
     }
-    let purge = Purge {
-        db: state.db.clone(),
-        mailgraph: cfg.mailgraph.clone(),
-        auth: (*state.auth).clone(),
-    };
-    // The first round before anything listens: what a request sees never
-    // depends on whether the purge task got to run yet.
-    purge.once().await;
     background.push(tokio::spawn(purge.every(PURGE_EVERY)));
     let policyd = crate::defence::start(&state.db, &cfg.defence).await?;
     let first_admin = if cfg.server.create_first_admin {

@@ -33,8 +33,14 @@ pub async fn fresh_database(dir: &tempfile::TempDir) -> String {
 /// `server::start::start`, as `carteiro serve` does.
 #[allow(dead_code)] // not every test binary starts the portal
 pub async fn test_config(dir: &tempfile::TempDir) -> server::config::Config {
+    test_config_on(fresh_database(dir).await)
+}
+
+/// [`test_config`] on the database at `url`.
+#[allow(dead_code)] // not every test binary starts the portal
+pub fn test_config_on(url: String) -> server::config::Config {
     let mut cfg = server::config::Config::default();
-    cfg.database.url = fresh_database(dir).await;
+    cfg.database.url = url;
     cfg.server.listen = "127.0.0.1:0".into();
     cfg.server.create_first_admin = false;
     cfg.defence.policy_listen = "127.0.0.1:0".into();

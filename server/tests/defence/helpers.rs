@@ -68,11 +68,7 @@ pub async fn lift_block(db: &DatabaseConnection, id: i64) {
 /// The portal on `db`, started as `carteiro serve` starts it, with its
 /// policy daemon on a free loopback port refreshing every second.
 pub async fn start_daemon(db: &TestDb) -> Daemon {
-    let mut cfg = server::config::Config::default();
-    cfg.database.url = db.url.clone();
-    cfg.server.listen = "127.0.0.1:0".into();
-    cfg.server.create_first_admin = false;
-    cfg.defence.policy_listen = "127.0.0.1:0".into();
+    let mut cfg = crate::common::test_config_on(db.url.clone());
     cfg.defence.refresh_secs = 1;
     let portal = server::start::start(&cfg, server::start::Options::default())
         .await
