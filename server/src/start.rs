@@ -1,20 +1,26 @@
-//! Starting the whole portal, once, for `carteiro serve`, the concurrency
-//! tests and `carteiro soak`: the database (migrated), the optional demo
-//! data, one ingest worker per `[[mailflow.sources]]`, the purge task
-//! (deleted mailboxes, Mailgraph tiers, stale sign-in data and expired
-//! sessions), the Postfix policy daemon, the first admin and
-//! the HTTP server. [`start`] returns once everything listens (port 0 in
-//! `server.listen` or `defence.policy_listen` picks a free one: the
-//! [`Running`] says which); [`Running::shutdown`] stops it again.
+//! Starting the whole portal, once, for `carteiro serve`, `carteiro soak`
+//! and every integration test that talks to the portal: the database
+//! (migrated), the optional demo data, one ingest worker per
+//! `[[mailflow.sources]]`, the purge task (deleted mailboxes, Mailgraph
+//! tiers, stale sign-in data and expired sessions), the Postfix policy
+//! daemon, the first admin and the HTTP server. [`start`] is the only way
+//! in, so the tests run the same workers, purge and daemon as production;
+//! what a test needs differently (port 0, no policy daemon, no first admin,
+//! no sources) is configuration. [`start`] returns once everything listens
+//! (port 0 in `server.listen` or `defence.policy_listen` picks a free one:
+//! the [`Running`] says which); [`Running::shutdown`] stops it again.
 
 use crate::config::Config;
-use crate::web;
+use crate::{db, web};
 use anyhow::{Context, Result};
 use app::model::IssuedPassword;
 use app::server::staff;
 use app::state::AppState;
+use leptos::config::LeptosOptions;
+use sea_orm::DatabaseConnection;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -27,10 +33,11 @@ pub struct Options {
     pub demo: bool,
 }
 
-/// The portal, running. Dropping it leaves everything running until the
-/// runtime ends; [`Running::shutdown`] stops the HTTP server gracefully and
-/// the background tasks. The policy daemon and its block refresh stop with
-/// the runtime.
+/// The portal, running. [`Running::shutdown`] stops the HTTP server
+/// gracefully and the background tasks; dropping it stops the HTTP server
+/// too (without waiting) and leaves the background tasks running until the
+/// runtime ends. The policy daemon and its block refresh stop with the
+/// runtime.
 pub struct Running {
     /// Where the portal answers (the real port when `server.listen` said 0).
     pub http_addr: SocketAddr,
@@ -97,19 +104,30 @@ pub async fn start(cfg: &Config, opts: Options) -> Result<Running> {
             cfg.server.listen
         )
     })?;
-    let state = crate::prepare(cfg).await?;
+    let db = db::connect(&cfg.database).await?;
+    db::migrate(&db).await?;
+    let state = app_state(cfg, db)?;
     if opts.demo {
         // Domains first: the demo log's mail for them is counted per domain.
-        if crate::demo::seed_provisioning(&state.db, cfg).await? {
+        if crate::tools::demo::seed_provisioning(&state.db, cfg).await? {
             tracing::info!(
                 "new database: created the demo domain cliente.com.br with mailboxes and aliases"
             );
         }
-        let lines = crate::demo::seed(&state.db, cfg).await?;
+        let lines = crate::tools::demo::seed(&state.db, cfg).await?;
         if lines > 0 {
             tracing::info!("new database: imported a {lines}-line demo Postfix log");
         }
     }
+    let purge = Purge {
+        db: state.db.clone(),
+        mailgraph: cfg.mailgraph.clone(),
+        auth: (*state.auth).clone(),
+    };
+    // The first round before the ingest workers write and anything
+    // listens: what they write and what a request sees never depend on
+    // whether the purge task got to run yet.
+    purge.once().await;
     let mut background = Vec::new();
     if !cfg.mailflow.sources.is_empty() {
         background.extend(crate::ingest::worker::spawn_all(
@@ -123,11 +141,7 @@ pub async fn start(cfg: &Config, opts: Options) -> Result<Running> {
             cfg.mailflow.sources.clone(),
         ));
     }
-    background.push(spawn_purge(
-        state.db.clone(),
-        cfg.mailgraph.clone(),
-        (*state.auth).clone(),
-    ));
+    background.push(tokio::spawn(purge.every(PURGE_EVERY)));
     let policyd = crate::defence::start(&state.db, &cfg.defence).await?;
     let first_admin = if cfg.server.create_first_admin {
         staff::ensure_first_admin(&state.db).await?
@@ -158,40 +172,76 @@ pub async fn start(cfg: &Config, opts: Options) -> Result<Running> {
     })
 }
 
-/// Every ten minutes: purges deleted mailboxes past their retention,
+/// The server state the router and the server functions share.
+fn app_state(cfg: &Config, db: DatabaseConnection) -> Result<AppState> {
+    let leptos_options = LeptosOptions::builder()
+        .output_name("carteiro")
+        .site_root(cfg.server.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(
+            cfg.server
+                .listen
+                .parse::<SocketAddr>()
+                .unwrap_or(([127, 0, 0, 1], 3000).into()),
+        )
+        .build();
+    Ok(AppState {
+        db,
+        leptos_options,
+        auth: Arc::new(cfg.auth_settings()?),
+        ingest: Default::default(),
+        guardrails: Arc::new(cfg.defence.guardrails()?),
+        provision: Arc::new(cfg.provision.clone()),
+        mailgraph: Arc::new(cfg.mailgraph.clone()),
+    })
+}
+
+/// How often the purge task runs.
+const PURGE_EVERY: Duration = Duration::from_secs(600);
+
+/// What the purge task deletes: deleted mailboxes past their retention,
 /// the Mailgraph rows each tier no longer keeps, and stale sign-in data.
-fn spawn_purge(
-    db: sea_orm::DatabaseConnection,
+struct Purge {
+    db: DatabaseConnection,
     mailgraph: app::state::MailgraphSettings,
     auth: app::state::AuthSettings,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(600));
+}
+
+impl Purge {
+    /// One round after another, `every` apart (the first after `every`).
+    async fn every(self, every: Duration) {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         loop {
             tick.tick().await;
-            let now = chrono::Utc::now();
-            match app::server::provision::purge::purge_due(&db, now).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!("purged {n} deleted mailboxes past their retention"),
-                Err(e) => {
-                    tracing::warn!(error = %e, "purging deleted mailboxes failed; next try in ten minutes")
-                }
-            }
-            match app::server::mailgraph::purge(&db, &mailgraph, now.timestamp()).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!("purged {n} Mailgraph rows past their tier's retention"),
-                Err(e) => {
-                    tracing::warn!(error = %e, "purging old Mailgraph rows failed; next try in ten minutes")
-                }
-            }
-            match app::server::auth::purge(&db, &auth, now).await {
-                Ok(p) => {
-                    tracing::debug!(?p, "purged stale throttle rows, sessions, failed sign-ins")
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "purging stale sign-in data failed; next try in ten minutes")
-                }
+            self.once().await;
+        }
+    }
+
+    /// One round; a failure is logged and left to the next round.
+    async fn once(&self) {
+        let db = &self.db;
+        let now = chrono::Utc::now();
+        match app::server::provision::purge::purge_due(db, now).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("purged {n} deleted mailboxes past their retention"),
+            Err(e) => {
+                tracing::warn!(error = %e, "purging deleted mailboxes failed; next try in ten minutes")
             }
         }
-    })
+        match app::server::mailgraph::purge(db, &self.mailgraph, now.timestamp()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("purged {n} Mailgraph rows past their tier's retention"),
+            Err(e) => {
+                tracing::warn!(error = %e, "purging old Mailgraph rows failed; next try in ten minutes")
+            }
+        }
+        match app::server::auth::purge(db, &self.auth, now).await {
+            Ok(p) => {
+                tracing::debug!(?p, "purged stale throttle rows, sessions, failed sign-ins")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "purging stale sign-in data failed; next try in ten minutes")
+            }
+        }
+    }
 }

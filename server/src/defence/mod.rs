@@ -3,14 +3,13 @@
 //!
 //! [`blocks`] keeps the active blocks as an in-memory snapshot refreshed
 //! from the database (and, if configured, as a Postfix `cidr:` table);
-//! [`policyd`] answers Postfix's policy requests from it; [`load`] is the
-//! load generator behind `carteiro policyd-bench`. Postfix can also read
+//! [`policyd`] answers Postfix's policy requests from it; [`detection`]
+//! loads the detection policies and the allowlist the counter applies. Postfix can also read
 //! the blocks straight from the database through the views
 //! `postfix_client_access` and `postfix_sasl_access` (see docs/postfix/).
 
 pub mod blocks;
-pub mod load;
-pub mod policy;
+pub mod detection;
 pub mod policyd;
 
 use crate::config::DefenceConfig;

@@ -16,7 +16,7 @@ use super::source::{self, LogReader};
 use super::store::{self, Checkpoint};
 use super::{RunOptions, preload, run};
 use crate::config::SourceConfig;
-use crate::defence::policy::Rules;
+use crate::defence::detection::Rules;
 use anyhow::{Context, Result};
 use app::model::SourceStatus;
 use app::state::IngestBoard;

@@ -276,7 +276,9 @@ async fn policies_and_the_allowlist_are_edited_with_checks_and_audited() {
     use app::model::{AllowRow, DetectionSettings, PolicyRow};
     let app = app().await;
     // The defaults are seeded the first time detection reads them.
-    server::defence::policy::load(&app.state.db).await.unwrap();
+    server::defence::detection::load(&app.state.db)
+        .await
+        .unwrap();
     let sec = app.signed_in("sec").await;
     let settings: DetectionSettings = app
         .call(&sec, "/api/defence/settings", &[])
@@ -329,7 +331,9 @@ async fn policies_and_the_allowlist_are_edited_with_checks_and_audited() {
     );
     assert_eq!(audited(&app, "policy.update").await.len(), 1);
     // Detection now runs with the new numbers.
-    let policies = server::defence::policy::load(&app.state.db).await.unwrap();
+    let policies = server::defence::detection::load(&app.state.db)
+        .await
+        .unwrap();
     let p = policies
         .iter()
         .find(|p| p.name == "dictionary-attack")
@@ -373,7 +377,7 @@ async fn policies_and_the_allowlist_are_edited_with_checks_and_audited() {
         &[("subject", "account"), ("target", "Monitor@Example.com")],
     )
     .await;
-    let rules = server::defence::policy::allowlist(&app.state.db)
+    let rules = server::defence::detection::allowlist(&app.state.db)
         .await
         .unwrap();
     assert_eq!(rules.networks.len(), 1);

@@ -470,21 +470,11 @@ async fn bulk_decisions_name_at_most_a_thousand_proposals() {
 #[tokio::test]
 async fn shutting_down_closes_idle_connections_and_returns() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = server::config::Config::default();
-    cfg.database.url = crate::common::fresh_database(&dir).await;
-    let state = server::prepare(&cfg).await.unwrap();
-    let app = server::web::router(state, &cfg);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(server::web::serve(
-        listener,
-        app,
-        server::web::ConnLimits::from_config(&cfg.server),
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let cfg = crate::common::test_config(&dir).await;
+    let running = server::start::start(&cfg, server::start::Options::default())
+        .await
+        .unwrap();
+    let addr = running.http_addr;
     // A kept-alive connection, idle after its first answer.
     let mut kept = TcpStream::connect(addr).await.unwrap();
     kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -494,11 +484,10 @@ async fn shutting_down_closes_idle_connections_and_returns() {
     let n = kept.read(&mut buf).await.unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
 
-    stop.send(()).unwrap();
-    let result = tokio::time::timeout(Duration::from_secs(5), serving)
+    let result = tokio::time::timeout(Duration::from_secs(5), running.shutdown())
         .await
         .expect("serve did not return within 5 s of the shutdown");
-    result.unwrap().unwrap();
+    result.unwrap();
     let (_, closed) = read_until_closed(&mut kept, Duration::from_secs(2)).await;
     assert!(closed, "the idle connection was left open");
     assert!(TcpStream::connect(addr).await.is_err(), "still listening");

@@ -4,10 +4,14 @@ use app::server::staff::{self, NewStaff};
 use app::state::AppState;
 use reqwest::{Client, Response};
 use server::config::Config;
+use server::start::Running;
 
+/// A portal started as `carteiro serve` starts it, on its own database.
 pub struct TestApp {
     pub base: String,
     pub state: AppState,
+    /// Dropping it stops the portal, so it lives as long as the test's app.
+    _running: Running,
     _dir: tempfile::TempDir,
 }
 
@@ -21,28 +25,16 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the portal with the test configuration, adjusted by `tweak`.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = Config::default();
-    cfg.database.url = crate::common::fresh_database(&dir).await;
+    let mut cfg = crate::common::test_config(&dir).await;
     cfg.database.max_connections = 5;
-    // Keep throttling observable but quick.
-    cfg.auth.throttle.delay_ms = 1;
-    cfg.auth.throttle.max_delay_ms = 5;
     tweak(&mut cfg);
-
-    let state = server::prepare(&cfg).await.expect("prepare");
-    let app = server::web::router(state.clone(), &cfg);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let limits = server::web::ConnLimits::from_config(&cfg.server);
-    tokio::spawn(async move {
-        server::web::serve(listener, app, limits, std::future::pending())
-            .await
-            .unwrap();
-    });
+    let running = server::start::start(&cfg, server::start::Options::default())
+        .await
+        .expect("the portal starts");
     TestApp {
-        base: format!("http://{addr}"),
-        state,
-
+        base: format!("http://{}", running.http_addr),
+        state: running.state.clone(),
+        _running: running,
         _dir: dir,
     }
 }

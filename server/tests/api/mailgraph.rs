@@ -33,14 +33,14 @@ async fn app_with_log() -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("mail.log");
     std::fs::write(&log, LOG).unwrap();
-    let opts = server::import::Options {
+    let opts = server::log_import::Options {
         files: vec![log],
         dry_run: false,
-        report: Some(server::import::ReportFormat::Json),
+        report: Some(server::log_import::ReportFormat::Json),
         year: Some(2026),
         detect: false,
     };
-    server::import::import(db, &server::config::Config::default(), &opts)
+    server::log_import::import(db, &server::config::Config::default(), &opts)
         .await
         .unwrap();
     // A block approved at 11:00 that day, and one long before.

@@ -1,5 +1,6 @@
-//! What every integration test binary needs: a fresh database and the
-//! `carteiro` binary itself.
+//! What every integration test binary needs: a fresh database, the
+//! configuration a test portal starts with, and the `carteiro` binary
+//! itself.
 
 use sea_orm::{ConnectionTrait, Database};
 use std::process::Command;
@@ -24,6 +25,28 @@ pub async fn fresh_database(dir: &tempfile::TempDir) -> String {
         }
         _ => format!("sqlite://{}/carteiro.db?mode=rwc", dir.path().display()),
     }
+}
+
+/// The configuration of a test portal on a fresh database: loopback ports
+/// the system picks (HTTP and policy daemon), no first admin, and wrong
+/// passwords slowed down but not for seconds each. Tests start it with
+/// `server::start::start`, as `carteiro serve` does.
+#[allow(dead_code)] // not every test binary starts the portal
+pub async fn test_config(dir: &tempfile::TempDir) -> server::config::Config {
+    test_config_on(fresh_database(dir).await)
+}
+
+/// [`test_config`] on the database at `url`.
+#[allow(dead_code)] // not every test binary starts the portal
+pub fn test_config_on(url: String) -> server::config::Config {
+    let mut cfg = server::config::Config::default();
+    cfg.database.url = url;
+    cfg.server.listen = "127.0.0.1:0".into();
+    cfg.server.create_first_admin = false;
+    cfg.defence.policy_listen = "127.0.0.1:0".into();
+    cfg.auth.throttle.delay_ms = 1;
+    cfg.auth.throttle.max_delay_ms = 5;
+    cfg
 }
 
 /// Different on every call, across test processes too.

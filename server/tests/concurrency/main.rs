@@ -6,7 +6,7 @@
 //! racing for the same addresses and a domain's last free slots, 2
 //! security clients approving and lifting blocks, a 5,000-row CSV import,
 //! sign-ins with wrong passwords, the ingest worker tailing a growing log
-//! and Postfix policy requests (the mix is `server::soak`, shared with
+//! and Postfix policy requests (the mix is `server::tools::soak`, shared with
 //! `carteiro soak`).
 //!
 //! It asserts: no 5xx and no request left unanswered; every refusal an
@@ -18,8 +18,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 
-use server::config::{Config, SourceConfig};
-use server::soak::{self, Mix, Target};
+use server::config::SourceConfig;
+use server::tools::soak::{self, Mix, Target};
 use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -27,14 +27,7 @@ async fn the_portal_holds_up_under_the_whole_mix_at_once() {
     let began = Instant::now();
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("mail.log");
-    let mut cfg = Config::default();
-    cfg.database.url = common::fresh_database(&dir).await;
-    cfg.server.listen = "127.0.0.1:0".into();
-    cfg.server.create_first_admin = false;
-    cfg.defence.policy_listen = "127.0.0.1:0".into();
-    // Wrong passwords are slowed down, but not for seconds each.
-    cfg.auth.throttle.delay_ms = 1;
-    cfg.auth.throttle.max_delay_ms = 5;
+    let mut cfg = common::test_config(&dir).await;
     cfg.mailflow.sources = vec![SourceConfig {
         name: "mx".into(),
         path: log.clone(),

@@ -1,13 +1,26 @@
 use app::server::entities::defence_block;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
-use server::config::DefenceConfig;
-use server::defence::{self, Running};
+use std::net::SocketAddr;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-/// A migrated database of the kind the tests run on.
-pub async fn database(dir: &tempfile::TempDir) -> DatabaseConnection {
-    database_at(dir).await.1
+/// A migrated database of the kind the tests run on, and its URL (for
+/// [`start_daemon`]); it derefs to its connection.
+pub async fn database(dir: &tempfile::TempDir) -> TestDb {
+    let (url, db) = database_at(dir).await;
+    TestDb { url, db }
+}
+
+pub struct TestDb {
+    url: String,
+    db: DatabaseConnection,
+}
+
+impl std::ops::Deref for TestDb {
+    type Target = DatabaseConnection;
+    fn deref(&self) -> &DatabaseConnection {
+        &self.db
+    }
 }
 
 /// [`database`] and its URL (for the command line).
@@ -52,14 +65,25 @@ pub async fn lift_block(db: &DatabaseConnection, id: i64) {
     row.update(db).await.unwrap();
 }
 
-/// The policy daemon on a free loopback port, refreshing every second.
-pub async fn start_daemon(db: &DatabaseConnection) -> Running {
-    let cfg = DefenceConfig {
-        policy_listen: "127.0.0.1:0".into(),
-        refresh_secs: 1,
-        ..Default::default()
-    };
-    defence::start(db, &cfg).await.unwrap().expect("enabled")
+/// The portal on `db`, started as `carteiro serve` starts it, with its
+/// policy daemon on a free loopback port refreshing every second.
+pub async fn start_daemon(db: &TestDb) -> Daemon {
+    let mut cfg = crate::common::test_config_on(db.url.clone());
+    cfg.defence.refresh_secs = 1;
+    let portal = server::start::start(&cfg, server::start::Options::default())
+        .await
+        .expect("the portal starts");
+    Daemon {
+        addr: portal.policyd_addr().expect("the policy daemon runs"),
+        _portal: portal,
+    }
+}
+
+/// The policy daemon of a running portal.
+pub struct Daemon {
+    pub addr: SocketAddr,
+    /// Dropping it stops the portal.
+    _portal: server::start::Running,
 }
 
 /// A connection speaking the policy protocol.

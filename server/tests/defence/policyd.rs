@@ -75,7 +75,7 @@ async fn blocks_from_the_database_are_enforced_counted_and_lifted() {
     let mut hits = 0;
     for _ in 0..30 {
         hits = defence_block::Entity::find_by_id(ip)
-            .one(&db)
+            .one(&*db)
             .await
             .unwrap()
             .unwrap()

@@ -1,6 +1,8 @@
+use app::state::IngestBoard;
 use mailflow::count::{Counter, RejectRules, Settings};
 use mailflow::generate::{Generator, Shape};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use server::config::SourceConfig;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -49,6 +51,54 @@ pub fn count_in_one_pass(text: &str) -> BTreeMap<String, i64> {
     }
     want.retain(|_, n| *n > 0);
     want
+}
+
+/// A portal started as `carteiro serve` starts it, with live ingest workers.
+pub struct Worker {
+    pub db: DatabaseConnection,
+    pub board: IngestBoard,
+    portal: server::start::Running,
+}
+
+impl Worker {
+    /// Stops the portal and its workers (a batch being written is rolled
+    /// back, as after a crash).
+    pub async fn stop(self) {
+        self.portal.shutdown().await.unwrap();
+    }
+}
+
+/// Starts the worker on `path`, polling often.
+pub async fn worker_on(url: &str, path: &Path) -> Worker {
+    workers_on(url, &[path]).await
+}
+
+/// Starts the portal on the database at `url` with one worker per path
+/// (sources `mx0`, `mx1`…), polling often.
+pub async fn workers_on(url: &str, paths: &[&Path]) -> Worker {
+    let mut cfg = crate::common::test_config_on(url.into());
+    cfg.mailflow.poll_millis = 40;
+    cfg.mailflow.batch_lines = 1000;
+    // The generated logs are from November 2026: keep their minutes, which
+    // the purge would delete on a restart once they are two weeks old.
+    cfg.mailgraph.retention.minute_days = 0;
+    cfg.mailgraph.domain_retention.minute_days = 0;
+    cfg.mailflow.sources = paths
+        .iter()
+        .enumerate()
+        .map(|(i, path)| SourceConfig {
+            name: format!("mx{i}"),
+            path: path.to_path_buf(),
+        })
+        .collect();
+    let portal = server::start::start(&cfg, server::start::Options::default())
+        .await
+        .expect("the portal starts");
+    Worker {
+        db: portal.state.db.clone(),
+        board: portal.state.ingest.clone(),
+        portal,
+    }
 }
 
 pub async fn connect(url: &str) -> DatabaseConnection {

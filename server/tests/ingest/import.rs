@@ -148,7 +148,7 @@ async fn a_new_database_gets_the_demo_log_once() {
     let db = connect(&url).await;
     server::db::migrate(&db).await.unwrap();
 
-    let lines = server::demo::seed(&db, &cfg).await.unwrap();
+    let lines = server::tools::demo::seed(&db, &cfg).await.unwrap();
     assert_eq!(lines, 300_000);
     let sums = series_sums(&db).await;
     for series in [
@@ -172,7 +172,7 @@ async fn a_new_database_gets_the_demo_log_once() {
     );
 
     assert_eq!(
-        server::demo::seed(&db, &cfg).await.unwrap(),
+        server::tools::demo::seed(&db, &cfg).await.unwrap(),
         0,
         "only on a new database"
     );

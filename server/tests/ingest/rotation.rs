@@ -2,11 +2,7 @@
 //! logrotate styles and stores exactly what one pass over all lines counts.
 
 use crate::common::fresh_database;
-use crate::helpers::{count_in_one_pass, generate, series_sums};
-use app::state::IngestBoard;
-use mailflow::count::Settings;
-use server::config::SourceConfig;
-use server::ingest::worker::{WorkerContext, spawn_all};
+use crate::helpers::{Worker, count_in_one_pass, generate, series_sums, worker_on, workers_on};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -26,47 +22,6 @@ fn append(path: &Path, text: &str) {
     f.flush().unwrap();
     std::thread::sleep(Duration::from_millis(30));
     f.write_all(&bytes[cut..]).unwrap();
-}
-
-/// A live worker on one source.
-struct Worker {
-    db: sea_orm::DatabaseConnection,
-    board: IngestBoard,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-}
-
-/// Starts the worker on `path`, polling often.
-async fn worker_on(url: &str, path: &Path) -> Worker {
-    workers_on(url, &[path]).await
-}
-
-/// Starts one worker per path (sources `mx0`, `mx1`…) on one database.
-async fn workers_on(url: &str, paths: &[&Path]) -> Worker {
-    let db = server::db::connect(&server::config::DatabaseConfig {
-        url: url.into(),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    server::db::migrate(&db).await.unwrap();
-    let board = IngestBoard::default();
-    let ctx = WorkerContext {
-        db: db.clone(),
-        board: board.clone(),
-        settings: Settings::default(),
-        poll: Duration::from_millis(40),
-        batch_lines: 1000,
-    };
-    let sources = paths
-        .iter()
-        .enumerate()
-        .map(|(i, path)| SourceConfig {
-            name: format!("mx{i}"),
-            path: path.to_path_buf(),
-        })
-        .collect();
-    let tasks = spawn_all(ctx, sources);
-    Worker { db, board, tasks }
 }
 
 async fn wait_for(db: &sea_orm::DatabaseConnection, want: &BTreeMap<String, i64>) {
@@ -150,9 +105,7 @@ async fn a_restarted_worker_resumes_from_its_checkpoint() {
     let url = fresh_database(&dir).await;
     let first = worker_on(&url, &log).await;
     wait_for(&first.db, &count_in_one_pass(&parts[0])).await;
-    for task in &first.tasks {
-        task.abort();
-    }
+    first.stop().await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     // While the worker was down, the file grew and was rotated.
     std::fs::rename(&log, dir.path().join("mail.log.1")).unwrap();

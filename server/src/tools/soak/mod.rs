@@ -22,6 +22,7 @@
 
 pub mod checks;
 mod clients;
+pub mod command;
 pub mod record;
 
 pub use record::{Expect, Recorder, Report, Verdict};

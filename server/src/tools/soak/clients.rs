@@ -2,7 +2,7 @@
 
 use super::record::{Answer, Expect, NO_ANSWER, Recorder, Verdict};
 use super::{Mix, Outcome, PASSWORD, Plan, Target};
-use crate::defence::load;
+use crate::tools::policyd_bench as load;
 use anyhow::{Result, bail};
 use app::model::{BulkOutcome, DefenceState};
 use app::server::defence::{Evidence, Recorded};

@@ -4,7 +4,7 @@
 //! with mailboxes and aliases to try every provisioning form on.
 
 use crate::config::Config;
-use crate::import::{self, Options};
+use crate::log_import::{self as import, Options};
 use anyhow::{Context, Result};
 use mailflow::generate::{Generator, Shape};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};

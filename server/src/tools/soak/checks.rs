@@ -102,10 +102,10 @@ async fn audit(db: &DatabaseConnection, plan: &Plan, report: &Report) -> Result<
 /// Returns the lines read.
 pub async fn quiet_import(cfg: &Config, db: &DatabaseConnection, log: &Path) -> Result<u64> {
     crate::db::migrate(db).await?;
-    let report = crate::import::import(
+    let report = crate::log_import::import(
         db,
         cfg,
-        &crate::import::Options {
+        &crate::log_import::Options {
             files: vec![log.to_path_buf()],
             dry_run: false,
             report: None,

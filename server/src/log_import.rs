@@ -161,7 +161,7 @@ pub async fn import(db: &DatabaseConnection, cfg: &Config, opts: &Options) -> Re
     let idle = settings.limits.idle_secs;
     let mut counter = Counter::new(settings, rules, opts.year.unwrap_or(0));
     if opts.detect {
-        counter.detect_with(crate::defence::policy::detector(db).await?);
+        counter.detect_with(crate::defence::detection::detector(db).await?);
     }
     let run_opts = RunOptions {
         batch_lines: cfg.mailflow.batch_lines.max(1),

@@ -1,4 +1,6 @@
 //! A load generator for the policy daemon: `carteiro policyd-bench`.
+//! [`bench`] is the command: it measures the daemon at `--addr`, or one
+//! of its own with synthetic blocks.
 //!
 //! Opens `connections` connections, each sending a typical Postfix RCPT
 //! request (about 25 attributes; one in ten from a blocked client), waiting
@@ -6,6 +8,8 @@
 //! per second and latency percentiles, measured per request from the first
 //! byte sent to the end of the answer.
 
+use crate::cli::args::PolicydBench;
+use crate::config::Config;
 use anyhow::{Context, Result, bail};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -143,4 +147,52 @@ async fn client(
         latencies.push(sent.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
     }
     Ok((latencies, rejected))
+}
+
+/// `carteiro policyd-bench`: see its `--help`.
+pub async fn bench(cfg: &Config, args: PolicydBench) -> Result<()> {
+    use crate::defence::{blocks, policyd};
+    let addr = match args.addr {
+        Some(addr) => addr,
+        None => {
+            // Synthetic blocks: 10.x.y.z addresses from 10.0.0.1 up.
+            let list = (0..args.blocks)
+                .map(|i| blocks::ActiveBlock {
+                    id: i64::from(i) + 1,
+                    subject: "ip".into(),
+                    target: std::net::Ipv4Addr::from(0x0a00_0001 + i).to_string(),
+                })
+                .collect();
+            let shared = std::sync::Arc::new(blocks::Shared::new(blocks::Snapshot::new(list)));
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let addr = listener.local_addr()?;
+            tokio::spawn(policyd::serve(
+                listener,
+                shared,
+                policyd::Options {
+                    max_connections: args.connections.max(cfg.defence.max_connections),
+                    max_per_client: args.connections.max(cfg.defence.max_connections_per_client),
+                    ..policyd::Options::from_config(&cfg.defence)
+                },
+            ));
+            eprintln!(
+                "policy daemon with {} blocks on {addr} (this process)",
+                args.blocks
+            );
+            addr
+        }
+    };
+    eprintln!(
+        "{} connections for {} s against {addr} …",
+        args.connections, args.seconds
+    );
+    let report = run(
+        addr,
+        args.connections,
+        Duration::from_secs(args.seconds.max(1)),
+        &args.blocked_client,
+    )
+    .await?;
+    println!("{report}");
+    Ok(())
 }

@@ -14,7 +14,7 @@
 //! per kind and prints the latency percentiles.
 
 use crate::ingest::store::write_counts;
-use crate::provision_bench::{Rng, report};
+use crate::tools::provision_bench::{Rng, report};
 use anyhow::{Context, Result};
 use app::model::ChartQuery;
 use app::server::mailgraph::{self, Scope, Tier};
