@@ -4,6 +4,7 @@ pub mod chart;
 pub mod guard;
 pub mod layout;
 pub mod notice;
+pub mod page;
 pub mod range;
 pub mod refresh;
 pub mod request_form;

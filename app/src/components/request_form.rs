@@ -75,6 +75,23 @@ pub fn confirm_first(question: Option<String>) -> impl Fn(leptos::ev::MouseEvent
     }
 }
 
+/// What a one-button form posts: the hidden `name=value` naming its
+/// subject, and the small button `label`, which asks `ask` first.
+#[component]
+pub fn ConfirmedSubmit(
+    name: &'static str,
+    #[prop(into)] value: String,
+    label: &'static str,
+    ask: String,
+) -> impl IntoView {
+    view! {
+        <input type="hidden" name=name value=value />
+        <button type="submit" class="small" on:click=confirm_first(Some(ask))>
+            {label}
+        </button>
+    }
+}
+
 /// A form that empties itself after each successful submission of `result`.
 pub fn cleared_on_success<T, E>(
     result: impl Fn() -> Option<Result<T, E>> + 'static,

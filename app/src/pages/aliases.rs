@@ -3,10 +3,9 @@
 
 use super::mailboxes::{DomainOptions, encode};
 use crate::api::provision::{list_domains, search_aliases};
-use crate::components::guard::Guarded;
-use crate::components::notice::ErrorBox;
+use crate::components::page::{DataTable, Loaded, Page, SubmitRow, submissions};
 use crate::components::request_form::{
-    FieldMessage, RequestOutcome, cleared_on_success, confirm_first,
+    ConfirmedSubmit, FieldMessage, RequestOutcome, cleared_on_success,
 };
 use crate::components::subnav::MailboxesNav;
 use crate::model::Section;
@@ -15,16 +14,12 @@ use crate::provision::alias_create::CreateAlias;
 use crate::provision::alias_delete::DeleteAlias;
 use crate::provision::alias_update::UpdateAlias;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn AliasesPage() -> impl IntoView {
-    view! {
-        <Title text="Aliases" />
-        <Guarded section=Section::Mailboxes children=|_| view! { <Aliases /> } />
-    }
+    view! { <Page title="Aliases" section=Section::Mailboxes children=|_| view! { <Aliases /> } /> }
 }
 
 #[component]
@@ -45,12 +40,10 @@ fn Aliases() -> impl IntoView {
         move || {
             (
                 query.get(),
-                create.version().get(),
-                update.version().get(),
-                delete.version().get(),
+                submissions([create.version(), update.version(), delete.version()]),
             )
         },
-        |((q, d, after), ..)| search_aliases(q, d, after),
+        |((q, d, after), _)| search_aliases(q, d, after),
     );
     let domains = Resource::new(|| (), |_| list_domains(false));
     let (q, domain, _) = query.get_untracked();
@@ -79,9 +72,7 @@ fn Aliases() -> impl IntoView {
                     <input type="text" name="request[description]" autocomplete="off" />
                     <FieldMessage result=created field="description" />
                 </label>
-                <div class="form-actions">
-                    <button type="submit" class="primary" disabled=move || create.pending().get()>"Create alias"</button>
-                </div>
+                <SubmitRow label="Create alias" disabled=move || create.pending().get() />
             </ActionForm>
         </section>
         <section class="panel">
@@ -96,30 +87,20 @@ fn Aliases() -> impl IntoView {
                         <DomainOptions domains selected=domain />
                     </select>
                 </label>
-                <div class="form-actions">
-                    <button type="submit" class="primary">"Search"</button>
-                </div>
+                <SubmitRow label="Search" />
             </Form>
             <RequestOutcome result=update.value() show_fields=true />
             <RequestOutcome result=delete.value() show_fields=true />
-            <Transition fallback=|| view! { <p class="muted">"Searching…"</p> }>
-                {move || Suspend::new(async move {
-                    match results.await {
-                        Ok(page) => {
-                            let (q, d, _) = query.get_untracked();
-                            let next = page.next.map(|n| {
-                                format!("/mailboxes/aliases?q={}&domain={}&after={}", encode(&q), encode(&d), encode(&n))
-                            });
-                            view! {
-                                <AliasTable rows=page.rows update delete />
-                                {next.map(|href| view! { <p class="pager"><a href=href>"Next page →"</a></p> })}
-                            }
-                            .into_any()
-                        }
-                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Loaded resource=results loading="Searching…" children=move |page| {
+                let (q, d, _) = query.get_untracked();
+                let next = page.next.map(|n| {
+                    format!("/mailboxes/aliases?q={}&domain={}&after={}", encode(&q), encode(&d), encode(&n))
+                });
+                view! {
+                    <AliasTable rows=page.rows update delete />
+                    {next.map(|href| view! { <p class="pager"><a href=href>"Next page →"</a></p> })}
+                }
+            } />
         </section>
     }
 }
@@ -130,59 +111,43 @@ fn AliasTable(
     update: ServerAction<UpdateAlias>,
     delete: ServerAction<DeleteAlias>,
 ) -> impl IntoView {
-    if rows.is_empty() {
-        return view! { <p class="muted">"No alias matches."</p> }.into_any();
-    }
     view! {
-        <table class="data">
-            <thead>
-                <tr>
-                    <th>"Alias"</th>
-                    <th>"Delivers to"</th>
-                    <th>"Actions"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {rows
-                    .into_iter()
-                    .map(|a| {
-                        let form_id = format!("alias-{}", a.address);
-                        let (address, address2) = (a.address.clone(), a.address.clone());
-                        let (description, targets, active) = (a.description.clone(), a.targets.join(", "), a.active);
-                        let ask = Some(format!("Delete the alias {}?", a.address));
-                        view! {
-                            <tr class:inactive=!a.active data-alias=a.address.clone()>
-                                <td>
-                                    <strong>{a.display_address.clone()}</strong>
-                                    <br />
-                                    <span class="muted">{a.description.clone()}</span>
-                                </td>
-                                <td>
-                                    <ActionForm action=update attr:class="inline alias-form" attr:id=form_id>
-                                        <input type="hidden" name="request[address]" value=address.clone() />
-                                        <input type="hidden" name="request[description]" value=description.clone() />
-                                        <textarea name="request[targets]" rows="1" aria-label=format!("Targets of {address}")>
-                                            {targets.clone()}
-                                        </textarea>
-                                        <label class="check">
-                                            <input type="checkbox" name="request[active]" value="true" checked=active />
-                                            "On"
-                                        </label>
-                                        <button type="submit" class="small">"Save"</button>
-                                    </ActionForm>
-                                </td>
-                                <td class="actions">
-                                    <ActionForm action=delete attr:class="inline">
-                                        <input type="hidden" name="request[address]" value=address2.clone() />
-                                        <button type="submit" class="small" on:click=confirm_first(ask)>"Delete"</button>
-                                    </ActionForm>
-                                </td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        <DataTable rows=rows head=&["Alias", "Delivers to", "Actions"]
+            empty="No alias matches." row=move |a| {
+                let form_id = format!("alias-{}", a.address);
+                let (address, address2) = (a.address.clone(), a.address.clone());
+                let (description, targets, active) = (a.description.clone(), a.targets.join(", "), a.active);
+                let ask = format!("Delete the alias {}?", a.address);
+                view! {
+                    <tr class:inactive=!a.active data-alias=a.address.clone()>
+                        <td>
+                            <strong>{a.display_address.clone()}</strong>
+                            <br />
+                            <span class="muted">{a.description.clone()}</span>
+                        </td>
+                        <td>
+                            <ActionForm action=update attr:class="inline alias-form" attr:id=form_id>
+                                <input type="hidden" name="request[address]" value=address.clone() />
+                                <input type="hidden" name="request[description]" value=description.clone() />
+                                <textarea name="request[targets]" rows="1" aria-label=format!("Targets of {address}")>
+                                    {targets.clone()}
+                                </textarea>
+                                <label class="check">
+                                    <input type="checkbox" name="request[active]" value="true" checked=active />
+                                    "On"
+                                </label>
+                                <button type="submit" class="small">"Save"</button>
+                            </ActionForm>
+                        </td>
+                        <td class="actions">
+                            <ActionForm action=delete attr:class="inline">
+                                <ConfirmedSubmit name="request[address]" value=address2.clone() label="Delete" ask />
+                            </ActionForm>
+                        </td>
+                    </tr>
+                }
+            }
+        />
     }
     .into_any()
 }

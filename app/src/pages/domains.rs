@@ -2,9 +2,8 @@
 //! catch-alls; switching a domain off makes Postfix refuse its mail.
 
 use crate::api::provision::list_domains;
-use crate::components::guard::Guarded;
-use crate::components::notice::ErrorBox;
-use crate::components::request_form::{FieldMessage, RequestOutcome, confirm_first};
+use crate::components::page::{DataTable, Loaded, Page, SubmitRow, submissions};
+use crate::components::request_form::{ConfirmedSubmit, FieldMessage, RequestOutcome};
 use crate::components::subnav::MailboxesNav;
 use crate::model::Section;
 use crate::provision::DomainView;
@@ -13,14 +12,10 @@ use crate::provision::domain_create::CreateDomain;
 use crate::provision::domain_delete::DeleteDomain;
 use crate::provision::domain_update::UpdateDomain;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[component]
 pub fn DomainsPage() -> impl IntoView {
-    view! {
-        <Title text="Domains" />
-        <Guarded section=Section::Admin children=|_| view! { <Domains /> } />
-    }
+    view! { <Page title="Domains" section=Section::Admin children=|_| view! { <Domains /> } /> }
 }
 
 #[component]
@@ -31,12 +26,12 @@ fn Domains() -> impl IntoView {
     let delete = ServerAction::<DeleteDomain>::new();
     let domains = Resource::new(
         move || {
-            (
-                create.version().get(),
-                alias.version().get(),
-                update.version().get(),
-                delete.version().get(),
-            )
+            submissions([
+                create.version(),
+                alias.version(),
+                update.version(),
+                delete.version(),
+            ])
         },
         |_| list_domains(true),
     );
@@ -61,9 +56,7 @@ fn Domains() -> impl IntoView {
                         <FieldMessage result=created field="description" />
                     </label>
                     <LimitFields result=created d=None />
-                    <div class="form-actions">
-                        <button type="submit" class="primary">"Add domain"</button>
-                    </div>
+                    <SubmitRow label="Add domain" />
                 </ActionForm>
             </section>
             <section class="panel">
@@ -79,9 +72,7 @@ fn Domains() -> impl IntoView {
                         "Mirrors" <input type="text" name="request[target]" required placeholder="exemplo.com.br" />
                         <FieldMessage result=aliased field="target" />
                     </label>
-                    <div class="form-actions">
-                        <button type="submit" class="primary">"Add alias domain"</button>
-                    </div>
+                    <SubmitRow label="Add alias domain" />
                 </ActionForm>
             </section>
         </div>
@@ -89,14 +80,9 @@ fn Domains() -> impl IntoView {
             <h2>"Our domains"</h2>
             <RequestOutcome result=update.value() show_fields=true />
             <RequestOutcome result=delete.value() show_fields=true />
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match domains.await {
-                        Ok(list) => view! { <DomainTable list update delete /> }.into_any(),
-                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Loaded resource=domains let:list>
+                <DomainTable list update delete />
+            </Loaded>
         </section>
     }
 }
@@ -150,9 +136,6 @@ fn DomainTable(
     update: ServerAction<UpdateDomain>,
     delete: ServerAction<DeleteDomain>,
 ) -> impl IntoView {
-    if list.is_empty() {
-        return view! { <p class="muted">"No domains yet."</p> }.into_any();
-    }
     let limit = |n: i64| {
         if n == 0 {
             "—".to_string()
@@ -161,83 +144,65 @@ fn DomainTable(
         }
     };
     view! {
-        <table class="data">
-            <thead>
-                <tr>
-                    <th>"Domain"</th>
-                    <th class="num">"Mailboxes"</th>
-                    <th class="num">"Aliases"</th>
-                    <th>"Quota default / most (MB)"</th>
-                    <th>"Catch-all"</th>
-                    <th>"Change"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {list
-                    .into_iter()
-                    .map(|d| {
-                        let ask = Some(format!("Delete the domain {}?", d.display_name));
-                        let alias_of = d.alias_of.clone();
-                        let (edit, name, name2) = (d.clone(), d.name.clone(), d.name.clone());
-                        view! {
-                            <tr class:inactive=!d.active data-domain=d.name.clone()>
-                                <td>
-                                    <strong>{d.display_name.clone()}</strong>
-                                    {(d.display_name != d.name).then(|| view! { <br /><code class="muted">{d.name.clone()}</code> })}
-                                    {d.warning.clone().map(|w| view! { <br /><span class="error-text" role="note" title=w.clone()>"Mixed scripts: can pass for another name"</span> })}
-                                    {alias_of.clone().map(|t| view! { <br /><span class="muted">"alias of " {t}</span> })}
-                                    {(!d.active).then(|| view! { " " <span class="badge off">"off"</span> })}
-                                </td>
-                                {if alias_of.is_some() {
-                                    view! {
-                                        <td class="num">"—"</td>
-                                        <td class="num">"—"</td>
-                                        <td>"as the domain it mirrors"</td>
-                                    }
-                                    .into_any()
-                                } else {
-                                    view! {
-                                        <td class="num">{d.mailboxes} " / " {limit(d.max_mailboxes.into())}</td>
-                                        <td class="num">{d.aliases} " / " {limit(d.max_aliases.into())}</td>
-                                        <td>{d.default_quota_mb} " / " {limit(d.max_quota_mb)}</td>
-                                    }
-                                    .into_any()
-                                }}
-                                <td>{d.catch_all.clone().unwrap_or_else(|| "—".into())}</td>
-                                <td class="actions">
-                                    <details>
-                                        <summary>"Edit"</summary>
-                                        <ActionForm action=update attr:class="grid-form">
-                                            <input type="hidden" name="request[name]" value=name.clone() />
-                                            <label>
-                                                "Description" <input type="text" name="request[description]" value=edit.description.clone() />
-                                            </label>
-                                            <LimitFields result=update.value() d=Some(edit.clone()) />
-                                            <label>
-                                                "Catch-all (empty: unknown addresses are refused)"
-                                                <input type="text" name="request[catch_all]" value=edit.catch_all.clone().unwrap_or_default() disabled=edit.alias_of.is_some() />
-                                                <FieldMessage result=update.value() field="catch_all" />
-                                            </label>
-                                            <label class="check">
-                                                <input type="checkbox" name="request[active]" value="true" checked=edit.active />
-                                                "Active (Postfix accepts its mail)"
-                                            </label>
-                                            <div class="form-actions">
-                                                <button type="submit" class="primary">"Save"</button>
-                                            </div>
-                                        </ActionForm>
-                                    </details>
-                                    <ActionForm action=delete attr:class="inline">
-                                        <input type="hidden" name="request[name]" value=name2.clone() />
-                                        <button type="submit" class="small" on:click=confirm_first(ask)>"Delete"</button>
-                                    </ActionForm>
-                                </td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        <DataTable rows=list head=&["Domain", "Mailboxes", "Aliases", "Quota default / most (MB)", "Catch-all", "Change"]
+            num=&["Mailboxes", "Aliases"] empty="No domains yet." row=move |d| {
+                let ask = format!("Delete the domain {}?", d.display_name);
+                let alias_of = d.alias_of.clone();
+                let (edit, name, name2) = (d.clone(), d.name.clone(), d.name.clone());
+                view! {
+                    <tr class:inactive=!d.active data-domain=d.name.clone()>
+                        <td>
+                            <strong>{d.display_name.clone()}</strong>
+                            {(d.display_name != d.name).then(|| view! { <br /><code class="muted">{d.name.clone()}</code> })}
+                            {d.warning.clone().map(|w| view! { <br /><span class="error-text" role="note" title=w.clone()>"Mixed scripts: can pass for another name"</span> })}
+                            {alias_of.clone().map(|t| view! { <br /><span class="muted">"alias of " {t}</span> })}
+                            {(!d.active).then(|| view! { " " <span class="badge off">"off"</span> })}
+                        </td>
+                        {if alias_of.is_some() {
+                            view! {
+                                <td class="num">"—"</td>
+                                <td class="num">"—"</td>
+                                <td>"as the domain it mirrors"</td>
+                            }
+                            .into_any()
+                        } else {
+                            view! {
+                                <td class="num">{d.mailboxes} " / " {limit(d.max_mailboxes.into())}</td>
+                                <td class="num">{d.aliases} " / " {limit(d.max_aliases.into())}</td>
+                                <td>{d.default_quota_mb} " / " {limit(d.max_quota_mb)}</td>
+                            }
+                            .into_any()
+                        }}
+                        <td>{d.catch_all.clone().unwrap_or_else(|| "—".into())}</td>
+                        <td class="actions">
+                            <details>
+                                <summary>"Edit"</summary>
+                                <ActionForm action=update attr:class="grid-form">
+                                    <input type="hidden" name="request[name]" value=name.clone() />
+                                    <label>
+                                        "Description" <input type="text" name="request[description]" value=edit.description.clone() />
+                                    </label>
+                                    <LimitFields result=update.value() d=Some(edit.clone()) />
+                                    <label>
+                                        "Catch-all (empty: unknown addresses are refused)"
+                                        <input type="text" name="request[catch_all]" value=edit.catch_all.clone().unwrap_or_default() disabled=edit.alias_of.is_some() />
+                                        <FieldMessage result=update.value() field="catch_all" />
+                                    </label>
+                                    <label class="check">
+                                        <input type="checkbox" name="request[active]" value="true" checked=edit.active />
+                                        "Active (Postfix accepts its mail)"
+                                    </label>
+                                    <SubmitRow label="Save" />
+                                </ActionForm>
+                            </details>
+                            <ActionForm action=delete attr:class="inline">
+                                <ConfirmedSubmit name="request[name]" value=name2.clone() label="Delete" ask />
+                            </ActionForm>
+                        </td>
+                    </tr>
+                }
+            }
+        />
     }
     .into_any()
 }

@@ -6,8 +6,7 @@
 use super::admin_audit::AuditTable;
 use super::mailboxes::{StatusBadge, flow, quota};
 use crate::api::provision::mailbox_detail;
-use crate::components::guard::Guarded;
-use crate::components::notice::ErrorBox;
+use crate::components::page::{Loaded, Page, SubmitRow};
 use crate::components::request_form::{FieldMessage, RequestOutcome, confirm_first};
 use crate::components::subnav::MailboxesNav;
 use crate::model::Section;
@@ -24,10 +23,7 @@ use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn MailboxPage() -> impl IntoView {
-    view! {
-        <Title text="Mailbox" />
-        <Guarded section=Section::Mailboxes children=|_| view! { <Mailbox /> } />
-    }
+    view! { <Page title="Mailbox" section=Section::Mailboxes children=|_| view! { <Mailbox /> } /> }
 }
 
 /// The page's actions, so every form refreshes the mailbox and its history.
@@ -86,25 +82,17 @@ fn Mailbox() -> impl IntoView {
         <RequestOutcome result=actions.reactivate.value() />
         <RequestOutcome result=actions.delete.value() />
         <RequestOutcome result=actions.restore.value() />
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match detail.await {
-                    Ok((m, history)) => view! {
-                        <Summary m=m.clone() actions />
-                        <div class="columns">
-                            <EditPanel m=m.clone() actions />
-                            <ForwardPanel m=m.clone() actions />
-                        </div>
-                        <section class="panel">
-                            <h2>"History"</h2>
-                            <AuditTable entries=history />
-                        </section>
-                    }
-                    .into_any(),
-                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=detail children=move |(m, history)| view! {
+            <Summary m=m.clone() actions />
+            <div class="columns">
+                <EditPanel m=m.clone() actions />
+                <ForwardPanel m=m.clone() actions />
+            </div>
+            <section class="panel">
+                <h2>"History"</h2>
+                <AuditTable entries=history />
+            </section>
+        } />
     }
 }
 
@@ -233,9 +221,7 @@ fn EditPanel(m: MailboxView, actions: Actions) -> impl IntoView {
                     </label>
                     <FieldMessage result=result field="send_only" />
                 </fieldset>
-                <div class="form-actions">
-                    <button type="submit" class="primary" disabled=deleted>"Save"</button>
-                </div>
+                <SubmitRow label="Save" disabled=deleted />
             </ActionForm>
         </section>
     }
@@ -262,9 +248,7 @@ fn ForwardPanel(m: MailboxView, actions: Actions) -> impl IntoView {
                     <input type="checkbox" name="request[keep_copy]" value="true" checked=m.forward_keep_copy disabled=deleted />
                     "Keep a copy in this mailbox"
                 </label>
-                <div class="form-actions">
-                    <button type="submit" class="primary" disabled=deleted>"Save forward"</button>
-                </div>
+                <SubmitRow label="Save forward" disabled=deleted />
             </ActionForm>
         </section>
     }

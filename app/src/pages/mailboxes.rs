@@ -3,24 +3,19 @@
 //! plain GET form, so a search can be bookmarked or shared.
 
 use crate::api::provision::{list_domains, search_mailboxes};
-use crate::components::guard::Guarded;
-use crate::components::notice::ErrorBox;
+use crate::components::page::{DataTable, Loaded, Page, SubmitRow};
 use crate::components::request_form::{FieldMessage, RequestOutcome, cleared_on_success};
 use crate::components::subnav::MailboxesNav;
 use crate::model::Section;
 use crate::provision::MailboxView;
 use crate::provision::mailbox_create::CreateMailbox;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn MailboxesPage() -> impl IntoView {
-    view! {
-        <Title text="Mailboxes" />
-        <Guarded section=Section::Mailboxes children=|_| view! { <Mailboxes /> } />
-    }
+    view! { <Page title="Mailboxes" section=Section::Mailboxes children=|_| view! { <Mailboxes /> } /> }
 }
 
 /// The search as it is in the URL.
@@ -123,30 +118,20 @@ fn Mailboxes() -> impl IntoView {
                             .collect_view()}
                     </select>
                 </label>
-                <div class="form-actions">
-                    <button type="submit" class="primary">"Search"</button>
-                </div>
+                <SubmitRow label="Search" />
             </Form>
-            <Transition fallback=|| view! { <p class="muted">"Searching…"</p> }>
-                {move || Suspend::new(async move {
-                    match results.await {
-                        Ok(page) => {
-                            let s = search.get_untracked();
-                            let next = page.next.as_deref().map(|n| s.href(Some(n)));
-                            let first = s.after.is_some().then(|| s.href(None));
-                            view! {
-                                <MailboxTable rows=page.rows />
-                                <p class="pager">
-                                    {first.map(|href| view! { <a href=href>"← First page"</a> })}
-                                    {next.map(|href| view! { <a href=href>"Next page →"</a> })}
-                                </p>
-                            }
-                                .into_any()
-                        }
-                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Loaded resource=results loading="Searching…" children=move |page| {
+                let s = search.get_untracked();
+                let next = page.next.as_deref().map(|n| s.href(Some(n)));
+                let first = s.after.is_some().then(|| s.href(None));
+                view! {
+                    <MailboxTable rows=page.rows />
+                    <p class="pager">
+                        {first.map(|href| view! { <a href=href>"← First page"</a> })}
+                        {next.map(|href| view! { <a href=href>"Next page →"</a> })}
+                    </p>
+                }
+            } />
         </section>
         <CreateMailboxPanel create domains />
     }
@@ -184,44 +169,26 @@ pub fn DomainOptions(
 
 #[component]
 fn MailboxTable(rows: Vec<MailboxView>) -> impl IntoView {
-    if rows.is_empty() {
-        return view! { <p class="muted">"No mailbox matches."</p> }.into_any();
-    }
     view! {
-        <table class="data">
-            <thead>
-                <tr>
-                    <th>"Address"</th>
-                    <th>"Name"</th>
-                    <th>"Status"</th>
-                    <th class="num">"Quota"</th>
-                    <th>"Mail"</th>
-                    <th>"Changed (UTC)"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {rows
-                    .into_iter()
-                    .map(|m| {
-                        let href = format!("/mailboxes/{}", encode(&m.address));
-                        view! {
-                            <tr class:inactive=m.status != "active">
-                                <td>
-                                    <a href=href>{m.display_address.clone()}</a>
-                                </td>
-                                <td>{m.name.clone()}</td>
-                                <td>
-                                    <StatusBadge status=m.status.clone() />
-                                </td>
-                                <td class="num">{quota(m.quota_mb)}</td>
-                                <td>{flow(&m)}</td>
-                                <td class="nowrap">{m.updated_at.format("%Y-%m-%d %H:%M").to_string()}</td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        <DataTable rows=rows head=&["Address", "Name", "Status", "Quota", "Mail", "Changed (UTC)"]
+            num=&["Quota"] empty="No mailbox matches." row=move |m| {
+                let href = format!("/mailboxes/{}", encode(&m.address));
+                view! {
+                    <tr class:inactive=m.status != "active">
+                        <td>
+                            <a href=href>{m.display_address.clone()}</a>
+                        </td>
+                        <td>{m.name.clone()}</td>
+                        <td>
+                            <StatusBadge status=m.status.clone() />
+                        </td>
+                        <td class="num">{quota(m.quota_mb)}</td>
+                        <td>{flow(&m)}</td>
+                        <td class="nowrap">{m.updated_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                    </tr>
+                }
+            }
+        />
     }
     .into_any()
 }
@@ -332,11 +299,7 @@ fn CreateMailboxPanel(
                         })}
                     </Transition>
                 </p>
-                <div class="form-actions">
-                    <button type="submit" class="primary" disabled=move || create.pending().get()>
-                        "Create mailbox"
-                    </button>
-                </div>
+                <SubmitRow label="Create mailbox" disabled=move || create.pending().get() />
             </ActionForm>
         </section>
     }

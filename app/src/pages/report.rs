@@ -4,13 +4,11 @@
 
 use super::charts::ChartsNav;
 use crate::api::mailgraph::{load_chart_filters, load_report};
-use crate::components::guard::Guarded;
-use crate::components::notice::ErrorBox;
+use crate::components::page::{Loaded, Page};
 use crate::components::range::{Range, RangePicker, local_date};
 use crate::errors::AppError;
 use crate::model::{MailReport, ReportTable, Section};
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 const PRESETS: [(&str, &str); 3] = [
     ("today", "Today"),
@@ -20,10 +18,7 @@ const PRESETS: [(&str, &str); 3] = [
 
 #[component]
 pub fn ReportPage() -> impl IntoView {
-    view! {
-        <Title text="Mail report" />
-        <Guarded section=Section::Charts children=|_| view! { <Report /> } />
-    }
+    view! { <Page title="Mail report" section=Section::Charts children=|_| view! { <Report /> } /> }
 }
 
 #[component]
@@ -35,14 +30,9 @@ fn Report() -> impl IntoView {
     view! {
         <ChartsNav />
         <h1>"Mail report"</h1>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match filters.await {
-                    Ok(f) => view! { <ReportBoard offset=f.offset now=f.now range report /> }.into_any(),
-                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=filters let:f>
+            <ReportBoard offset=f.offset now=f.now range report />
+        </Loaded>
     }
 }
 
@@ -64,14 +54,9 @@ fn ReportBoard(
                 last=local_date(now - 86_400, offset)
             />
         </section>
-        <Transition fallback=|| view! { <p class="muted">"Building the report…"</p> }>
-            {move || Suspend::new(async move {
-                match report.await {
-                    Ok(r) => view! { <ReportTables report=r /> }.into_any(),
-                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=report loading="Building the report…" let:r>
+            <ReportTables report=r />
+        </Loaded>
     }
 }
 

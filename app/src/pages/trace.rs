@@ -5,12 +5,11 @@
 
 use super::mailboxes::encode;
 use crate::api::trace::trace_messages;
-use crate::components::guard::Guarded;
 use crate::components::notice::ErrorBox;
+use crate::components::page::{DataTable, Page, SubmitRow};
 use crate::components::subnav::MailboxesNav;
 use crate::model::{Section, TraceMessage};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
@@ -24,10 +23,7 @@ const WINDOWS: [(i64, &str); 5] = [
 
 #[component]
 pub fn TracePage() -> impl IntoView {
-    view! {
-        <Title text="Message trace" />
-        <Guarded section=Section::Mailboxes children=|_| view! { <Trace /> } />
-    }
+    view! { <Page title="Message trace" section=Section::Mailboxes children=|_| view! { <Trace /> } /> }
 }
 
 fn time(t: i64) -> String {
@@ -78,9 +74,7 @@ fn Trace() -> impl IntoView {
                             .collect_view()}
                     </select>
                 </label>
-                <div class="form-actions">
-                    <button type="submit" class="primary">"Trace"</button>
-                </div>
+                <SubmitRow label="Trace" />
             </Form>
             <p class="muted">
                 "An address finds messages it sent and received. Recipient searches read every message of the window, so pick the shortest window that covers the time."
@@ -166,45 +160,34 @@ fn Recipients(list: Vec<crate::model::TraceRecipient>) -> impl IntoView {
         return ().into_any();
     }
     view! {
-                <table class="data">
-                    <thead>
-                        <tr>
-                            <th>"Recipient"</th>
-                            <th>"Status"</th>
-                            <th>"Relay"</th>
-                            <th>"When (UTC)"</th>
-                            <th>"Remote server said"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {list.into_iter().map(|r| {
-                            let class = match r.status.as_str() {
-                                "sent" => "badge ok",
-                                "deferred" => "badge warn",
-                                _ => "badge error",
-                            };
-                            view! {
-                                <tr>
-                                    <td>
-                                        {r.to.clone()}
-                                        {r.orig_to.clone().map(|o| view! { <br /><span class="muted">"via " {o}</span> })}
-                                    </td>
-                                    <td>
-                                        <span class=class>{r.status.clone()}</span>
-                                        {r.dsn.clone().map(|d| view! { " " <code>{d}</code> })}
-                                        {(r.attempts > 1).then(|| view! { <br /><span class="muted">{format!("{} attempts", r.attempts)}</span> })}
-                                    </td>
-                                    <td>{r.relay.clone()}</td>
-                                    <td class="nowrap">
-                                        {time(r.at)}
-                                        {r.delay.map(|d| view! { <br /><span class="muted">{format!("delay {d:.1} s")}</span> })}
-                                    </td>
-                                    <td class="reply">{r.reply.clone()}</td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
+        <DataTable rows=list head=&["Recipient", "Status", "Relay", "When (UTC)", "Remote server said"]
+            row=|r| {
+                let class = match r.status.as_str() {
+                    "sent" => "badge ok",
+                    "deferred" => "badge warn",
+                    _ => "badge error",
+                };
+                view! {
+                    <tr>
+                        <td>
+                            {r.to.clone()}
+                            {r.orig_to.clone().map(|o| view! { <br /><span class="muted">"via " {o}</span> })}
+                        </td>
+                        <td>
+                            <span class=class>{r.status.clone()}</span>
+                            {r.dsn.clone().map(|d| view! { " " <code>{d}</code> })}
+                            {(r.attempts > 1).then(|| view! { <br /><span class="muted">{format!("{} attempts", r.attempts)}</span> })}
+                        </td>
+                        <td>{r.relay.clone()}</td>
+                        <td class="nowrap">
+                            {time(r.at)}
+                            {r.delay.map(|d| view! { <br /><span class="muted">{format!("delay {d:.1} s")}</span> })}
+                        </td>
+                        <td class="reply">{r.reply.clone()}</td>
+                    </tr>
+                }
             }
+        />
+    }
     .into_any()
 }
