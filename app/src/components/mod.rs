@@ -1,6 +1,7 @@
 //! Pieces shared by several pages.
 
 pub mod chart;
+pub mod format;
 pub mod guard;
 pub mod layout;
 pub mod notice;

@@ -1,28 +1,53 @@
 //! The frame the pages share, so that a page holds only what is its own
 //! (its fields, columns and cells): [`Page`] gives a page its title and its
-//! guard; [`Loaded`] shows what a resource loaded, or the error in its place;
+//! guard; [`Cards`] are the links of a landing page; [`Loaded`] shows what a resource loaded, or the error in its place;
 //! [`DataTable`] is the `table.data` with its column headings, a row per
 //! item; [`SubmitRow`] is the button under a form; and [`submissions`] is what a list reloads on after the page's
 //! forms change something.
 
-use super::guard::Guarded;
+use super::guard::{Guarded, GuardedProps};
 use super::notice::ErrorBox;
 use crate::errors::AppError;
 use crate::model::{CurrentUser, Section};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// A page titled `title` that only users allowed into `section` see (see
-/// [`Guarded`]); the body gets the signed-in user.
+/// A page titled `title` that only users allowed into `section` see (any
+/// signed-in user without one; see [`Guarded`]); the body gets the user.
 #[component]
-pub fn Page<F, IV>(title: &'static str, section: Section, children: F) -> impl IntoView
+pub fn Page<F, IV>(
+    title: &'static str,
+    #[prop(optional)] section: Option<Section>,
+    children: F,
+) -> impl IntoView
 where
     F: FnOnce(CurrentUser) -> IV + Send + 'static,
     IV: IntoView + 'static,
 {
     view! {
         <Title text=title />
-        <Guarded section children />
+        {Guarded(GuardedProps { section, children })}
+    }
+}
+
+/// Links to other pages as cards: where each goes, its name, and what it
+/// is for.
+#[component]
+pub fn Cards(cards: Vec<(&'static str, &'static str, &'static str)>) -> impl IntoView {
+    view! {
+        <div class="cards">
+            {cards
+                .into_iter()
+                .map(|(href, name, what)| {
+                    view! {
+                        <a class="card" href=href>
+                            <h2>{name}</h2>
+                            <p>{what}</p>
+                        </a>
+                    }
+                })
+                .collect_view()}
+        </div>
     }
 }
 

@@ -3,6 +3,7 @@
 //! files read by `carteiro import`). Refreshes itself every few seconds.
 
 use crate::api::mailflow::ingest_status;
+use crate::components::format::{group_digits, utc_seconds};
 use crate::components::page::{DataTable, Loaded, Page};
 use crate::components::refresh::refresh_tick;
 use crate::model::{CheckpointInfo, IngestOverview, Section, SourceStatus};
@@ -83,7 +84,7 @@ fn SourcesTable(sources: Vec<SourceStatus>, now: i64) -> impl IntoView {
                         <td class="nowrap">{progress(s.offset, s.size)}</td>
                         <td class="num">{thousands(s.lines)}</td>
                         <td class="num">{format!("{:.0}", s.lines_per_sec)}</td>
-                        <td class="nowrap">{s.last_log_at.map(when).unwrap_or_else(|| "—".into())}</td>
+                        <td class="nowrap">{s.last_log_at.map(utc_seconds).unwrap_or_else(|| "—".into())}</td>
                         <td class="nowrap">{s.lag_secs.map(age).unwrap_or_else(|| "—".into())}</td>
                         <td class="error-text">
                             {s.last_error.unwrap_or_default()}
@@ -110,7 +111,7 @@ fn CheckpointsTable(checkpoints: Vec<CheckpointInfo>, now: i64) -> impl IntoView
                         </td>
                         <td class="num">{thousands(c.offset)}</td>
                         <td class="num">{thousands(c.lines)}</td>
-                        <td class="nowrap">{c.last_log_at.map(when).unwrap_or_else(|| "—".into())}</td>
+                        <td class="nowrap">{c.last_log_at.map(utc_seconds).unwrap_or_else(|| "—".into())}</td>
                         <td class="nowrap">{format!("{} ago", age(now - c.updated_at))}</td>
                     </tr>
                 }
@@ -130,13 +131,6 @@ fn progress(offset: u64, size: u64) -> String {
     format!("{:.1} of {:.1} MB ({pct:.0}%)", mb(offset), mb(size))
 }
 
-/// A log time in UTC.
-fn when(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0)
-        .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_default()
-}
-
 /// `42 s`, `3 min`, `5 h`, `2 d`.
 fn age(secs: i64) -> String {
     let secs = secs.max(0);
@@ -150,15 +144,7 @@ fn age(secs: i64) -> String {
 
 /// `1 234 567`: digits grouped for reading at a glance.
 fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('\u{202f}');
-        }
-        out.push(c);
-    }
-    out
+    group_digits(&n.to_string(), '\u{202f}')
 }
 
 #[cfg(test)]

@@ -4,9 +4,7 @@
 use super::mailboxes::{DomainOptions, encode};
 use crate::api::provision::{list_domains, search_aliases};
 use crate::components::page::{DataTable, Loaded, Page, SubmitRow, submissions};
-use crate::components::request_form::{
-    ConfirmedSubmit, FieldMessage, RequestOutcome, cleared_on_success,
-};
+use crate::components::request_form::{ConfirmedSubmit, Field, RequestOutcome, cleared_on_success};
 use crate::components::subnav::MailboxesNav;
 use crate::model::Section;
 use crate::provision::AliasView;
@@ -57,21 +55,15 @@ fn Aliases() -> impl IntoView {
             <h2>"New alias"</h2>
             <RequestOutcome result=created />
             <ActionForm action=create node_ref=form attr:class="grid-form">
-                <label>
-                    "Address"
+                <Field label="Address" result=created field="address">
                     <input type="text" name="request[address]" required placeholder="vendas@exemplo.com.br" autocomplete="off" />
-                    <FieldMessage result=created field="address" />
-                </label>
-                <label>
-                    "Delivers to"
+                </Field>
+                <Field label="Delivers to" result=created field="targets">
                     <textarea name="request[targets]" rows="2" required placeholder="ana@exemplo.com.br, joao@exemplo.com.br"></textarea>
-                    <FieldMessage result=created field="targets" />
-                </label>
-                <label>
-                    "Description"
+                </Field>
+                <Field label="Description" result=created field="description">
                     <input type="text" name="request[description]" autocomplete="off" />
-                    <FieldMessage result=created field="description" />
-                </label>
+                </Field>
                 <SubmitRow label="Create alias" disabled=move || create.pending().get() />
             </ActionForm>
         </section>

@@ -3,7 +3,7 @@
 
 use crate::api::provision::list_domains;
 use crate::components::page::{DataTable, Loaded, Page, SubmitRow, submissions};
-use crate::components::request_form::{ConfirmedSubmit, FieldMessage, RequestOutcome};
+use crate::components::request_form::{ConfirmedSubmit, Field, RequestOutcome};
 use crate::components::subnav::MailboxesNav;
 use crate::model::Section;
 use crate::provision::DomainView;
@@ -46,15 +46,12 @@ fn Domains() -> impl IntoView {
                 <h2>"New domain"</h2>
                 <RequestOutcome result=created />
                 <ActionForm action=create attr:class="grid-form">
-                    <label>
-                        "Domain"
+                    <Field label="Domain" result=created field="name">
                         <input type="text" name="request[name]" required placeholder="exemplo.com.br (IDN allowed)" />
-                        <FieldMessage result=created field="name" />
-                    </label>
-                    <label>
-                        "Description" <input type="text" name="request[description]" />
-                        <FieldMessage result=created field="description" />
-                    </label>
+                    </Field>
+                    <Field label="Description" result=created field="description">
+                        <input type="text" name="request[description]" />
+                    </Field>
                     <LimitFields result=created d=None />
                     <SubmitRow label="Add domain" />
                 </ActionForm>
@@ -64,14 +61,12 @@ fn Domains() -> impl IntoView {
                 <p class="muted">"Every address of the domain it mirrors also works at the alias domain."</p>
                 <RequestOutcome result=aliased />
                 <ActionForm action=alias attr:class="grid-form">
-                    <label>
-                        "Alias domain" <input type="text" name="request[name]" required placeholder="exemplo.net" />
-                        <FieldMessage result=aliased field="name" />
-                    </label>
-                    <label>
-                        "Mirrors" <input type="text" name="request[target]" required placeholder="exemplo.com.br" />
-                        <FieldMessage result=aliased field="target" />
-                    </label>
+                    <Field label="Alias domain" result=aliased field="name">
+                        <input type="text" name="request[name]" required placeholder="exemplo.net" />
+                    </Field>
+                    <Field label="Mirrors" result=aliased field="target">
+                        <input type="text" name="request[target]" required placeholder="exemplo.com.br" />
+                    </Field>
                     <SubmitRow label="Add alias domain" />
                 </ActionForm>
             </section>
@@ -95,38 +90,47 @@ fn LimitFields(
     >,
     d: Option<DomainView>,
 ) -> impl IntoView {
-    let value = |v: Option<i64>| {
-        v.filter(|v| *v > 0)
-            .map(|v| v.to_string())
-            .unwrap_or_default()
-    };
+    let limits: [(&str, &str, Option<i64>); 3] = [
+        (
+            "Most mailboxes (empty: no limit)",
+            "max_mailboxes",
+            d.as_ref().map(|d| d.max_mailboxes.into()),
+        ),
+        (
+            "Most aliases (empty: no limit)",
+            "max_aliases",
+            d.as_ref().map(|d| d.max_aliases.into()),
+        ),
+        (
+            "Largest quota per mailbox, MB (empty: no limit)",
+            "max_quota_mb",
+            d.as_ref().map(|d| d.max_quota_mb),
+        ),
+    ];
+    let default_quota = d.map_or_else(|| "1024".into(), |d| d.default_quota_mb.to_string());
+    let limit_fields = limits
+        .into_iter()
+        .map(|(label, field, limit)| {
+            // No limit (0) shows as an empty field.
+            let value = limit.filter(|v| *v > 0).map(|v| v.to_string()).unwrap_or_default();
+            view! {
+                <Field label result field>
+                    <input type="text" inputmode="numeric" name=format!("request[{field}]") value=value />
+                </Field>
+            }
+        })
+        .collect_view();
     view! {
-        <label>
-            "Most mailboxes (empty: no limit)"
-            <input type="text" inputmode="numeric" name="request[max_mailboxes]" value=value(d.as_ref().map(|d| d.max_mailboxes.into())) />
-            <FieldMessage result field="max_mailboxes" />
-        </label>
-        <label>
-            "Most aliases (empty: no limit)"
-            <input type="text" inputmode="numeric" name="request[max_aliases]" value=value(d.as_ref().map(|d| d.max_aliases.into())) />
-            <FieldMessage result field="max_aliases" />
-        </label>
-        <label>
-            "Largest quota per mailbox, MB (empty: no limit)"
-            <input type="text" inputmode="numeric" name="request[max_quota_mb]" value=value(d.as_ref().map(|d| d.max_quota_mb)) />
-            <FieldMessage result field="max_quota_mb" />
-        </label>
-        <label>
-            "Default quota, MB"
+        {limit_fields}
+        <Field label="Default quota, MB" result=result field="default_quota_mb">
             <input
                 type="text"
                 inputmode="numeric"
                 name="request[default_quota_mb]"
                 required
-                value=d.as_ref().map(|d| d.default_quota_mb.to_string()).unwrap_or_else(|| "1024".into())
+                value=default_quota
             />
-            <FieldMessage result field="default_quota_mb" />
-        </label>
+        </Field>
     }
 }
 
@@ -183,11 +187,9 @@ fn DomainTable(
                                         "Description" <input type="text" name="request[description]" value=edit.description.clone() />
                                     </label>
                                     <LimitFields result=update.value() d=Some(edit.clone()) />
-                                    <label>
-                                        "Catch-all (empty: unknown addresses are refused)"
+                                    <Field label="Catch-all (empty: unknown addresses are refused)" result=update.value() field="catch_all">
                                         <input type="text" name="request[catch_all]" value=edit.catch_all.clone().unwrap_or_default() disabled=edit.alias_of.is_some() />
-                                        <FieldMessage result=update.value() field="catch_all" />
-                                    </label>
+                                    </Field>
                                     <label class="check">
                                         <input type="checkbox" name="request[active]" value="true" checked=edit.active />
                                         "Active (Postfix accepts its mail)"

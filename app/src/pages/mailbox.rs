@@ -7,7 +7,7 @@ use super::admin_audit::AuditTable;
 use super::mailboxes::{StatusBadge, flow, quota};
 use crate::api::provision::mailbox_detail;
 use crate::components::page::{Loaded, Page, SubmitRow};
-use crate::components::request_form::{FieldMessage, RequestOutcome, confirm_first};
+use crate::components::request_form::{Field, FieldMessage, RequestOutcome, confirm_first};
 use crate::components::subnav::MailboxesNav;
 use crate::model::Section;
 use crate::provision::MailboxView;
@@ -199,16 +199,12 @@ fn EditPanel(m: MailboxView, actions: Actions) -> impl IntoView {
             <RequestOutcome result=result />
             <ActionForm action=actions.update attr:class="grid-form">
                 <input type="hidden" name="request[address]" value=m.address.clone() />
-                <label>
-                    "Name"
+                <Field label="Name" result=result field="name">
                     <input type="text" name="request[name]" value=m.name.clone() disabled=deleted />
-                    <FieldMessage result=result field="name" />
-                </label>
-                <label>
-                    "Quota (MB, 0 = unlimited)"
+                </Field>
+                <Field label="Quota (MB, 0 = unlimited)" result=result field="quota_mb">
                     <input type="text" inputmode="numeric" name="request[quota_mb]" value=m.quota_mb.to_string() disabled=deleted />
-                    <FieldMessage result=result field="quota_mb" />
-                </label>
+                </Field>
                 <fieldset>
                     <legend>"Mail"</legend>
                     <label class="check">
@@ -237,13 +233,11 @@ fn ForwardPanel(m: MailboxView, actions: Actions) -> impl IntoView {
             <RequestOutcome result=result />
             <ActionForm action=actions.forward attr:class="grid-form">
                 <input type="hidden" name="request[address]" value=m.address.clone() />
-                <label>
-                    "Forward to (empty: no forward)"
+                <Field label="Forward to (empty: no forward)" result=result field="forward_to">
                     <textarea name="request[forward_to]" rows="2" disabled=deleted placeholder="other@example.org">
                         {m.forward_to.join(", ")}
                     </textarea>
-                    <FieldMessage result=result field="forward_to" />
-                </label>
+                </Field>
                 <label class="check">
                     <input type="checkbox" name="request[keep_copy]" value="true" checked=m.forward_keep_copy disabled=deleted />
                     "Keep a copy in this mailbox"

@@ -4,7 +4,7 @@
 
 use crate::api::provision::{list_domains, search_mailboxes};
 use crate::components::page::{DataTable, Loaded, Page, SubmitRow};
-use crate::components::request_form::{FieldMessage, RequestOutcome, cleared_on_success};
+use crate::components::request_form::{Field, FieldMessage, RequestOutcome, cleared_on_success};
 use crate::components::subnav::MailboxesNav;
 use crate::model::Section;
 use crate::provision::MailboxView;
@@ -252,26 +252,18 @@ fn CreateMailboxPanel(
                     })
             }}
             <ActionForm action=create node_ref=form attr:class="grid-form">
-                <label>
-                    "Address"
+                <Field label="Address" result=result field="address">
                     <input type="text" name="request[address]" required placeholder="maria.silva@exemplo.com.br" autocomplete="off" />
-                    <FieldMessage result=result field="address" />
-                </label>
-                <label>
-                    "Name"
+                </Field>
+                <Field label="Name" result=result field="name">
                     <input type="text" name="request[name]" autocomplete="off" />
-                    <FieldMessage result=result field="name" />
-                </label>
-                <label>
-                    "Password"
+                </Field>
+                <Field label="Password" result=result field="password">
                     <input type="password" name="request[password]" autocomplete="new-password" placeholder="Leave empty to generate one" />
-                    <FieldMessage result=result field="password" />
-                </label>
-                <label>
-                    "Quota (MB)"
+                </Field>
+                <Field label="Quota (MB)" result=result field="quota_mb">
                     <input type="text" inputmode="numeric" name="request[quota_mb]" placeholder="the domain's default" />
-                    <FieldMessage result=result field="quota_mb" />
-                </label>
+                </Field>
                 <fieldset>
                     <legend>"Mail"</legend>
                     <label class="check">

@@ -4,11 +4,15 @@
 
 use super::charts::ChartsNav;
 use crate::api::mailgraph::{load_chart_filters, load_report};
+use crate::components::format::group_digits;
 use crate::components::page::{Loaded, Page};
 use crate::components::range::{Range, RangePicker, local_date};
 use crate::errors::AppError;
 use crate::model::{MailReport, ReportTable, Section};
 use leptos::prelude::*;
+
+/// Between the digit groups of the tables' figures.
+const THIN_SPACE: char = '\u{2009}';
 
 const PRESETS: [(&str, &str); 3] = [
     ("today", "Today"),
@@ -127,7 +131,7 @@ fn Table(table: ReportTable, from: i64, to: i64) -> impl IntoView {
                                                 .into_iter()
                                                 .zip(numeric)
                                                 .map(|(cell, num)| {
-                                                    let text = if num { group_digits(&cell) } else { cell };
+                                                    let text = if num { group_digits(&cell, THIN_SPACE) } else { cell };
                                                     view! { <td class:num=num>{text}</td> }
                                                 })
                                                 .collect_view()}
@@ -141,31 +145,5 @@ fn Table(table: ReportTable, from: i64, to: i64) -> impl IntoView {
                     .into_any()
             }}
         </section>
-    }
-}
-
-/// `353116574` → `353 116 574` (thin spaces): big counts read at a glance.
-pub fn group_digits(digits: &str) -> String {
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('\u{2009}');
-        }
-        out.push(c);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn digits_group_by_thousands() {
-        assert_eq!(
-            super::group_digits("353116574"),
-            "353\u{2009}116\u{2009}574"
-        );
-        assert_eq!(super::group_digits("1000"), "1\u{2009}000");
-        assert_eq!(super::group_digits("999"), "999");
-        assert_eq!(super::group_digits("0"), "0");
     }
 }

@@ -5,6 +5,7 @@
 
 use super::mailboxes::encode;
 use crate::api::trace::trace_messages;
+use crate::components::format::utc_seconds;
 use crate::components::notice::ErrorBox;
 use crate::components::page::{DataTable, Page, SubmitRow};
 use crate::components::subnav::MailboxesNav;
@@ -24,12 +25,6 @@ const WINDOWS: [(i64, &str); 5] = [
 #[component]
 pub fn TracePage() -> impl IntoView {
     view! { <Page title="Message trace" section=Section::Mailboxes children=|_| view! { <Trace /> } /> }
-}
-
-fn time(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_default()
 }
 
 #[component]
@@ -90,8 +85,8 @@ fn Trace() -> impl IntoView {
                             "{} message{} between {} and {} UTC (searched as {})",
                             r.messages.len(),
                             if r.messages.len() == 1 { "" } else { "s" },
-                            time(r.from),
-                            time(r.to),
+                            utc_seconds(r.from),
+                            utc_seconds(r.to),
                             r.searched_as.join(", ")
                         );
                         view! {
@@ -125,7 +120,7 @@ fn Journey(m: TraceMessage) -> impl IntoView {
     view! {
         <article class="panel journey" data-queue-id=m.queue_id.clone()>
             <header class="journey-head">
-                <strong>{time(m.first_at)}</strong>
+                <strong>{utc_seconds(m.first_at)}</strong>
                 " · " {m.host.clone()} " · queue id "
                 <a href=queue_link><code>{m.queue_id.clone()}</code></a>
                 " · " {m.origin.clone()}
@@ -180,7 +175,7 @@ fn Recipients(list: Vec<crate::model::TraceRecipient>) -> impl IntoView {
                         </td>
                         <td>{r.relay.clone()}</td>
                         <td class="nowrap">
-                            {time(r.at)}
+                            {utc_seconds(r.at)}
                             {r.delay.map(|d| view! { <br /><span class="muted">{format!("delay {d:.1} s")}</span> })}
                         </td>
                         <td class="reply">{r.reply.clone()}</td>
