@@ -1,9 +1,11 @@
 //! The frame the pages share, so that a page holds only what is its own
 //! (its fields, columns and cells): [`Page`] gives a page its title and its
-//! guard; [`Cards`] are the links of a landing page; [`Loaded`] shows what a resource loaded, or the error in its place;
-//! [`DataTable`] is the `table.data` with its column headings, a row per
-//! item; [`SubmitRow`] is the button under a form; and [`submissions`] is what a list reloads on after the page's
-//! forms change something.
+//! guard; [`Cards`] are the links of a landing page; [`Loaded`] shows what a
+//! resource loaded, or the error in its place; [`DataTable`] is the
+//! `table.data` with its column headings, a row per item; [`SubmitRow`] is
+//! the button under a form; [`url_search`] and [`SearchForm`] keep a page's
+//! search in its URL; and [`submissions`] is what a list reloads on after
+//! the page's forms change something.
 
 use super::guard::{Guarded, GuardedProps};
 use super::notice::ErrorBox;
@@ -11,6 +13,9 @@ use crate::errors::AppError;
 use crate::model::{CurrentUser, Section};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+use leptos_router::params::ParamsMap;
 
 /// A page titled `title` that only users allowed into `section` see (any
 /// signed-in user without one; see [`Guarded`]); the body gets the user.
@@ -135,6 +140,34 @@ pub fn SubmitRow(
                 {label}
             </button>
         </div>
+    }
+}
+
+/// A page's search as its URL holds it, made by `read` from the query
+/// parameters: the search forms are plain GET forms, so a search can be
+/// bookmarked or shared.
+pub fn url_search<T>(read: impl Fn(&ParamsMap) -> T + Send + Sync + 'static) -> Memo<T>
+where
+    T: PartialEq + Send + Sync + 'static,
+{
+    let params = use_query_map();
+    Memo::new(move |_| params.with(&read))
+}
+
+/// The query parameter `key`, empty when the URL has none.
+pub fn param(params: &ParamsMap, key: &str) -> String {
+    params.get(key).unwrap_or_default()
+}
+
+/// A page's search form: a GET form (see [`url_search`]) of the fields in
+/// `children` and the button `button`.
+#[component]
+pub fn SearchForm(button: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <Form method="GET" action="" attr:class="filters" attr:role="search">
+            {children()}
+            <SubmitRow label=button />
+        </Form>
     }
 }
 

@@ -3,11 +3,10 @@
 //! filtered view can be shared.
 
 use crate::api::audit::list_audit;
-use crate::components::page::{DataTable, Loaded, Page};
+use crate::components::page::{DataTable, Loaded, Page, param, url_search};
 use crate::model::{AuditEntry, AuditQuery, Section};
 use leptos::prelude::*;
 use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
@@ -16,18 +15,13 @@ pub fn AuditPage() -> impl IntoView {
 
 #[component]
 fn AuditBrowser() -> impl IntoView {
-    let params = use_query_map();
-    let query = Memo::new(move |_| {
-        let p = params.read();
-        let get = |k: &str| p.get(k).unwrap_or_default();
-        AuditQuery {
-            actor: get("actor"),
-            action: get("action"),
-            text: get("text"),
-            from: get("from"),
-            to: get("to"),
-            before_id: p.get("before_id").and_then(|v| v.parse().ok()),
-        }
+    let query = url_search(|p| AuditQuery {
+        actor: param(p, "actor"),
+        action: param(p, "action"),
+        text: param(p, "text"),
+        from: param(p, "from"),
+        to: param(p, "to"),
+        before_id: p.get("before_id").and_then(|v| v.parse().ok()),
     });
     let page = Resource::new(move || query.get(), list_audit);
     let q = query.get_untracked();

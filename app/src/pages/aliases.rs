@@ -3,7 +3,9 @@
 
 use super::mailboxes::{DomainOptions, encode};
 use crate::api::provision::{list_domains, search_aliases};
-use crate::components::page::{DataTable, Loaded, Page, SubmitRow, submissions};
+use crate::components::page::{
+    DataTable, Loaded, Page, SearchForm, SubmitRow, param, submissions, url_search,
+};
 use crate::components::request_form::{ConfirmedSubmit, Field, RequestOutcome, cleared_on_success};
 use crate::components::subnav::MailboxesNav;
 use crate::model::Section;
@@ -12,8 +14,6 @@ use crate::provision::alias_create::CreateAlias;
 use crate::provision::alias_delete::DeleteAlias;
 use crate::provision::alias_update::UpdateAlias;
 use leptos::prelude::*;
-use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn AliasesPage() -> impl IntoView {
@@ -22,14 +22,9 @@ pub fn AliasesPage() -> impl IntoView {
 
 #[component]
 fn Aliases() -> impl IntoView {
-    let params = use_query_map();
-    let query = Memo::new(move |_| {
-        let p = params.read();
-        (
-            p.get("q").unwrap_or_default(),
-            p.get("domain").unwrap_or_default(),
-            p.get("after").filter(|a| !a.is_empty()),
-        )
+    let query = url_search(|p| {
+        let after = p.get("after").filter(|a| !a.is_empty());
+        (param(p, "q"), param(p, "domain"), after)
     });
     let create = ServerAction::<CreateAlias>::new();
     let update = ServerAction::<UpdateAlias>::new();
@@ -68,7 +63,7 @@ fn Aliases() -> impl IntoView {
             </ActionForm>
         </section>
         <section class="panel">
-            <Form method="GET" action="" attr:class="filters" attr:role="search">
+            <SearchForm button="Search">
                 <label class="grow">
                     "Find" <input type="search" name="q" value=q placeholder="start of the address" />
                 </label>
@@ -79,8 +74,7 @@ fn Aliases() -> impl IntoView {
                         <DomainOptions domains selected=domain />
                     </select>
                 </label>
-                <SubmitRow label="Search" />
-            </Form>
+            </SearchForm>
             <RequestOutcome result=update.value() show_fields=true />
             <RequestOutcome result=delete.value() show_fields=true />
             <Loaded resource=results loading="Searching…" children=move |page| {

@@ -3,15 +3,13 @@
 //! plain GET form, so a search can be bookmarked or shared.
 
 use crate::api::provision::{list_domains, search_mailboxes};
-use crate::components::page::{DataTable, Loaded, Page, SubmitRow};
+use crate::components::page::{DataTable, Loaded, Page, SearchForm, SubmitRow, param, url_search};
 use crate::components::request_form::{Field, FieldMessage, RequestOutcome, cleared_on_success};
 use crate::components::subnav::MailboxesNav;
 use crate::model::Section;
 use crate::provision::MailboxView;
 use crate::provision::mailbox_create::CreateMailbox;
 use leptos::prelude::*;
-use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn MailboxesPage() -> impl IntoView {
@@ -60,17 +58,12 @@ pub fn encode(s: &str) -> String {
 
 #[component]
 fn Mailboxes() -> impl IntoView {
-    let params = use_query_map();
-    let search = Memo::new(move |_| {
-        let p = params.read();
-        let get = |k: &str| p.get(k).unwrap_or_default();
-        Search {
-            q: get("q"),
-            by_name: get("by") == "name",
-            domain: get("domain"),
-            status: get("status"),
-            after: p.get("after").filter(|a| !a.is_empty()),
-        }
+    let search = url_search(|p| Search {
+        q: param(p, "q"),
+        by_name: param(p, "by") == "name",
+        domain: param(p, "domain"),
+        status: param(p, "status"),
+        after: p.get("after").filter(|a| !a.is_empty()),
     });
     let create = ServerAction::<CreateMailbox>::new();
     let results = Resource::new(
@@ -84,7 +77,7 @@ fn Mailboxes() -> impl IntoView {
         <h1>"Mailboxes"</h1>
         <MailboxesNav />
         <section class="panel">
-            <Form method="GET" action="" attr:class="filters" attr:role="search">
+            <SearchForm button="Search">
                 <label class="grow">
                     "Find"
                     <input
@@ -118,8 +111,7 @@ fn Mailboxes() -> impl IntoView {
                             .collect_view()}
                     </select>
                 </label>
-                <SubmitRow label="Search" />
-            </Form>
+            </SearchForm>
             <Loaded resource=results loading="Searching…" children=move |page| {
                 let s = search.get_untracked();
                 let next = page.next.as_deref().map(|n| s.href(Some(n)));

@@ -7,12 +7,10 @@ use super::mailboxes::encode;
 use crate::api::trace::trace_messages;
 use crate::components::format::utc_seconds;
 use crate::components::notice::ErrorBox;
-use crate::components::page::{DataTable, Page, SubmitRow};
+use crate::components::page::{DataTable, Page, SearchForm, param, url_search};
 use crate::components::subnav::MailboxesNav;
 use crate::model::{Section, TraceMessage};
 use leptos::prelude::*;
-use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
 
 const WINDOWS: [(i64, &str); 5] = [
     (1, "last hour"),
@@ -29,15 +27,9 @@ pub fn TracePage() -> impl IntoView {
 
 #[component]
 fn Trace() -> impl IntoView {
-    let params = use_query_map();
-    let query = Memo::new(move |_| {
-        let p = params.read();
-        (
-            p.get("q").unwrap_or_default(),
-            p.get("hours")
-                .and_then(|h| h.parse::<i64>().ok())
-                .unwrap_or(24),
-        )
+    let query = url_search(|p| {
+        let hours = p.get("hours").and_then(|h| h.parse::<i64>().ok());
+        (param(p, "q"), hours.unwrap_or(24))
     });
     let result = Resource::new(
         move || query.get(),
@@ -55,7 +47,7 @@ fn Trace() -> impl IntoView {
         <h1>"Message trace"</h1>
         <MailboxesNav />
         <section class="panel">
-            <Form method="GET" action="" attr:class="filters" attr:role="search">
+            <SearchForm button="Trace">
                 <label class="grow">
                     "Queue id, message-id or address"
                     <input type="search" name="q" value=q placeholder="e.g. 4Xk2Lq1vZz, <abc@mail.example>, ana@exemplo.com.br" />
@@ -69,8 +61,7 @@ fn Trace() -> impl IntoView {
                             .collect_view()}
                     </select>
                 </label>
-                <SubmitRow label="Trace" />
-            </Form>
+            </SearchForm>
             <p class="muted">
                 "An address finds messages it sent and received. Recipient searches read every message of the window, so pick the shortest window that covers the time."
             </p>
