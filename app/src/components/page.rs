@@ -110,9 +110,10 @@ where
     }
     let headings = head
         .iter()
-        .map(|&h| {
-            let class = num.contains(&h).then_some("num");
-            view! { <th class=class>{(!h.is_empty()).then_some(h)}</th> }
+        .map(|&h| match h {
+            "" => view! { <th></th> }.into_any(),
+            h if num.contains(&h) => view! { <th class="num">{h}</th> }.into_any(),
+            h => view! { <th>{h}</th> }.into_any(),
         })
         .collect_view();
     view! {
