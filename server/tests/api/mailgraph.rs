@@ -6,7 +6,6 @@ use crate::support::{get_with_token, issue_token};
 use app::model::{ChartData, MailReport, Role};
 use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
-use serde_json::Value;
 
 /// 2026-11-02 00:00 UTC: the day the test log is from.
 const DAY: i64 = 1_793_577_600;
