@@ -1,9 +1,11 @@
 //! Pieces shared by several pages.
 
 pub mod chart;
+pub mod format;
 pub mod guard;
 pub mod layout;
 pub mod notice;
+pub mod page;
 pub mod range;
 pub mod refresh;
 pub mod request_form;

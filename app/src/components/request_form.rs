@@ -27,6 +27,24 @@ pub fn FieldMessage(#[prop(into)] result: Outcome, field: &'static str) -> impl 
     }
 }
 
+/// A labelled input of a request form (the children), with the message
+/// for its `field` of the last submission under it.
+#[component]
+pub fn Field(
+    label: &'static str,
+    #[prop(into)] result: Outcome,
+    field: &'static str,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <label>
+            {label}
+            {children()}
+            <FieldMessage result field />
+        </label>
+    }
+}
+
 /// After a submission: the error (field errors only as a pointer to the
 /// fields, unless `show_fields`: for forms without per-field messages),
 /// or the summary and any generated password.
@@ -72,6 +90,23 @@ pub fn confirm_first(question: Option<String>) -> impl Fn(leptos::ev::MouseEvent
         {
             ev.prevent_default();
         }
+    }
+}
+
+/// What a one-button form posts: the hidden `name=value` naming its
+/// subject, and the small button `label`, which asks `ask` first.
+#[component]
+pub fn ConfirmedSubmit(
+    name: &'static str,
+    #[prop(into)] value: String,
+    label: &'static str,
+    ask: String,
+) -> impl IntoView {
+    view! {
+        <input type="hidden" name=name value=value />
+        <button type="submit" class="small" on:click=confirm_first(Some(ask))>
+            {label}
+        </button>
     }
 }
 

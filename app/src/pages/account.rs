@@ -1,18 +1,14 @@
 //! The signed-in person's own account: change password.
 
 use crate::api::session::ChangePassword;
-use crate::components::guard::Guarded;
 use crate::components::notice::{ActionError, SuccessBox};
+use crate::components::page::Page;
 use crate::model::CurrentUser;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    view! {
-        <Title text="Your account" />
-        <Guarded children=|user: CurrentUser| view! { <ChangePasswordForm user /> } />
-    }
+    view! { <Page title="Your account" children=|user: CurrentUser| view! { <ChangePasswordForm user /> } /> }
 }
 
 #[component]

@@ -3,36 +3,25 @@
 //! filtered view can be shared.
 
 use crate::api::audit::list_audit;
-use crate::components::guard::Guarded;
-use crate::components::notice::ErrorBox;
+use crate::components::page::{DataTable, Loaded, Page, param, url_search};
 use crate::model::{AuditEntry, AuditQuery, Section};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    view! {
-        <Title text="Audit log" />
-        <Guarded section=Section::Admin children=|_| view! { <AuditBrowser /> } />
-    }
+    view! { <Page title="Audit log" section=Section::Admin children=|_| view! { <AuditBrowser /> } /> }
 }
 
 #[component]
 fn AuditBrowser() -> impl IntoView {
-    let params = use_query_map();
-    let query = Memo::new(move |_| {
-        let p = params.read();
-        let get = |k: &str| p.get(k).unwrap_or_default();
-        AuditQuery {
-            actor: get("actor"),
-            action: get("action"),
-            text: get("text"),
-            from: get("from"),
-            to: get("to"),
-            before_id: p.get("before_id").and_then(|v| v.parse().ok()),
-        }
+    let query = url_search(|p| AuditQuery {
+        actor: param(p, "actor"),
+        action: param(p, "action"),
+        text: param(p, "text"),
+        from: param(p, "from"),
+        to: param(p, "to"),
+        before_id: p.get("before_id").and_then(|v| v.parse().ok()),
     });
     let page = Resource::new(move || query.get(), list_audit);
     let q = query.get_untracked();
@@ -58,21 +47,13 @@ fn AuditBrowser() -> impl IntoView {
                 </div>
             </Form>
         </section>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(page) => {
-                        let next = page.next_before_id.map(|id| older_link(&query.get_untracked(), id));
-                        view! {
-                            <AuditTable entries=page.entries />
-                            {next.map(|href| view! { <p class="pager"><a href=href>"Older entries →"</a></p> })}
-                        }
-                            .into_any()
-                    }
-                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=page children=move |page| {
+            let next = page.next_before_id.map(|id| older_link(&query.get_untracked(), id));
+            view! {
+                <AuditTable entries=page.entries />
+                {next.map(|href| view! { <p class="pager"><a href=href>"Older entries →"</a></p> })}
+            }
+        } />
     }
 }
 
@@ -100,61 +81,43 @@ fn older_link(q: &AuditQuery, before_id: i64) -> String {
 
 #[component]
 pub fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
-    if entries.is_empty() {
-        return view! { <p class="muted">"No entries match."</p> }.into_any();
-    }
     view! {
-        <table class="data audit">
-            <thead>
-                <tr>
-                    <th>"When (UTC)"</th>
-                    <th>"Who"</th>
-                    <th>"Action"</th>
-                    <th>"Target"</th>
-                    <th>"Change"</th>
-                    <th>"From"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {entries
-                    .into_iter()
-                    .map(|e| {
-                        let has_change = e.before.is_some() || e.after.is_some();
-                        view! {
-                            <tr>
-                                <td class="nowrap">{e.at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
-                                <td>{e.actor}</td>
-                                <td>
-                                    <code>{e.action}</code>
-                                </td>
-                                <td>{e.target}</td>
-                                <td>
-                                    <ul class="change-list">
-                                        {changed_fields(e.before.as_deref(), e.after.as_deref())
-                                            .into_iter()
-                                            .map(|c| view! { <li>{c}</li> })
-                                            .collect_view()}
-                                    </ul>
-                                    {has_change
-                                        .then(|| {
-                                            view! {
-                                                <details>
-                                                    <summary>"before / after"</summary>
-                                                    <div class="diff">
-                                                        <pre class="before">{e.before.unwrap_or_else(|| "—".into())}</pre>
-                                                        <pre class="after">{e.after.unwrap_or_else(|| "—".into())}</pre>
-                                                    </div>
-                                                </details>
-                                            }
-                                        })}
-                                </td>
-                                <td>{e.client_addr.unwrap_or_default()}</td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        <DataTable rows=entries head=&["When (UTC)", "Who", "Action", "Target", "Change", "From"]
+            class="data audit" empty="No entries match." row=move |e| {
+                let has_change = e.before.is_some() || e.after.is_some();
+                view! {
+                    <tr>
+                        <td class="nowrap">{e.at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                        <td>{e.actor}</td>
+                        <td>
+                            <code>{e.action}</code>
+                        </td>
+                        <td>{e.target}</td>
+                        <td>
+                            <ul class="change-list">
+                                {changed_fields(e.before.as_deref(), e.after.as_deref())
+                                    .into_iter()
+                                    .map(|c| view! { <li>{c}</li> })
+                                    .collect_view()}
+                            </ul>
+                            {has_change
+                                .then(|| {
+                                    view! {
+                                        <details>
+                                            <summary>"before / after"</summary>
+                                            <div class="diff">
+                                                <pre class="before">{e.before.unwrap_or_else(|| "—".into())}</pre>
+                                                <pre class="after">{e.after.unwrap_or_else(|| "—".into())}</pre>
+                                            </div>
+                                        </details>
+                                    }
+                                })}
+                        </td>
+                        <td>{e.client_addr.unwrap_or_default()}</td>
+                    </tr>
+                }
+            }
+        />
     }
         .into_any()
 }

@@ -3,12 +3,11 @@
 //! files read by `carteiro import`). Refreshes itself every few seconds.
 
 use crate::api::ingest_status::ingest_status;
-use crate::components::guard::Guarded;
-use crate::components::notice::ErrorBox;
+use crate::components::format::{group_digits, utc_seconds};
+use crate::components::page::{DataTable, Loaded, Page};
 use crate::components::refresh::refresh_tick;
 use crate::model::{CheckpointInfo, IngestOverview, Section, SourceStatus};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use std::time::Duration;
 
 /// How often the page asks again.
@@ -16,10 +15,7 @@ const REFRESH: Duration = Duration::from_secs(5);
 
 #[component]
 pub fn IngestPage() -> impl IntoView {
-    view! {
-        <Title text="MailFlow ingest" />
-        <Guarded section=Section::Admin children=|_| view! { <IngestBoard /> } />
-    }
+    view! { <Page title="MailFlow ingest" section=Section::Admin children=|_| view! { <IngestBoard /> } /> }
 }
 
 #[component]
@@ -33,14 +29,9 @@ fn IngestBoard() -> impl IntoView {
             "Postfix logs read into the counters, message traces and charts. This page refreshes every "
             {REFRESH.as_secs()} " seconds."
         </p>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match status.await {
-                    Ok(s) => view! { <StatusView status=s /> }.into_any(),
-                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=status let:s>
+            <StatusView status=s />
+        </Loaded>
     }
 }
 
@@ -73,94 +64,59 @@ fn StatusView(status: IngestOverview) -> impl IntoView {
 #[component]
 fn SourcesTable(sources: Vec<SourceStatus>, now: i64) -> impl IntoView {
     view! {
-        <table class="data ingest">
-            <thead>
-                <tr>
-                    <th>"Source"</th>
-                    <th>"State"</th>
-                    <th>"Read"</th>
-                    <th class="num">"Lines"</th>
-                    <th class="num">"Lines/s"</th>
-                    <th>"Latest log line"</th>
-                    <th>"Lag"</th>
-                    <th>"Last error"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {sources
-                    .into_iter()
-                    .map(|s| {
-                        let badge = match s.state.as_str() {
-                            "following" => "badge ok",
-                            "error" => "badge error",
-                            _ => "badge",
-                        };
-                        view! {
-                            <tr>
-                                <td>
-                                    <strong>{s.name}</strong>
-                                    <br />
-                                    <code class="muted">{s.path}</code>
-                                </td>
-                                <td>
-                                    <span class=badge>{s.state}</span>
-                                </td>
-                                <td class="nowrap">{progress(s.offset, s.size)}</td>
-                                <td class="num">{thousands(s.lines)}</td>
-                                <td class="num">{format!("{:.0}", s.lines_per_sec)}</td>
-                                <td class="nowrap">{s.last_log_at.map(when).unwrap_or_else(|| "—".into())}</td>
-                                <td class="nowrap">{s.lag_secs.map(age).unwrap_or_else(|| "—".into())}</td>
-                                <td class="error-text">
-                                    {s.last_error.unwrap_or_default()}
-                                    {(now - s.updated_at > 60).then(|| format!(" (no news for {})", age(now - s.updated_at)))}
-                                </td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        <DataTable rows=sources head=&["Source", "State", "Read", "Lines", "Lines/s", "Latest log line", "Lag", "Last error"]
+            class="data ingest" num=&["Lines", "Lines/s"] row=move |s| {
+                let badge = match s.state.as_str() {
+                    "following" => "badge ok",
+                    "error" => "badge error",
+                    _ => "badge",
+                };
+                view! {
+                    <tr>
+                        <td>
+                            <strong>{s.name}</strong>
+                            <br />
+                            <code class="muted">{s.path}</code>
+                        </td>
+                        <td>
+                            <span class=badge>{s.state}</span>
+                        </td>
+                        <td class="nowrap">{progress(s.offset, s.size)}</td>
+                        <td class="num">{thousands(s.lines)}</td>
+                        <td class="num">{format!("{:.0}", s.lines_per_sec)}</td>
+                        <td class="nowrap">{s.last_log_at.map(utc_seconds).unwrap_or_else(|| "—".into())}</td>
+                        <td class="nowrap">{s.lag_secs.map(age).unwrap_or_else(|| "—".into())}</td>
+                        <td class="error-text">
+                            {s.last_error.unwrap_or_default()}
+                            {(now - s.updated_at > 60).then(|| format!(" (no news for {})", age(now - s.updated_at)))}
+                        </td>
+                    </tr>
+                }
+            }
+        />
     }
 }
 
 #[component]
 fn CheckpointsTable(checkpoints: Vec<CheckpointInfo>, now: i64) -> impl IntoView {
-    if checkpoints.is_empty() {
-        return view! { <p class="muted">"Nothing has been read yet."</p> }.into_any();
-    }
     view! {
-        <table class="data">
-            <thead>
-                <tr>
-                    <th>"Kind"</th>
-                    <th>"File"</th>
-                    <th class="num">"Bytes"</th>
-                    <th class="num">"Lines"</th>
-                    <th>"Latest log line"</th>
-                    <th>"Stored"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {checkpoints
-                    .into_iter()
-                    .map(|c| {
-                        let label = if c.kind == "live" { c.name.clone() } else { "import".into() };
-                        view! {
-                            <tr>
-                                <td>{label}</td>
-                                <td>
-                                    <code>{c.path}</code>
-                                </td>
-                                <td class="num">{thousands(c.offset)}</td>
-                                <td class="num">{thousands(c.lines)}</td>
-                                <td class="nowrap">{c.last_log_at.map(when).unwrap_or_else(|| "—".into())}</td>
-                                <td class="nowrap">{format!("{} ago", age(now - c.updated_at))}</td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        <DataTable rows=checkpoints head=&["Kind", "File", "Bytes", "Lines", "Latest log line", "Stored"]
+            num=&["Bytes", "Lines"] empty="Nothing has been read yet." row=move |c| {
+                let label = if c.kind == "live" { c.name.clone() } else { "import".into() };
+                view! {
+                    <tr>
+                        <td>{label}</td>
+                        <td>
+                            <code>{c.path}</code>
+                        </td>
+                        <td class="num">{thousands(c.offset)}</td>
+                        <td class="num">{thousands(c.lines)}</td>
+                        <td class="nowrap">{c.last_log_at.map(utc_seconds).unwrap_or_else(|| "—".into())}</td>
+                        <td class="nowrap">{format!("{} ago", age(now - c.updated_at))}</td>
+                    </tr>
+                }
+            }
+        />
     }
         .into_any()
 }
@@ -173,13 +129,6 @@ fn progress(offset: u64, size: u64) -> String {
     }
     let pct = 100.0 * offset.min(size) as f64 / size as f64;
     format!("{:.1} of {:.1} MB ({pct:.0}%)", mb(offset), mb(size))
-}
-
-/// A log time in UTC.
-fn when(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0)
-        .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_default()
 }
 
 /// `42 s`, `3 min`, `5 h`, `2 d`.
@@ -195,15 +144,7 @@ fn age(secs: i64) -> String {
 
 /// `1 234 567`: digits grouped for reading at a glance.
 fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('\u{202f}');
-        }
-        out.push(c);
-    }
-    out
+    group_digits(&n.to_string(), '\u{202f}')
 }
 
 #[cfg(test)]

@@ -6,19 +6,15 @@ use crate::api::staff::{
     ClearSignInLock, CreateStaff, ResetStaffPassword, SetStaffActive, SetStaffRoles,
     list_sign_in_locks, list_staff,
 };
-use crate::components::guard::Guarded;
-use crate::components::notice::{ActionError, ErrorBox, OneTimeSecret, SuccessBox};
+use crate::components::notice::{ActionError, OneTimeSecret, SuccessBox};
+use crate::components::page::{DataTable, Loaded, Page, SubmitRow, submissions};
 use crate::components::request_form::{cleared_on_success, confirm_first};
 use crate::model::{IssuedPassword, Role, Section, SignInLock, StaffMember};
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[component]
 pub fn StaffPage() -> impl IntoView {
-    view! {
-        <Title text="Staff" />
-        <Guarded section=Section::Admin children=|_| view! { <StaffAdmin /> } />
-    }
+    view! { <Page title="Staff" section=Section::Admin children=|_| view! { <StaffAdmin /> } /> }
 }
 
 #[component]
@@ -29,12 +25,12 @@ fn StaffAdmin() -> impl IntoView {
     let reset = ServerAction::<ResetStaffPassword>::new();
     let staff = Resource::new(
         move || {
-            (
-                create.version().get(),
-                set_roles.version().get(),
-                set_active.version().get(),
-                reset.version().get(),
-            )
+            submissions([
+                create.version(),
+                set_roles.version(),
+                set_active.version(),
+                reset.version(),
+            ])
         },
         |_| list_staff(),
     );
@@ -77,25 +73,16 @@ fn StaffAdmin() -> impl IntoView {
                     <legend>"Roles"</legend>
                     <RoleCheckboxes has=|_| false />
                 </fieldset>
-                <div class="form-actions">
-                    <button type="submit" class="primary" disabled=move || create.pending().get()>
-                        "Add staff member"
-                    </button>
-                </div>
+                <SubmitRow label="Add staff member" disabled=move || create.pending().get() />
             </ActionForm>
             <ActionError result=create.value() />
         </section>
 
         <section class="panel">
             <h2>"Accounts"</h2>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match staff.await {
-                        Ok(members) => view! { <StaffTable members set_roles set_active reset /> }.into_any(),
-                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Loaded resource=staff let:members>
+                <StaffTable members set_roles set_active reset />
+            </Loaded>
         </section>
 
         <SignInLocks />
@@ -114,17 +101,9 @@ fn SignInLocks() -> impl IntoView {
                 "Wrong passwords lock a username tried from one address, and slow down an address that tries many. Lifting a lock is written to the audit log."
             </p>
             <ActionError result=clear.value() />
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match locks.await {
-                        Ok(list) if list.is_empty() => {
-                            view! { <p class="muted">"No sign-in is locked or slowed down."</p> }.into_any()
-                        }
-                        Ok(list) => view! { <LockTable list clear /> }.into_any(),
-                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Loaded resource=locks let:list>
+                <LockTable list clear />
+            </Loaded>
         </section>
     }
 }
@@ -132,45 +111,30 @@ fn SignInLocks() -> impl IntoView {
 #[component]
 fn LockTable(list: Vec<SignInLock>, clear: ServerAction<ClearSignInLock>) -> impl IntoView {
     view! {
-        <table class="data">
-            <thead>
-                <tr>
-                    <th>"Counts"</th>
-                    <th>"Username"</th>
-                    <th>"Address"</th>
-                    <th>"Attempts"</th>
-                    <th>"State"</th>
-                    <th>"Actions"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {list
-                    .into_iter()
-                    .map(|lock| {
-                        let state = match lock.locked_until {
-                            Some(t) => format!("Locked until {}", t.format("%Y-%m-%d %H:%M UTC")),
-                            None => "Slowed down".to_string(),
-                        };
-                        let key = lock.key.clone();
-                        view! {
-                            <tr data-lock=lock.key>
-                                <td>{lock.kind}</td>
-                                <td>{lock.username.unwrap_or_else(|| "any".into())}</td>
-                                <td>{lock.address.unwrap_or_else(|| "any".into())}</td>
-                                <td>{lock.attempts}</td>
-                                <td>{state}</td>
-                                <td class="actions">
-                                    <ActionForm action=clear attr:class="inline">
-                                        <input type="hidden" name="key" value=key />
-                                        <button type="submit" class="small">"Lift"</button>
-                                    </ActionForm>
-                                </td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        <DataTable rows=list head=&["Counts", "Username", "Address", "Attempts", "State", "Actions"]
+            empty="No sign-in is locked or slowed down." row=move |lock| {
+                let state = match lock.locked_until {
+                    Some(t) => format!("Locked until {}", t.format("%Y-%m-%d %H:%M UTC")),
+                    None => "Slowed down".to_string(),
+                };
+                let key = lock.key.clone();
+                view! {
+                    <tr data-lock=lock.key>
+                        <td>{lock.kind}</td>
+                        <td>{lock.username.unwrap_or_else(|| "any".into())}</td>
+                        <td>{lock.address.unwrap_or_else(|| "any".into())}</td>
+                        <td>{lock.attempts}</td>
+                        <td>{state}</td>
+                        <td class="actions">
+                            <ActionForm action=clear attr:class="inline">
+                                <input type="hidden" name="key" value=key />
+                                <button type="submit" class="small">"Lift"</button>
+                            </ActionForm>
+                        </td>
+                    </tr>
+                }
+            }
+        />
     }
 }
 
@@ -213,85 +177,70 @@ fn StaffTable(
     reset: ServerAction<ResetStaffPassword>,
 ) -> impl IntoView {
     view! {
-        <table class="data">
-            <thead>
-                <tr>
-                    <th>"Username"</th>
-                    <th>"Name"</th>
-                    <th>"Roles"</th>
-                    <th>"Status"</th>
-                    <th>"Last sign-in"</th>
-                    <th>"Actions"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {members
-                    .into_iter()
-                    .map(|m| {
-                        let roles = m.roles.clone();
-                        let id = m.id;
-                        let ask_disable = m.active.then(|| disable_question(&m));
-                        let ask_reset =
-                            Some(format!("Give {} a new generated password? Their sessions end at once.", m.username));
-                        view! {
-                            <tr data-username=m.username.clone() class:inactive=!m.active>
-                                <td>
-                                    <strong>{m.username.clone()}</strong>
-                                </td>
-                                <td>{m.display_name.clone()}</td>
-                                <td>
-                                    <ActionForm action=set_roles attr:class="inline roles-form">
-                                        <input type="hidden" name="id" value=id.to_string() />
-                                        <RoleCheckboxes has=move |r| roles.contains(r) />
-                                        <button type="submit" class="small">"Save roles"</button>
-                                    </ActionForm>
-                                </td>
-                                <td>
-                                    {if m.active {
-                                        view! { <span class="badge ok">"Active"</span> }
-                                    } else {
-                                        view! { <span class="badge off">"Disabled"</span> }
-                                    }}
-                                    {(m.api_tokens > 0).then(|| view! {
-                                        <br />
-                                        <small class="muted">{tokens_note(m.api_tokens)}</small>
-                                    })}
-                                </td>
-                                <td>
-                                    {m
-                                        .last_login_at
-                                        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-                                        .unwrap_or_else(|| "never".into())}
-                                </td>
-                                <td class="actions">
-                                    <ActionForm action=set_active attr:class="inline">
-                                        <input type="hidden" name="id" value=id.to_string() />
-                                        <input type="hidden" name="active" value=(!m.active).to_string() />
-                                        <button
-                                            type="submit"
-                                            class="small"
-                                            on:click=confirm_first(ask_disable.clone())
-                                        >
-                                            {if m.active { "Disable" } else { "Enable" }}
-                                        </button>
-                                    </ActionForm>
-                                    <ActionForm action=reset attr:class="inline">
-                                        <input type="hidden" name="id" value=id.to_string() />
-                                        <button
-                                            type="submit"
-                                            class="small"
-                                            on:click=confirm_first(ask_reset.clone())
-                                        >
-                                            "Reset password"
-                                        </button>
-                                    </ActionForm>
-                                </td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        <DataTable rows=members head=&["Username", "Name", "Roles", "Status", "Last sign-in", "Actions"]
+            row=move |m| {
+                let roles = m.roles.clone();
+                let id = m.id;
+                let ask_disable = m.active.then(|| disable_question(&m));
+                let ask_reset =
+                    Some(format!("Give {} a new generated password? Their sessions end at once.", m.username));
+                view! {
+                    <tr data-username=m.username.clone() class:inactive=!m.active>
+                        <td>
+                            <strong>{m.username.clone()}</strong>
+                        </td>
+                        <td>{m.display_name.clone()}</td>
+                        <td>
+                            <ActionForm action=set_roles attr:class="inline roles-form">
+                                <input type="hidden" name="id" value=id.to_string() />
+                                <RoleCheckboxes has=move |r| roles.contains(r) />
+                                <button type="submit" class="small">"Save roles"</button>
+                            </ActionForm>
+                        </td>
+                        <td>
+                            {if m.active {
+                                view! { <span class="badge ok">"Active"</span> }
+                            } else {
+                                view! { <span class="badge off">"Disabled"</span> }
+                            }}
+                            {(m.api_tokens > 0).then(|| view! {
+                                <br />
+                                <small class="muted">{tokens_note(m.api_tokens)}</small>
+                            })}
+                        </td>
+                        <td>
+                            {m
+                                .last_login_at
+                                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                                .unwrap_or_else(|| "never".into())}
+                        </td>
+                        <td class="actions">
+                            <ActionForm action=set_active attr:class="inline">
+                                <input type="hidden" name="id" value=id.to_string() />
+                                <input type="hidden" name="active" value=(!m.active).to_string() />
+                                <button
+                                    type="submit"
+                                    class="small"
+                                    on:click=confirm_first(ask_disable.clone())
+                                >
+                                    {if m.active { "Disable" } else { "Enable" }}
+                                </button>
+                            </ActionForm>
+                            <ActionForm action=reset attr:class="inline">
+                                <input type="hidden" name="id" value=id.to_string() />
+                                <button
+                                    type="submit"
+                                    class="small"
+                                    on:click=confirm_first(ask_reset.clone())
+                                >
+                                    "Reset password"
+                                </button>
+                            </ActionForm>
+                        </td>
+                    </tr>
+                }
+            }
+        />
     }
 }
 

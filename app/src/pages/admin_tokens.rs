@@ -2,19 +2,15 @@
 //! system, see when each was last used, revoke it.
 
 use crate::api::provision::{IssueToken, RevokeToken, list_tokens};
-use crate::components::guard::Guarded;
-use crate::components::notice::{ActionError, ErrorBox};
-use crate::components::request_form::confirm_first;
+use crate::components::notice::ActionError;
+use crate::components::page::{DataTable, Loaded, Page, SubmitRow, submissions};
+use crate::components::request_form::ConfirmedSubmit;
 use crate::model::{Role, Section};
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[component]
 pub fn TokensPage() -> impl IntoView {
-    view! {
-        <Title text="API tokens" />
-        <Guarded section=Section::Admin children=|_| view! { <Tokens /> } />
-    }
+    view! { <Page title="API tokens" section=Section::Admin children=|_| view! { <Tokens /> } /> }
 }
 
 #[component]
@@ -22,7 +18,7 @@ fn Tokens() -> impl IntoView {
     let issue = ServerAction::<IssueToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
     let tokens = Resource::new(
-        move || (issue.version().get(), revoke.version().get()),
+        move || submissions([issue.version(), revoke.version()]),
         |_| list_tokens(),
     );
     let fmt = |t: Option<chrono::DateTime<chrono::Utc>>, none: &str| {
@@ -56,56 +52,41 @@ fn Tokens() -> impl IntoView {
                     </select>
                 </label>
                 <label>"Valid for (days, 0 = until revoked)" <input type="text" inputmode="numeric" name="days" value="365" /></label>
-                <div class="form-actions"><button type="submit" class="primary">"Issue token"</button></div>
+                <SubmitRow label="Issue token" />
             </ActionForm>
         </section>
         <section class="panel">
             <h2>"Tokens"</h2>
             <ActionError result=revoke.value() />
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match tokens.await {
-                        Ok(list) if list.is_empty() => view! { <p class="muted">"No tokens issued."</p> }.into_any(),
-                        Ok(list) => view! {
-                            <table class="data">
-                                <thead><tr>
-                                    <th>"Name"</th><th>"Role"</th><th>"Starts with"</th><th>"Issued"</th>
-                                    <th>"Expires"</th><th>"Last used"</th><th>"Status"</th>
-                                </tr></thead>
-                                <tbody>
-                                    {list.into_iter().map(|t| {
-                                        let ask = Some(format!("Revoke the token {}? Calls with it fail at once.", t.name));
-                                        let live = t.revoked_at.is_none();
+            <Loaded resource=tokens children=move |list| view! {
+                <DataTable rows=list head=&["Name", "Role", "Starts with", "Issued", "Expires", "Last used", "Status"]
+                    empty="No tokens issued." row=move |t| {
+                        let ask = format!("Revoke the token {}? Calls with it fail at once.", t.name);
+                        let live = t.revoked_at.is_none();
+                        view! {
+                            <tr class:inactive=!live>
+                                <td>{t.name.clone()}<br /><span class="muted">{format!("by {}", t.created_by)}</span></td>
+                                <td>{t.role.clone()}</td>
+                                <td><code>{t.prefix.clone()} "…"</code></td>
+                                <td class="nowrap">{fmt(Some(t.created_at), "")}</td>
+                                <td class="nowrap">{fmt(t.expires_at, "never")}</td>
+                                <td class="nowrap">{fmt(t.last_used_at, "never")}</td>
+                                <td>
+                                    {if live {
                                         view! {
-                                            <tr class:inactive=!live>
-                                                <td>{t.name.clone()}<br /><span class="muted">{format!("by {}", t.created_by)}</span></td>
-                                                <td>{t.role.clone()}</td>
-                                                <td><code>{t.prefix.clone()} "…"</code></td>
-                                                <td class="nowrap">{fmt(Some(t.created_at), "")}</td>
-                                                <td class="nowrap">{fmt(t.expires_at, "never")}</td>
-                                                <td class="nowrap">{fmt(t.last_used_at, "never")}</td>
-                                                <td>
-                                                    {if live {
-                                                        view! {
-                                                            <ActionForm action=revoke attr:class="inline">
-                                                                <input type="hidden" name="id" value=t.id.to_string() />
-                                                                <button type="submit" class="small" on:click=confirm_first(ask)>"Revoke"</button>
-                                                            </ActionForm>
-                                                        }.into_any()
-                                                    } else {
-                                                        view! { <span class="badge off">"revoked"</span> }.into_any()
-                                                    }}
-                                                </td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any(),
-                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                                            <ActionForm action=revoke attr:class="inline">
+                                                <ConfirmedSubmit name="id" value=t.id.to_string() label="Revoke" ask />
+                                            </ActionForm>
+                                        }.into_any()
+                                    } else {
+                                        view! { <span class="badge off">"revoked"</span> }.into_any()
+                                    }}
+                                </td>
+                            </tr>
+                        }
                     }
-                })}
-            </Transition>
+                />
+            } />
         </section>
     }
 }

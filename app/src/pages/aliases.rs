@@ -3,11 +3,10 @@
 
 use super::mailboxes::{DomainOptions, encode};
 use crate::api::provision::{list_domains, search_aliases};
-use crate::components::guard::Guarded;
-use crate::components::notice::ErrorBox;
-use crate::components::request_form::{
-    FieldMessage, RequestOutcome, cleared_on_success, confirm_first,
+use crate::components::page::{
+    DataTable, Loaded, Page, SearchForm, SubmitRow, param, submissions, url_search,
 };
+use crate::components::request_form::{ConfirmedSubmit, Field, RequestOutcome, cleared_on_success};
 use crate::components::subnav::MailboxesNav;
 use crate::model::Section;
 use crate::provision::AliasView;
@@ -15,28 +14,17 @@ use crate::provision::alias_create::CreateAlias;
 use crate::provision::alias_delete::DeleteAlias;
 use crate::provision::alias_update::UpdateAlias;
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn AliasesPage() -> impl IntoView {
-    view! {
-        <Title text="Aliases" />
-        <Guarded section=Section::Mailboxes children=|_| view! { <Aliases /> } />
-    }
+    view! { <Page title="Aliases" section=Section::Mailboxes children=|_| view! { <Aliases /> } /> }
 }
 
 #[component]
 fn Aliases() -> impl IntoView {
-    let params = use_query_map();
-    let query = Memo::new(move |_| {
-        let p = params.read();
-        (
-            p.get("q").unwrap_or_default(),
-            p.get("domain").unwrap_or_default(),
-            p.get("after").filter(|a| !a.is_empty()),
-        )
+    let query = url_search(|p| {
+        let after = p.get("after").filter(|a| !a.is_empty());
+        (param(p, "q"), param(p, "domain"), after)
     });
     let create = ServerAction::<CreateAlias>::new();
     let update = ServerAction::<UpdateAlias>::new();
@@ -45,12 +33,10 @@ fn Aliases() -> impl IntoView {
         move || {
             (
                 query.get(),
-                create.version().get(),
-                update.version().get(),
-                delete.version().get(),
+                submissions([create.version(), update.version(), delete.version()]),
             )
         },
-        |((q, d, after), ..)| search_aliases(q, d, after),
+        |((q, d, after), _)| search_aliases(q, d, after),
     );
     let domains = Resource::new(|| (), |_| list_domains(false));
     let (q, domain, _) = query.get_untracked();
@@ -64,28 +50,20 @@ fn Aliases() -> impl IntoView {
             <h2>"New alias"</h2>
             <RequestOutcome result=created />
             <ActionForm action=create node_ref=form attr:class="grid-form">
-                <label>
-                    "Address"
+                <Field label="Address" result=created field="address">
                     <input type="text" name="request[address]" required placeholder="vendas@exemplo.com.br" autocomplete="off" />
-                    <FieldMessage result=created field="address" />
-                </label>
-                <label>
-                    "Delivers to"
+                </Field>
+                <Field label="Delivers to" result=created field="targets">
                     <textarea name="request[targets]" rows="2" required placeholder="ana@exemplo.com.br, joao@exemplo.com.br"></textarea>
-                    <FieldMessage result=created field="targets" />
-                </label>
-                <label>
-                    "Description"
+                </Field>
+                <Field label="Description" result=created field="description">
                     <input type="text" name="request[description]" autocomplete="off" />
-                    <FieldMessage result=created field="description" />
-                </label>
-                <div class="form-actions">
-                    <button type="submit" class="primary" disabled=move || create.pending().get()>"Create alias"</button>
-                </div>
+                </Field>
+                <SubmitRow label="Create alias" disabled=move || create.pending().get() />
             </ActionForm>
         </section>
         <section class="panel">
-            <Form method="GET" action="" attr:class="filters" attr:role="search">
+            <SearchForm button="Search">
                 <label class="grow">
                     "Find" <input type="search" name="q" value=q placeholder="start of the address" />
                 </label>
@@ -96,30 +74,19 @@ fn Aliases() -> impl IntoView {
                         <DomainOptions domains selected=domain />
                     </select>
                 </label>
-                <div class="form-actions">
-                    <button type="submit" class="primary">"Search"</button>
-                </div>
-            </Form>
+            </SearchForm>
             <RequestOutcome result=update.value() show_fields=true />
             <RequestOutcome result=delete.value() show_fields=true />
-            <Transition fallback=|| view! { <p class="muted">"Searching…"</p> }>
-                {move || Suspend::new(async move {
-                    match results.await {
-                        Ok(page) => {
-                            let (q, d, _) = query.get_untracked();
-                            let next = page.next.map(|n| {
-                                format!("/mailboxes/aliases?q={}&domain={}&after={}", encode(&q), encode(&d), encode(&n))
-                            });
-                            view! {
-                                <AliasTable rows=page.rows update delete />
-                                {next.map(|href| view! { <p class="pager"><a href=href>"Next page →"</a></p> })}
-                            }
-                            .into_any()
-                        }
-                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Loaded resource=results loading="Searching…" children=move |page| {
+                let (q, d, _) = query.get_untracked();
+                let next = page.next.map(|n| {
+                    format!("/mailboxes/aliases?q={}&domain={}&after={}", encode(&q), encode(&d), encode(&n))
+                });
+                view! {
+                    <AliasTable rows=page.rows update delete />
+                    {next.map(|href| view! { <p class="pager"><a href=href>"Next page →"</a></p> })}
+                }
+            } />
         </section>
     }
 }
@@ -130,59 +97,43 @@ fn AliasTable(
     update: ServerAction<UpdateAlias>,
     delete: ServerAction<DeleteAlias>,
 ) -> impl IntoView {
-    if rows.is_empty() {
-        return view! { <p class="muted">"No alias matches."</p> }.into_any();
-    }
     view! {
-        <table class="data">
-            <thead>
-                <tr>
-                    <th>"Alias"</th>
-                    <th>"Delivers to"</th>
-                    <th>"Actions"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {rows
-                    .into_iter()
-                    .map(|a| {
-                        let form_id = format!("alias-{}", a.address);
-                        let (address, address2) = (a.address.clone(), a.address.clone());
-                        let (description, targets, active) = (a.description.clone(), a.targets.join(", "), a.active);
-                        let ask = Some(format!("Delete the alias {}?", a.address));
-                        view! {
-                            <tr class:inactive=!a.active data-alias=a.address.clone()>
-                                <td>
-                                    <strong>{a.display_address.clone()}</strong>
-                                    <br />
-                                    <span class="muted">{a.description.clone()}</span>
-                                </td>
-                                <td>
-                                    <ActionForm action=update attr:class="inline alias-form" attr:id=form_id>
-                                        <input type="hidden" name="request[address]" value=address.clone() />
-                                        <input type="hidden" name="request[description]" value=description.clone() />
-                                        <textarea name="request[targets]" rows="1" aria-label=format!("Targets of {address}")>
-                                            {targets.clone()}
-                                        </textarea>
-                                        <label class="check">
-                                            <input type="checkbox" name="request[active]" value="true" checked=active />
-                                            "On"
-                                        </label>
-                                        <button type="submit" class="small">"Save"</button>
-                                    </ActionForm>
-                                </td>
-                                <td class="actions">
-                                    <ActionForm action=delete attr:class="inline">
-                                        <input type="hidden" name="request[address]" value=address2.clone() />
-                                        <button type="submit" class="small" on:click=confirm_first(ask)>"Delete"</button>
-                                    </ActionForm>
-                                </td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        <DataTable rows=rows head=&["Alias", "Delivers to", "Actions"]
+            empty="No alias matches." row=move |a| {
+                let form_id = format!("alias-{}", a.address);
+                let (address, address2) = (a.address.clone(), a.address.clone());
+                let (description, targets, active) = (a.description.clone(), a.targets.join(", "), a.active);
+                let ask = format!("Delete the alias {}?", a.address);
+                view! {
+                    <tr class:inactive=!a.active data-alias=a.address.clone()>
+                        <td>
+                            <strong>{a.display_address.clone()}</strong>
+                            <br />
+                            <span class="muted">{a.description.clone()}</span>
+                        </td>
+                        <td>
+                            <ActionForm action=update attr:class="inline alias-form" attr:id=form_id>
+                                <input type="hidden" name="request[address]" value=address.clone() />
+                                <input type="hidden" name="request[description]" value=description.clone() />
+                                <textarea name="request[targets]" rows="1" aria-label=format!("Targets of {address}")>
+                                    {targets.clone()}
+                                </textarea>
+                                <label class="check">
+                                    <input type="checkbox" name="request[active]" value="true" checked=active />
+                                    "On"
+                                </label>
+                                <button type="submit" class="small">"Save"</button>
+                            </ActionForm>
+                        </td>
+                        <td class="actions">
+                            <ActionForm action=delete attr:class="inline">
+                                <ConfirmedSubmit name="request[address]" value=address2.clone() label="Delete" ask />
+                            </ActionForm>
+                        </td>
+                    </tr>
+                }
+            }
+        />
     }
     .into_any()
 }

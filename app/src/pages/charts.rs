@@ -6,14 +6,12 @@
 
 use crate::api::mailgraph::{load_chart, load_chart_filters};
 use crate::components::chart::{Style, TimeChart, series_label};
-use crate::components::guard::Guarded;
-use crate::components::notice::ErrorBox;
+use crate::components::page::{Loaded, Page};
 use crate::components::range::{Range, RangePicker, local_date};
 use crate::components::refresh::refresh_tick;
 use crate::errors::AppError;
 use crate::model::{BlockRow, ChartData, ChartFilters, ChartQuery, Section};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -35,10 +33,7 @@ const FLOW: [&str; 7] = [
 
 #[component]
 pub fn ChartsPage() -> impl IntoView {
-    view! {
-        <Title text="Charts" />
-        <Guarded section=Section::Charts children=|_| view! { <Charts /> } />
-    }
+    view! { <Page title="Charts" section=Section::Charts children=|_| view! { <Charts /> } /> }
 }
 
 /// The links inside the Charts section.
@@ -76,14 +71,9 @@ fn Charts() -> impl IntoView {
     view! {
         <ChartsNav />
         <h1>"Charts"</h1>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match filters.await {
-                    Ok(f) => view! { <ChartBoard filters=f range host domain chart /> }.into_any(),
-                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=filters let:f>
+            <ChartBoard filters=f range host domain chart />
+        </Loaded>
     }
 }
 
@@ -145,14 +135,9 @@ fn ChartBoard(
                 </div>
             </div>
         </section>
-        <Transition fallback=|| view! { <p class="muted">"Loading the charts…"</p> }>
-            {move || Suspend::new(async move {
-                match chart.await {
-                    Ok(data) => view! { <ChartSet data hidden style selected /> }.into_any(),
-                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=chart loading="Loading the charts…" let:data>
+            <ChartSet data hidden style selected />
+        </Loaded>
         {move || selected.get().map(|b| view! { <BlockDetails block=b selected offset /> })}
     }
 }

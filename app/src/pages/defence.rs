@@ -8,13 +8,12 @@
 use crate::api::defence::{
     ApproveProposals, ExtendBlock, LiftBlock, RejectProposals, defence_overview,
 };
-use crate::components::guard::Guarded;
 use crate::components::notice::{ActionError, ErrorBox, SuccessBox};
+use crate::components::page::{DataTable, Loaded, Page, submissions};
 use crate::components::refresh::refresh_tick;
 use crate::errors::AppError;
 use crate::model::{BlockRow, BulkOutcome, DefenceState, ProposalRow, Section};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -23,10 +22,7 @@ const REFRESH: Duration = Duration::from_secs(15);
 
 #[component]
 pub fn DefencePage() -> impl IntoView {
-    view! {
-        <Title text="MailFlow" />
-        <Guarded section=Section::MailFlow children=|_| view! { <DefenceBoard /> } />
-    }
+    view! { <Page title="MailFlow" section=Section::MailFlow children=|_| view! { <DefenceBoard /> } /> }
 }
 
 /// The actions of the page, shared by its parts.
@@ -36,6 +32,18 @@ struct Actions {
     reject: ServerAction<RejectProposals>,
     lift: ServerAction<LiftBlock>,
     extend: ServerAction<ExtendBlock>,
+}
+
+impl Actions {
+    /// Submissions of any of the page's forms, for the overview to reload on.
+    fn submissions(&self) -> usize {
+        submissions([
+            self.approve.version(),
+            self.reject.version(),
+            self.lift.version(),
+            self.extend.version(),
+        ])
+    }
 }
 
 #[component]
@@ -48,15 +56,7 @@ fn DefenceBoard() -> impl IntoView {
     };
     let tick = refresh_tick(REFRESH);
     let overview = Resource::new(
-        move || {
-            (
-                tick.get(),
-                actions.approve.version().get(),
-                actions.reject.version().get(),
-                actions.lift.version().get(),
-                actions.extend.version().get(),
-            )
-        },
+        move || (tick.get(), actions.submissions()),
         |_| defence_overview(),
     );
 
@@ -70,14 +70,9 @@ fn DefenceBoard() -> impl IntoView {
         <BulkNotice result=actions.reject.value() verb="Rejected" />
         <ActionError result=actions.lift.value() />
         <ActionError result=actions.extend.value() />
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match overview.await {
-                    Ok(o) => view! { <Overview overview=o actions /> }.into_any(),
-                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=overview let:o>
+            <Overview overview=o actions />
+        </Loaded>
     }
 }
 
@@ -121,12 +116,7 @@ fn Overview(overview: DefenceState, actions: Actions) -> impl IntoView {
         </section>
         <section class="panel">
             <h2>"Blocks"</h2>
-            {if overview.blocks.is_empty() {
-                view! { <p class="muted">"No block is in force, and none ended this week."</p> }
-                    .into_any()
-            } else {
-                view! { <Blocks blocks=overview.blocks now actions /> }.into_any()
-            }}
+            <Blocks blocks=overview.blocks now actions />
         </section>
     }
 }
@@ -274,68 +264,53 @@ fn ProposalItem(p: ProposalRow, selected: RwSignal<BTreeSet<i64>>) -> impl IntoV
 #[component]
 fn Blocks(blocks: Vec<BlockRow>, now: i64, actions: Actions) -> impl IntoView {
     view! {
-        <table class="data blocks">
-            <thead>
-                <tr>
-                    <th>"Subject"</th>
-                    <th>"Reason"</th>
-                    <th>"Approved"</th>
-                    <th>"Until"</th>
-                    <th>"Refused"</th>
-                    <th>"Actions"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {blocks
-                    .into_iter()
-                    .map(|b| {
-                        let active = b.lifted_at.is_none() && b.expires_at > now;
-                        let id = b.id.to_string();
-                        let until = match (&b.lifted_by, b.lifted_at) {
-                            (Some(by), Some(at)) => format!("lifted {} by {by}", time(at)),
-                            _ if active => format!("{} ({} left)", time(b.expires_at), duration((b.expires_at - now) / 60)),
-                            _ => format!("expired {}", time(b.expires_at)),
-                        };
-                        view! {
-                            <tr id=format!("block-{}", b.id) data-target=b.target.clone() class:inactive=!active>
-                                <td>
-                                    <strong class="target">{b.target.clone()}</strong>
-                                    <br />
-                                    <span class="badge">{b.subject.clone()}</span>
-                                    <span class="muted">" #" {b.id}</span>
-                                </td>
-                                <td>{b.reason.clone()}</td>
-                                <td class="nowrap">{b.approved_by.clone()} <br /> {time(b.approved_at)}</td>
-                                <td>{until}</td>
-                                <td>{b.hits}</td>
-                                <td class="actions">
-                                    {active
-                                        .then(|| {
-                                            let id2 = id.clone();
-                                            view! {
-                                                <ActionForm action=actions.lift attr:class="inline">
-                                                    <input type="hidden" name="id" value=id.clone() />
-                                                    <input type="text" name="reason" placeholder="Why lift it" required class="narrow" />
-                                                    <button type="submit" class="small">"Lift"</button>
-                                                </ActionForm>
-                                                <ActionForm action=actions.extend attr:class="inline">
-                                                    <input type="hidden" name="id" value=id2 />
-                                                    <select name="minutes">
-                                                        <option value="60">"+1 hour"</option>
-                                                        <option value="1440" selected>"+1 day"</option>
-                                                        <option value="10080">"+1 week"</option>
-                                                    </select>
-                                                    <button type="submit" class="small">"Extend"</button>
-                                                </ActionForm>
-                                            }
-                                        })}
-                                </td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        <DataTable rows=blocks head=&["Subject", "Reason", "Approved", "Until", "Refused", "Actions"]
+            class="data blocks" empty="No block is in force, and none ended this week." row=move |b| {
+                let active = b.lifted_at.is_none() && b.expires_at > now;
+                let id = b.id.to_string();
+                let until = match (&b.lifted_by, b.lifted_at) {
+                    (Some(by), Some(at)) => format!("lifted {} by {by}", time(at)),
+                    _ if active => format!("{} ({} left)", time(b.expires_at), duration((b.expires_at - now) / 60)),
+                    _ => format!("expired {}", time(b.expires_at)),
+                };
+                view! {
+                    <tr id=format!("block-{}", b.id) data-target=b.target.clone() class:inactive=!active>
+                        <td>
+                            <strong class="target">{b.target.clone()}</strong>
+                            <br />
+                            <span class="badge">{b.subject.clone()}</span>
+                            <span class="muted">" #" {b.id}</span>
+                        </td>
+                        <td>{b.reason.clone()}</td>
+                        <td class="nowrap">{b.approved_by.clone()} <br /> {time(b.approved_at)}</td>
+                        <td>{until}</td>
+                        <td>{b.hits}</td>
+                        <td class="actions">
+                            {active
+                                .then(|| {
+                                    let id2 = id.clone();
+                                    view! {
+                                        <ActionForm action=actions.lift attr:class="inline">
+                                            <input type="hidden" name="id" value=id.clone() />
+                                            <input type="text" name="reason" placeholder="Why lift it" required class="narrow" />
+                                            <button type="submit" class="small">"Lift"</button>
+                                        </ActionForm>
+                                        <ActionForm action=actions.extend attr:class="inline">
+                                            <input type="hidden" name="id" value=id2 />
+                                            <select name="minutes">
+                                                <option value="60">"+1 hour"</option>
+                                                <option value="1440" selected>"+1 day"</option>
+                                                <option value="10080">"+1 week"</option>
+                                            </select>
+                                            <button type="submit" class="small">"Extend"</button>
+                                        </ActionForm>
+                                    }
+                                })}
+                        </td>
+                    </tr>
+                }
+            }
+        />
     }
     .into_any()
 }

@@ -4,18 +4,14 @@
 //! never proposed. Live sources pick changes up within half a minute.
 
 use crate::api::defence::{AllowAdd, AllowRemove, SavePolicy, detection_settings};
-use crate::components::guard::Guarded;
-use crate::components::notice::{ActionError, ErrorBox, SuccessBox};
+use crate::components::notice::{ActionError, SuccessBox};
+use crate::components::page::{DataTable, Loaded, Page, submissions};
 use crate::model::{AllowRow, DetectionSettings, PolicyRow, Section};
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[component]
 pub fn DetectionPage() -> impl IntoView {
-    view! {
-        <Title text="Detection policies" />
-        <Guarded section=Section::MailFlow children=|_| view! { <DetectionBoard /> } />
-    }
+    view! { <Page title="Detection policies" section=Section::MailFlow children=|_| view! { <DetectionBoard /> } /> }
 }
 
 #[derive(Clone, Copy)]
@@ -34,11 +30,11 @@ fn DetectionBoard() -> impl IntoView {
     };
     let settings = Resource::new(
         move || {
-            (
-                actions.save.version().get(),
-                actions.add.version().get(),
-                actions.remove.version().get(),
-            )
+            submissions([
+                actions.save.version(),
+                actions.add.version(),
+                actions.remove.version(),
+            ])
         },
         |_| detection_settings(),
     );
@@ -60,14 +56,9 @@ fn DetectionBoard() -> impl IntoView {
         <ActionError result=actions.save.value() />
         <ActionError result=actions.add.value() />
         <ActionError result=actions.remove.value() />
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match settings.await {
-                    Ok(s) => view! { <Settings settings=s actions /> }.into_any(),
-                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=settings let:s>
+            <Settings settings=s actions />
+        </Loaded>
     }
 }
 
@@ -76,28 +67,9 @@ fn Settings(settings: DetectionSettings, actions: Actions) -> impl IntoView {
     view! {
         <section class="panel">
             <h2>"Policies"</h2>
-            <table class="data policies">
-                <thead>
-                    <tr>
-                        <th>"Policy"</th>
-                        <th>"Counts"</th>
-                        <th>"Window (min)"</th>
-                        <th>"Threshold"</th>
-                        <th>"Burst ×"</th>
-                        <th>"Block (min)"</th>
-                        <th>"On"</th>
-                        <th>"Auto-approve"</th>
-                        <th></th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {settings
-                        .policies
-                        .into_iter()
-                        .map(|p| view! { <PolicyItem p save=actions.save /> })
-                        .collect_view()}
-                </tbody>
-            </table>
+            <DataTable rows=settings.policies head=&["Policy", "Counts", "Window (min)", "Threshold", "Burst ×", "Block (min)", "On", "Auto-approve", ""]
+                class="data policies" row=move |p| view! { <PolicyItem p save=actions.save /> }
+            />
         </section>
         <section class="panel">
             <h2>"Allowlist"</h2>
@@ -184,44 +156,28 @@ fn PolicyItem(p: PolicyRow, save: ServerAction<SavePolicy>) -> impl IntoView {
 
 #[component]
 fn AllowTable(rows: Vec<AllowRow>, remove: ServerAction<AllowRemove>) -> impl IntoView {
-    if rows.is_empty() {
-        return view! { <p class="muted">"The allowlist is empty."</p> }.into_any();
-    }
     view! {
-        <table class="data allow">
-            <thead>
-                <tr>
-                    <th>"Subject"</th>
-                    <th>"Why"</th>
-                    <th>"Added by"</th>
-                    <th></th>
-                </tr>
-            </thead>
-            <tbody>
-                {rows
-                    .into_iter()
-                    .map(|a| {
-                        view! {
-                            <tr data-target=a.target.clone()>
-                                <td>
-                                    <strong class="target">{a.target.clone()}</strong>
-                                    " "
-                                    <span class="badge">{a.subject.clone()}</span>
-                                </td>
-                                <td>{a.note.clone()}</td>
-                                <td>{a.created_by.clone()}</td>
-                                <td>
-                                    <ActionForm action=remove attr:class="inline">
-                                        <input type="hidden" name="id" value=a.id.to_string() />
-                                        <button type="submit" class="small">"Remove"</button>
-                                    </ActionForm>
-                                </td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        <DataTable rows=rows head=&["Subject", "Why", "Added by", ""]
+            class="data allow" empty="The allowlist is empty." row=move |a| {
+                view! {
+                    <tr data-target=a.target.clone()>
+                        <td>
+                            <strong class="target">{a.target.clone()}</strong>
+                            " "
+                            <span class="badge">{a.subject.clone()}</span>
+                        </td>
+                        <td>{a.note.clone()}</td>
+                        <td>{a.created_by.clone()}</td>
+                        <td>
+                            <ActionForm action=remove attr:class="inline">
+                                <input type="hidden" name="id" value=a.id.to_string() />
+                                <button type="submit" class="small">"Remove"</button>
+                            </ActionForm>
+                        </td>
+                    </tr>
+                }
+            }
+        />
     }
     .into_any()
 }

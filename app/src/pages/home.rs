@@ -1,16 +1,12 @@
 //! The home page: what the signed-in person can do, by role.
 
-use crate::components::guard::Guarded;
+use crate::components::page::{Cards, Page};
 use crate::model::{CurrentUser, Role, Section};
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    view! {
-        <Title text="Home" />
-        <Guarded children=|user: CurrentUser| view! { <Dashboard user /> } />
-    }
+    view! { <Page title="Home" children=|user: CurrentUser| view! { <Dashboard user /> } /> }
 }
 
 #[component]
@@ -29,18 +25,6 @@ fn Dashboard(user: CurrentUser) -> impl IntoView {
                 {roles.iter().map(|r| view! { <span class="badge">{r.label()}</span> }).collect_view()}
             </p>
         </section>
-        <div class="cards">
-            {sections
-                .into_iter()
-                .map(|s| {
-                    view! {
-                        <a class="card" href=s.path()>
-                            <h2>{s.label()}</h2>
-                            <p>{s.summary()}</p>
-                        </a>
-                    }
-                })
-                .collect_view()}
-        </div>
+        <Cards cards=sections.into_iter().map(|s| (s.path(), s.label(), s.summary())).collect() />
     }
 }

@@ -6,9 +6,8 @@
 use super::admin_audit::AuditTable;
 use super::mailboxes::{StatusBadge, flow, quota};
 use crate::api::provision::mailbox_detail;
-use crate::components::guard::Guarded;
-use crate::components::notice::ErrorBox;
-use crate::components::request_form::{FieldMessage, RequestOutcome, confirm_first};
+use crate::components::page::{Loaded, Page, SubmitRow};
+use crate::components::request_form::{Field, FieldMessage, RequestOutcome, confirm_first};
 use crate::components::subnav::MailboxesNav;
 use crate::model::Section;
 use crate::provision::MailboxView;
@@ -24,10 +23,7 @@ use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn MailboxPage() -> impl IntoView {
-    view! {
-        <Title text="Mailbox" />
-        <Guarded section=Section::Mailboxes children=|_| view! { <Mailbox /> } />
-    }
+    view! { <Page title="Mailbox" section=Section::Mailboxes children=|_| view! { <Mailbox /> } /> }
 }
 
 /// The page's actions, so every form refreshes the mailbox and its history.
@@ -86,25 +82,17 @@ fn Mailbox() -> impl IntoView {
         <RequestOutcome result=actions.reactivate.value() />
         <RequestOutcome result=actions.delete.value() />
         <RequestOutcome result=actions.restore.value() />
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match detail.await {
-                    Ok((m, history)) => view! {
-                        <Summary m=m.clone() actions />
-                        <div class="columns">
-                            <EditPanel m=m.clone() actions />
-                            <ForwardPanel m=m.clone() actions />
-                        </div>
-                        <section class="panel">
-                            <h2>"History"</h2>
-                            <AuditTable entries=history />
-                        </section>
-                    }
-                    .into_any(),
-                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=detail children=move |(m, history)| view! {
+            <Summary m=m.clone() actions />
+            <div class="columns">
+                <EditPanel m=m.clone() actions />
+                <ForwardPanel m=m.clone() actions />
+            </div>
+            <section class="panel">
+                <h2>"History"</h2>
+                <AuditTable entries=history />
+            </section>
+        } />
     }
 }
 
@@ -211,16 +199,12 @@ fn EditPanel(m: MailboxView, actions: Actions) -> impl IntoView {
             <RequestOutcome result=result />
             <ActionForm action=actions.update attr:class="grid-form">
                 <input type="hidden" name="request[address]" value=m.address.clone() />
-                <label>
-                    "Name"
+                <Field label="Name" result=result field="name">
                     <input type="text" name="request[name]" value=m.name.clone() disabled=deleted />
-                    <FieldMessage result=result field="name" />
-                </label>
-                <label>
-                    "Quota (MB, 0 = unlimited)"
+                </Field>
+                <Field label="Quota (MB, 0 = unlimited)" result=result field="quota_mb">
                     <input type="text" inputmode="numeric" name="request[quota_mb]" value=m.quota_mb.to_string() disabled=deleted />
-                    <FieldMessage result=result field="quota_mb" />
-                </label>
+                </Field>
                 <fieldset>
                     <legend>"Mail"</legend>
                     <label class="check">
@@ -233,9 +217,7 @@ fn EditPanel(m: MailboxView, actions: Actions) -> impl IntoView {
                     </label>
                     <FieldMessage result=result field="send_only" />
                 </fieldset>
-                <div class="form-actions">
-                    <button type="submit" class="primary" disabled=deleted>"Save"</button>
-                </div>
+                <SubmitRow label="Save" disabled=deleted />
             </ActionForm>
         </section>
     }
@@ -251,20 +233,16 @@ fn ForwardPanel(m: MailboxView, actions: Actions) -> impl IntoView {
             <RequestOutcome result=result />
             <ActionForm action=actions.forward attr:class="grid-form">
                 <input type="hidden" name="request[address]" value=m.address.clone() />
-                <label>
-                    "Forward to (empty: no forward)"
+                <Field label="Forward to (empty: no forward)" result=result field="forward_to">
                     <textarea name="request[forward_to]" rows="2" disabled=deleted placeholder="other@example.org">
                         {m.forward_to.join(", ")}
                     </textarea>
-                    <FieldMessage result=result field="forward_to" />
-                </label>
+                </Field>
                 <label class="check">
                     <input type="checkbox" name="request[keep_copy]" value="true" checked=m.forward_keep_copy disabled=deleted />
                     "Keep a copy in this mailbox"
                 </label>
-                <div class="form-actions">
-                    <button type="submit" class="primary" disabled=deleted>"Save forward"</button>
-                </div>
+                <SubmitRow label="Save forward" disabled=deleted />
             </ActionForm>
         </section>
     }

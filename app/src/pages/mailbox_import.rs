@@ -6,14 +6,13 @@
 //! passwords are shown once, in the result.
 
 use crate::api::provision::import_status;
-use crate::components::guard::Guarded;
 use crate::components::notice::{ErrorBox, SuccessBox};
+use crate::components::page::{DataTable, Page};
 use crate::components::subnav::MailboxesNav;
 use crate::errors::AppError;
 use crate::model::Section;
 use crate::provision::{ImportJob, ImportOutcome};
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 const EXAMPLE: &str = "kind,address,name,password,quota_mb,send_only,receive_only,targets,description\n\
 mailbox,maria.silva@exemplo.com.br,Maria Silva,,2048,,,,\n\
@@ -27,10 +26,7 @@ const MAX_BYTES: f64 = 20.0 * 1024.0 * 1024.0;
 
 #[component]
 pub fn ImportPage() -> impl IntoView {
-    view! {
-        <Title text="CSV import" />
-        <Guarded section=Section::Mailboxes children=|_| view! { <Import /> } />
-    }
+    view! { <Page title="CSV import" section=Section::Mailboxes children=|_| view! { <Import /> } /> }
 }
 
 /// The message for a file over the limit, before uploading it.
@@ -238,35 +234,20 @@ fn ImportResult(outcome: ImportOutcome) -> impl IntoView {
     view! {
         <section class="panel">
             {headline}
-            <table class="data">
-                <thead>
-                    <tr>
-                        <th class="num">"Line"</th>
-                        <th>"Kind"</th>
-                        <th>"Address"</th>
-                        <th>"Result"</th>
-                        <th>"Password"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {outcome
-                        .rows
-                        .into_iter()
-                        .map(|r| {
-                            let bad = r.error.is_some();
-                            view! {
-                                <tr class:row-error=bad>
-                                    <td class="num">{r.line}</td>
-                                    <td>{r.kind}</td>
-                                    <td>{r.target}</td>
-                                    <td>{r.error.or(r.summary).unwrap_or_default()}</td>
-                                    <td>{r.secret.map(|s| view! { <code class="secret-value">{s}</code> })}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
+            <DataTable rows=outcome.rows head=&["Line", "Kind", "Address", "Result", "Password"]
+                num=&["Line"] row=move |r| {
+                    let bad = r.error.is_some();
+                    view! {
+                        <tr class:row-error=bad>
+                            <td class="num">{r.line}</td>
+                            <td>{r.kind}</td>
+                            <td>{r.target}</td>
+                            <td>{r.error.or(r.summary).unwrap_or_default()}</td>
+                            <td>{r.secret.map(|s| view! { <code class="secret-value">{s}</code> })}</td>
+                        </tr>
+                    }
+                }
+            />
         </section>
     }
 }

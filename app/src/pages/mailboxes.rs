@@ -3,24 +3,17 @@
 //! plain GET form, so a search can be bookmarked or shared.
 
 use crate::api::provision::{list_domains, search_mailboxes};
-use crate::components::guard::Guarded;
-use crate::components::notice::ErrorBox;
-use crate::components::request_form::{FieldMessage, RequestOutcome, cleared_on_success};
+use crate::components::page::{DataTable, Loaded, Page, SearchForm, SubmitRow, param, url_search};
+use crate::components::request_form::{Field, FieldMessage, RequestOutcome, cleared_on_success};
 use crate::components::subnav::MailboxesNav;
 use crate::model::Section;
 use crate::provision::MailboxView;
 use crate::provision::mailbox_create::CreateMailbox;
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn MailboxesPage() -> impl IntoView {
-    view! {
-        <Title text="Mailboxes" />
-        <Guarded section=Section::Mailboxes children=|_| view! { <Mailboxes /> } />
-    }
+    view! { <Page title="Mailboxes" section=Section::Mailboxes children=|_| view! { <Mailboxes /> } /> }
 }
 
 /// The search as it is in the URL.
@@ -65,17 +58,12 @@ pub fn encode(s: &str) -> String {
 
 #[component]
 fn Mailboxes() -> impl IntoView {
-    let params = use_query_map();
-    let search = Memo::new(move |_| {
-        let p = params.read();
-        let get = |k: &str| p.get(k).unwrap_or_default();
-        Search {
-            q: get("q"),
-            by_name: get("by") == "name",
-            domain: get("domain"),
-            status: get("status"),
-            after: p.get("after").filter(|a| !a.is_empty()),
-        }
+    let search = url_search(|p| Search {
+        q: param(p, "q"),
+        by_name: param(p, "by") == "name",
+        domain: param(p, "domain"),
+        status: param(p, "status"),
+        after: p.get("after").filter(|a| !a.is_empty()),
     });
     let create = ServerAction::<CreateMailbox>::new();
     let results = Resource::new(
@@ -89,7 +77,7 @@ fn Mailboxes() -> impl IntoView {
         <h1>"Mailboxes"</h1>
         <MailboxesNav />
         <section class="panel">
-            <Form method="GET" action="" attr:class="filters" attr:role="search">
+            <SearchForm button="Search">
                 <label class="grow">
                     "Find"
                     <input
@@ -123,30 +111,19 @@ fn Mailboxes() -> impl IntoView {
                             .collect_view()}
                     </select>
                 </label>
-                <div class="form-actions">
-                    <button type="submit" class="primary">"Search"</button>
-                </div>
-            </Form>
-            <Transition fallback=|| view! { <p class="muted">"Searching…"</p> }>
-                {move || Suspend::new(async move {
-                    match results.await {
-                        Ok(page) => {
-                            let s = search.get_untracked();
-                            let next = page.next.as_deref().map(|n| s.href(Some(n)));
-                            let first = s.after.is_some().then(|| s.href(None));
-                            view! {
-                                <MailboxTable rows=page.rows />
-                                <p class="pager">
-                                    {first.map(|href| view! { <a href=href>"← First page"</a> })}
-                                    {next.map(|href| view! { <a href=href>"Next page →"</a> })}
-                                </p>
-                            }
-                                .into_any()
-                        }
-                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            </SearchForm>
+            <Loaded resource=results loading="Searching…" children=move |page| {
+                let s = search.get_untracked();
+                let next = page.next.as_deref().map(|n| s.href(Some(n)));
+                let first = s.after.is_some().then(|| s.href(None));
+                view! {
+                    <MailboxTable rows=page.rows />
+                    <p class="pager">
+                        {first.map(|href| view! { <a href=href>"← First page"</a> })}
+                        {next.map(|href| view! { <a href=href>"Next page →"</a> })}
+                    </p>
+                }
+            } />
         </section>
         <CreateMailboxPanel create domains />
     }
@@ -184,44 +161,26 @@ pub fn DomainOptions(
 
 #[component]
 fn MailboxTable(rows: Vec<MailboxView>) -> impl IntoView {
-    if rows.is_empty() {
-        return view! { <p class="muted">"No mailbox matches."</p> }.into_any();
-    }
     view! {
-        <table class="data">
-            <thead>
-                <tr>
-                    <th>"Address"</th>
-                    <th>"Name"</th>
-                    <th>"Status"</th>
-                    <th class="num">"Quota"</th>
-                    <th>"Mail"</th>
-                    <th>"Changed (UTC)"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {rows
-                    .into_iter()
-                    .map(|m| {
-                        let href = format!("/mailboxes/{}", encode(&m.address));
-                        view! {
-                            <tr class:inactive=m.status != "active">
-                                <td>
-                                    <a href=href>{m.display_address.clone()}</a>
-                                </td>
-                                <td>{m.name.clone()}</td>
-                                <td>
-                                    <StatusBadge status=m.status.clone() />
-                                </td>
-                                <td class="num">{quota(m.quota_mb)}</td>
-                                <td>{flow(&m)}</td>
-                                <td class="nowrap">{m.updated_at.format("%Y-%m-%d %H:%M").to_string()}</td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        <DataTable rows=rows head=&["Address", "Name", "Status", "Quota", "Mail", "Changed (UTC)"]
+            num=&["Quota"] empty="No mailbox matches." row=move |m| {
+                let href = format!("/mailboxes/{}", encode(&m.address));
+                view! {
+                    <tr class:inactive=m.status != "active">
+                        <td>
+                            <a href=href>{m.display_address.clone()}</a>
+                        </td>
+                        <td>{m.name.clone()}</td>
+                        <td>
+                            <StatusBadge status=m.status.clone() />
+                        </td>
+                        <td class="num">{quota(m.quota_mb)}</td>
+                        <td>{flow(&m)}</td>
+                        <td class="nowrap">{m.updated_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                    </tr>
+                }
+            }
+        />
     }
     .into_any()
 }
@@ -285,26 +244,18 @@ fn CreateMailboxPanel(
                     })
             }}
             <ActionForm action=create node_ref=form attr:class="grid-form">
-                <label>
-                    "Address"
+                <Field label="Address" result=result field="address">
                     <input type="text" name="request[address]" required placeholder="maria.silva@exemplo.com.br" autocomplete="off" />
-                    <FieldMessage result=result field="address" />
-                </label>
-                <label>
-                    "Name"
+                </Field>
+                <Field label="Name" result=result field="name">
                     <input type="text" name="request[name]" autocomplete="off" />
-                    <FieldMessage result=result field="name" />
-                </label>
-                <label>
-                    "Password"
+                </Field>
+                <Field label="Password" result=result field="password">
                     <input type="password" name="request[password]" autocomplete="new-password" placeholder="Leave empty to generate one" />
-                    <FieldMessage result=result field="password" />
-                </label>
-                <label>
-                    "Quota (MB)"
+                </Field>
+                <Field label="Quota (MB)" result=result field="quota_mb">
                     <input type="text" inputmode="numeric" name="request[quota_mb]" placeholder="the domain's default" />
-                    <FieldMessage result=result field="quota_mb" />
-                </label>
+                </Field>
                 <fieldset>
                     <legend>"Mail"</legend>
                     <label class="check">
@@ -332,11 +283,7 @@ fn CreateMailboxPanel(
                         })}
                     </Transition>
                 </p>
-                <div class="form-actions">
-                    <button type="submit" class="primary" disabled=move || create.pending().get()>
-                        "Create mailbox"
-                    </button>
-                </div>
+                <SubmitRow label="Create mailbox" disabled=move || create.pending().get() />
             </ActionForm>
         </section>
     }

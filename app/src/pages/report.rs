@@ -4,13 +4,15 @@
 
 use super::charts::ChartsNav;
 use crate::api::mailgraph::{load_chart_filters, load_report};
-use crate::components::guard::Guarded;
-use crate::components::notice::ErrorBox;
+use crate::components::format::group_digits;
+use crate::components::page::{Loaded, Page};
 use crate::components::range::{Range, RangePicker, local_date};
 use crate::errors::AppError;
 use crate::model::{MailReport, ReportTable, Section};
 use leptos::prelude::*;
-use leptos_meta::Title;
+
+/// Between the digit groups of the tables' figures.
+const THIN_SPACE: char = '\u{2009}';
 
 const PRESETS: [(&str, &str); 3] = [
     ("today", "Today"),
@@ -20,10 +22,7 @@ const PRESETS: [(&str, &str); 3] = [
 
 #[component]
 pub fn ReportPage() -> impl IntoView {
-    view! {
-        <Title text="Mail report" />
-        <Guarded section=Section::Charts children=|_| view! { <Report /> } />
-    }
+    view! { <Page title="Mail report" section=Section::Charts children=|_| view! { <Report /> } /> }
 }
 
 #[component]
@@ -35,14 +34,9 @@ fn Report() -> impl IntoView {
     view! {
         <ChartsNav />
         <h1>"Mail report"</h1>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match filters.await {
-                    Ok(f) => view! { <ReportBoard offset=f.offset now=f.now range report /> }.into_any(),
-                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=filters let:f>
+            <ReportBoard offset=f.offset now=f.now range report />
+        </Loaded>
     }
 }
 
@@ -64,14 +58,9 @@ fn ReportBoard(
                 last=local_date(now - 86_400, offset)
             />
         </section>
-        <Transition fallback=|| view! { <p class="muted">"Building the report…"</p> }>
-            {move || Suspend::new(async move {
-                match report.await {
-                    Ok(r) => view! { <ReportTables report=r /> }.into_any(),
-                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=report loading="Building the report…" let:r>
+            <ReportTables report=r />
+        </Loaded>
     }
 }
 
@@ -142,7 +131,7 @@ fn Table(table: ReportTable, from: i64, to: i64) -> impl IntoView {
                                                 .into_iter()
                                                 .zip(numeric)
                                                 .map(|(cell, num)| {
-                                                    let text = if num { group_digits(&cell) } else { cell };
+                                                    let text = if num { group_digits(&cell, THIN_SPACE) } else { cell };
                                                     view! { <td class:num=num>{text}</td> }
                                                 })
                                                 .collect_view()}
@@ -156,31 +145,5 @@ fn Table(table: ReportTable, from: i64, to: i64) -> impl IntoView {
                     .into_any()
             }}
         </section>
-    }
-}
-
-/// `353116574` → `353 116 574` (thin spaces): big counts read at a glance.
-pub fn group_digits(digits: &str) -> String {
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('\u{2009}');
-        }
-        out.push(c);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn digits_group_by_thousands() {
-        assert_eq!(
-            super::group_digits("353116574"),
-            "353\u{2009}116\u{2009}574"
-        );
-        assert_eq!(super::group_digits("1000"), "1\u{2009}000");
-        assert_eq!(super::group_digits("999"), "999");
-        assert_eq!(super::group_digits("0"), "0");
     }
 }

@@ -5,14 +5,12 @@
 
 use super::mailboxes::encode;
 use crate::api::trace::trace_messages;
-use crate::components::guard::Guarded;
+use crate::components::format::utc_seconds;
 use crate::components::notice::ErrorBox;
+use crate::components::page::{DataTable, Page, SearchForm, param, url_search};
 use crate::components::subnav::MailboxesNav;
 use crate::model::{Section, TraceMessage};
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
 
 const WINDOWS: [(i64, &str); 5] = [
     (1, "last hour"),
@@ -24,29 +22,14 @@ const WINDOWS: [(i64, &str); 5] = [
 
 #[component]
 pub fn TracePage() -> impl IntoView {
-    view! {
-        <Title text="Message trace" />
-        <Guarded section=Section::Mailboxes children=|_| view! { <Trace /> } />
-    }
-}
-
-fn time(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_default()
+    view! { <Page title="Message trace" section=Section::Mailboxes children=|_| view! { <Trace /> } /> }
 }
 
 #[component]
 fn Trace() -> impl IntoView {
-    let params = use_query_map();
-    let query = Memo::new(move |_| {
-        let p = params.read();
-        (
-            p.get("q").unwrap_or_default(),
-            p.get("hours")
-                .and_then(|h| h.parse::<i64>().ok())
-                .unwrap_or(24),
-        )
+    let query = url_search(|p| {
+        let hours = p.get("hours").and_then(|h| h.parse::<i64>().ok());
+        (param(p, "q"), hours.unwrap_or(24))
     });
     let result = Resource::new(
         move || query.get(),
@@ -64,7 +47,7 @@ fn Trace() -> impl IntoView {
         <h1>"Message trace"</h1>
         <MailboxesNav />
         <section class="panel">
-            <Form method="GET" action="" attr:class="filters" attr:role="search">
+            <SearchForm button="Trace">
                 <label class="grow">
                     "Queue id, message-id or address"
                     <input type="search" name="q" value=q placeholder="e.g. 4Xk2Lq1vZz, <abc@mail.example>, ana@exemplo.com.br" />
@@ -78,10 +61,7 @@ fn Trace() -> impl IntoView {
                             .collect_view()}
                     </select>
                 </label>
-                <div class="form-actions">
-                    <button type="submit" class="primary">"Trace"</button>
-                </div>
-            </Form>
+            </SearchForm>
             <p class="muted">
                 "An address finds messages it sent and received. Recipient searches read every message of the window, so pick the shortest window that covers the time."
             </p>
@@ -96,8 +76,8 @@ fn Trace() -> impl IntoView {
                             "{} message{} between {} and {} UTC (searched as {})",
                             r.messages.len(),
                             if r.messages.len() == 1 { "" } else { "s" },
-                            time(r.from),
-                            time(r.to),
+                            utc_seconds(r.from),
+                            utc_seconds(r.to),
                             r.searched_as.join(", ")
                         );
                         view! {
@@ -131,7 +111,7 @@ fn Journey(m: TraceMessage) -> impl IntoView {
     view! {
         <article class="panel journey" data-queue-id=m.queue_id.clone()>
             <header class="journey-head">
-                <strong>{time(m.first_at)}</strong>
+                <strong>{utc_seconds(m.first_at)}</strong>
                 " · " {m.host.clone()} " · queue id "
                 <a href=queue_link><code>{m.queue_id.clone()}</code></a>
                 " · " {m.origin.clone()}
@@ -166,45 +146,34 @@ fn Recipients(list: Vec<crate::model::TraceRecipient>) -> impl IntoView {
         return ().into_any();
     }
     view! {
-                <table class="data">
-                    <thead>
-                        <tr>
-                            <th>"Recipient"</th>
-                            <th>"Status"</th>
-                            <th>"Relay"</th>
-                            <th>"When (UTC)"</th>
-                            <th>"Remote server said"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {list.into_iter().map(|r| {
-                            let class = match r.status.as_str() {
-                                "sent" => "badge ok",
-                                "deferred" => "badge warn",
-                                _ => "badge error",
-                            };
-                            view! {
-                                <tr>
-                                    <td>
-                                        {r.to.clone()}
-                                        {r.orig_to.clone().map(|o| view! { <br /><span class="muted">"via " {o}</span> })}
-                                    </td>
-                                    <td>
-                                        <span class=class>{r.status.clone()}</span>
-                                        {r.dsn.clone().map(|d| view! { " " <code>{d}</code> })}
-                                        {(r.attempts > 1).then(|| view! { <br /><span class="muted">{format!("{} attempts", r.attempts)}</span> })}
-                                    </td>
-                                    <td>{r.relay.clone()}</td>
-                                    <td class="nowrap">
-                                        {time(r.at)}
-                                        {r.delay.map(|d| view! { <br /><span class="muted">{format!("delay {d:.1} s")}</span> })}
-                                    </td>
-                                    <td class="reply">{r.reply.clone()}</td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
+        <DataTable rows=list head=&["Recipient", "Status", "Relay", "When (UTC)", "Remote server said"]
+            row=|r| {
+                let class = match r.status.as_str() {
+                    "sent" => "badge ok",
+                    "deferred" => "badge warn",
+                    _ => "badge error",
+                };
+                view! {
+                    <tr>
+                        <td>
+                            {r.to.clone()}
+                            {r.orig_to.clone().map(|o| view! { <br /><span class="muted">"via " {o}</span> })}
+                        </td>
+                        <td>
+                            <span class=class>{r.status.clone()}</span>
+                            {r.dsn.clone().map(|d| view! { " " <code>{d}</code> })}
+                            {(r.attempts > 1).then(|| view! { <br /><span class="muted">{format!("{} attempts", r.attempts)}</span> })}
+                        </td>
+                        <td>{r.relay.clone()}</td>
+                        <td class="nowrap">
+                            {utc_seconds(r.at)}
+                            {r.delay.map(|d| view! { <br /><span class="muted">{format!("delay {d:.1} s")}</span> })}
+                        </td>
+                        <td class="reply">{r.reply.clone()}</td>
+                    </tr>
+                }
             }
+        />
+    }
     .into_any()
 }

@@ -331,34 +331,29 @@ async fn every_response_carries_the_security_headers() {
     );
 }
 
-#[tokio::test]
-async fn an_origin_of_another_scheme_is_another_site() {
-    let app = spawn_app().await;
+/// Ana's sign-in, sent from the portal's host but over `https://`.
+async fn sign_in_from_https(app: &TestApp) -> reqwest::Response {
     app.add_staff("ana", &[Role::Support]).await;
     let https_origin = app.base.replacen("http://", "https://", 1);
-    let res = app
-        .client()
+    app.client()
         .post(app.url("/api/session/login"))
         .header("Origin", https_origin)
         .form(&[("username", "ana"), ("password", PASSWORD)])
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_origin_of_another_scheme_is_another_site() {
+    let app = spawn_app().await;
+    let res = sign_in_from_https(&app).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert!(res.text().await.unwrap().contains("is https"));
 
     // Behind a TLS proxy (secure cookies), the https origin is the portal's.
     let app = spawn_app_with(|cfg| cfg.auth.secure_cookies = true).await;
-    app.add_staff("ana", &[Role::Support]).await;
-    let https_origin = app.base.replacen("http://", "https://", 1);
-    let res = app
-        .client()
-        .post(app.url("/api/session/login"))
-        .header("Origin", https_origin)
-        .form(&[("username", "ana"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let res = sign_in_from_https(&app).await;
     assert_eq!(res.status(), StatusCode::OK);
 }
 
@@ -437,34 +432,21 @@ async fn bulk_decisions_name_at_most_a_thousand_proposals() {
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("at most 1000"));
-    let just_over = ids(1001);
-    let res = app
-        .call(
-            &sec,
-            "/api/defence/reject",
-            &[
-                ("ids", just_over.as_str()),
+    let reject = |ids: String| {
+        let (app, sec) = (&app, &sec);
+        async move {
+            let form = [
+                ("ids", ids.as_str()),
                 ("reason", "x"),
                 ("suppress_hours", "24"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+            ];
+            app.call(sec, "/api/defence/reject", &form).await.status()
+        }
+    };
+    assert_eq!(reject(ids(1001)).await, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(started.elapsed() < Duration::from_secs(5));
     // A thousand (here: none of them pending) is fine.
-    let thousand = ids(1000);
-    let res = app
-        .call(
-            &sec,
-            "/api/defence/reject",
-            &[
-                ("ids", thousand.as_str()),
-                ("reason", "x"),
-                ("suppress_hours", "24"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(reject(ids(1000)).await, StatusCode::OK);
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@
 
 use crate::helpers::{PASSWORD, TestApp};
 use crate::provision::{app, send};
+use crate::support::{get_with_token, issue_token};
 use app::model::Role;
 use app::provision::{ImportJob, ImportOutcome};
 use app::server::entities::{import_job, mailbox};
@@ -14,19 +15,14 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
-async fn support_token(app: &TestApp, boss: &Client) -> String {
-    app.call(
+/// A support token for a day, as the CSV import scripts use.
+pub async fn support_token(app: &TestApp, boss: &Client) -> String {
+    issue_token(
+        app,
         boss,
-        "/api/provision/token_issue",
         &[("name", "crm"), ("role", "support"), ("days", "1")],
     )
     .await
-    .json::<Value>()
-    .await
-    .unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 #[tokio::test]
@@ -75,12 +71,8 @@ async fn a_large_import_runs_in_the_background_while_staff_sign_in() {
         let started = Instant::now();
         let status = app.login_status("boss", PASSWORD).await;
         sign_ins.push((status, started.elapsed()));
-        let job: ImportJob = http
-            .get(app.url(&location))
-            .bearer_auth(&token)
-            .send()
+        let job: ImportJob = get_with_token(&http, &app, &token, &location)
             .await
-            .unwrap()
             .json()
             .await
             .unwrap();
@@ -104,12 +96,8 @@ async fn a_large_import_runs_in_the_background_while_staff_sign_in() {
         outcome.rows.iter().all(|r| r.secret.is_some()),
         "the generated passwords, this once"
     );
-    let again: ImportJob = http
-        .get(app.url(&location))
-        .bearer_auth(&token)
-        .send()
+    let again: ImportJob = get_with_token(&http, &app, &token, &location)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

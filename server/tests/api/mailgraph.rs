@@ -2,10 +2,10 @@
 //! and block markers, the report and its CSV downloads, and `/metrics`.
 
 use crate::helpers::{TestApp, spawn_app};
+use crate::support::{get_with_token, issue_token};
 use app::model::{ChartData, MailReport, Role};
 use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
-use serde_json::Value;
 
 /// 2026-11-02 00:00 UTC: the day the test log is from.
 const DAY: i64 = 1_793_577_600;
@@ -298,38 +298,19 @@ async fn metrics_need_a_token_with_a_charts_role() {
     let issue = |role: &'static str| {
         let (app, root) = (&app, root.clone());
         async move {
-            let res = app
-                .call(
-                    &root,
-                    "/api/provision/token_issue",
-                    &[("name", "prometheus"), ("role", role), ("days", "30")],
-                )
-                .await;
-            res.json::<Value>().await.unwrap()["token"]
-                .as_str()
-                .unwrap()
-                .to_string()
+            let fields = [("name", "prometheus"), ("role", role), ("days", "30")];
+            issue_token(app, &root, &fields).await
         }
     };
     let http = reqwest::Client::new();
     let res = http.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let support = issue("support").await;
-    let res = http
-        .get(app.url("/metrics"))
-        .bearer_auth(&support)
-        .send()
-        .await
-        .unwrap();
+    let res = get_with_token(&http, &app, &support, "/metrics").await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
     let manager = issue("manager").await;
-    let res = http
-        .get(app.url("/metrics"))
-        .bearer_auth(&manager)
-        .send()
-        .await
-        .unwrap();
+    let res = get_with_token(&http, &app, &manager, "/metrics").await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(
         res.headers()["content-type"]
@@ -355,12 +336,8 @@ async fn metrics_need_a_token_with_a_charts_role() {
     )
     .await
     .unwrap();
-    let text = http
-        .get(app.url("/metrics"))
-        .bearer_auth(&manager)
-        .send()
+    let text = get_with_token(&http, &app, &manager, "/metrics")
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();

@@ -21,4 +21,5 @@ mod provision_races;
 mod role_matrix;
 mod ssr;
 mod staff;
+mod support;
 mod throttle;

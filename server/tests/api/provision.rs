@@ -3,6 +3,7 @@
 //! lifecycle with its audit trail, bulk CSV import, API tokens and search.
 
 use crate::helpers::{TestApp, error_kind, spawn_app};
+use crate::support::{get_with_token, issue_token};
 use app::provision::{ImportJob, ImportOutcome, MailboxPage, RequestDone};
 use app::server::entities::{audit_log, mail_alias, mailbox};
 use reqwest::{Client, StatusCode};
@@ -790,17 +791,8 @@ async fn the_rest_api_takes_admin_issued_tokens_with_roles() {
         let app = &app;
         let boss = boss.clone();
         async move {
-            let res = app
-                .call(
-                    &boss,
-                    "/api/provision/token_issue",
-                    &[("name", "crm"), ("role", role), ("days", "30")],
-                )
-                .await;
-            res.json::<Value>().await.unwrap()["token"]
-                .as_str()
-                .unwrap()
-                .to_string()
+            let fields = [("name", "crm"), ("role", role), ("days", "30")];
+            issue_token(app, &boss, &fields).await
         }
     };
     let support = issue("support").await;
@@ -880,12 +872,7 @@ async fn the_rest_api_takes_admin_issued_tokens_with_roles() {
         StatusCode::NOT_FOUND
     );
 
-    let res = http
-        .get(app.url("/api/v1/mailboxes?q=api"))
-        .bearer_auth(&support)
-        .send()
-        .await
-        .unwrap();
+    let res = get_with_token(&http, &app, &support, "/api/v1/mailboxes?q=api").await;
     let page: MailboxPage = res.json().await.unwrap();
     assert_eq!(page.rows[0].name, "Via API");
 
@@ -928,11 +915,8 @@ async fn the_rest_api_takes_admin_issued_tokens_with_roles() {
             .is_success()
     );
     assert_eq!(
-        http.get(app.url("/api/v1/domains"))
-            .bearer_auth(&support)
-            .send()
+        get_with_token(&http, &app, &support, "/api/v1/domains")
             .await
-            .unwrap()
             .status(),
         StatusCode::UNAUTHORIZED
     );

@@ -3,6 +3,7 @@
 //! per-field message in the form, the REST API and the CSV import), and
 //! domain names that mix scripts (allowed, with a warning).
 
+use crate::import_jobs::support_token;
 use crate::provision::{app, field_error, import_outcome, send};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -45,19 +46,7 @@ async fn hashes_of_unbounded_cost_are_refused_in_the_form_the_api_and_the_csv() 
     }
 
     // The REST API.
-    let token = app
-        .call(
-            &boss,
-            "/api/provision/token_issue",
-            &[("name", "crm"), ("role", "support"), ("days", "1")],
-        )
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = support_token(&app, &boss).await;
     let http = reqwest::Client::new();
     for hash in &costly {
         let res = http

@@ -4,6 +4,7 @@
 //! API tokens of disabled staff.
 
 use crate::helpers::{PASSWORD, TestApp, error_kind, spawn_app, spawn_app_with};
+use crate::support::{get_with_token, issue_token};
 use app::model::Role;
 use app::server::entities::{audit_log, login_throttle, web_session};
 use app::server::throttle;
@@ -514,27 +515,13 @@ async fn disabling_an_admin_revokes_the_api_tokens_they_issued() {
     let (boss, rita) = (app.signed_in("boss").await, app.signed_in("rita").await);
     let mut tokens = Vec::new();
     for name in ["crm", "prometheus"] {
-        let res = app
-            .call(
-                &rita,
-                "/api/provision/token_issue",
-                &[("name", name), ("role", "admin"), ("days", "30")],
-            )
-            .await;
-        let issued: serde_json::Value = res.json().await.unwrap();
-        tokens.push(issued["token"].as_str().unwrap().to_string());
+        let fields = [("name", name), ("role", "admin"), ("days", "30")];
+        tokens.push(issue_token(&app, &rita, &fields).await);
     }
     let http = reqwest::Client::new();
     let works = |token: String, path: &'static str| {
-        let (http, url) = (http.clone(), app.url(path));
-        async move {
-            http.get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
+        let (http, app) = (&http, &app);
+        async move { get_with_token(http, app, &token, path).await.status() }
     };
     assert_eq!(
         works(tokens[0].clone(), "/api/v1/domains").await,
@@ -598,17 +585,7 @@ async fn a_token_whose_issuer_is_disabled_does_not_authenticate() {
     let app = spawn_app().await;
     let rita_id = app.add_staff("rita", &[Role::Admin]).await;
     let rita = app.signed_in("rita").await;
-    let res = app
-        .call(
-            &rita,
-            "/api/provision/token_issue",
-            &[("name", "legacy"), ("role", "admin")],
-        )
-        .await;
-    let token = res.json::<serde_json::Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = issue_token(&app, &rita, &[("name", "legacy"), ("role", "admin")]).await;
     // Disabled without going through the admin page (as before tokens
     // were revoked with their issuer).
     app::server::entities::staff_user::Entity::update(
@@ -624,12 +601,7 @@ async fn a_token_whose_issuer_is_disabled_does_not_authenticate() {
 
     let http = reqwest::Client::new();
     for path in ["/api/v1/domains", "/metrics"] {
-        let res = http
-            .get(app.url(path))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let res = get_with_token(&http, &app, &token, path).await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path}");
     }
     assert_eq!(

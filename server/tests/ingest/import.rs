@@ -5,6 +5,7 @@ use crate::common::{carteiro, fresh_database, host_domains};
 use crate::helpers::{
     assert_tiers_agree, connect, count_in_one_pass, domain_sums, generate, series_sums, snapshot,
 };
+use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -24,6 +25,16 @@ pub fn import(db: &str, files: &[&Path], extra: &[&str]) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+/// `lines` written as `mail.log` in `dir` and imported into a fresh
+/// database: the connection to it.
+pub async fn import_lines(dir: &tempfile::TempDir, lines: &str) -> DatabaseConnection {
+    let log = dir.path().join("mail.log");
+    std::fs::write(&log, lines).unwrap();
+    let url = fresh_database(dir).await;
+    import(&url, &[&log], &[]);
+    connect(&url).await
 }
 
 /// The report's counts under the names the database stores them by.
@@ -90,9 +101,8 @@ async fn stored_counters_equal_the_report_and_a_second_import_adds_nothing() {
 #[tokio::test]
 async fn message_traces_keep_each_recipient_outcome() {
     let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("mail.log");
-    std::fs::write(
-        &log,
+    let db = import_lines(
+        &dir,
         "Nov  2 10:00:00 mx1 postfix/smtpd[10]: 4F1A2B3C4D: client=mail.example.org[198.51.100.7]\n\
          Nov  2 10:00:00 mx1 postfix/cleanup[11]: 4F1A2B3C4D: message-id=<abc@example.org>\n\
          Nov  2 10:00:01 mx1 postfix/qmgr[12]: 4F1A2B3C4D: from=<news@example.org>, size=2048, nrcpt=2 (queue active)\n\
@@ -100,10 +110,7 @@ async fn message_traces_keep_each_recipient_outcome() {
          Nov  2 10:00:02 mx1 postfix/lmtp[13]: 4F1A2B3C4D: to=<Bia@cliente.com.br>, relay=mbox1[10.0.0.11]:24, delay=1, delays=0/0/0/1, dsn=5.2.2, status=bounced (552 5.2.2 Mailbox full)\n\
          Nov  2 10:00:02 mx1 postfix/qmgr[12]: 4F1A2B3C4D: removed\n",
     )
-    .unwrap();
-    let url = fresh_database(&dir).await;
-    import(&url, &[&log], &[]);
-    let db = connect(&url).await;
+    .await;
     let rows = snapshot(&db).await;
     let message = rows
         .iter()

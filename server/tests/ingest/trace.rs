@@ -2,27 +2,21 @@
 //! the `LIKE` that narrows the search escapes them, and says with what
 //! (SQLite has no default escape character).
 
-use crate::common::fresh_database;
-use crate::helpers::connect;
-use crate::import::import;
+use crate::import::import_lines;
 use sea_orm::{ConnectionTrait, Statement};
 
 #[tokio::test]
 async fn recipients_with_underscore_and_percent_are_found() {
     let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("mail.log");
-    std::fs::write(
-        &log,
+    let db = import_lines(
+        &dir,
         "Nov  2 10:00:00 mx1 postfix/smtpd[10]: 4F1A2B3C4D: client=mail.example.org[198.51.100.7]\n\
          Nov  2 10:00:01 mx1 postfix/qmgr[12]: 4F1A2B3C4D: from=<news@example.org>, size=2048, nrcpt=2 (queue active)\n\
          Nov  2 10:00:02 mx1 postfix/lmtp[13]: 4F1A2B3C4D: to=<joao_silva@cliente.com.br>, relay=mbox1[10.0.0.11]:24, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Saved)\n\
          Nov  2 10:00:02 mx1 postfix/lmtp[13]: 4F1A2B3C4D: to=<desconto%50@cliente.com.br>, relay=mbox1[10.0.0.11]:24, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Saved)\n\
          Nov  2 10:00:02 mx1 postfix/qmgr[12]: 4F1A2B3C4D: removed\n",
     )
-    .unwrap();
-    let url = fresh_database(&dir).await;
-    import(&url, &[&log], &[]);
-    let db = connect(&url).await;
+    .await;
     let row = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),

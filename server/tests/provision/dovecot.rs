@@ -10,7 +10,7 @@ use app::provision::{
     mailbox_reset_password::MailboxResetPassword,
 };
 use app::server::entities::mailbox;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use std::process::Command;
 
 /// `doveadm pw -t HASH -p PASSWORD` succeeds.
@@ -23,7 +23,28 @@ fn dovecot_verifies(hash: &str, password: &str) -> bool {
     out.status.success() && text.contains("(verified)")
 }
 
-async fn stored(db: &sea_orm::DatabaseConnection, address: &str) -> String {
+/// A fresh database with the domain exemplo.com.br and a mailbox there
+/// for each of `users`, with the password `Senha longa 123`.
+async fn hosting(dir: &tempfile::TempDir, users: &[&str]) -> (String, DatabaseConnection) {
+    let (url, db) = database(dir).await;
+    let domain = DomainCreate {
+        name: "exemplo.com.br".into(),
+        default_quota_mb: "100".into(),
+        ..Default::default()
+    };
+    apply(&db, domain).await;
+    for m in users {
+        let request = MailboxCreate {
+            address: format!("{m}@exemplo.com.br"),
+            password: "Senha longa 123".into(),
+            ..Default::default()
+        };
+        apply(&db, request).await;
+    }
+    (url, db)
+}
+
+async fn stored(db: &DatabaseConnection, address: &str) -> String {
     mailbox::Entity::find()
         .filter(mailbox::Column::Address.eq(address))
         .one(db)
@@ -36,25 +57,7 @@ async fn stored(db: &sea_orm::DatabaseConnection, address: &str) -> String {
 #[tokio::test]
 async fn dovecot_verifies_the_stored_passwords() {
     let dir = tempfile::tempdir().unwrap();
-    let (_, db) = database(&dir).await;
-    apply(
-        &db,
-        DomainCreate {
-            name: "exemplo.com.br".into(),
-            default_quota_mb: "100".into(),
-            ..Default::default()
-        },
-    )
-    .await;
-    apply(
-        &db,
-        MailboxCreate {
-            address: "ana@exemplo.com.br".into(),
-            password: "Senha longa 123".into(),
-            ..Default::default()
-        },
-    )
-    .await;
+    let (_, db) = hosting(&dir, &["ana"]).await;
     let hash = stored(&db, "ana@exemplo.com.br").await;
     assert!(dovecot_verifies(&hash, "Senha longa 123"), "{hash}");
     assert!(!dovecot_verifies(&hash, "senha longa 123"));
@@ -193,24 +196,7 @@ async fn a_real_dovecot_signs_in_active_mailboxes_and_still_delivers_to_suspende
         "this test starts Dovecot's master, which must run as root"
     );
     let dir = tempfile::tempdir().unwrap();
-    let (url, db) = database(&dir).await;
-    apply(
-        &db,
-        DomainCreate {
-            name: "exemplo.com.br".into(),
-            default_quota_mb: "100".into(),
-            ..Default::default()
-        },
-    )
-    .await;
-    for m in ["ana", "bia", "gil"] {
-        let request = MailboxCreate {
-            address: format!("{m}@exemplo.com.br"),
-            password: "Senha longa 123".into(),
-            ..Default::default()
-        };
-        apply(&db, request).await;
-    }
+    let (url, db) = hosting(&dir, &["ana", "bia", "gil"]).await;
     apply(
         &db,
         app::provision::mailbox_suspend::MailboxSuspend {
