@@ -50,6 +50,14 @@ pub async fn connect(cfg: &DatabaseConfig) -> Result<DatabaseConnection> {
         .with_context(|| format!("cannot open the database {}", redact(&cfg.url)))
 }
 
+/// Connects and applies every pending migration: what each command that
+/// uses the database does first.
+pub async fn open(cfg: &DatabaseConfig) -> Result<DatabaseConnection> {
+    let db = connect(cfg).await?;
+    migrate(&db).await?;
+    Ok(db)
+}
+
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<()> {
     Migrator::up(db, None)

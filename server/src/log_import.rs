@@ -127,8 +127,7 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<()> {
             Some(dir)
         }
     };
-    let db = crate::db::connect(&db_cfg).await?;
-    crate::db::migrate(&db).await?;
+    let db = crate::db::open(&db_cfg).await?;
     let mut report = import(&db, cfg, &opts).await?;
     report.elapsed_s = started.elapsed().as_secs_f64();
     match opts.report {

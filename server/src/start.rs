@@ -104,9 +104,7 @@ pub async fn start(cfg: &Config, opts: Options) -> Result<Running> {
             cfg.server.listen
         )
     })?;
-    let db = db::connect(&cfg.database).await?;
-    db::migrate(&db).await?;
-    let state = app_state(cfg, db)?;
+    let state = app_state(cfg, db::open(&cfg.database).await?)?;
     if opts.demo {
         // Domains first: the demo log's mail for them is counted per domain.
         if crate::tools::demo::seed_provisioning(&state.db, cfg).await? {

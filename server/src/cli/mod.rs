@@ -38,8 +38,7 @@ impl Cli {
         match self.command.unwrap_or(default) {
             Command::Serve { listen, demo } => serve::serve(cfg, listen, demo).await,
             Command::Migrate => {
-                let conn = db::connect(&cfg.database).await?;
-                db::migrate(&conn).await?;
+                db::open(&cfg.database).await?;
                 println!("Database {} is up to date.", db::redact(&cfg.database.url));
                 Ok(())
             }
@@ -72,8 +71,7 @@ impl Cli {
             Command::Soak(args) => crate::tools::soak::command::run(cfg, db_given, args).await,
             Command::PolicydBench(args) => crate::tools::policyd_bench::bench(&cfg, args).await,
             Command::ProvisionBench { mailboxes, queries } => {
-                let db = db::connect(&cfg.database).await?;
-                db::migrate(&db).await?;
+                let db = db::open(&cfg.database).await?;
                 crate::tools::provision_bench::run(&db, mailboxes, queries).await
             }
             Command::MailgraphBench {
@@ -83,8 +81,7 @@ impl Cli {
                 domains,
                 queries,
             } => {
-                let db = db::connect(&cfg.database).await?;
-                db::migrate(&db).await?;
+                let db = db::open(&cfg.database).await?;
                 let options = crate::tools::mailgraph_bench::Options {
                     days: days.max(1),
                     messages_per_day,

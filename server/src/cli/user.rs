@@ -20,8 +20,7 @@ pub(super) async fn add(
         bail!("give at least one --role (admin, support, security, manager)");
     }
     let password = read_password_line()?;
-    let conn = db::connect(&cfg.database).await?;
-    db::migrate(&conn).await?;
+    let conn = db::open(&cfg.database).await?;
     let issued = staff::create(
         &conn,
         &Actor::cli(),
@@ -64,8 +63,7 @@ fn read_password_line() -> Result<String> {
 }
 
 pub(super) async fn list(cfg: &Config) -> Result<()> {
-    let conn = db::connect(&cfg.database).await?;
-    db::migrate(&conn).await?;
+    let conn = db::open(&cfg.database).await?;
     let members = staff::list(&conn)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -1,7 +1,8 @@
-//! Integration tests: the real router on an ephemeral port with a fresh
-//! database per test: SQLite by default, a new PostgreSQL database when
-//! `CARTEIRO_TEST_DATABASE_URL` names a PostgreSQL server (`make test` runs
-//! this binary both ways).
+//! Integration tests: the whole portal, started as `carteiro serve` starts
+//! it (`server::start::start`: purge, policy daemon and HTTP server, on
+//! ephemeral ports), with a fresh database per test: SQLite by default, a
+//! new PostgreSQL database when `CARTEIRO_TEST_DATABASE_URL` names a
+//! PostgreSQL server (`make test` runs this binary both ways).
 
 mod audit;
 mod auth;

@@ -77,11 +77,7 @@ pub async fn run(mut cfg: Config, db_given: bool, args: Soak) -> Result<()> {
     }
     let db_shown = db::redact(&cfg.database.url);
     // The run's accounts and domains exist before the portal starts.
-    let plan = {
-        let conn = db::connect(&cfg.database).await?;
-        db::migrate(&conn).await?;
-        soak::seed(&conn, &mix).await?
-    };
+    let plan = { soak::seed(&db::open(&cfg.database).await?, &mix).await? };
     // Own portal: on free loopback ports, tailing a log of its own.
     let mut running = None;
     let target = match &args.url {
