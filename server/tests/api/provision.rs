@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 pub async fn app() -> (TestApp, Client, Client) {
     let app = spawn_app().await;
     let (boss, ana, _) = app.boss_and_ana().await;
-    let done = send(
+    let done = accepted(
         &app,
         &boss,
         "domain_create",
@@ -26,8 +26,7 @@ pub async fn app() -> (TestApp, Client, Client) {
             ("default_quota_mb", "1024"),
         ],
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(done.target, "exemplo.com.br");
     (app, boss, ana)
 }
@@ -55,6 +54,31 @@ pub async fn send(
     }
 }
 
+/// Sends the request `kind`, which must be done: its summary.
+pub async fn accepted(
+    app: &TestApp,
+    client: &Client,
+    kind: &str,
+    fields: &[(&str, &str)],
+) -> RequestDone {
+    send(app, client, kind, fields)
+        .await
+        .unwrap_or_else(|e| panic!("{kind} refused: {e:?}"))
+}
+
+/// Sends the request `kind`, which must be refused: the status and error.
+pub async fn refused(
+    app: &TestApp,
+    client: &Client,
+    kind: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, Value) {
+    match send(app, client, kind, fields).await {
+        Ok(done) => panic!("{kind} was done: {done:?}"),
+        Err(e) => e,
+    }
+}
+
 /// The message a failed request gave for `field`.
 pub fn field_error(err: &(StatusCode, Value), field: &str) -> String {
     assert_eq!(err.0, StatusCode::UNPROCESSABLE_ENTITY, "{err:?}");
@@ -73,7 +97,7 @@ pub async fn mailbox_count(app: &TestApp) -> u64 {
 #[tokio::test]
 async fn a_mailbox_is_created_with_a_dovecot_hash_and_a_password_shown_once() {
     let (app, _, ana) = app().await;
-    let done = send(
+    let done = accepted(
         &app,
         &ana,
         "mailbox_create",
@@ -82,8 +106,7 @@ async fn a_mailbox_is_created_with_a_dovecot_hash_and_a_password_shown_once() {
             ("name", "Maria Silva"),
         ],
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(done.target, "maria.silva@exemplo.com.br");
     let secret = done.secret.expect("a generated password");
     assert!(secret.len() >= 16);
@@ -122,21 +145,20 @@ async fn a_mailbox_is_created_with_a_dovecot_hash_and_a_password_shown_once() {
 #[tokio::test]
 async fn bad_input_gets_a_message_per_field_and_writes_nothing() {
     let (app, _, ana) = app().await;
-    send(
+    accepted(
         &app,
         &ana,
         "mailbox_create",
         &[("address", "ana@exemplo.com.br")],
     )
-    .await
-    .unwrap();
+    .await;
     let before = mailbox_count(&app).await;
     let audit_before = audit_log::Entity::find()
         .count(&app.state.db)
         .await
         .unwrap();
 
-    let err = send(
+    let err = refused(
         &app,
         &ana,
         "mailbox_create",
@@ -146,38 +168,34 @@ async fn bad_input_gets_a_message_per_field_and_writes_nothing() {
             ("quota_mb", "lots"),
         ],
     )
-    .await
-    .unwrap_err();
+    .await;
     assert!(field_error(&err, "address").contains("not allowed before the @"));
     assert!(field_error(&err, "password").contains("at least 10"));
     assert!(field_error(&err, "quota_mb").contains("whole number"));
 
-    let err = send(
+    let err = refused(
         &app,
         &ana,
         "mailbox_create",
         &[("address", "ANA@exemplo.com.br")],
     )
-    .await
-    .unwrap_err();
+    .await;
     assert!(field_error(&err, "address").contains("already exists as a mailbox"));
-    let err = send(
+    let err = refused(
         &app,
         &ana,
         "mailbox_create",
         &[("address", "big@exemplo.com.br"), ("quota_mb", "4096")],
     )
-    .await
-    .unwrap_err();
+    .await;
     assert!(field_error(&err, "quota_mb").contains("at most 2048 MB"));
-    let err = send(
+    let err = refused(
         &app,
         &ana,
         "mailbox_create",
         &[("address", "x@elsewhere.org")],
     )
-    .await
-    .unwrap_err();
+    .await;
     assert!(field_error(&err, "address").contains("not one of our domains"));
 
     assert_eq!(mailbox_count(&app).await, before);
@@ -191,99 +209,85 @@ async fn bad_input_gets_a_message_per_field_and_writes_nothing() {
 
     // The domain's limit of 3 mailboxes.
     for a in ["b@exemplo.com.br", "c@exemplo.com.br"] {
-        send(&app, &ana, "mailbox_create", &[("address", a)])
-            .await
-            .unwrap();
+        accepted(&app, &ana, "mailbox_create", &[("address", a)]).await;
     }
-    let err = send(
+    let err = refused(
         &app,
         &ana,
         "mailbox_create",
         &[("address", "d@exemplo.com.br")],
     )
-    .await
-    .unwrap_err();
+    .await;
     assert!(field_error(&err, "address").contains("limit of 3 mailboxes"));
 }
 
 #[tokio::test]
 async fn domains_are_for_admins_and_idn_names_become_punycode() {
     let (app, boss, ana) = app().await;
-    let err = send(
+    let err = refused(
         &app,
         &ana,
         "domain_create",
         &[("name", "other.com"), ("default_quota_mb", "10")],
     )
-    .await
-    .unwrap_err();
+    .await;
     assert_eq!(err.0, StatusCode::FORBIDDEN);
-    let done = send(
+    let done = accepted(
         &app,
         &boss,
         "domain_create",
         &[("name", "Açaí.com.br"), ("default_quota_mb", "512")],
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(done.target, "xn--aa-4iaz.com.br");
-    let done = send(
+    let done = accepted(
         &app,
         &ana,
         "mailbox_create",
         &[("address", "loja@açaí.com.br")],
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(done.target, "loja@xn--aa-4iaz.com.br");
-    let err = send(
+    let err = refused(
         &app,
         &boss,
         "domain_create",
         &[("name", "xn--aa-4iaz.com.br"), ("default_quota_mb", "1")],
     )
-    .await
-    .unwrap_err();
+    .await;
     assert!(field_error(&err, "name").contains("already exists"));
     // A domain with mailboxes cannot be deleted; an alias domain can.
-    let err = send(&app, &boss, "domain_delete", &[("name", "açaí.com.br")])
-        .await
-        .unwrap_err();
+    let err = refused(&app, &boss, "domain_delete", &[("name", "açaí.com.br")]).await;
     assert_eq!(err.0, StatusCode::CONFLICT);
-    send(
+    accepted(
         &app,
         &boss,
         "domain_alias_create",
         &[("name", "exemplo.net"), ("target", "exemplo.com.br")],
     )
-    .await
-    .unwrap();
-    let err = send(
+    .await;
+    let err = refused(
         &app,
         &ana,
         "mailbox_create",
         &[("address", "x@exemplo.net")],
     )
-    .await
-    .unwrap_err();
+    .await;
     assert!(field_error(&err, "address").contains("alias domain"));
-    send(&app, &boss, "domain_delete", &[("name", "exemplo.net")])
-        .await
-        .unwrap();
+    accepted(&app, &boss, "domain_delete", &[("name", "exemplo.net")]).await;
 }
 
 #[tokio::test]
 async fn aliases_refuse_loops_and_unknown_local_targets() {
     let (app, _, ana) = app().await;
-    send(
+    accepted(
         &app,
         &ana,
         "mailbox_create",
         &[("address", "ana@exemplo.com.br")],
     )
-    .await
-    .unwrap();
-    send(
+    .await;
+    accepted(
         &app,
         &ana,
         "alias_create",
@@ -292,9 +296,8 @@ async fn aliases_refuse_loops_and_unknown_local_targets() {
             ("targets", "ana@exemplo.com.br, Boss@Gmail.com"),
         ],
     )
-    .await
-    .unwrap();
-    send(
+    .await;
+    accepted(
         &app,
         &ana,
         "alias_create",
@@ -303,8 +306,7 @@ async fn aliases_refuse_loops_and_unknown_local_targets() {
             ("targets", "vendas@exemplo.com.br"),
         ],
     )
-    .await
-    .unwrap();
+    .await;
     let stored = mail_alias::Entity::find()
         .filter(mail_alias::Column::Address.eq("vendas@exemplo.com.br"))
         .one(&app.state.db)
@@ -314,7 +316,7 @@ async fn aliases_refuse_loops_and_unknown_local_targets() {
     assert_eq!(stored.targets, "ana@exemplo.com.br,boss@gmail.com");
 
     // vendas → contato → vendas.
-    let err = send(
+    let err = refused(
         &app,
         &ana,
         "alias_update",
@@ -324,8 +326,7 @@ async fn aliases_refuse_loops_and_unknown_local_targets() {
             ("active", "true"),
         ],
     )
-    .await
-    .unwrap_err();
+    .await;
     let message = field_error(&err, "targets");
     assert!(
         message.contains("loop")
@@ -334,7 +335,7 @@ async fn aliases_refuse_loops_and_unknown_local_targets() {
         "{message}"
     );
     // A forward closing the circle is a loop too: ana → contato → vendas → ana.
-    let err = send(
+    let err = refused(
         &app,
         &ana,
         "mailbox_forward",
@@ -343,10 +344,9 @@ async fn aliases_refuse_loops_and_unknown_local_targets() {
             ("forward_to", "contato@exemplo.com.br"),
         ],
     )
-    .await
-    .unwrap_err();
+    .await;
     assert!(field_error(&err, "forward_to").contains("loop"));
-    let err = send(
+    let err = refused(
         &app,
         &ana,
         "alias_create",
@@ -355,96 +355,83 @@ async fn aliases_refuse_loops_and_unknown_local_targets() {
             ("targets", "nobody@exemplo.com.br"),
         ],
     )
-    .await
-    .unwrap_err();
+    .await;
     assert!(field_error(&err, "targets").contains("neither a mailbox nor an alias"));
-    let err = send(
+    let err = refused(
         &app,
         &ana,
         "alias_create",
         &[("address", "ana@exemplo.com.br"), ("targets", "x@y.com")],
     )
-    .await
-    .unwrap_err();
+    .await;
     assert!(field_error(&err, "address").contains("already exists as a mailbox"));
     // In use by another alias: not deleted.
-    let err = send(
+    let err = refused(
         &app,
         &ana,
         "alias_delete",
         &[("address", "vendas@exemplo.com.br")],
     )
-    .await
-    .unwrap_err();
+    .await;
     assert_eq!(err.0, StatusCode::CONFLICT);
-    send(
+    accepted(
         &app,
         &ana,
         "alias_delete",
         &[("address", "contato@exemplo.com.br")],
     )
-    .await
-    .unwrap();
-    send(
+    .await;
+    accepted(
         &app,
         &ana,
         "alias_delete",
         &[("address", "vendas@exemplo.com.br")],
     )
-    .await
-    .unwrap();
+    .await;
 }
 
 #[tokio::test]
 async fn the_mailbox_lifecycle_is_audited_before_and_after() {
     let (app, _, ana) = app().await;
     let a = "ana@exemplo.com.br";
-    send(
+    accepted(
         &app,
         &ana,
         "mailbox_create",
         &[("address", a), ("password", "a good long password")],
     )
-    .await
-    .unwrap();
-    let err = send(
+    .await;
+    let err = refused(
         &app,
         &ana,
         "mailbox_suspend",
         &[("address", a), ("reason", "")],
     )
-    .await
-    .unwrap_err();
+    .await;
     assert!(field_error(&err, "reason").contains("Say why"));
-    send(
+    accepted(
         &app,
         &ana,
         "mailbox_suspend",
         &[("address", a), ("reason", "unpaid invoice")],
     )
-    .await
-    .unwrap();
-    let err = send(
+    .await;
+    let err = refused(
         &app,
         &ana,
         "mailbox_suspend",
         &[("address", a), ("reason", "again")],
     )
-    .await
-    .unwrap_err();
+    .await;
     assert_eq!(err.0, StatusCode::CONFLICT);
-    send(&app, &ana, "mailbox_reactivate", &[("address", a)])
-        .await
-        .unwrap();
+    accepted(&app, &ana, "mailbox_reactivate", &[("address", a)]).await;
     let old = mailbox::Entity::find()
         .one(&app.state.db)
         .await
         .unwrap()
         .unwrap()
         .password;
-    let reset = send(&app, &ana, "mailbox_reset_password", &[("address", a)])
-        .await
-        .unwrap();
+    let reset = accepted(&app, &ana, "mailbox_reset_password", &[("address", a)]).await;
     assert!(reset.secret.is_some());
     let new = mailbox::Entity::find()
         .one(&app.state.db)
@@ -453,7 +440,7 @@ async fn the_mailbox_lifecycle_is_audited_before_and_after() {
         .unwrap()
         .password;
     assert_ne!(old, new);
-    send(
+    accepted(
         &app,
         &ana,
         "mailbox_update",
@@ -464,11 +451,8 @@ async fn the_mailbox_lifecycle_is_audited_before_and_after() {
             ("receive_only", "true"),
         ],
     )
-    .await
-    .unwrap();
-    send(&app, &ana, "mailbox_delete", &[("address", a)])
-        .await
-        .unwrap();
+    .await;
+    accepted(&app, &ana, "mailbox_delete", &[("address", a)]).await;
     let row = mailbox::Entity::find()
         .one(&app.state.db)
         .await
@@ -477,13 +461,9 @@ async fn the_mailbox_lifecycle_is_audited_before_and_after() {
     assert_eq!(row.status, "deleted");
     let days = (row.purge_after.unwrap() - row.deleted_at.unwrap()).num_days();
     assert_eq!(days, 30);
-    let err = send(&app, &ana, "mailbox_create", &[("address", a)])
-        .await
-        .unwrap_err();
+    let err = refused(&app, &ana, "mailbox_create", &[("address", a)]).await;
     assert!(field_error(&err, "address").contains("deleted mailbox kept until"));
-    send(&app, &ana, "mailbox_restore", &[("address", a)])
-        .await
-        .unwrap();
+    accepted(&app, &ana, "mailbox_restore", &[("address", a)]).await;
 
     let entries = audit_log::Entity::find()
         .filter(audit_log::Column::Target.eq(a))
@@ -534,9 +514,7 @@ async fn the_mailbox_lifecycle_is_audited_before_and_after() {
     assert_eq!(history.len(), 7);
 
     // Purge: nothing is due yet; with the retention over it is removed.
-    send(&app, &ana, "mailbox_delete", &[("address", a)])
-        .await
-        .unwrap();
+    accepted(&app, &ana, "mailbox_delete", &[("address", a)]).await;
     let later = chrono::Utc::now() + chrono::Duration::days(31);
     assert_eq!(
         app::server::provision::purge::purge_due(&app.state.db, chrono::Utc::now())
@@ -677,7 +655,7 @@ async fn csv_import_previews_per_row_and_applies_the_rows_without_errors() {
 #[tokio::test]
 async fn search_pages_by_address_prefix_name_and_domain() {
     let (app, boss, ana) = app().await;
-    send(
+    accepted(
         &app,
         &boss,
         "domain_update",
@@ -688,8 +666,7 @@ async fn search_pages_by_address_prefix_name_and_domain() {
             ("active", "true"),
         ],
     )
-    .await
-    .unwrap();
+    .await;
     let mut csv = String::from("kind,address,name,password\n");
     for i in 0..120 {
         // A taken-over hash: its commas need CSV quotes.
@@ -762,14 +739,13 @@ async fn search_pages_by_address_prefix_name_and_domain() {
     assert!(page.rows.is_empty());
 
     // Names are found without case or accents: "João" is typed "joao".
-    send(
+    accepted(
         &app,
         &ana,
         "mailbox_create",
         &[("address", "jp@exemplo.com.br"), ("name", "João  Pereira")],
     )
-    .await
-    .unwrap();
+    .await;
     let page = search(vec![("q", "JOAO pe".into()), ("by_name", "true".into())]).await;
     let names: Vec<&str> = page.rows.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["João  Pereira"]);
