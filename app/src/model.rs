@@ -7,6 +7,67 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// Declares an enum of fixed states or kinds that is stored and sent as
+/// strings: `ALL`, `as_str`, `Display`, `FromStr`, serde with the same
+/// strings and, on the server, sea-orm's `DeriveActiveEnum` for a
+/// `VARCHAR(16)` column. An entity field can then be the enum while the
+/// stored values stay exactly the strings (no migration), and a page
+/// compares variants, never text.
+macro_rules! string_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema, sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+        #[cfg_attr(
+            feature = "ssr",
+            sea_orm(rs_type = "String", db_type = "String(sea_orm::sea_query::StringLen::N(16))")
+        )]
+        $vis enum $name {
+            $(
+                $(#[$vmeta])*
+                #[serde(rename = $text)]
+                #[cfg_attr(feature = "ssr", sea_orm(string_value = $text))]
+                $variant,
+            )+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stored and sent form.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+
+            fn from_str(s: &str) -> Result<Self, String> {
+                $name::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.as_str() == s)
+                    .ok_or_else(|| format!("unknown {} {s:?}", stringify!($name)))
+            }
+        }
+    };
+}
+pub(crate) use string_enum;
+
 /// What a staff member may do. A person can hold several roles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -333,13 +394,28 @@ mod tests {
     }
 }
 
+string_enum! {
+    /// Where a live log source stands.
+    #[derive(Default)]
+    pub enum SourceState {
+        /// Not read yet since the server started.
+        #[default]
+        Starting = "starting",
+        /// At the end of its file, waiting for new lines.
+        Following = "following",
+        /// Reading what was written before it was last read.
+        CatchingUp = "catching up",
+        /// It could not be read or stored; see `last_error`.
+        Error = "error",
+    }
+}
+
 /// The live state of one log source tailed by `carteiro serve`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SourceStatus {
     pub name: String,
     pub path: String,
-    /// `starting`, `following`, `catching up` or `error`.
-    pub state: String,
+    pub state: SourceState,
     /// Bytes of the current file read and stored.
     pub offset: u64,
     /// The current file's size: `size - offset` bytes are still to read.

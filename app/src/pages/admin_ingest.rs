@@ -6,7 +6,7 @@ use crate::api::mailflow::ingest_status;
 use crate::components::guard::Guarded;
 use crate::components::notice::ErrorBox;
 use crate::components::refresh::refresh_tick;
-use crate::model::{CheckpointInfo, IngestOverview, Section, SourceStatus};
+use crate::model::{CheckpointInfo, IngestOverview, Section, SourceState, SourceStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use std::time::Duration;
@@ -90,9 +90,9 @@ fn SourcesTable(sources: Vec<SourceStatus>, now: i64) -> impl IntoView {
                 {sources
                     .into_iter()
                     .map(|s| {
-                        let badge = match s.state.as_str() {
-                            "following" => "badge ok",
-                            "error" => "badge error",
+                        let badge = match s.state {
+                            SourceState::Following => "badge ok",
+                            SourceState::Error => "badge error",
                             _ => "badge",
                         };
                         view! {
@@ -103,7 +103,7 @@ fn SourcesTable(sources: Vec<SourceStatus>, now: i64) -> impl IntoView {
                                     <code class="muted">{s.path}</code>
                                 </td>
                                 <td>
-                                    <span class=badge>{s.state}</span>
+                                    <span class=badge>{s.state.as_str()}</span>
                                 </td>
                                 <td class="nowrap">{progress(s.offset, s.size)}</td>
                                 <td class="num">{thousands(s.lines)}</td>

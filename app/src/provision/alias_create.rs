@@ -87,11 +87,7 @@ mod apply {
             .insert(tx)
             .await?;
             let after = lookup::alias_view(&row);
-            Ok(Change::new(
-                row.address,
-                crate::server::audit::NONE,
-                Some(&after),
-            ))
+            Ok(Change::created(row.address, &after))
         }
     }
 }

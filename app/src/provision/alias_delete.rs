@@ -54,11 +54,7 @@ mod apply {
         ) -> Result<Change, AppError> {
             let before = lookup::alias_view(&v);
             mail_alias::Entity::delete_by_id(v.id).exec(tx).await?;
-            Ok(Change::new(
-                v.address,
-                Some(&before),
-                crate::server::audit::NONE,
-            ))
+            Ok(Change::removed(v.address, &before))
         }
     }
 }

@@ -69,10 +69,9 @@ mod apply {
             _: &Context,
         ) -> Result<Change, AppError> {
             mail_domain::Entity::delete_by_id(v.id).exec(tx).await?;
-            Ok(Change::new(
+            Ok(Change::removed(
                 v.name.clone(),
-                Some(&lookup::domain_snapshot(&v)),
-                crate::server::audit::NONE,
+                &lookup::domain_snapshot(&v),
             ))
         }
     }

@@ -133,7 +133,7 @@ mod apply {
                 name: Set(v.name),
                 password: Set(stored),
                 quota_mb: Set(v.quota_mb),
-                status: Set(lookup::ACTIVE.into()),
+                status: Set(crate::provision::MailboxStatus::Active),
                 status_reason: Set(None),
                 can_send: Set(v.can_send),
                 can_receive: Set(v.can_receive),
@@ -148,7 +148,7 @@ mod apply {
             .insert(tx)
             .await?;
             let after = lookup::mailbox_view_of(&row);
-            let mut change = Change::new(row.address, crate::server::audit::NONE, Some(&after));
+            let mut change = Change::created(row.address, &after);
             change.secret = secret;
             Ok(change)
         }

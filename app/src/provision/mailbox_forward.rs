@@ -46,12 +46,7 @@ mod apply {
 
         async fn validate(self, tx: &DatabaseTransaction) -> Result<Valid, AppError> {
             let current = lookup::mailbox(tx, &self.address).await?;
-            if current.status == lookup::DELETED {
-                return Err(AppError::Conflict(format!(
-                    "{} is deleted.",
-                    current.address
-                )));
-            }
+            lookup::refuse_deleted(&current, ".")?;
             let targets = if self.forward_to.trim().is_empty() {
                 None
             } else {

@@ -20,9 +20,10 @@ pub async fn reactivate_mailbox(request: MailboxReactivate) -> Result<RequestDon
 mod apply {
     use super::MailboxReactivate;
     use crate::errors::AppError;
+    use crate::provision::MailboxStatus;
     use crate::server::entities::mailbox;
     use crate::server::provision::{Change, Context, Request, SUPPORT, lookup};
-    use sea_orm::{DatabaseTransaction, Set};
+    use sea_orm::DatabaseTransaction;
 
     #[async_trait::async_trait]
     impl Request for MailboxReactivate {
@@ -33,12 +34,7 @@ mod apply {
 
         async fn validate(self, tx: &DatabaseTransaction) -> Result<mailbox::Model, AppError> {
             let current = lookup::mailbox(tx, &self.address).await?;
-            if current.status != lookup::SUSPENDED {
-                return Err(AppError::Conflict(format!(
-                    "{} is {}, not suspended.",
-                    current.address, current.status
-                )));
-            }
+            lookup::require_status(&current, MailboxStatus::Suspended)?;
             Ok(current)
         }
 
@@ -51,11 +47,7 @@ mod apply {
             tx: &DatabaseTransaction,
             ctx: &Context,
         ) -> Result<Change, AppError> {
-            lookup::change_mailbox(tx, v, ctx.now, |row| {
-                row.status = Set(lookup::ACTIVE.into());
-                row.status_reason = Set(None);
-            })
-            .await
+            lookup::set_status(tx, v, ctx, MailboxStatus::Active, None).await
         }
     }
 }

@@ -48,12 +48,7 @@ mod apply {
 
         async fn validate(self, tx: &DatabaseTransaction) -> Result<Self::Valid, AppError> {
             let current = lookup::mailbox(tx, &self.address).await?;
-            if current.status == lookup::DELETED {
-                return Err(AppError::Conflict(format!(
-                    "{} is deleted; restore it first.",
-                    current.address
-                )));
-            }
+            lookup::refuse_deleted(&current, "; restore it first.")?;
             Ok((current, self.prepared))
         }
 

@@ -52,12 +52,7 @@ mod apply {
 
         async fn validate(self, tx: &DatabaseTransaction) -> Result<Valid, AppError> {
             let current = lookup::mailbox(tx, &self.address).await?;
-            if current.status == lookup::DELETED {
-                return Err(AppError::Conflict(format!(
-                    "{} is deleted; restore it before changing it.",
-                    current.address
-                )));
-            }
+            lookup::refuse_deleted(&current, "; restore it before changing it.")?;
             let mut f = Fields::default();
             let name = f.check("name", secrets::check_name(&self.name));
             let quota = f.check("quota_mb", parse_quota(&self.quota_mb));

@@ -47,6 +47,19 @@ pub struct RequestDone {
     pub warnings: Vec<String>,
 }
 
+crate::model::string_enum! {
+    /// Where a mailbox stands. Postfix's and Dovecot's maps read the stored
+    /// strings (see the provisioning migration's views).
+    pub enum MailboxStatus {
+        /// Receives, sends and signs in (as its flags allow).
+        Active = "active",
+        /// Receives, but neither signs in nor sends.
+        Suspended = "suspended",
+        /// Gone for mail and sign-in, restorable until it is purged.
+        Deleted = "deleted",
+    }
+}
+
 /// A mailbox as support sees it (never its password hash).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
@@ -57,8 +70,7 @@ pub struct MailboxView {
     pub domain: String,
     pub name: String,
     pub quota_mb: i64,
-    /// `active`, `suspended` or `deleted`.
-    pub status: String,
+    pub status: MailboxStatus,
     pub status_reason: Option<String>,
     pub can_send: bool,
     pub can_receive: bool,

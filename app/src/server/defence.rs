@@ -10,7 +10,8 @@
 
 use super::audit::{self, Actor};
 use super::auth::Staff;
-use super::entities::{defence_block, defence_policy, defence_proposal};
+use super::entities::defence_proposal::{self, ProposalStatus};
+use super::entities::{defence_block, defence_policy};
 use crate::errors::AppError;
 use crate::model::{BlockRow, BulkOutcome, DefenceState, ProposalRow, Role};
 use crate::state::Guardrails;
@@ -64,7 +65,7 @@ pub async fn record(db: &impl ConnectionTrait, e: &Evidence, now: i64) -> Result
     let pending = defence_proposal::Entity::find()
         .filter(defence_proposal::Column::Subject.eq(&e.subject))
         .filter(defence_proposal::Column::Target.eq(&e.target))
-        .filter(defence_proposal::Column::Status.eq("pending"))
+        .filter(defence_proposal::Column::Status.eq(ProposalStatus::Pending))
         .one(db)
         .await?;
     if let Some(p) = pending {
@@ -88,7 +89,7 @@ pub async fn record(db: &impl ConnectionTrait, e: &Evidence, now: i64) -> Result
         subject: Set(e.subject.clone()),
         target: Set(e.target.clone()),
         policy: Set(e.policy.clone()),
-        status: Set("pending".into()),
+        status: Set(ProposalStatus::Pending),
         reasons: Set(reasons),
         score: Set(score),
         first_seen: Set(e.first_seen),
@@ -146,9 +147,9 @@ pub async fn approve(
     }
     .insert(db)
     .await?;
-    let before = proposal.status.clone();
+    let before = proposal.status;
     let mut row: defence_proposal::ActiveModel = proposal.clone().into();
-    row.status = Set("approved".into());
+    row.status = Set(ProposalStatus::Approved);
     row.decided_by = Set(Some(actor.name.clone()));
     row.decided_at = Set(Some(now));
     row.decision_reason = Set(Some(reason.to_string()));
@@ -213,7 +214,7 @@ async fn is_suppressed(db: &impl ConnectionTrait, e: &Evidence, now: i64) -> Res
     Ok(defence_proposal::Entity::find()
         .filter(defence_proposal::Column::Subject.eq(&e.subject))
         .filter(defence_proposal::Column::Target.eq(&e.target))
-        .filter(defence_proposal::Column::Status.eq("rejected"))
+        .filter(defence_proposal::Column::Status.eq(ProposalStatus::Rejected))
         .filter(defence_proposal::Column::SuppressUntil.gt(now))
         .count(db)
         .await?
@@ -233,7 +234,7 @@ pub async fn overview(
     now: i64,
 ) -> Result<DefenceState, DbErr> {
     let pending = defence_proposal::Entity::find()
-        .filter(defence_proposal::Column::Status.eq("pending"))
+        .filter(defence_proposal::Column::Status.eq(ProposalStatus::Pending))
         .order_by_desc(defence_proposal::Column::Score)
         .order_by_desc(defence_proposal::Column::UpdatedAt)
         .limit(SHOWN)
@@ -468,7 +469,7 @@ pub async fn reject_many(
         };
         let target = format!("{} {}", p.subject, p.target);
         let mut row: defence_proposal::ActiveModel = p.into();
-        row.status = Set("rejected".into());
+        row.status = Set(ProposalStatus::Rejected);
         row.decided_by = Set(Some(actor.name.clone()));
         row.decided_at = Set(Some(now));
         row.decision_reason = Set(Some(reason.clone()));
@@ -480,8 +481,8 @@ pub async fn reject_many(
             actor,
             "proposal.reject",
             &target,
-            Some(&serde_json::json!({ "proposal": id, "status": "pending" })),
-            Some(&serde_json::json!({ "status": "rejected", "reason": reason, "suppress_hours": suppress_hours })),
+            Some(&serde_json::json!({ "proposal": id, "status": ProposalStatus::Pending })),
+            Some(&serde_json::json!({ "status": ProposalStatus::Rejected, "reason": reason, "suppress_hours": suppress_hours })),
         )
         .await?;
         outcome.done += 1;
@@ -567,7 +568,7 @@ async fn pending(
         .one(db)
         .await?
     {
-        Some(p) if p.status == "pending" => return Ok(Some(p)),
+        Some(p) if p.status == ProposalStatus::Pending => return Ok(Some(p)),
         Some(p) => (p.target, format!("already {}", p.status)),
         None => (format!("#{id}"), "no such proposal".into()),
     };

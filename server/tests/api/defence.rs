@@ -196,7 +196,7 @@ async fn rejecting_suppresses_and_bad_input_changes_nothing() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(p.status, "rejected");
+    assert_eq!(p.status.as_str(), "rejected");
     assert!((p.suppress_until.unwrap() - now() - 86_400).abs() < 60);
     // Detection finds it again tomorrow's-worth sooner: not proposed.
     let again = Evidence {
