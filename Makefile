@@ -24,7 +24,7 @@ test: ## Every test: Rust unit + integration (SQLite, then PostgreSQL), browser
 	@echo "make test: all suites passed"
 
 test-rust: ## Unit and integration tests on SQLite
-	cargo test -p app -p migrations -p server --features app/ssr
+	cargo test -p mailflow -p app -p migrations -p server --features app/ssr
 
 test-postgres: ## The integration tests again, on a throw-away PostgreSQL server
 	@# The same features as test-rust, so its build is reused rather than redone.
@@ -39,7 +39,7 @@ wasm-size: ## Build the release site and print its WASM files' sizes
 lint: ## rustfmt and clippy, warnings are errors
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	cargo fmt --all -- --check
-	cargo clippy -p app -p migrations -p server --features app/ssr --all-targets -- -D warnings
+	cargo clippy -p mailflow -p app -p migrations -p server --features app/ssr --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 fmt: ## Format the code

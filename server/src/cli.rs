@@ -531,7 +531,7 @@ async fn user_list(cfg: &Config) -> Result<()> {
 }
 
 fn generate_log(args: GenerateLog) -> Result<()> {
-    use crate::mailflow::generate::{Generator, Shape};
+    use mailflow::generate::{Generator, Shape};
     if args.hosts.iter().any(|h| h.is_empty() || h.contains(' ')) {
         bail!("--hosts: names must be non-empty and without spaces");
     }

@@ -117,7 +117,7 @@ pub struct MailflowConfig {
 
 impl Default for MailflowConfig {
     fn default() -> Self {
-        let engine = crate::mailflow::count::Settings::default();
+        let engine = mailflow::count::Settings::default();
         Self {
             internal_clients: Vec::new(),
             filter_relays: engine.filter_relays,
@@ -144,7 +144,7 @@ pub struct SourceConfig {
 
 impl MailflowConfig {
     /// The engine settings these options describe.
-    pub fn engine_settings(&self) -> Result<crate::mailflow::count::Settings> {
+    pub fn engine_settings(&self) -> Result<mailflow::count::Settings> {
         let internal_clients = self
             .internal_clients
             .iter()
@@ -156,14 +156,14 @@ impl MailflowConfig {
                     })
             })
             .collect::<Result<_>>()?;
-        Ok(crate::mailflow::count::Settings {
+        Ok(mailflow::count::Settings {
             internal_clients,
             filter_relays: self
                 .filter_relays
                 .iter()
                 .map(|r| r.to_ascii_lowercase())
                 .collect(),
-            limits: crate::mailflow::trace::Limits {
+            limits: mailflow::trace::Limits {
                 idle_secs: i64::from(self.idle_minutes) * 60,
                 max_messages: self.max_messages,
             },
@@ -285,7 +285,7 @@ impl Config {
     /// the working directory is used if present), then applies `env`.
     /// The MailFlow engine's settings, with days beginning at
     /// `mailgraph.utc_offset`.
-    pub fn engine_settings(&self) -> Result<crate::mailflow::count::Settings> {
+    pub fn engine_settings(&self) -> Result<mailflow::count::Settings> {
         let mut settings = self.mailflow.engine_settings()?;
         settings.day_offset = self.mailgraph.offset_secs().map_err(anyhow::Error::msg)?;
         Ok(settings)

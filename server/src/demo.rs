@@ -5,8 +5,8 @@
 
 use crate::config::Config;
 use crate::import::{self, Options};
-use crate::mailflow::generate::{Generator, Shape};
 use anyhow::{Context, Result};
+use mailflow::generate::{Generator, Shape};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
 /// Days of demo log, and lines per day (a small ISP's relay).

@@ -7,14 +7,14 @@
 //! from where it was, never counting a line twice.
 
 use crate::config::Config;
-use crate::defence::detect::Proposal;
 use crate::ingest::source::{self, LogReader};
 use crate::ingest::store::{self, Checkpoint};
 use crate::ingest::{self, RunOptions};
-use crate::mailflow::count::{Counter, Totals};
-use crate::mailflow::syslog::YearGuess;
 use anyhow::{Context, Result, bail};
 use chrono::Datelike;
+use mailflow::count::{Counter, Totals};
+use mailflow::detect::Proposal;
+use mailflow::syslog::YearGuess;
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use std::io::{IsTerminal, Write};

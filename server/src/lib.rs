@@ -13,7 +13,6 @@ pub mod defence;
 pub mod demo;
 pub mod import;
 pub mod ingest;
-pub mod mailflow;
 pub mod mailgraph;
 pub mod mailgraph_bench;
 pub mod provision_bench;

@@ -9,7 +9,6 @@
 //! `postfix_client_access` and `postfix_sasl_access` (see docs/postfix/).
 
 pub mod blocks;
-pub mod detect;
 pub mod load;
 pub mod policy;
 pub mod policyd;

@@ -2,9 +2,9 @@
 //! (`defence_policy`, `defence_allow`), with the defaults a new database
 //! starts from. The security team edits both in the portal.
 
-use super::detect::{Allowlist, Metric, Policy, SubjectKind};
 use anyhow::{Context, Result};
 use app::server::entities::{defence_allow, defence_policy};
+use mailflow::detect::{Allowlist, Metric, Policy, SubjectKind};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, Set,
@@ -209,12 +209,12 @@ impl Rules {
         })
     }
 
-    pub fn detector(&self) -> super::detect::Detector {
-        super::detect::Detector::new(self.policies.clone(), self.allow.clone())
+    pub fn detector(&self) -> mailflow::detect::Detector {
+        mailflow::detect::Detector::new(self.policies.clone(), self.allow.clone())
     }
 }
 
 /// The detector the ingest runs with: the stored policies and allowlist.
-pub async fn detector(db: &DatabaseConnection) -> Result<super::detect::Detector> {
+pub async fn detector(db: &DatabaseConnection) -> Result<mailflow::detect::Detector> {
     Ok(Rules::load(db).await?.detector())
 }

@@ -11,9 +11,9 @@ pub mod source;
 pub mod store;
 pub mod worker;
 
-use crate::mailflow::count::{Batch, Counter, parse_bytes, parse_text};
-use crate::mailflow::syslog::{self, Spans, UnixTime, YearGuess};
 use anyhow::{Context, Result};
+use mailflow::count::{Batch, Counter, parse_bytes, parse_text};
+use mailflow::syslog::{self, Spans, UnixTime, YearGuess};
 use sea_orm::DatabaseConnection;
 use source::{Line, LogReader};
 use std::path::Path;

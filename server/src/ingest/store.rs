@@ -4,13 +4,13 @@
 //! moment leaves either all of a batch or none of it, and the checkpoint
 //! says exactly which lines are in.
 
-use crate::defence::detect::Proposal;
-use crate::mailflow::count::{Batch, DEFAULT_RULES, HostedDomains, RejectRules, SubjectCounts};
-use crate::mailflow::syslog::{UnixTime, YearGuess};
-use crate::mailflow::trace::{Message, Origin, Recipient};
 use anyhow::{Context, Result};
 use app::server::defence::Evidence;
 use app::server::mailgraph::{Scope, Tier};
+use mailflow::count::{Batch, DEFAULT_RULES, HostedDomains, RejectRules, SubjectCounts};
+use mailflow::detect::Proposal;
+use mailflow::syslog::{UnixTime, YearGuess};
+use mailflow::trace::{Message, Origin, Recipient};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, SimpleExpr};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, FromQueryResult, Statement,

@@ -3,10 +3,10 @@
 use super::record::{Answer, Expect, NO_ANSWER, Recorder, Verdict};
 use super::{Mix, Outcome, PASSWORD, Plan, Target};
 use crate::defence::load;
-use crate::mailflow::generate::{Generator, Shape};
 use anyhow::{Result, bail};
 use app::model::{BulkOutcome, DefenceState};
 use app::server::defence::{Evidence, Recorded};
+use mailflow::generate::{Generator, Shape};
 use serde_json::Value;
 use std::io::Write as _;
 use std::path::Path;

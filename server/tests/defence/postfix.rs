@@ -4,7 +4,7 @@
 
 use crate::helpers::{add_block, database, database_at, lift_block, start_daemon};
 use crate::mailhost::{Map, is_root};
-use server::mailflow::count::{Counter, RejectRules, Settings};
+use mailflow::count::{Counter, RejectRules, Settings};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -1,6 +1,6 @@
+use mailflow::count::{Counter, RejectRules, Settings};
+use mailflow::generate::{Generator, Shape};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
-use server::mailflow::count::{Counter, RejectRules, Settings};
-use server::mailflow::generate::{Generator, Shape};
 use std::collections::BTreeMap;
 use std::path::Path;
 

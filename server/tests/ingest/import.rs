@@ -181,7 +181,7 @@ async fn a_new_database_gets_the_demo_log_once() {
 
 #[tokio::test]
 async fn hour_and_day_tiers_and_hosted_domains_hold_the_exact_counts() {
-    use server::mailflow::count::{Counter, HostedDomains, RejectRules, Settings};
+    use mailflow::count::{Counter, HostedDomains, RejectRules, Settings};
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("mail.log");
     let text = generate(&log, 30_000, 5);

@@ -4,9 +4,9 @@
 use crate::common::fresh_database;
 use crate::helpers::{count_in_one_pass, generate, series_sums};
 use app::state::IngestBoard;
+use mailflow::count::Settings;
 use server::config::SourceConfig;
 use server::ingest::worker::{WorkerContext, spawn_all};
-use server::mailflow::count::Settings;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;

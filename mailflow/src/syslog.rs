@@ -8,9 +8,7 @@
 //! Everything borrows from the line; nothing allocates. A line that does
 //! not fit is `None`, never a panic.
 
-/// Seconds since the Unix epoch, UTC. Classic timestamps carry no zone and
-/// are taken as UTC.
-pub type UnixTime = i64;
+pub use crate::time::UnixTime;
 
 /// A line split into its parts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -457,7 +457,7 @@ fn amavis(m: &str) -> Event<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mailflow::syslog::{YearGuess, parse};
+    use crate::syslog::{YearGuess, parse};
 
     fn ev(line: &str) -> Event<'_> {
         // Leak-free: the header borrows from `line`, which outlives the event.
@@ -635,8 +635,8 @@ mod tests {
 #[cfg(test)]
 mod corpus {
     use super::*;
-    use crate::mailflow::syslog::corpus::corpus_files;
-    use crate::mailflow::syslog::{YearGuess, parse};
+    use crate::syslog::corpus::corpus_files;
+    use crate::syslog::{YearGuess, parse};
     use regex::Regex;
 
     #[test]

@@ -11,7 +11,7 @@
 //! only for subjects seen within the longest window of their kind (seven
 //! windows for a burst policy), so memory stays bounded on endless input.
 
-use crate::mailflow::trace::QueueId;
+use crate::trace::QueueId;
 use ipnet::IpNet;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
@@ -19,31 +19,8 @@ use std::collections::{BTreeMap, VecDeque};
 use std::hash::Hasher;
 use std::net::IpAddr;
 
-pub type UnixTime = i64;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SubjectKind {
-    Ip,
-    Account,
-}
-
-impl SubjectKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Ip => "ip",
-            Self::Account => "account",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "ip" => Some(Self::Ip),
-            "account" => Some(Self::Account),
-            _ => None,
-        }
-    }
-}
+pub use crate::subject::SubjectKind;
+pub use crate::time::UnixTime;
 
 /// What a policy counts.
 #[derive(Clone, Debug, PartialEq, Eq)]

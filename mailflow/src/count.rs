@@ -37,7 +37,7 @@
 use super::event::{Event, Status, Verdict, classify, find, split_at_byte};
 use super::syslog::{self, Header, UnixTime, YearGuess};
 use super::trace::{Limits, Message, Origin, Tracker};
-use crate::defence::detect::{Detector, Proposal};
+use crate::detect::{Detector, Proposal};
 use regex::Regex;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
@@ -752,21 +752,24 @@ impl Counter {
 
     /// `127.0.0.1[127.0.0.1]:10024`, `amavis[127.0.0.1]:10024`, `clamav`, `local`…
     fn is_filter_relay(&self, relay: &str) -> bool {
-        let (name, in_brackets) = match split_at_byte(relay, b'[') {
-            Some((name, rest)) => (name, split_at_byte(rest, b']').map(|(ip, _)| ip)),
-            None => (relay, None),
-        };
-        let loopback = [Some(name), in_brackets]
-            .into_iter()
-            .flatten()
-            .any(is_loopback);
-        loopback
-            || self
-                .settings
-                .filter_relays
-                .iter()
-                .any(|f| f.eq_ignore_ascii_case(name))
+        is_filter_relay(&self.settings.filter_relays, relay)
     }
+}
+
+/// Whether a delivery's `relay=` is a content filter (its `status=sent` is a
+/// hand-off, not a delivery): anything on loopback, or a relay named in
+/// `filter_relays` (lower case; `mailflow.filter_relays` in the config). The
+/// counter, the Report page and the charts all decide with this one rule.
+pub fn is_filter_relay(filter_relays: &[String], relay: &str) -> bool {
+    let (name, in_brackets) = match split_at_byte(relay, b'[') {
+        Some((name, rest)) => (name, split_at_byte(rest, b']').map(|(ip, _)| ip)),
+        None => (relay, None),
+    };
+    let loopback = [Some(name), in_brackets]
+        .into_iter()
+        .flatten()
+        .any(is_loopback);
+    loopback || filter_relays.iter().any(|f| f.eq_ignore_ascii_case(name))
 }
 
 /// The name of reject class `index` (rule order, then `other`).

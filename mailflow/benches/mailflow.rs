@@ -2,13 +2,13 @@
 //! numbers are the parser's and not the disk's: each stage alone, then the
 //! whole engine. Criterion prints lines per second ("elements/s").
 //!
-//!     cargo bench -p server --bench mailflow
+//!     cargo bench -p mailflow --bench mailflow
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use server::mailflow::count::{Counter, RejectRules, Settings};
-use server::mailflow::event::classify;
-use server::mailflow::generate::{Generator, Shape};
-use server::mailflow::syslog::{self, YearGuess};
+use mailflow::count::{Counter, RejectRules, Settings};
+use mailflow::event::classify;
+use mailflow::generate::{Generator, Shape};
+use mailflow::syslog::{self, YearGuess};
 use std::hint::black_box;
 
 /// The allocator the `carteiro` binary runs with.
