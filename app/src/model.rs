@@ -3,6 +3,7 @@
 //! the database; sea-orm models never cross the wire.
 
 use chrono::{DateTime, Utc};
+pub use mailflow::SubjectKind;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -465,8 +466,7 @@ pub struct CheckpointInfo {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProposalRow {
     pub id: i64,
-    /// `ip` or `account`.
-    pub subject: String,
+    pub subject: SubjectKind,
     pub target: String,
     /// The policy that fired first.
     pub policy: String,
@@ -493,7 +493,7 @@ pub struct ProposalRow {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BlockRow {
     pub id: i64,
-    pub subject: String,
+    pub subject: SubjectKind,
     pub target: String,
     pub reason: String,
     pub approved_by: String,
@@ -531,8 +531,7 @@ pub struct PolicyRow {
     pub id: i32,
     pub name: String,
     pub description: String,
-    /// `ip` or `account`.
-    pub subject: String,
+    pub subject: SubjectKind,
     /// What is counted, e.g. `reject` (of `reject_class`), `sasl_failures`.
     pub metric: String,
     pub reject_class: Option<String>,
@@ -548,8 +547,8 @@ pub struct PolicyRow {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AllowRow {
     pub id: i32,
-    /// `ip` (an address or CIDR network) or `account`.
-    pub subject: String,
+    /// For `ip`, the target is an address or CIDR network.
+    pub subject: SubjectKind,
     pub target: String,
     pub note: String,
     pub created_by: String,

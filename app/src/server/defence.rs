@@ -13,7 +13,7 @@ use super::auth::Staff;
 use super::entities::defence_proposal::{self, ProposalStatus};
 use super::entities::{defence_block, defence_policy};
 use crate::errors::AppError;
-use crate::model::{BlockRow, BulkOutcome, DefenceState, ProposalRow, Role};
+use crate::model::{BlockRow, BulkOutcome, DefenceState, ProposalRow, Role, SubjectKind};
 use crate::state::Guardrails;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
@@ -28,8 +28,7 @@ pub const MAX_BLOCK_MINUTES: i64 = 30 * 24 * 60;
 /// What detection found about one subject.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Evidence {
-    /// `ip` or `account`.
-    pub subject: String,
+    pub subject: SubjectKind,
     pub target: String,
     pub policy: String,
     pub reasons: BTreeMap<String, u64>,
@@ -63,7 +62,7 @@ pub async fn record(db: &impl ConnectionTrait, e: &Evidence, now: i64) -> Result
     let reasons = serde_json::to_string(&e.reasons).unwrap_or_else(|_| "{}".into());
     let samples = serde_json::to_string(&e.samples).unwrap_or_else(|_| "[]".into());
     let pending = defence_proposal::Entity::find()
-        .filter(defence_proposal::Column::Subject.eq(&e.subject))
+        .filter(defence_proposal::Column::Subject.eq(e.subject.name()))
         .filter(defence_proposal::Column::Target.eq(&e.target))
         .filter(defence_proposal::Column::Status.eq(ProposalStatus::Pending))
         .one(db)
@@ -82,11 +81,11 @@ pub async fn record(db: &impl ConnectionTrait, e: &Evidence, now: i64) -> Result
         row.update(db).await?;
         return Ok(Recorded::Refreshed(id));
     }
-    if is_blocked(db, &e.subject, &e.target, now).await? || is_suppressed(db, e, now).await? {
+    if is_blocked(db, e.subject, &e.target, now).await? || is_suppressed(db, e, now).await? {
         return Ok(Recorded::Skipped);
     }
     let row = defence_proposal::ActiveModel {
-        subject: Set(e.subject.clone()),
+        subject: Set(e.subject.name().into()),
         target: Set(e.target.clone()),
         policy: Set(e.policy.clone()),
         status: Set(ProposalStatus::Pending),
@@ -116,7 +115,7 @@ pub async fn record(db: &impl ConnectionTrait, e: &Evidence, now: i64) -> Result
         name: format!("auto:{}", e.policy),
         client_addr: None,
     };
-    let minutes = default_minutes(db, &e.subject, &e.target, i64::from(e.block_minutes)).await?;
+    let minutes = default_minutes(db, e.subject, &e.target, i64::from(e.block_minutes)).await?;
     let reason = format!("auto-approved by policy {}", e.policy);
     let block = approve(db, row, &actor, minutes, &reason, now).await?;
     Ok(Recorded::AutoApproved(block))
@@ -177,16 +176,11 @@ pub async fn approve(
 /// earlier block of it, up to [`MAX_BLOCK_MINUTES`].
 pub async fn default_minutes(
     db: &impl ConnectionTrait,
-    subject: &str,
+    subject: SubjectKind,
     target: &str,
     base: i64,
 ) -> Result<i64, DbErr> {
-    let earlier = defence_block::Entity::find()
-        .filter(defence_block::Column::Subject.eq(subject))
-        .filter(defence_block::Column::Target.eq(target))
-        .count(db)
-        .await?;
-    Ok(escalate(base, earlier))
+    Ok(escalate(base, earlier_blocks(db, subject, target).await?))
 }
 
 fn escalate(base: i64, earlier: u64) -> i64 {
@@ -196,12 +190,12 @@ fn escalate(base: i64, earlier: u64) -> i64 {
 
 async fn is_blocked(
     db: &impl ConnectionTrait,
-    subject: &str,
+    subject: SubjectKind,
     target: &str,
     now: i64,
 ) -> Result<bool, DbErr> {
     Ok(defence_block::Entity::find()
-        .filter(defence_block::Column::Subject.eq(subject))
+        .filter(defence_block::Column::Subject.eq(subject.name()))
         .filter(defence_block::Column::Target.eq(target))
         .filter(defence_block::Column::LiftedAt.is_null())
         .filter(defence_block::Column::ExpiresAt.gt(now))
@@ -212,7 +206,7 @@ async fn is_blocked(
 
 async fn is_suppressed(db: &impl ConnectionTrait, e: &Evidence, now: i64) -> Result<bool, DbErr> {
     Ok(defence_proposal::Entity::find()
-        .filter(defence_proposal::Column::Subject.eq(&e.subject))
+        .filter(defence_proposal::Column::Subject.eq(e.subject.name()))
         .filter(defence_proposal::Column::Target.eq(&e.target))
         .filter(defence_proposal::Column::Status.eq(ProposalStatus::Rejected))
         .filter(defence_proposal::Column::SuppressUntil.gt(now))
@@ -242,8 +236,9 @@ pub async fn overview(
         .await?;
     let mut proposals = Vec::with_capacity(pending.len());
     for p in pending {
+        let subject = stored_subject(&p.subject, "defence_proposal", p.id)?;
         let base = policy_minutes(db, &p.policy).await?;
-        let earlier = earlier_blocks(db, &p.subject, &p.target).await?;
+        let earlier = earlier_blocks(db, subject, &p.target).await?;
         let mut reasons: Vec<(String, u64)> =
             serde_json::from_str::<BTreeMap<String, u64>>(&p.reasons)
                 .unwrap_or_default()
@@ -251,11 +246,11 @@ pub async fn overview(
                 .collect();
         reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         proposals.push(ProposalRow {
-            needs_override: (p.subject == "ip")
+            needs_override: (subject == SubjectKind::Ip)
                 .then(|| guard.concern(&p.target))
                 .flatten(),
             id: p.id,
-            subject: p.subject,
+            subject,
             target: p.target,
             policy: p.policy,
             reasons,
@@ -294,16 +289,27 @@ pub async fn overview(
         .await?;
     Ok(DefenceState {
         proposals,
-        blocks: active.into_iter().chain(ended).map(block_row).collect(),
+        blocks: active
+            .into_iter()
+            .chain(ended)
+            .map(block_row)
+            .collect::<Result<_, _>>()?,
         now,
     })
 }
 
+/// A stored subject kind (a row's `subject` column). Anything else is a
+/// damaged row: an error naming it, as an unknown stored enum value is.
+pub(crate) fn stored_subject(stored: &str, table: &str, id: i64) -> Result<SubjectKind, DbErr> {
+    SubjectKind::parse(stored)
+        .ok_or_else(|| DbErr::Type(format!("{table} {id}: unknown subject {stored:?}")))
+}
+
 /// A stored block as the pages show it (MailFlow's list, chart markers).
-pub(crate) fn block_row(b: defence_block::Model) -> BlockRow {
-    BlockRow {
+pub(crate) fn block_row(b: defence_block::Model) -> Result<BlockRow, DbErr> {
+    Ok(BlockRow {
+        subject: stored_subject(&b.subject, "defence_block", b.id)?,
         id: b.id,
-        subject: b.subject,
         target: b.target,
         reason: b.reason,
         approved_by: b.approved_by,
@@ -313,7 +319,7 @@ pub(crate) fn block_row(b: defence_block::Model) -> BlockRow {
         lifted_at: b.lifted_at,
         hits: b.hits,
         proposal_id: b.proposal_id,
-    }
+    })
 }
 
 /// The block length of policy `name` (a day if it is gone).
@@ -327,11 +333,11 @@ async fn policy_minutes(db: &impl ConnectionTrait, name: &str) -> Result<i64, Db
 
 async fn earlier_blocks(
     db: &impl ConnectionTrait,
-    subject: &str,
+    subject: SubjectKind,
     target: &str,
 ) -> Result<u64, DbErr> {
     defence_block::Entity::find()
-        .filter(defence_block::Column::Subject.eq(subject))
+        .filter(defence_block::Column::Subject.eq(subject.name()))
         .filter(defence_block::Column::Target.eq(target))
         .count(db)
         .await
@@ -424,7 +430,8 @@ pub async fn approve_many(
         let Some(p) = pending(&txn, id, &mut outcome).await? else {
             continue;
         };
-        if p.subject == "ip"
+        let subject = stored_subject(&p.subject, "defence_proposal", p.id)?;
+        if subject == SubjectKind::Ip
             && let Some(concern) = guard.concern(&p.target)
             && !override_guard
         {
@@ -437,7 +444,7 @@ pub async fn approve_many(
             Some(m) => m,
             None => {
                 let base = policy_minutes(&txn, &p.policy).await?;
-                default_minutes(&txn, &p.subject, &p.target, base).await?
+                default_minutes(&txn, subject, &p.target, base).await?
             }
         };
         approve(&txn, p, &actor, length, &reason, now).await?;
@@ -536,10 +543,10 @@ async fn change_active_block(
 ) -> Result<BlockRow, AppError> {
     let txn = crate::server::retry::begin_write(db).await?;
     let b = active_block(&txn, id, now).await?;
-    let before = block_row(b.clone());
+    let before = block_row(b.clone())?;
     let mut row: defence_block::ActiveModel = b.into();
     change(&mut row, &before);
-    let after = block_row(row.update(&txn).await?);
+    let after = block_row(row.update(&txn).await?)?;
     audit::record(
         &txn,
         actor,
