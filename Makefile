@@ -39,6 +39,9 @@ wasm-size: ## Build the release site and print its WASM files' sizes
 lint: ## rustfmt and clippy, warnings are errors
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	cargo fmt --all -- --check
+	@# The log domain stays pure: Cargo would let a database, web or runtime crate in unnoticed.
+	@! cargo tree -p mailflow -e normal,build --prefix none | grep -E '^(sea-orm|sqlx|axum|hyper|tokio|leptos)' \
+		|| { echo "mailflow must not depend on a database, web or async-runtime crate (see above)"; exit 1; }
 	cargo clippy -p mailflow -p app -p migrations -p server --features app/ssr --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 

@@ -69,8 +69,8 @@ enum MailFlowPages {
 #[lazy]
 fn mailflow_section(page: MailFlowPages) -> AnyView {
     match page {
-        MailFlowPages::Defence => mailflow::MailFlowPage().into_any(),
-        MailFlowPages::Detection => mailflow_detection::DetectionPage().into_any(),
+        MailFlowPages::Defence => defence::DefencePage().into_any(),
+        MailFlowPages::Detection => detection::DetectionPage().into_any(),
     }
 }
 

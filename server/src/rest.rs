@@ -35,7 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/import",
             post(import).layer(DefaultBodyLimit::max(
-                provision::import::MAX_BYTES + (64 << 10),
+                provision::csv_import::MAX_BYTES + (64 << 10),
             )),
         )
         .route("/api/v1/import/{id}", get(import_job))
@@ -44,7 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route(
             UPLOAD_PATH,
             post(import_upload).layer(DefaultBodyLimit::max(
-                provision::import::MAX_BYTES + (64 << 10),
+                provision::csv_import::MAX_BYTES + (64 << 10),
             )),
         )
 }
@@ -235,7 +235,7 @@ async fn import(
     let mut ctx = state.provision_context();
     ctx.dry_run = q.dry_run;
     let roles = Roles::new([caller.role]);
-    let job = provision::import::start_and_wait(
+    let job = provision::csv_import::start_and_wait(
         &state.db,
         &caller.actor,
         &ctx,
@@ -270,7 +270,7 @@ async fn import_job(
 ) -> ApiResult<app::provision::ImportJob> {
     caller.require(SUPPORT)?;
     Ok(Json(
-        provision::import::status(&state.db, id, &caller.actor).await?,
+        provision::csv_import::status(&state.db, id, &caller.actor).await?,
     ))
 }
 
@@ -335,7 +335,7 @@ async fn upload(
                 "csv",
                 format!(
                     "The file is larger than {} MB, the most one import takes. Split it into smaller files.",
-                    provision::import::MAX_BYTES >> 20
+                    provision::csv_import::MAX_BYTES >> 20
                 ),
             ),
         )
@@ -364,7 +364,7 @@ async fn upload(
         };
         match name.as_str() {
             "file" | "csv" if !bytes.is_empty() => {
-                if bytes.len() > provision::import::MAX_BYTES {
+                if bytes.len() > provision::csv_import::MAX_BYTES {
                     return Err(too_large());
                 }
                 let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
@@ -387,13 +387,13 @@ async fn upload(
     })?;
     let mut ctx = state.provision_context();
     ctx.dry_run = dry_run;
-    provision::import::start_and_wait(
+    provision::csv_import::start_and_wait(
         &state.db,
         &staff.actor(),
         &ctx,
         &staff.roles,
         &csv,
-        provision::import::ANSWER_WITHIN,
+        provision::csv_import::ANSWER_WITHIN,
     )
     .await
     .map_err(fail)

@@ -7,7 +7,7 @@
 
 pub mod audit;
 pub mod defence;
-pub mod mailflow;
+pub mod ingest_status;
 pub mod mailgraph;
 pub mod provision;
 pub mod session;

@@ -78,13 +78,13 @@ pub async fn import_csv(
     let state = app_state()?;
     let mut ctx = state.provision_context();
     ctx.dry_run = dry_run;
-    crate::server::provision::import::start_and_wait(
+    crate::server::provision::csv_import::start_and_wait(
         &state.db,
         &me.actor(),
         &ctx,
         &me.roles,
         &csv,
-        crate::server::provision::import::ANSWER_WITHIN,
+        crate::server::provision::csv_import::ANSWER_WITHIN,
     )
     .await
 }
@@ -94,7 +94,7 @@ pub async fn import_csv(
 #[server(endpoint = "provision/import_status", output = crate::api::TextJson)]
 pub async fn import_status(id: i32) -> Result<ImportJob, AppError> {
     let me = require(SUPPORT).await?;
-    crate::server::provision::import::status(&app_state()?.db, id, &me.actor()).await
+    crate::server::provision::csv_import::status(&app_state()?.db, id, &me.actor()).await
 }
 
 /// API tokens, newest first (never the tokens themselves).

@@ -2,7 +2,7 @@
 //! speed and last error, and every stored checkpoint (live sources and
 //! files read by `carteiro import`). Refreshes itself every few seconds.
 
-use crate::api::mailflow::ingest_status;
+use crate::api::ingest_status::ingest_status;
 use crate::components::guard::Guarded;
 use crate::components::notice::ErrorBox;
 use crate::components::refresh::refresh_tick;

@@ -22,7 +22,7 @@ alias,contato@exemplo.com.br,,,,,,maria.silva@exemplo.com.br,Site contact form\n
 
 /// Where the file is uploaded (the server's `rest::UPLOAD_PATH`).
 const UPLOAD: &str = "/api/provision/import_upload";
-/// The largest file one import takes (the server's `import::MAX_BYTES`).
+/// The largest file one import takes (the server's `csv_import::MAX_BYTES`).
 const MAX_BYTES: f64 = 20.0 * 1024.0 * 1024.0;
 
 #[component]

@@ -8,7 +8,7 @@ pub mod auth;
 pub mod defence;
 pub mod detection;
 pub mod entities;
-pub mod mailflow;
+pub mod ingest_status;
 pub mod mailgraph;
 pub mod passwords;
 pub mod provision;

@@ -7,7 +7,7 @@
 //! reads the window's messages hour by hour, newest first, and stops at
 //! [`LIMIT`] matches — so keep its window short at ISP volume.
 
-use super::mailflow::key_hash;
+use super::ingest_status::key_hash;
 use crate::errors::AppError;
 use crate::model::{TraceMessage, TraceRecipient, TraceResult};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, LikeExpr, Order, Query, SimpleExpr};

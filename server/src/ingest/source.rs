@@ -218,7 +218,7 @@ pub fn fingerprint(path: &Path, archive: bool) -> Result<Option<String>> {
     if first.is_empty() || !(ended || archive) {
         return Ok(None);
     }
-    let hash = app::server::mailflow::fnv1a(first.iter().copied());
+    let hash = app::server::ingest_status::fnv1a(first.iter().copied());
     Ok(Some(format!("{hash:016x}-{}", first.len())))
 }
 

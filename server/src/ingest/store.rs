@@ -232,7 +232,7 @@ const MESSAGE_COLUMNS: [&str; 21] = [
 const KEY_COLUMNS: usize = 3;
 
 async fn write_messages(txn: &DatabaseTransaction, messages: &[Message]) -> Result<()> {
-    use app::server::mailflow::key_hash;
+    use app::server::ingest_status::key_hash;
     let cols = MESSAGE_COLUMNS;
     for chunk in messages.chunks(CHUNK / 2) {
         let mut q = Query::insert();

@@ -11,7 +11,7 @@
 //! The [`registry!`] below lists every request kind once; the REST API, the
 //! OpenAPI document and the CSV import all read it.
 
-pub mod import;
+pub mod csv_import;
 pub mod lookup;
 pub mod openapi;
 pub mod purge;

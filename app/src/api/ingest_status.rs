@@ -15,7 +15,7 @@ pub async fn ingest_status() -> Result<IngestOverview, AppError> {
         .read()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
-    let checkpoints = crate::server::mailflow::checkpoints(&state.db).await?;
+    let checkpoints = crate::server::ingest_status::checkpoints(&state.db).await?;
     Ok(IngestOverview {
         sources,
         checkpoints,

@@ -22,7 +22,7 @@ use std::time::Duration;
 const REFRESH: Duration = Duration::from_secs(15);
 
 #[component]
-pub fn MailFlowPage() -> impl IntoView {
+pub fn DefencePage() -> impl IntoView {
     view! {
         <Title text="MailFlow" />
         <Guarded section=Section::MailFlow children=|_| view! { <DefenceBoard /> } />
