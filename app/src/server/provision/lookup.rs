@@ -533,7 +533,8 @@ pub struct DomainLimits {
 }
 
 impl DomainLimits {
-    /// An alias domain's: it holds no addresses of its own.
+    /// No limits (0 everywhere): an alias domain's, which holds no
+    /// addresses of its own to limit.
     pub const NONE: DomainLimits = DomainLimits {
         max_mailboxes: 0,
         max_aliases: 0,
