@@ -15,6 +15,7 @@ use super::entities::{defence_block, defence_policy};
 use crate::errors::AppError;
 use crate::model::{BlockRow, BulkOutcome, DefenceState, ProposalRow, Role, SubjectKind};
 use crate::state::Guardrails;
+use mailflow::time::{DAY, HOUR, HOURS_PER_DAY, MINUTE, MINUTES_PER_DAY};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -23,7 +24,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// The longest default block: thirty days.
-pub const MAX_BLOCK_MINUTES: i64 = 30 * 24 * 60;
+pub const MAX_BLOCK_MINUTES: i64 = 30 * MINUTES_PER_DAY;
 
 /// What detection found about one subject.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -138,7 +139,7 @@ pub async fn approve(
         reason: Set(reason.to_string()),
         approved_by: Set(actor.name.clone()),
         approved_at: Set(now),
-        expires_at: Set(now + minutes.max(1) * 60),
+        expires_at: Set(now + minutes.max(1) * MINUTE),
         lifted_by: Set(None),
         lifted_at: Set(None),
         hits: Set(0),
@@ -218,7 +219,7 @@ async fn is_suppressed(db: &impl ConnectionTrait, e: &Evidence, now: i64) -> Res
 /// How many proposals and blocks the page lists.
 const SHOWN: u64 = 200;
 /// Longest block or extension a person may set: a year.
-const MAX_MINUTES: i64 = 365 * 24 * 60;
+const MAX_MINUTES: i64 = 365 * MINUTES_PER_DAY;
 
 /// Pending proposals (biggest, then newest first), active blocks, and the
 /// blocks that ended in the last week.
@@ -271,7 +272,7 @@ pub async fn overview(
         .limit(SHOWN)
         .all(db)
         .await?;
-    let week_ago = now - 7 * 86_400;
+    let week_ago = now - 7 * DAY;
     let ended = defence_block::Entity::find()
         .filter(
             Condition::any()
@@ -328,7 +329,7 @@ async fn policy_minutes(db: &impl ConnectionTrait, name: &str) -> Result<i64, Db
         .filter(defence_policy::Column::Name.eq(name))
         .one(db)
         .await?;
-    Ok(policy.map_or(24 * 60, |p| i64::from(p.block_minutes)))
+    Ok(policy.map_or(MINUTES_PER_DAY, |p| i64::from(p.block_minutes)))
 }
 
 async fn earlier_blocks(
@@ -385,7 +386,7 @@ fn checked_minutes(minutes: i64) -> Result<i64, AppError> {
     if !(1..=MAX_MINUTES).contains(&minutes) {
         return Err(AppError::Validation(format!(
             "A duration is between 1 minute and {} days.",
-            MAX_MINUTES / 1440
+            MAX_MINUTES / MINUTES_PER_DAY
         )));
     }
     Ok(minutes)
@@ -465,7 +466,7 @@ pub async fn reject_many(
     now: i64,
 ) -> Result<BulkOutcome, AppError> {
     let reason = required_reason(reason)?;
-    if !(0..=24 * 365).contains(&suppress_hours) {
+    if !(0..=365 * HOURS_PER_DAY).contains(&suppress_hours) {
         return Err(AppError::Validation("Suppress for 0 to 8760 hours.".into()));
     }
     let txn = crate::server::retry::begin_write(db).await?;
@@ -480,7 +481,7 @@ pub async fn reject_many(
         row.decided_by = Set(Some(actor.name.clone()));
         row.decided_at = Set(Some(now));
         row.decision_reason = Set(Some(reason.clone()));
-        row.suppress_until = Set(Some(now + suppress_hours * 3600));
+        row.suppress_until = Set(Some(now + suppress_hours * HOUR));
         row.updated_at = Set(now);
         row.update(&txn).await?;
         audit::record(
@@ -525,7 +526,7 @@ pub async fn extend(
 ) -> Result<BlockRow, AppError> {
     let minutes = checked_minutes(minutes)?;
     change_active_block(db, actor, id, now, "block.extend", None, |row, before| {
-        row.expires_at = Set(before.expires_at.max(now) + minutes * 60);
+        row.expires_at = Set(before.expires_at.max(now) + minutes * MINUTE);
     })
     .await
 }
@@ -621,7 +622,7 @@ mod tests {
         assert_eq!(escalate(60, 0), 60);
         assert_eq!(escalate(60, 1), 120);
         assert_eq!(escalate(60, 3), 480);
-        assert_eq!(escalate(1440, 10), MAX_BLOCK_MINUTES);
+        assert_eq!(escalate(MINUTES_PER_DAY, 10), MAX_BLOCK_MINUTES);
         assert_eq!(escalate(0, 0), 1);
     }
 

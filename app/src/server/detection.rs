@@ -10,6 +10,7 @@ use super::entities::{defence_allow, defence_policy};
 use crate::errors::AppError;
 use crate::model::{AllowRow, DetectionSettings, PolicyRow, Role, SubjectKind};
 use crate::state::Guardrails;
+use mailflow::time::MINUTES_PER_DAY;
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryOrder, Set,
 };
@@ -81,7 +82,7 @@ pub async fn save_policy(
     now: i64,
 ) -> Result<PolicyRow, AppError> {
     let invalid = |m: &str| Err(AppError::Validation(m.into()));
-    if !(1..=1440).contains(&change.window_minutes) {
+    if !(1..=MINUTES_PER_DAY).contains(&i64::from(change.window_minutes)) {
         return invalid("The window is 1 to 1440 minutes.");
     }
     if change.threshold < 1 {
@@ -93,7 +94,7 @@ pub async fn save_policy(
     {
         return invalid("A burst factor is between 1 and 1000 (empty: none).");
     }
-    if !(1..=365 * 1440).contains(&change.block_minutes) {
+    if !(1..=365 * MINUTES_PER_DAY).contains(&i64::from(change.block_minutes)) {
         return invalid("A block lasts 1 minute to 365 days.");
     }
     let txn = crate::server::retry::begin_write(db).await?;

@@ -5,6 +5,7 @@
 use anyhow::{Context, Result};
 use app::server::entities::{defence_allow, defence_policy};
 use mailflow::detect::{Allowlist, Metric, Policy, SubjectKind};
+use mailflow::time::{MINUTE, MINUTES_PER_DAY};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, Set,
@@ -28,6 +29,9 @@ pub struct DefaultPolicy {
     pub block_minutes: i32,
 }
 
+/// A day in minutes, as the policy columns hold them.
+const DAY_MINUTES: i32 = MINUTES_PER_DAY as i32;
+
 /// The policies a new database starts with. Thresholds are per window and
 /// per subject, so a big partner MX with a few unknown-user rejects an hour
 /// or a newsletter spread over the day stays far below them.
@@ -41,7 +45,7 @@ pub const DEFAULTS: [DefaultPolicy; 7] = [
         window_minutes: 10,
         threshold: 30,
         burst_factor: None,
-        block_minutes: 1440,
+        block_minutes: DAY_MINUTES,
     },
     DefaultPolicy {
         name: "relay-probing",
@@ -52,7 +56,7 @@ pub const DEFAULTS: [DefaultPolicy; 7] = [
         window_minutes: 10,
         threshold: 10,
         burst_factor: None,
-        block_minutes: 1440,
+        block_minutes: DAY_MINUTES,
     },
     DefaultPolicy {
         name: "sasl-brute-force",
@@ -63,7 +67,7 @@ pub const DEFAULTS: [DefaultPolicy; 7] = [
         window_minutes: 10,
         threshold: 20,
         burst_factor: None,
-        block_minutes: 1440,
+        block_minutes: DAY_MINUTES,
     },
     DefaultPolicy {
         name: "forgery-without-login",
@@ -74,7 +78,7 @@ pub const DEFAULTS: [DefaultPolicy; 7] = [
         window_minutes: 10,
         threshold: 10,
         burst_factor: None,
-        block_minutes: 720,
+        block_minutes: DAY_MINUTES / 2,
     },
     DefaultPolicy {
         name: "compromised-recipients",
@@ -85,7 +89,7 @@ pub const DEFAULTS: [DefaultPolicy; 7] = [
         window_minutes: 10,
         threshold: 500,
         burst_factor: Some(10.0),
-        block_minutes: 720,
+        block_minutes: DAY_MINUTES / 2,
     },
     DefaultPolicy {
         name: "compromised-many-ips",
@@ -96,7 +100,7 @@ pub const DEFAULTS: [DefaultPolicy; 7] = [
         window_minutes: 60,
         threshold: 8,
         burst_factor: None,
-        block_minutes: 720,
+        block_minutes: DAY_MINUTES / 2,
     },
     DefaultPolicy {
         name: "compromised-not-owned",
@@ -107,7 +111,7 @@ pub const DEFAULTS: [DefaultPolicy; 7] = [
         window_minutes: 10,
         threshold: 20,
         burst_factor: None,
-        block_minutes: 720,
+        block_minutes: DAY_MINUTES / 2,
     },
 ];
 
@@ -161,7 +165,7 @@ pub async fn load(db: &DatabaseConnection) -> Result<Vec<Policy>> {
             name: r.name,
             subject,
             metric,
-            window_secs: i64::from(r.window_minutes.max(1)) * 60,
+            window_secs: i64::from(r.window_minutes.max(1)) * MINUTE,
             threshold: r.threshold.max(1) as u64,
             burst_factor: r.burst_factor,
             block_minutes: r.block_minutes.max(1) as u32,
