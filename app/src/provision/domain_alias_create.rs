@@ -1,9 +1,6 @@
 //! Adds an alias domain: every address of the domain it mirrors also
 //! receives (and may send) as `local@alias-domain`.
 
-use super::RequestDone;
-use crate::errors::AppError;
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -15,10 +12,10 @@ pub struct DomainAliasCreate {
     pub target: String,
 }
 
-#[server(endpoint = "provision/domain_alias_create", output = crate::api::TextJson)]
-pub async fn create_alias_domain(request: DomainAliasCreate) -> Result<RequestDone, AppError> {
-    crate::server::provision::submit(request).await
-}
+super::server_fn!(
+    create_alias_domain(DomainAliasCreate),
+    "provision/domain_alias_create"
+);
 
 #[cfg(feature = "ssr")]
 mod apply {

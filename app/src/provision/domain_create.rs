@@ -1,8 +1,5 @@
 //! Adds a domain we host mail for, with its limits.
 
-use super::RequestDone;
-use crate::errors::AppError;
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -25,10 +22,7 @@ pub struct DomainCreate {
     pub default_quota_mb: String,
 }
 
-#[server(endpoint = "provision/domain_create", output = crate::api::TextJson)]
-pub async fn create_domain(request: DomainCreate) -> Result<RequestDone, AppError> {
-    crate::server::provision::submit(request).await
-}
+super::server_fn!(create_domain(DomainCreate), "provision/domain_create");
 
 #[cfg(feature = "ssr")]
 mod apply {

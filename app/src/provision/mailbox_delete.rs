@@ -2,9 +2,6 @@
 //! address stays reserved, and it can be restored until the retention
 //! period ends; then the purge removes it for good.
 
-use super::RequestDone;
-use crate::errors::AppError;
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -15,10 +12,7 @@ pub struct MailboxDelete {
     pub reason: String,
 }
 
-#[server(endpoint = "provision/mailbox_delete", output = crate::api::TextJson)]
-pub async fn delete_mailbox(request: MailboxDelete) -> Result<RequestDone, AppError> {
-    crate::server::provision::submit(request).await
-}
+super::server_fn!(delete_mailbox(MailboxDelete), "provision/mailbox_delete");
 
 #[cfg(feature = "ssr")]
 mod apply {

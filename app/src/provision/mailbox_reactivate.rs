@@ -1,8 +1,5 @@
 //! Ends a suspension: the owner may sign in and send again.
 
-use super::RequestDone;
-use crate::errors::AppError;
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -11,10 +8,10 @@ pub struct MailboxReactivate {
     pub address: String,
 }
 
-#[server(endpoint = "provision/mailbox_reactivate", output = crate::api::TextJson)]
-pub async fn reactivate_mailbox(request: MailboxReactivate) -> Result<RequestDone, AppError> {
-    crate::server::provision::submit(request).await
-}
+super::server_fn!(
+    reactivate_mailbox(MailboxReactivate),
+    "provision/mailbox_reactivate"
+);
 
 #[cfg(feature = "ssr")]
 mod apply {

@@ -1,9 +1,6 @@
 //! Brings a deleted mailbox back (within its retention period), suspended,
 //! so support decides when its owner may use it again.
 
-use super::RequestDone;
-use crate::errors::AppError;
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -12,10 +9,7 @@ pub struct MailboxRestore {
     pub address: String,
 }
 
-#[server(endpoint = "provision/mailbox_restore", output = crate::api::TextJson)]
-pub async fn restore_mailbox(request: MailboxRestore) -> Result<RequestDone, AppError> {
-    crate::server::provision::submit(request).await
-}
+super::server_fn!(restore_mailbox(MailboxRestore), "provision/mailbox_restore");
 
 #[cfg(feature = "ssr")]
 mod apply {

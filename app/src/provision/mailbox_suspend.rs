@@ -2,9 +2,6 @@
 //! (Postfix's sender login map); mail to it is still delivered, so nothing
 //! is lost while the matter is sorted out.
 
-use super::RequestDone;
-use crate::errors::AppError;
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -15,10 +12,7 @@ pub struct MailboxSuspend {
     pub reason: String,
 }
 
-#[server(endpoint = "provision/mailbox_suspend", output = crate::api::TextJson)]
-pub async fn suspend_mailbox(request: MailboxSuspend) -> Result<RequestDone, AppError> {
-    crate::server::provision::submit(request).await
-}
+super::server_fn!(suspend_mailbox(MailboxSuspend), "provision/mailbox_suspend");
 
 #[cfg(feature = "ssr")]
 mod apply {

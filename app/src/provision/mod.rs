@@ -29,6 +29,22 @@ pub mod mailbox_update;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// Declares the server function a request's form calls, in one line per
+/// request file: it checks the caller's role and runs the request
+/// (`server::provision::submit`). `endpoint` is also the request's path
+/// under `/api/`.
+macro_rules! server_fn {
+    ($name:ident($request:ty), $endpoint:literal) => {
+        #[leptos::server(endpoint = $endpoint, output = crate::api::TextJson)]
+        pub async fn $name(
+            request: $request,
+        ) -> Result<crate::provision::RequestDone, crate::errors::AppError> {
+            crate::server::provision::submit(request).await
+        }
+    };
+}
+use server_fn;
+
 /// What a request did, as the person (or API client) who sent it sees it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
