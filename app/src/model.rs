@@ -363,6 +363,33 @@ mod tests {
     }
 
     #[test]
+    fn states_keep_their_stored_and_sent_strings() {
+        // Databases and the browser already hold these: renaming a variant
+        // must not change them.
+        let texts = |all: &[SourceState]| all.iter().map(|s| s.as_str()).collect::<Vec<_>>();
+        assert_eq!(
+            texts(SourceState::ALL),
+            ["starting", "following", "catching up", "error"]
+        );
+        let statuses: Vec<&str> = crate::provision::MailboxStatus::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect();
+        assert_eq!(statuses, ["active", "suspended", "deleted"]);
+        assert_eq!(
+            serde_json::to_string(&SourceState::CatchingUp).unwrap(),
+            r#""catching up""#
+        );
+        assert_eq!(
+            serde_json::from_str::<SourceState>(r#""following""#).unwrap(),
+            SourceState::Following
+        );
+        assert_eq!("catching up".parse(), Ok(SourceState::CatchingUp));
+        assert!("Following".parse::<SourceState>().is_err());
+        assert_eq!(SourceState::Error.to_string(), "error");
+    }
+
+    #[test]
     fn each_section_admits_exactly_its_roles() {
         let only = |role| CurrentUser {
             id: 1,

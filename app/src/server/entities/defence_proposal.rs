@@ -47,3 +47,16 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+#[cfg(test)]
+mod tests {
+    use super::ProposalStatus;
+
+    #[test]
+    fn statuses_keep_their_stored_strings() {
+        let stored: Vec<&str> = ProposalStatus::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(stored, ["pending", "approved", "rejected", "expired"]);
+        let value: sea_orm::Value = ProposalStatus::Rejected.into();
+        assert_eq!(value, sea_orm::Value::from("rejected"));
+    }
+}
