@@ -11,7 +11,7 @@ use crate::components::notice::{ErrorBox, SuccessBox};
 use crate::components::subnav::MailboxesNav;
 use crate::errors::AppError;
 use crate::model::Section;
-use crate::provision::{ImportJob, ImportOutcome};
+use crate::provision::{ImportJob, ImportOutcome, ImportStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -200,8 +200,8 @@ fn Import() -> impl IntoView {
 #[component]
 fn JobView(job: ImportJob) -> impl IntoView {
     let doing = if job.dry_run { "Checking" } else { "Importing" };
-    match (job.status.as_str(), job.outcome) {
-        ("running", _) => view! {
+    match (job.status, job.outcome) {
+        (ImportStatus::Running, _) => view! {
             <section class="panel" role="status">
                 <p>{format!("{doing}… {} of {} rows done ({} with errors).", job.done, job.total, job.errors)}</p>
                 <progress max=job.total value=job.done></progress>

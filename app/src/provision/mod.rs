@@ -175,6 +175,17 @@ impl ImportOutcome {
     }
 }
 
+crate::model::string_enum! {
+    /// Where a background CSV import stands.
+    pub enum ImportStatus {
+        Running = "running",
+        /// Every row handled; the outcome is stored.
+        Done = "done",
+        /// Stopped early; `message` says why.
+        Failed = "failed",
+    }
+}
+
 /// A CSV import running in the background, as its page and the API see it
 /// while it runs and after.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -182,8 +193,7 @@ impl ImportOutcome {
 pub struct ImportJob {
     pub id: i32,
     pub dry_run: bool,
-    /// `running`, `done` or `failed`.
-    pub status: String,
+    pub status: ImportStatus,
     /// Rows in the file.
     pub total: usize,
     /// Rows handled so far.
@@ -204,7 +214,7 @@ pub struct ImportJob {
 
 impl ImportJob {
     pub fn running(&self) -> bool {
-        self.status == "running"
+        self.status == ImportStatus::Running
     }
 }
 
