@@ -3,9 +3,71 @@
 //! the database; sea-orm models never cross the wire.
 
 use chrono::{DateTime, Utc};
+pub use mailflow::SubjectKind;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
+
+/// Declares an enum of fixed states or kinds that is stored and sent as
+/// strings: `ALL`, `as_str`, `Display`, `FromStr`, serde with the same
+/// strings and, on the server, sea-orm's `DeriveActiveEnum` for a
+/// `VARCHAR(16)` column. An entity field can then be the enum while the
+/// stored values stay exactly the strings (no migration), and a page
+/// compares variants, never text.
+macro_rules! string_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema, sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+        #[cfg_attr(
+            feature = "ssr",
+            sea_orm(rs_type = "String", db_type = "String(sea_orm::sea_query::StringLen::N(16))")
+        )]
+        $vis enum $name {
+            $(
+                $(#[$vmeta])*
+                #[serde(rename = $text)]
+                #[cfg_attr(feature = "ssr", sea_orm(string_value = $text))]
+                $variant,
+            )+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stored and sent form.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+
+            fn from_str(s: &str) -> Result<Self, String> {
+                $name::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.as_str() == s)
+                    .ok_or_else(|| format!("unknown {} {s:?}", stringify!($name)))
+            }
+        }
+    };
+}
+pub(crate) use string_enum;
 
 /// What a staff member may do. A person can hold several roles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -301,6 +363,33 @@ mod tests {
     }
 
     #[test]
+    fn states_keep_their_stored_and_sent_strings() {
+        // Databases and the browser already hold these: renaming a variant
+        // must not change them.
+        let texts = |all: &[SourceState]| all.iter().map(|s| s.as_str()).collect::<Vec<_>>();
+        assert_eq!(
+            texts(SourceState::ALL),
+            ["starting", "following", "catching up", "error"]
+        );
+        let statuses: Vec<&str> = crate::provision::MailboxStatus::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect();
+        assert_eq!(statuses, ["active", "suspended", "deleted"]);
+        assert_eq!(
+            serde_json::to_string(&SourceState::CatchingUp).unwrap(),
+            r#""catching up""#
+        );
+        assert_eq!(
+            serde_json::from_str::<SourceState>(r#""following""#).unwrap(),
+            SourceState::Following
+        );
+        assert_eq!("catching up".parse(), Ok(SourceState::CatchingUp));
+        assert!("Following".parse::<SourceState>().is_err());
+        assert_eq!(SourceState::Error.to_string(), "error");
+    }
+
+    #[test]
     fn each_section_admits_exactly_its_roles() {
         let only = |role| CurrentUser {
             id: 1,
@@ -333,13 +422,28 @@ mod tests {
     }
 }
 
+string_enum! {
+    /// Where a live log source stands.
+    #[derive(Default)]
+    pub enum SourceState {
+        /// Not read yet since the server started.
+        #[default]
+        Starting = "starting",
+        /// At the end of its file, waiting for new lines.
+        Following = "following",
+        /// Reading what was written before it was last read.
+        CatchingUp = "catching up",
+        /// It could not be read or stored; see `last_error`.
+        Error = "error",
+    }
+}
+
 /// The live state of one log source tailed by `carteiro serve`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SourceStatus {
     pub name: String,
     pub path: String,
-    /// `starting`, `following`, `catching up` or `error`.
-    pub state: String,
+    pub state: SourceState,
     /// Bytes of the current file read and stored.
     pub offset: u64,
     /// The current file's size: `size - offset` bytes are still to read.
@@ -389,8 +493,7 @@ pub struct CheckpointInfo {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProposalRow {
     pub id: i64,
-    /// `ip` or `account`.
-    pub subject: String,
+    pub subject: SubjectKind,
     pub target: String,
     /// The policy that fired first.
     pub policy: String,
@@ -417,7 +520,7 @@ pub struct ProposalRow {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BlockRow {
     pub id: i64,
-    pub subject: String,
+    pub subject: SubjectKind,
     pub target: String,
     pub reason: String,
     pub approved_by: String,
@@ -455,8 +558,7 @@ pub struct PolicyRow {
     pub id: i32,
     pub name: String,
     pub description: String,
-    /// `ip` or `account`.
-    pub subject: String,
+    pub subject: SubjectKind,
     /// What is counted, e.g. `reject` (of `reject_class`), `sasl_failures`.
     pub metric: String,
     pub reject_class: Option<String>,
@@ -472,8 +574,8 @@ pub struct PolicyRow {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AllowRow {
     pub id: i32,
-    /// `ip` (an address or CIDR network) or `account`.
-    pub subject: String,
+    /// For `ip`, the target is an address or CIDR network.
+    pub subject: SubjectKind,
     pub target: String,
     pub note: String,
     pub created_by: String,

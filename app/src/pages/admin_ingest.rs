@@ -6,7 +6,7 @@ use crate::api::ingest_status::ingest_status;
 use crate::components::format::{group_digits, utc_seconds};
 use crate::components::page::{DataTable, Loaded, Page};
 use crate::components::refresh::refresh_tick;
-use crate::model::{CheckpointInfo, IngestOverview, Section, SourceStatus};
+use crate::model::{CheckpointInfo, IngestOverview, Section, SourceState, SourceStatus};
 use leptos::prelude::*;
 use std::time::Duration;
 
@@ -66,9 +66,9 @@ fn SourcesTable(sources: Vec<SourceStatus>, now: i64) -> impl IntoView {
     view! {
         <DataTable rows=sources head=&["Source", "State", "Read", "Lines", "Lines/s", "Latest log line", "Lag", "Last error"]
             class="data ingest" num=&["Lines", "Lines/s"] row=move |s| {
-                let badge = match s.state.as_str() {
-                    "following" => "badge ok",
-                    "error" => "badge error",
+                let badge = match s.state {
+                    SourceState::Following => "badge ok",
+                    SourceState::Error => "badge error",
                     _ => "badge",
                 };
                 view! {
@@ -79,7 +79,7 @@ fn SourcesTable(sources: Vec<SourceStatus>, now: i64) -> impl IntoView {
                             <code class="muted">{s.path}</code>
                         </td>
                         <td>
-                            <span class=badge>{s.state}</span>
+                            <span class=badge>{s.state.as_str()}</span>
                         </td>
                         <td class="nowrap">{progress(s.offset, s.size)}</td>
                         <td class="num">{thousands(s.lines)}</td>

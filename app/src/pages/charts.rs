@@ -207,7 +207,7 @@ fn BlockDetails(
         <section class="panel block-details" aria-label="Block">
             <h2>"Block #" {block.id} ": " {block.target.clone()}</h2>
             <p>
-                <span class="badge">{block.subject.clone()}</span>
+                <span class="badge">{block.subject.name()}</span>
                 " approved by " <strong>{block.approved_by.clone()}</strong> " " {time(block.approved_at)}
                 ", " {ended} ". Refused " {block.hits} " request(s)."
             </p>

@@ -230,7 +230,7 @@ fn ProposalItem(p: ProposalRow, selected: RwSignal<BTreeSet<i64>>) -> impl IntoV
             <td>
                 <strong class="target">{p.target.clone()}</strong>
                 <br />
-                <span class="badge">{p.subject.clone()}</span>
+                <span class="badge">{p.subject.name()}</span>
                 {p.needs_override.clone().map(|why| view! { <span class="badge error" title=why>"needs override"</span> })}
             </td>
             <td>{p.policy.clone()}</td>
@@ -278,7 +278,7 @@ fn Blocks(blocks: Vec<BlockRow>, now: i64, actions: Actions) -> impl IntoView {
                         <td>
                             <strong class="target">{b.target.clone()}</strong>
                             <br />
-                            <span class="badge">{b.subject.clone()}</span>
+                            <span class="badge">{b.subject.name()}</span>
                             <span class="muted">" #" {b.id}</span>
                         </td>
                         <td>{b.reason.clone()}</td>

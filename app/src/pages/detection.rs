@@ -6,7 +6,7 @@
 use crate::api::defence::{AllowAdd, AllowRemove, SavePolicy, detection_settings};
 use crate::components::notice::{ActionError, SuccessBox};
 use crate::components::page::{DataTable, Loaded, Page, submissions};
-use crate::model::{AllowRow, DetectionSettings, PolicyRow, Section};
+use crate::model::{AllowRow, DetectionSettings, PolicyRow, Section, SubjectKind};
 use leptos::prelude::*;
 
 #[component]
@@ -76,8 +76,8 @@ fn Settings(settings: DetectionSettings, actions: Actions) -> impl IntoView {
             <p class="muted">"Never proposed, whatever they do: partner relays, monitoring, our own servers."</p>
             <ActionForm action=actions.add attr:class="inline bulk-form">
                 <select name="subject" aria-label="Kind">
-                    <option value="ip">"IP or network"</option>
-                    <option value="account">"Account"</option>
+                    <option value=SubjectKind::Ip.name()>"IP or network"</option>
+                    <option value=SubjectKind::Account.name()>"Account"</option>
                 </select>
                 <input type="text" name="target" placeholder="192.0.2.0/24 or ana@example.com.br" required />
                 <input type="text" name="note" placeholder="Why (e.g. partner MX)" />
@@ -164,7 +164,7 @@ fn AllowTable(rows: Vec<AllowRow>, remove: ServerAction<AllowRemove>) -> impl In
                         <td>
                             <strong class="target">{a.target.clone()}</strong>
                             " "
-                            <span class="badge">{a.subject.clone()}</span>
+                            <span class="badge">{a.subject.name()}</span>
                         </td>
                         <td>{a.note.clone()}</td>
                         <td>{a.created_by.clone()}</td>

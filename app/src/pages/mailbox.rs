@@ -10,7 +10,7 @@ use crate::components::page::{Loaded, Page, SubmitRow};
 use crate::components::request_form::{Field, FieldMessage, RequestOutcome, confirm_first};
 use crate::components::subnav::MailboxesNav;
 use crate::model::Section;
-use crate::provision::MailboxView;
+use crate::provision::{MailboxStatus, MailboxView};
 use crate::provision::{
     mailbox_delete::DeleteMailbox, mailbox_forward::ForwardMailbox,
     mailbox_reactivate::ReactivateMailbox, mailbox_reset_password::ResetMailboxPassword,
@@ -105,11 +105,11 @@ fn Summary(m: MailboxView, actions: Actions) -> impl IntoView {
             move || view! { <input type="hidden" name="request[address]" value=address.clone() /> }
         }
     };
-    let status = m.status.clone();
+    let status = m.status;
     view! {
         <section class="panel">
             <Title text=m.display_address.clone() />
-            <h1>{m.display_address.clone()} " " <StatusBadge status=m.status.clone() /></h1>
+            <h1>{m.display_address.clone()} " " <StatusBadge status=m.status /></h1>
             <p>
                 <a href=format!("/mailboxes/trace?q={}&hours=24", super::mailboxes::encode(&m.address))>
                     "Trace its mail of the last 24 hours →"
@@ -132,8 +132,8 @@ fn Summary(m: MailboxView, actions: Actions) -> impl IntoView {
                 {m.purge_after.map(|p| view! { <dt>"Purged on"</dt><dd>{p.format("%Y-%m-%d").to_string()}</dd> })}
             </dl>
             <div class="action-row">
-                {match status.as_str() {
-                    "active" => {
+                {match status {
+                    MailboxStatus::Active => {
                     let field = hidden();
                     view! {
                         <ActionForm action=actions.suspend attr:class="inline">
@@ -148,7 +148,7 @@ fn Summary(m: MailboxView, actions: Actions) -> impl IntoView {
                     }
                     .into_any()
                     }
-                    "suspended" => {
+                    MailboxStatus::Suspended => {
                     let field = hidden();
                     view! {
                         <ActionForm action=actions.reactivate attr:class="inline">
@@ -158,7 +158,7 @@ fn Summary(m: MailboxView, actions: Actions) -> impl IntoView {
                     }
                     .into_any()
                     }
-                    _ => {
+                    MailboxStatus::Deleted => {
                     let field = hidden();
                     view! {
                         <ActionForm action=actions.restore attr:class="inline">
@@ -169,7 +169,7 @@ fn Summary(m: MailboxView, actions: Actions) -> impl IntoView {
                     .into_any()
                     }
                 }}
-                {(status != "deleted").then(|| {
+                {(status != MailboxStatus::Deleted).then(|| {
                     let ask_reset = Some(format!("Give {} a new generated password? The old one stops working at once.", m.address));
                     let ask_delete = Some(format!("Delete {}? It stops receiving mail at once and can be restored until it is purged.", m.address));
                     let (field, field2) = (hidden(), hidden());
@@ -192,7 +192,7 @@ fn Summary(m: MailboxView, actions: Actions) -> impl IntoView {
 #[component]
 fn EditPanel(m: MailboxView, actions: Actions) -> impl IntoView {
     let result = actions.update.value();
-    let deleted = m.status == "deleted";
+    let deleted = m.status == MailboxStatus::Deleted;
     view! {
         <section class="panel">
             <h2>"Details"</h2>
@@ -226,7 +226,7 @@ fn EditPanel(m: MailboxView, actions: Actions) -> impl IntoView {
 #[component]
 fn ForwardPanel(m: MailboxView, actions: Actions) -> impl IntoView {
     let result = actions.forward.value();
-    let deleted = m.status == "deleted";
+    let deleted = m.status == MailboxStatus::Deleted;
     view! {
         <section class="panel">
             <h2>"Forward"</h2>

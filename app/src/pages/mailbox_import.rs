@@ -11,7 +11,7 @@ use crate::components::page::{DataTable, Page};
 use crate::components::subnav::MailboxesNav;
 use crate::errors::AppError;
 use crate::model::Section;
-use crate::provision::{ImportJob, ImportOutcome};
+use crate::provision::{ImportJob, ImportOutcome, ImportStatus};
 use leptos::prelude::*;
 
 const EXAMPLE: &str = "kind,address,name,password,quota_mb,send_only,receive_only,targets,description\n\
@@ -196,8 +196,8 @@ fn Import() -> impl IntoView {
 #[component]
 fn JobView(job: ImportJob) -> impl IntoView {
     let doing = if job.dry_run { "Checking" } else { "Importing" };
-    match (job.status.as_str(), job.outcome) {
-        ("running", _) => view! {
+    match (job.status, job.outcome) {
+        (ImportStatus::Running, _) => view! {
             <section class="panel" role="status">
                 <p>{format!("{doing}… {} of {} rows done ({} with errors).", job.done, job.total, job.errors)}</p>
                 <progress max=job.total value=job.done></progress>

@@ -7,8 +7,8 @@ use crate::components::page::{DataTable, Loaded, Page, SearchForm, SubmitRow, pa
 use crate::components::request_form::{Field, FieldMessage, RequestOutcome, cleared_on_success};
 use crate::components::subnav::MailboxesNav;
 use crate::model::Section;
-use crate::provision::MailboxView;
 use crate::provision::mailbox_create::CreateMailbox;
+use crate::provision::{MailboxStatus, MailboxView};
 use leptos::prelude::*;
 
 #[component]
@@ -105,7 +105,7 @@ fn Mailboxes() -> impl IntoView {
                 <label>
                     "Status"
                     <select name="status">
-                        {[("", "Active and suspended"), ("active", "Active"), ("suspended", "Suspended"), ("deleted", "Deleted")]
+                        {[("", "Active and suspended"), (MailboxStatus::Active.as_str(), "Active"), (MailboxStatus::Suspended.as_str(), "Suspended"), (MailboxStatus::Deleted.as_str(), "Deleted")]
                             .into_iter()
                             .map(|(v, l)| view! { <option value=v selected=s.status == v>{l}</option> })
                             .collect_view()}
@@ -166,13 +166,13 @@ fn MailboxTable(rows: Vec<MailboxView>) -> impl IntoView {
             num=&["Quota"] empty="No mailbox matches." row=move |m| {
                 let href = format!("/mailboxes/{}", encode(&m.address));
                 view! {
-                    <tr class:inactive=m.status != "active">
+                    <tr class:inactive=m.status != MailboxStatus::Active>
                         <td>
                             <a href=href>{m.display_address.clone()}</a>
                         </td>
                         <td>{m.name.clone()}</td>
                         <td>
-                            <StatusBadge status=m.status.clone() />
+                            <StatusBadge status=m.status />
                         </td>
                         <td class="num">{quota(m.quota_mb)}</td>
                         <td>{flow(&m)}</td>
@@ -186,13 +186,13 @@ fn MailboxTable(rows: Vec<MailboxView>) -> impl IntoView {
 }
 
 #[component]
-pub fn StatusBadge(status: String) -> impl IntoView {
-    let class = match status.as_str() {
-        "active" => "badge ok",
-        "suspended" => "badge warn",
-        _ => "badge off",
+pub fn StatusBadge(status: MailboxStatus) -> impl IntoView {
+    let class = match status {
+        MailboxStatus::Active => "badge ok",
+        MailboxStatus::Suspended => "badge warn",
+        MailboxStatus::Deleted => "badge off",
     };
-    view! { <span class=class>{status}</span> }
+    view! { <span class=class>{status.as_str()}</span> }
 }
 
 pub fn quota(mb: i64) -> String {

@@ -1,9 +1,6 @@
 //! Creates an alias: one address of ours delivering to one or more targets.
 //! Catch-alls are not aliases: they are set on the domain.
 
-use super::RequestDone;
-use crate::errors::AppError;
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -17,10 +14,7 @@ pub struct AliasCreate {
     pub description: String,
 }
 
-#[server(endpoint = "provision/alias_create", output = crate::api::TextJson)]
-pub async fn create_alias(request: AliasCreate) -> Result<RequestDone, AppError> {
-    crate::server::provision::submit(request).await
-}
+super::server_fn!(create_alias(AliasCreate), "provision/alias_create");
 
 #[cfg(feature = "ssr")]
 mod apply {
@@ -87,11 +81,7 @@ mod apply {
             .insert(tx)
             .await?;
             let after = lookup::alias_view(&row);
-            Ok(Change::new(
-                row.address,
-                crate::server::audit::NONE,
-                Some(&after),
-            ))
+            Ok(Change::created(row.address, &after))
         }
     }
 }

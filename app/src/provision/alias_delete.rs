@@ -1,9 +1,6 @@
 //! Removes an alias. Refused while another alias or a forward still sends
 //! mail to it, so nothing starts bouncing unnoticed.
 
-use super::RequestDone;
-use crate::errors::AppError;
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -12,10 +9,7 @@ pub struct AliasDelete {
     pub address: String,
 }
 
-#[server(endpoint = "provision/alias_delete", output = crate::api::TextJson)]
-pub async fn delete_alias(request: AliasDelete) -> Result<RequestDone, AppError> {
-    crate::server::provision::submit(request).await
-}
+super::server_fn!(delete_alias(AliasDelete), "provision/alias_delete");
 
 #[cfg(feature = "ssr")]
 mod apply {
@@ -54,11 +48,7 @@ mod apply {
         ) -> Result<Change, AppError> {
             let before = lookup::alias_view(&v);
             mail_alias::Entity::delete_by_id(v.id).exec(tx).await?;
-            Ok(Change::new(
-                v.address,
-                Some(&before),
-                crate::server::audit::NONE,
-            ))
+            Ok(Change::removed(v.address, &before))
         }
     }
 }

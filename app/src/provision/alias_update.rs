@@ -1,8 +1,5 @@
 //! Changes an alias's targets, description, or switches it off and on.
 
-use super::RequestDone;
-use crate::errors::AppError;
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -16,10 +13,7 @@ pub struct AliasUpdate {
     pub active: bool,
 }
 
-#[server(endpoint = "provision/alias_update", output = crate::api::TextJson)]
-pub async fn update_alias(request: AliasUpdate) -> Result<RequestDone, AppError> {
-    crate::server::provision::submit(request).await
-}
+super::server_fn!(update_alias(AliasUpdate), "provision/alias_update");
 
 #[cfg(feature = "ssr")]
 mod apply {

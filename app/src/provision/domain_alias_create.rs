@@ -1,9 +1,6 @@
 //! Adds an alias domain: every address of the domain it mirrors also
 //! receives (and may send) as `local@alias-domain`.
 
-use super::RequestDone;
-use crate::errors::AppError;
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -15,10 +12,10 @@ pub struct DomainAliasCreate {
     pub target: String,
 }
 
-#[server(endpoint = "provision/domain_alias_create", output = crate::api::TextJson)]
-pub async fn create_alias_domain(request: DomainAliasCreate) -> Result<RequestDone, AppError> {
-    crate::server::provision::submit(request).await
-}
+super::server_fn!(
+    create_alias_domain(DomainAliasCreate),
+    "provision/domain_alias_create"
+);
 
 #[cfg(feature = "ssr")]
 mod apply {
@@ -27,7 +24,7 @@ mod apply {
     use crate::server::entities::mail_domain;
     use crate::server::provision::types::DomainName;
     use crate::server::provision::{ADMIN, Change, Context, Fields, Request, lookup};
-    use sea_orm::{ActiveModelTrait, DatabaseTransaction, Set};
+    use sea_orm::DatabaseTransaction;
 
     pub struct Valid {
         name: DomainName,
@@ -47,12 +44,7 @@ mod apply {
             let target = f.check("target", DomainName::parse(&self.target));
             f.finish()?;
             let (name, target) = (name.unwrap(), target.unwrap());
-            if lookup::domain(tx, &name).await?.is_some() {
-                return Err(AppError::field(
-                    "name",
-                    format!("{} already exists.", name.display()),
-                ));
-            }
+            lookup::ensure_new_domain(tx, &name).await?;
             let target = lookup::home_domain(tx, &target, "target").await?;
             Ok(Valid { name, target })
         }
@@ -70,27 +62,12 @@ mod apply {
             tx: &DatabaseTransaction,
             ctx: &Context,
         ) -> Result<Change, AppError> {
-            let row = mail_domain::ActiveModel {
-                name: Set(v.name.to_string()),
-                description: Set(format!("Alias of {}", v.target.name)),
-                alias_of: Set(Some(v.target.id)),
-                max_mailboxes: Set(0),
-                max_aliases: Set(0),
-                max_quota_mb: Set(0),
-                default_quota_mb: Set(0),
-                catch_all: Set(None),
-                active: Set(true),
-                created_at: Set(ctx.now),
-                updated_at: Set(ctx.now),
-                ..Default::default()
-            }
-            .insert(tx)
-            .await?;
-            Ok(Change::new(
-                row.name.clone(),
-                crate::server::audit::NONE,
-                Some(&lookup::domain_snapshot(&row)),
-            ))
+            let (name, alias_of) = (v.name.to_string(), Some(v.target.id));
+            let description = format!("Alias of {}", v.target.name);
+            let limits = &lookup::DomainLimits::NONE;
+            let row =
+                lookup::insert_domain(tx, &name, description, alias_of, limits, ctx.now).await?;
+            Ok(lookup::domain_created(&row))
         }
     }
 }

@@ -1,8 +1,5 @@
 //! Adds a domain we host mail for, with its limits.
 
-use super::RequestDone;
-use crate::errors::AppError;
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -25,19 +22,15 @@ pub struct DomainCreate {
     pub default_quota_mb: String,
 }
 
-#[server(endpoint = "provision/domain_create", output = crate::api::TextJson)]
-pub async fn create_domain(request: DomainCreate) -> Result<RequestDone, AppError> {
-    crate::server::provision::submit(request).await
-}
+super::server_fn!(create_domain(DomainCreate), "provision/domain_create");
 
 #[cfg(feature = "ssr")]
 mod apply {
     use super::DomainCreate;
     use crate::errors::AppError;
-    use crate::server::entities::mail_domain;
     use crate::server::provision::types::DomainName;
     use crate::server::provision::{ADMIN, Change, Context, Request, lookup, secrets};
-    use sea_orm::{ActiveModelTrait, DatabaseTransaction, Set};
+    use sea_orm::DatabaseTransaction;
 
     pub struct Valid {
         name: DomainName,
@@ -65,12 +58,7 @@ mod apply {
             );
             f.finish()?;
             let name = name.unwrap();
-            if lookup::domain(tx, &name).await?.is_some() {
-                return Err(AppError::field(
-                    "name",
-                    format!("{} already exists.", name.display()),
-                ));
-            }
+            lookup::ensure_new_domain(tx, &name).await?;
             Ok(Valid {
                 name,
                 limits: limits.unwrap(),
@@ -91,27 +79,10 @@ mod apply {
             tx: &DatabaseTransaction,
             ctx: &Context,
         ) -> Result<Change, AppError> {
-            let row = mail_domain::ActiveModel {
-                name: Set(v.name.to_string()),
-                description: Set(v.description),
-                alias_of: Set(None),
-                max_mailboxes: Set(v.limits.max_mailboxes),
-                max_aliases: Set(v.limits.max_aliases),
-                max_quota_mb: Set(v.limits.max_quota_mb),
-                default_quota_mb: Set(v.limits.default_quota_mb),
-                catch_all: Set(None),
-                active: Set(true),
-                created_at: Set(ctx.now),
-                updated_at: Set(ctx.now),
-                ..Default::default()
-            }
-            .insert(tx)
-            .await?;
-            Ok(Change::new(
-                row.name.clone(),
-                crate::server::audit::NONE,
-                Some(&lookup::domain_snapshot(&row)),
-            ))
+            let name = v.name.to_string();
+            let row =
+                lookup::insert_domain(tx, &name, v.description, None, &v.limits, ctx.now).await?;
+            Ok(lookup::domain_created(&row))
         }
     }
 }

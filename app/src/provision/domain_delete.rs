@@ -1,9 +1,6 @@
 //! Removes a domain that has nothing left: no mailboxes (deleted ones are
 //! purged first), no aliases, no alias domains mirroring it.
 
-use super::RequestDone;
-use crate::errors::AppError;
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -12,10 +9,7 @@ pub struct DomainDelete {
     pub name: String,
 }
 
-#[server(endpoint = "provision/domain_delete", output = crate::api::TextJson)]
-pub async fn delete_domain(request: DomainDelete) -> Result<RequestDone, AppError> {
-    crate::server::provision::submit(request).await
-}
+super::server_fn!(delete_domain(DomainDelete), "provision/domain_delete");
 
 #[cfg(feature = "ssr")]
 mod apply {
@@ -69,10 +63,9 @@ mod apply {
             _: &Context,
         ) -> Result<Change, AppError> {
             mail_domain::Entity::delete_by_id(v.id).exec(tx).await?;
-            Ok(Change::new(
+            Ok(Change::removed(
                 v.name.clone(),
-                Some(&lookup::domain_snapshot(&v)),
-                crate::server::audit::NONE,
+                &lookup::domain_snapshot(&v),
             ))
         }
     }

@@ -1,9 +1,6 @@
 //! Changes a domain's limits, description, catch-all, or switches it off
 //! (Postfix then stops accepting mail for it).
 
-use super::RequestDone;
-use crate::errors::AppError;
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -26,10 +23,7 @@ pub struct DomainUpdate {
     pub active: bool,
 }
 
-#[server(endpoint = "provision/domain_update", output = crate::api::TextJson)]
-pub async fn update_domain(request: DomainUpdate) -> Result<RequestDone, AppError> {
-    crate::server::provision::submit(request).await
-}
+super::server_fn!(update_domain(DomainUpdate), "provision/domain_update");
 
 #[cfg(feature = "ssr")]
 mod apply {

@@ -1,9 +1,6 @@
 //! Creates a mailbox in one of our domains. An empty password means "make
 //! one up": it is returned once. An empty quota takes the domain's default.
 
-use super::RequestDone;
-use crate::errors::AppError;
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -29,10 +26,7 @@ pub struct MailboxCreate {
     pub receive_only: bool,
 }
 
-#[server(endpoint = "provision/mailbox_create", output = crate::api::TextJson)]
-pub async fn create_mailbox(request: MailboxCreate) -> Result<RequestDone, AppError> {
-    crate::server::provision::submit(request).await
-}
+super::server_fn!(create_mailbox(MailboxCreate), "provision/mailbox_create");
 
 #[cfg(feature = "ssr")]
 mod apply {
@@ -133,7 +127,7 @@ mod apply {
                 name: Set(v.name),
                 password: Set(stored),
                 quota_mb: Set(v.quota_mb),
-                status: Set(lookup::ACTIVE.into()),
+                status: Set(crate::provision::MailboxStatus::Active),
                 status_reason: Set(None),
                 can_send: Set(v.can_send),
                 can_receive: Set(v.can_receive),
@@ -148,7 +142,7 @@ mod apply {
             .insert(tx)
             .await?;
             let after = lookup::mailbox_view_of(&row);
-            let mut change = Change::new(row.address, crate::server::audit::NONE, Some(&after));
+            let mut change = Change::created(row.address, &after);
             change.secret = secret;
             Ok(change)
         }

@@ -2,9 +2,6 @@
 //! address stays reserved, and it can be restored until the retention
 //! period ends; then the purge removes it for good.
 
-use super::RequestDone;
-use crate::errors::AppError;
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -15,18 +12,16 @@ pub struct MailboxDelete {
     pub reason: String,
 }
 
-#[server(endpoint = "provision/mailbox_delete", output = crate::api::TextJson)]
-pub async fn delete_mailbox(request: MailboxDelete) -> Result<RequestDone, AppError> {
-    crate::server::provision::submit(request).await
-}
+super::server_fn!(delete_mailbox(MailboxDelete), "provision/mailbox_delete");
 
 #[cfg(feature = "ssr")]
 mod apply {
     use super::MailboxDelete;
     use crate::errors::AppError;
+    use crate::provision::MailboxStatus;
     use crate::server::entities::mailbox;
     use crate::server::provision::{Change, Context, Request, SUPPORT, lookup, secrets};
-    use sea_orm::{DatabaseTransaction, Set};
+    use sea_orm::DatabaseTransaction;
 
     pub struct Valid {
         current: mailbox::Model,
@@ -45,7 +40,7 @@ mod apply {
             let current = lookup::mailbox(tx, &self.address).await?;
             let reason =
                 secrets::check_note(&self.reason).map_err(|m| AppError::field("reason", m))?;
-            if current.status == lookup::DELETED {
+            if current.status == MailboxStatus::Deleted {
                 return Err(AppError::Conflict(format!(
                     "{} is already deleted.",
                     current.address
@@ -63,13 +58,8 @@ mod apply {
             tx: &DatabaseTransaction,
             ctx: &Context,
         ) -> Result<Change, AppError> {
-            lookup::change_mailbox(tx, v.current, ctx.now, |row| {
-                row.status = Set(lookup::DELETED.into());
-                row.status_reason = Set((!v.reason.is_empty()).then_some(v.reason));
-                row.deleted_at = Set(Some(ctx.now));
-                row.purge_after = Set(Some(ctx.now + chrono::Duration::days(ctx.retention_days)));
-            })
-            .await
+            let reason = (!v.reason.is_empty()).then_some(v.reason);
+            lookup::set_status(tx, v.current, ctx, MailboxStatus::Deleted, reason).await
         }
     }
 }

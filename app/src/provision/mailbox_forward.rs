@@ -1,8 +1,5 @@
 //! Sets or removes a mailbox's forward, keeping a copy in the mailbox or not.
 
-use super::RequestDone;
-use crate::errors::AppError;
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -17,10 +14,7 @@ pub struct MailboxForward {
     pub keep_copy: bool,
 }
 
-#[server(endpoint = "provision/mailbox_forward", output = crate::api::TextJson)]
-pub async fn forward_mailbox(request: MailboxForward) -> Result<RequestDone, AppError> {
-    crate::server::provision::submit(request).await
-}
+super::server_fn!(forward_mailbox(MailboxForward), "provision/mailbox_forward");
 
 #[cfg(feature = "ssr")]
 mod apply {
@@ -46,12 +40,7 @@ mod apply {
 
         async fn validate(self, tx: &DatabaseTransaction) -> Result<Valid, AppError> {
             let current = lookup::mailbox(tx, &self.address).await?;
-            if current.status == lookup::DELETED {
-                return Err(AppError::Conflict(format!(
-                    "{} is deleted.",
-                    current.address
-                )));
-            }
+            lookup::refuse_deleted(&current, ".")?;
             let targets = if self.forward_to.trim().is_empty() {
                 None
             } else {

@@ -1,8 +1,5 @@
 //! Ends a suspension: the owner may sign in and send again.
 
-use super::RequestDone;
-use crate::errors::AppError;
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -11,18 +8,19 @@ pub struct MailboxReactivate {
     pub address: String,
 }
 
-#[server(endpoint = "provision/mailbox_reactivate", output = crate::api::TextJson)]
-pub async fn reactivate_mailbox(request: MailboxReactivate) -> Result<RequestDone, AppError> {
-    crate::server::provision::submit(request).await
-}
+super::server_fn!(
+    reactivate_mailbox(MailboxReactivate),
+    "provision/mailbox_reactivate"
+);
 
 #[cfg(feature = "ssr")]
 mod apply {
     use super::MailboxReactivate;
     use crate::errors::AppError;
+    use crate::provision::MailboxStatus;
     use crate::server::entities::mailbox;
     use crate::server::provision::{Change, Context, Request, SUPPORT, lookup};
-    use sea_orm::{DatabaseTransaction, Set};
+    use sea_orm::DatabaseTransaction;
 
     #[async_trait::async_trait]
     impl Request for MailboxReactivate {
@@ -33,12 +31,7 @@ mod apply {
 
         async fn validate(self, tx: &DatabaseTransaction) -> Result<mailbox::Model, AppError> {
             let current = lookup::mailbox(tx, &self.address).await?;
-            if current.status != lookup::SUSPENDED {
-                return Err(AppError::Conflict(format!(
-                    "{} is {}, not suspended.",
-                    current.address, current.status
-                )));
-            }
+            lookup::require_status(&current, MailboxStatus::Suspended)?;
             Ok(current)
         }
 
@@ -51,11 +44,7 @@ mod apply {
             tx: &DatabaseTransaction,
             ctx: &Context,
         ) -> Result<Change, AppError> {
-            lookup::change_mailbox(tx, v, ctx.now, |row| {
-                row.status = Set(lookup::ACTIVE.into());
-                row.status_reason = Set(None);
-            })
-            .await
+            lookup::set_status(tx, v, ctx, MailboxStatus::Active, None).await
         }
     }
 }

@@ -1,8 +1,5 @@
 //! Gives a mailbox a new generated password, shown once.
 
-use super::RequestDone;
-use crate::errors::AppError;
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -14,12 +11,10 @@ pub struct MailboxResetPassword {
     pub prepared: Option<String>,
 }
 
-#[server(endpoint = "provision/mailbox_reset_password", output = crate::api::TextJson)]
-pub async fn reset_mailbox_password(
-    request: MailboxResetPassword,
-) -> Result<RequestDone, AppError> {
-    crate::server::provision::submit(request).await
-}
+super::server_fn!(
+    reset_mailbox_password(MailboxResetPassword),
+    "provision/mailbox_reset_password"
+);
 
 #[cfg(feature = "ssr")]
 mod apply {
@@ -48,12 +43,7 @@ mod apply {
 
         async fn validate(self, tx: &DatabaseTransaction) -> Result<Self::Valid, AppError> {
             let current = lookup::mailbox(tx, &self.address).await?;
-            if current.status == lookup::DELETED {
-                return Err(AppError::Conflict(format!(
-                    "{} is deleted; restore it first.",
-                    current.address
-                )));
-            }
+            lookup::refuse_deleted(&current, "; restore it first.")?;
             Ok((current, self.prepared))
         }
 

@@ -1,9 +1,6 @@
 //! Brings a deleted mailbox back (within its retention period), suspended,
 //! so support decides when its owner may use it again.
 
-use super::RequestDone;
-use crate::errors::AppError;
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -12,18 +9,16 @@ pub struct MailboxRestore {
     pub address: String,
 }
 
-#[server(endpoint = "provision/mailbox_restore", output = crate::api::TextJson)]
-pub async fn restore_mailbox(request: MailboxRestore) -> Result<RequestDone, AppError> {
-    crate::server::provision::submit(request).await
-}
+super::server_fn!(restore_mailbox(MailboxRestore), "provision/mailbox_restore");
 
 #[cfg(feature = "ssr")]
 mod apply {
     use super::MailboxRestore;
     use crate::errors::AppError;
+    use crate::provision::MailboxStatus;
     use crate::server::entities::mailbox;
     use crate::server::provision::{Change, Context, Request, SUPPORT, lookup};
-    use sea_orm::{DatabaseTransaction, Set};
+    use sea_orm::DatabaseTransaction;
 
     #[async_trait::async_trait]
     impl Request for MailboxRestore {
@@ -34,7 +29,7 @@ mod apply {
 
         async fn validate(self, tx: &DatabaseTransaction) -> Result<mailbox::Model, AppError> {
             let current = lookup::mailbox(tx, &self.address).await?;
-            if current.status != lookup::DELETED {
+            if current.status != MailboxStatus::Deleted {
                 return Err(AppError::Conflict(format!(
                     "{} is not deleted.",
                     current.address
@@ -52,13 +47,8 @@ mod apply {
             tx: &DatabaseTransaction,
             ctx: &Context,
         ) -> Result<Change, AppError> {
-            lookup::change_mailbox(tx, v, ctx.now, |row| {
-                row.status = Set(lookup::SUSPENDED.into());
-                row.status_reason = Set(Some("restored after deletion".into()));
-                row.deleted_at = Set(None);
-                row.purge_after = Set(None);
-            })
-            .await
+            let reason = Some("restored after deletion".into());
+            lookup::set_status(tx, v, ctx, MailboxStatus::Suspended, reason).await
         }
     }
 }

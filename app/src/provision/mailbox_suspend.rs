@@ -2,9 +2,6 @@
 //! (Postfix's sender login map); mail to it is still delivered, so nothing
 //! is lost while the matter is sorted out.
 
-use super::RequestDone;
-use crate::errors::AppError;
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -15,18 +12,16 @@ pub struct MailboxSuspend {
     pub reason: String,
 }
 
-#[server(endpoint = "provision/mailbox_suspend", output = crate::api::TextJson)]
-pub async fn suspend_mailbox(request: MailboxSuspend) -> Result<RequestDone, AppError> {
-    crate::server::provision::submit(request).await
-}
+super::server_fn!(suspend_mailbox(MailboxSuspend), "provision/mailbox_suspend");
 
 #[cfg(feature = "ssr")]
 mod apply {
     use super::MailboxSuspend;
     use crate::errors::AppError;
+    use crate::provision::MailboxStatus;
     use crate::server::entities::mailbox;
     use crate::server::provision::{Change, Context, Fields, Request, SUPPORT, lookup, secrets};
-    use sea_orm::{DatabaseTransaction, Set};
+    use sea_orm::DatabaseTransaction;
 
     pub struct Valid {
         current: mailbox::Model,
@@ -49,12 +44,7 @@ mod apply {
                 f.add("reason", "Say why the mailbox is suspended.");
             }
             f.finish()?;
-            if current.status != lookup::ACTIVE {
-                return Err(AppError::Conflict(format!(
-                    "{} is {}, not active.",
-                    current.address, current.status
-                )));
-            }
+            lookup::require_status(&current, MailboxStatus::Active)?;
             Ok(Valid {
                 current,
                 reason: reason.unwrap(),
@@ -70,11 +60,7 @@ mod apply {
             tx: &DatabaseTransaction,
             ctx: &Context,
         ) -> Result<Change, AppError> {
-            lookup::change_mailbox(tx, v.current, ctx.now, |row| {
-                row.status = Set(lookup::SUSPENDED.into());
-                row.status_reason = Set(Some(v.reason));
-            })
-            .await
+            lookup::set_status(tx, v.current, ctx, MailboxStatus::Suspended, Some(v.reason)).await
         }
     }
 }

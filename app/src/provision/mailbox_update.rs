@@ -1,8 +1,5 @@
 //! Changes a mailbox's name, quota and send/receive flags.
 
-use super::RequestDone;
-use crate::errors::AppError;
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -20,10 +17,7 @@ pub struct MailboxUpdate {
     pub receive_only: bool,
 }
 
-#[server(endpoint = "provision/mailbox_update", output = crate::api::TextJson)]
-pub async fn update_mailbox(request: MailboxUpdate) -> Result<RequestDone, AppError> {
-    crate::server::provision::submit(request).await
-}
+super::server_fn!(update_mailbox(MailboxUpdate), "provision/mailbox_update");
 
 #[cfg(feature = "ssr")]
 mod apply {
@@ -52,12 +46,7 @@ mod apply {
 
         async fn validate(self, tx: &DatabaseTransaction) -> Result<Valid, AppError> {
             let current = lookup::mailbox(tx, &self.address).await?;
-            if current.status == lookup::DELETED {
-                return Err(AppError::Conflict(format!(
-                    "{} is deleted; restore it before changing it.",
-                    current.address
-                )));
-            }
+            lookup::refuse_deleted(&current, "; restore it before changing it.")?;
             let mut f = Fields::default();
             let name = f.check("name", secrets::check_name(&self.name));
             let quota = f.check("quota_mb", parse_quota(&self.quota_mb));

@@ -29,6 +29,22 @@ pub mod mailbox_update;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// Declares the server function a request's form calls, in one line per
+/// request file: it checks the caller's role and runs the request
+/// (`server::provision::submit`). `endpoint` is also the request's path
+/// under `/api/`.
+macro_rules! server_fn {
+    ($name:ident($request:ty), $endpoint:literal) => {
+        #[leptos::server(endpoint = $endpoint, output = crate::api::TextJson)]
+        pub async fn $name(
+            request: $request,
+        ) -> Result<crate::provision::RequestDone, crate::errors::AppError> {
+            crate::server::provision::submit(request).await
+        }
+    };
+}
+use server_fn;
+
 /// What a request did, as the person (or API client) who sent it sees it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
@@ -47,6 +63,19 @@ pub struct RequestDone {
     pub warnings: Vec<String>,
 }
 
+crate::model::string_enum! {
+    /// Where a mailbox stands. Postfix's and Dovecot's maps read the stored
+    /// strings (see the provisioning migration's views).
+    pub enum MailboxStatus {
+        /// Receives, sends and signs in (as its flags allow).
+        Active = "active",
+        /// Receives, but neither signs in nor sends.
+        Suspended = "suspended",
+        /// Gone for mail and sign-in, restorable until it is purged.
+        Deleted = "deleted",
+    }
+}
+
 /// A mailbox as support sees it (never its password hash).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
@@ -57,8 +86,7 @@ pub struct MailboxView {
     pub domain: String,
     pub name: String,
     pub quota_mb: i64,
-    /// `active`, `suspended` or `deleted`.
-    pub status: String,
+    pub status: MailboxStatus,
     pub status_reason: Option<String>,
     pub can_send: bool,
     pub can_receive: bool,
@@ -147,6 +175,17 @@ impl ImportOutcome {
     }
 }
 
+crate::model::string_enum! {
+    /// Where a background CSV import stands.
+    pub enum ImportStatus {
+        Running = "running",
+        /// Every row handled; the outcome is stored.
+        Done = "done",
+        /// Stopped early; `message` says why.
+        Failed = "failed",
+    }
+}
+
 /// A CSV import running in the background, as its page and the API see it
 /// while it runs and after.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -154,8 +193,7 @@ impl ImportOutcome {
 pub struct ImportJob {
     pub id: i32,
     pub dry_run: bool,
-    /// `running`, `done` or `failed`.
-    pub status: String,
+    pub status: ImportStatus,
     /// Rows in the file.
     pub total: usize,
     /// Rows handled so far.
@@ -176,7 +214,7 @@ pub struct ImportJob {
 
 impl ImportJob {
     pub fn running(&self) -> bool {
-        self.status == "running"
+        self.status == ImportStatus::Running
     }
 }
 

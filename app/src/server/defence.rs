@@ -10,10 +10,12 @@
 
 use super::audit::{self, Actor};
 use super::auth::Staff;
-use super::entities::{defence_block, defence_policy, defence_proposal};
+use super::entities::defence_proposal::{self, ProposalStatus};
+use super::entities::{defence_block, defence_policy};
 use crate::errors::AppError;
-use crate::model::{BlockRow, BulkOutcome, DefenceState, ProposalRow, Role};
+use crate::model::{BlockRow, BulkOutcome, DefenceState, ProposalRow, Role, SubjectKind};
 use crate::state::Guardrails;
+use mailflow::time::{DAY, HOUR, HOURS_PER_DAY, MINUTE, MINUTES_PER_DAY};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -22,13 +24,12 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// The longest default block: thirty days.
-pub const MAX_BLOCK_MINUTES: i64 = 30 * 24 * 60;
+pub const MAX_BLOCK_MINUTES: i64 = 30 * MINUTES_PER_DAY;
 
 /// What detection found about one subject.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Evidence {
-    /// `ip` or `account`.
-    pub subject: String,
+    pub subject: SubjectKind,
     pub target: String,
     pub policy: String,
     pub reasons: BTreeMap<String, u64>,
@@ -62,9 +63,9 @@ pub async fn record(db: &impl ConnectionTrait, e: &Evidence, now: i64) -> Result
     let reasons = serde_json::to_string(&e.reasons).unwrap_or_else(|_| "{}".into());
     let samples = serde_json::to_string(&e.samples).unwrap_or_else(|_| "[]".into());
     let pending = defence_proposal::Entity::find()
-        .filter(defence_proposal::Column::Subject.eq(&e.subject))
+        .filter(defence_proposal::Column::Subject.eq(e.subject.name()))
         .filter(defence_proposal::Column::Target.eq(&e.target))
-        .filter(defence_proposal::Column::Status.eq("pending"))
+        .filter(defence_proposal::Column::Status.eq(ProposalStatus::Pending))
         .one(db)
         .await?;
     if let Some(p) = pending {
@@ -81,14 +82,14 @@ pub async fn record(db: &impl ConnectionTrait, e: &Evidence, now: i64) -> Result
         row.update(db).await?;
         return Ok(Recorded::Refreshed(id));
     }
-    if is_blocked(db, &e.subject, &e.target, now).await? || is_suppressed(db, e, now).await? {
+    if is_blocked(db, e.subject, &e.target, now).await? || is_suppressed(db, e, now).await? {
         return Ok(Recorded::Skipped);
     }
     let row = defence_proposal::ActiveModel {
-        subject: Set(e.subject.clone()),
+        subject: Set(e.subject.name().into()),
         target: Set(e.target.clone()),
         policy: Set(e.policy.clone()),
-        status: Set("pending".into()),
+        status: Set(ProposalStatus::Pending),
         reasons: Set(reasons),
         score: Set(score),
         first_seen: Set(e.first_seen),
@@ -115,7 +116,7 @@ pub async fn record(db: &impl ConnectionTrait, e: &Evidence, now: i64) -> Result
         name: format!("auto:{}", e.policy),
         client_addr: None,
     };
-    let minutes = default_minutes(db, &e.subject, &e.target, i64::from(e.block_minutes)).await?;
+    let minutes = default_minutes(db, e.subject, &e.target, i64::from(e.block_minutes)).await?;
     let reason = format!("auto-approved by policy {}", e.policy);
     let block = approve(db, row, &actor, minutes, &reason, now).await?;
     Ok(Recorded::AutoApproved(block))
@@ -138,7 +139,7 @@ pub async fn approve(
         reason: Set(reason.to_string()),
         approved_by: Set(actor.name.clone()),
         approved_at: Set(now),
-        expires_at: Set(now + minutes.max(1) * 60),
+        expires_at: Set(now + minutes.max(1) * MINUTE),
         lifted_by: Set(None),
         lifted_at: Set(None),
         hits: Set(0),
@@ -146,9 +147,9 @@ pub async fn approve(
     }
     .insert(db)
     .await?;
-    let before = proposal.status.clone();
+    let before = proposal.status;
     let mut row: defence_proposal::ActiveModel = proposal.clone().into();
-    row.status = Set("approved".into());
+    row.status = Set(ProposalStatus::Approved);
     row.decided_by = Set(Some(actor.name.clone()));
     row.decided_at = Set(Some(now));
     row.decision_reason = Set(Some(reason.to_string()));
@@ -176,16 +177,11 @@ pub async fn approve(
 /// earlier block of it, up to [`MAX_BLOCK_MINUTES`].
 pub async fn default_minutes(
     db: &impl ConnectionTrait,
-    subject: &str,
+    subject: SubjectKind,
     target: &str,
     base: i64,
 ) -> Result<i64, DbErr> {
-    let earlier = defence_block::Entity::find()
-        .filter(defence_block::Column::Subject.eq(subject))
-        .filter(defence_block::Column::Target.eq(target))
-        .count(db)
-        .await?;
-    Ok(escalate(base, earlier))
+    Ok(escalate(base, earlier_blocks(db, subject, target).await?))
 }
 
 fn escalate(base: i64, earlier: u64) -> i64 {
@@ -195,12 +191,12 @@ fn escalate(base: i64, earlier: u64) -> i64 {
 
 async fn is_blocked(
     db: &impl ConnectionTrait,
-    subject: &str,
+    subject: SubjectKind,
     target: &str,
     now: i64,
 ) -> Result<bool, DbErr> {
     Ok(defence_block::Entity::find()
-        .filter(defence_block::Column::Subject.eq(subject))
+        .filter(defence_block::Column::Subject.eq(subject.name()))
         .filter(defence_block::Column::Target.eq(target))
         .filter(defence_block::Column::LiftedAt.is_null())
         .filter(defence_block::Column::ExpiresAt.gt(now))
@@ -211,9 +207,9 @@ async fn is_blocked(
 
 async fn is_suppressed(db: &impl ConnectionTrait, e: &Evidence, now: i64) -> Result<bool, DbErr> {
     Ok(defence_proposal::Entity::find()
-        .filter(defence_proposal::Column::Subject.eq(&e.subject))
+        .filter(defence_proposal::Column::Subject.eq(e.subject.name()))
         .filter(defence_proposal::Column::Target.eq(&e.target))
-        .filter(defence_proposal::Column::Status.eq("rejected"))
+        .filter(defence_proposal::Column::Status.eq(ProposalStatus::Rejected))
         .filter(defence_proposal::Column::SuppressUntil.gt(now))
         .count(db)
         .await?
@@ -223,7 +219,7 @@ async fn is_suppressed(db: &impl ConnectionTrait, e: &Evidence, now: i64) -> Res
 /// How many proposals and blocks the page lists.
 const SHOWN: u64 = 200;
 /// Longest block or extension a person may set: a year.
-const MAX_MINUTES: i64 = 365 * 24 * 60;
+const MAX_MINUTES: i64 = 365 * MINUTES_PER_DAY;
 
 /// Pending proposals (biggest, then newest first), active blocks, and the
 /// blocks that ended in the last week.
@@ -233,7 +229,7 @@ pub async fn overview(
     now: i64,
 ) -> Result<DefenceState, DbErr> {
     let pending = defence_proposal::Entity::find()
-        .filter(defence_proposal::Column::Status.eq("pending"))
+        .filter(defence_proposal::Column::Status.eq(ProposalStatus::Pending))
         .order_by_desc(defence_proposal::Column::Score)
         .order_by_desc(defence_proposal::Column::UpdatedAt)
         .limit(SHOWN)
@@ -241,8 +237,9 @@ pub async fn overview(
         .await?;
     let mut proposals = Vec::with_capacity(pending.len());
     for p in pending {
+        let subject = stored_subject(&p.subject, "defence_proposal", p.id)?;
         let base = policy_minutes(db, &p.policy).await?;
-        let earlier = earlier_blocks(db, &p.subject, &p.target).await?;
+        let earlier = earlier_blocks(db, subject, &p.target).await?;
         let mut reasons: Vec<(String, u64)> =
             serde_json::from_str::<BTreeMap<String, u64>>(&p.reasons)
                 .unwrap_or_default()
@@ -250,11 +247,11 @@ pub async fn overview(
                 .collect();
         reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         proposals.push(ProposalRow {
-            needs_override: (p.subject == "ip")
+            needs_override: (subject == SubjectKind::Ip)
                 .then(|| guard.concern(&p.target))
                 .flatten(),
             id: p.id,
-            subject: p.subject,
+            subject,
             target: p.target,
             policy: p.policy,
             reasons,
@@ -275,7 +272,7 @@ pub async fn overview(
         .limit(SHOWN)
         .all(db)
         .await?;
-    let week_ago = now - 7 * 86_400;
+    let week_ago = now - 7 * DAY;
     let ended = defence_block::Entity::find()
         .filter(
             Condition::any()
@@ -293,16 +290,27 @@ pub async fn overview(
         .await?;
     Ok(DefenceState {
         proposals,
-        blocks: active.into_iter().chain(ended).map(block_row).collect(),
+        blocks: active
+            .into_iter()
+            .chain(ended)
+            .map(block_row)
+            .collect::<Result<_, _>>()?,
         now,
     })
 }
 
+/// A stored subject kind (a row's `subject` column). Anything else is a
+/// damaged row: an error naming it, as an unknown stored enum value is.
+pub(crate) fn stored_subject(stored: &str, table: &str, id: i64) -> Result<SubjectKind, DbErr> {
+    SubjectKind::parse(stored)
+        .ok_or_else(|| DbErr::Type(format!("{table} {id}: unknown subject {stored:?}")))
+}
+
 /// A stored block as the pages show it (MailFlow's list, chart markers).
-pub(crate) fn block_row(b: defence_block::Model) -> BlockRow {
-    BlockRow {
+pub(crate) fn block_row(b: defence_block::Model) -> Result<BlockRow, DbErr> {
+    Ok(BlockRow {
+        subject: stored_subject(&b.subject, "defence_block", b.id)?,
         id: b.id,
-        subject: b.subject,
         target: b.target,
         reason: b.reason,
         approved_by: b.approved_by,
@@ -312,7 +320,7 @@ pub(crate) fn block_row(b: defence_block::Model) -> BlockRow {
         lifted_at: b.lifted_at,
         hits: b.hits,
         proposal_id: b.proposal_id,
-    }
+    })
 }
 
 /// The block length of policy `name` (a day if it is gone).
@@ -321,16 +329,16 @@ async fn policy_minutes(db: &impl ConnectionTrait, name: &str) -> Result<i64, Db
         .filter(defence_policy::Column::Name.eq(name))
         .one(db)
         .await?;
-    Ok(policy.map_or(24 * 60, |p| i64::from(p.block_minutes)))
+    Ok(policy.map_or(MINUTES_PER_DAY, |p| i64::from(p.block_minutes)))
 }
 
 async fn earlier_blocks(
     db: &impl ConnectionTrait,
-    subject: &str,
+    subject: SubjectKind,
     target: &str,
 ) -> Result<u64, DbErr> {
     defence_block::Entity::find()
-        .filter(defence_block::Column::Subject.eq(subject))
+        .filter(defence_block::Column::Subject.eq(subject.name()))
         .filter(defence_block::Column::Target.eq(target))
         .count(db)
         .await
@@ -378,7 +386,7 @@ fn checked_minutes(minutes: i64) -> Result<i64, AppError> {
     if !(1..=MAX_MINUTES).contains(&minutes) {
         return Err(AppError::Validation(format!(
             "A duration is between 1 minute and {} days.",
-            MAX_MINUTES / 1440
+            MAX_MINUTES / MINUTES_PER_DAY
         )));
     }
     Ok(minutes)
@@ -423,7 +431,8 @@ pub async fn approve_many(
         let Some(p) = pending(&txn, id, &mut outcome).await? else {
             continue;
         };
-        if p.subject == "ip"
+        let subject = stored_subject(&p.subject, "defence_proposal", p.id)?;
+        if subject == SubjectKind::Ip
             && let Some(concern) = guard.concern(&p.target)
             && !override_guard
         {
@@ -436,7 +445,7 @@ pub async fn approve_many(
             Some(m) => m,
             None => {
                 let base = policy_minutes(&txn, &p.policy).await?;
-                default_minutes(&txn, &p.subject, &p.target, base).await?
+                default_minutes(&txn, subject, &p.target, base).await?
             }
         };
         approve(&txn, p, &actor, length, &reason, now).await?;
@@ -457,7 +466,7 @@ pub async fn reject_many(
     now: i64,
 ) -> Result<BulkOutcome, AppError> {
     let reason = required_reason(reason)?;
-    if !(0..=24 * 365).contains(&suppress_hours) {
+    if !(0..=365 * HOURS_PER_DAY).contains(&suppress_hours) {
         return Err(AppError::Validation("Suppress for 0 to 8760 hours.".into()));
     }
     let txn = crate::server::retry::begin_write(db).await?;
@@ -468,11 +477,11 @@ pub async fn reject_many(
         };
         let target = format!("{} {}", p.subject, p.target);
         let mut row: defence_proposal::ActiveModel = p.into();
-        row.status = Set("rejected".into());
+        row.status = Set(ProposalStatus::Rejected);
         row.decided_by = Set(Some(actor.name.clone()));
         row.decided_at = Set(Some(now));
         row.decision_reason = Set(Some(reason.clone()));
-        row.suppress_until = Set(Some(now + suppress_hours * 3600));
+        row.suppress_until = Set(Some(now + suppress_hours * HOUR));
         row.updated_at = Set(now);
         row.update(&txn).await?;
         audit::record(
@@ -480,8 +489,8 @@ pub async fn reject_many(
             actor,
             "proposal.reject",
             &target,
-            Some(&serde_json::json!({ "proposal": id, "status": "pending" })),
-            Some(&serde_json::json!({ "status": "rejected", "reason": reason, "suppress_hours": suppress_hours })),
+            Some(&serde_json::json!({ "proposal": id, "status": ProposalStatus::Pending })),
+            Some(&serde_json::json!({ "status": ProposalStatus::Rejected, "reason": reason, "suppress_hours": suppress_hours })),
         )
         .await?;
         outcome.done += 1;
@@ -517,7 +526,7 @@ pub async fn extend(
 ) -> Result<BlockRow, AppError> {
     let minutes = checked_minutes(minutes)?;
     change_active_block(db, actor, id, now, "block.extend", None, |row, before| {
-        row.expires_at = Set(before.expires_at.max(now) + minutes * 60);
+        row.expires_at = Set(before.expires_at.max(now) + minutes * MINUTE);
     })
     .await
 }
@@ -535,10 +544,10 @@ async fn change_active_block(
 ) -> Result<BlockRow, AppError> {
     let txn = crate::server::retry::begin_write(db).await?;
     let b = active_block(&txn, id, now).await?;
-    let before = block_row(b.clone());
+    let before = block_row(b.clone())?;
     let mut row: defence_block::ActiveModel = b.into();
     change(&mut row, &before);
-    let after = block_row(row.update(&txn).await?);
+    let after = block_row(row.update(&txn).await?)?;
     audit::record(
         &txn,
         actor,
@@ -567,7 +576,7 @@ async fn pending(
         .one(db)
         .await?
     {
-        Some(p) if p.status == "pending" => return Ok(Some(p)),
+        Some(p) if p.status == ProposalStatus::Pending => return Ok(Some(p)),
         Some(p) => (p.target, format!("already {}", p.status)),
         None => (format!("#{id}"), "no such proposal".into()),
     };
@@ -613,7 +622,7 @@ mod tests {
         assert_eq!(escalate(60, 0), 60);
         assert_eq!(escalate(60, 1), 120);
         assert_eq!(escalate(60, 3), 480);
-        assert_eq!(escalate(1440, 10), MAX_BLOCK_MINUTES);
+        assert_eq!(escalate(MINUTES_PER_DAY, 10), MAX_BLOCK_MINUTES);
         assert_eq!(escalate(0, 0), 1);
     }
 

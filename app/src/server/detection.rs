@@ -5,20 +5,22 @@
 
 use super::audit::{self, Actor, NONE};
 use super::auth::Staff;
+use super::defence::stored_subject;
 use super::entities::{defence_allow, defence_policy};
 use crate::errors::AppError;
-use crate::model::{AllowRow, DetectionSettings, PolicyRow, Role};
+use crate::model::{AllowRow, DetectionSettings, PolicyRow, Role, SubjectKind};
 use crate::state::Guardrails;
+use mailflow::time::MINUTES_PER_DAY;
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder, Set,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryOrder, Set,
 };
 
-fn policy_row(p: defence_policy::Model) -> PolicyRow {
-    PolicyRow {
+fn policy_row(p: defence_policy::Model) -> Result<PolicyRow, DbErr> {
+    Ok(PolicyRow {
+        subject: stored_subject(&p.subject, "defence_policy", p.id.into())?,
         id: p.id,
         name: p.name,
         description: p.description,
-        subject: p.subject,
         metric: p.metric,
         reject_class: p.reject_class,
         window_minutes: p.window_minutes,
@@ -27,18 +29,18 @@ fn policy_row(p: defence_policy::Model) -> PolicyRow {
         block_minutes: p.block_minutes,
         enabled: p.enabled,
         auto_approve: p.auto_approve,
-    }
+    })
 }
 
-fn allow_row(a: defence_allow::Model) -> AllowRow {
-    AllowRow {
+fn allow_row(a: defence_allow::Model) -> Result<AllowRow, DbErr> {
+    Ok(AllowRow {
+        subject: stored_subject(&a.subject, "defence_allow", a.id.into())?,
         id: a.id,
-        subject: a.subject,
         target: a.target,
         note: a.note,
         created_by: a.created_by,
         created_at: a.created_at,
-    }
+    })
 }
 
 pub async fn settings(db: &impl ConnectionTrait) -> Result<DetectionSettings, AppError> {
@@ -52,8 +54,11 @@ pub async fn settings(db: &impl ConnectionTrait) -> Result<DetectionSettings, Ap
         .all(db)
         .await?;
     Ok(DetectionSettings {
-        policies: policies.into_iter().map(policy_row).collect(),
-        allow: allow.into_iter().map(allow_row).collect(),
+        policies: policies
+            .into_iter()
+            .map(policy_row)
+            .collect::<Result<_, _>>()?,
+        allow: allow.into_iter().map(allow_row).collect::<Result<_, _>>()?,
     })
 }
 
@@ -77,7 +82,7 @@ pub async fn save_policy(
     now: i64,
 ) -> Result<PolicyRow, AppError> {
     let invalid = |m: &str| Err(AppError::Validation(m.into()));
-    if !(1..=1440).contains(&change.window_minutes) {
+    if !(1..=MINUTES_PER_DAY).contains(&i64::from(change.window_minutes)) {
         return invalid("The window is 1 to 1440 minutes.");
     }
     if change.threshold < 1 {
@@ -89,7 +94,7 @@ pub async fn save_policy(
     {
         return invalid("A burst factor is between 1 and 1000 (empty: none).");
     }
-    if !(1..=365 * 1440).contains(&change.block_minutes) {
+    if !(1..=365 * MINUTES_PER_DAY).contains(&i64::from(change.block_minutes)) {
         return invalid("A block lasts 1 minute to 365 days.");
     }
     let txn = crate::server::retry::begin_write(db).await?;
@@ -100,7 +105,7 @@ pub async fn save_policy(
     if change.auto_approve != p.auto_approve && !staff.roles.contains(Role::Admin) {
         return Err(AppError::Forbidden);
     }
-    let before = policy_row(p.clone());
+    let before = policy_row(p.clone())?;
     let mut row: defence_policy::ActiveModel = p.into();
     row.window_minutes = Set(change.window_minutes);
     row.threshold = Set(change.threshold);
@@ -109,7 +114,7 @@ pub async fn save_policy(
     row.enabled = Set(change.enabled);
     row.auto_approve = Set(change.auto_approve);
     row.updated_at = Set(now);
-    let after = policy_row(row.update(&txn).await?);
+    let after = policy_row(row.update(&txn).await?)?;
     audit::record(
         &txn,
         &staff.actor(),
@@ -126,7 +131,7 @@ pub async fn save_policy(
 /// What to add to the allowlist.
 #[derive(Clone, Copy, Debug)]
 pub struct Allowance<'a> {
-    /// `ip` or `account`.
+    /// As the form sent it: `ip` or `account`.
     pub subject: &'a str,
     /// An IP address or CIDR network (`ip`), or an account.
     pub target: &'a str,
@@ -158,25 +163,27 @@ pub async fn allow(
     }
     let actor = &staff.actor();
     let target = target.trim();
+    let Some(subject) = SubjectKind::parse(subject) else {
+        return Err(AppError::Validation("Allow an ip or an account.".into()));
+    };
     let target = match subject {
-        "ip" => target
+        SubjectKind::Ip => target
             .parse::<ipnet::IpNet>()
             .map(|n| n.trunc().to_string())
             .or_else(|_| target.parse::<std::net::IpAddr>().map(|a| a.to_string()))
             .map_err(|_| {
                 AppError::Validation(format!("{target:?} is not an IP address or CIDR network."))
             })?,
-        "account" if !target.is_empty() && !target.contains(char::is_whitespace) => {
+        SubjectKind::Account if !target.is_empty() && !target.contains(char::is_whitespace) => {
             target.to_lowercase()
         }
-        "account" => {
+        SubjectKind::Account => {
             return Err(AppError::Validation(
                 "Name the account, e.g. ana@example.com.br.".into(),
             ));
         }
-        _ => return Err(AppError::Validation("Allow an ip or an account.".into())),
     };
-    if subject == "ip"
+    if subject == SubjectKind::Ip
         && let Some(concern) = guard.concern(&target)
         && !override_guard
     {
@@ -189,7 +196,7 @@ pub async fn allow(
     }
     let txn = crate::server::retry::begin_write(db).await?;
     let row = defence_allow::ActiveModel {
-        subject: Set(subject.into()),
+        subject: Set(subject.name().into()),
         target: Set(target),
         note: Set(note.trim().chars().take(500).collect()),
         created_by: Set(actor.name.clone()),
@@ -198,7 +205,7 @@ pub async fn allow(
     }
     .insert(&txn)
     .await?;
-    let row = allow_row(row);
+    let row = allow_row(row)?;
     audit::record(
         &txn,
         actor,
@@ -218,7 +225,7 @@ pub async fn disallow(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("Allowlist entry {id}")))?;
-    let before = allow_row(row.clone());
+    let before = allow_row(row.clone())?;
     defence_allow::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
         &txn,

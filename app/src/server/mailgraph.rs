@@ -355,7 +355,7 @@ async fn block_markers(
 ) -> Result<Vec<BlockRow>, DbErr> {
     use crate::server::entities::defence_block::{Column, Entity};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-    Ok(Entity::find()
+    Entity::find()
         .filter(Column::ApprovedAt.gte(from))
         .filter(Column::ApprovedAt.lt(to))
         .order_by_asc(Column::ApprovedAt)
@@ -364,7 +364,7 @@ async fn block_markers(
         .await?
         .into_iter()
         .map(super::defence::block_row)
-        .collect())
+        .collect()
 }
 
 /// The hosts with any count in the hour tier, and the hosted domains.

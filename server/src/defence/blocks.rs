@@ -7,6 +7,7 @@
 use anyhow::{Context, Result};
 use app::server::entities::defence_block::{Column, Entity};
 use ipnet::IpNet;
+use mailflow::SubjectKind;
 use rustc_hash::FxHashMap;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
@@ -19,8 +20,7 @@ use std::time::Duration;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActiveBlock {
     pub id: i64,
-    /// `ip` or `account`.
-    pub subject: String,
+    pub subject: SubjectKind,
     pub target: String,
 }
 
@@ -43,18 +43,17 @@ impl Snapshot {
         blocks.sort_by_key(|b| b.id);
         let mut s = Self::default();
         for b in &blocks {
-            match b.subject.as_str() {
-                "ip" => match parse_net(&b.target) {
+            match b.subject {
+                SubjectKind::Ip => match parse_net(&b.target) {
                     Some(net) if net.prefix_len() == net.max_prefix_len() => {
                         s.addresses.entry(net.addr()).or_insert(b.id);
                     }
                     Some(net) => s.networks.push((net, b.id)),
                     None => tracing::warn!(block = b.id, target = %b.target, "not an IP block"),
                 },
-                "account" => {
+                SubjectKind::Account => {
                     s.accounts.entry(b.target.to_lowercase()).or_insert(b.id);
                 }
-                other => tracing::warn!(block = b.id, subject = other, "unknown block subject"),
             }
         }
         s.networks
@@ -101,7 +100,7 @@ impl Snapshot {
         let mut out = String::from(
             "# Written by carteiro: the active IP blocks. Do not edit; changes are overwritten.\n",
         );
-        for b in self.blocks.iter().filter(|b| b.subject == "ip") {
+        for b in self.blocks.iter().filter(|b| b.subject == SubjectKind::Ip) {
             if let Some(net) = parse_net(&b.target) {
                 out.push_str(&format!(
                     "{net}\tREJECT {}\n",
@@ -183,7 +182,8 @@ impl Shared {
     }
 }
 
-/// The blocks in force at `now` (Unix seconds): approved, not lifted, not expired.
+/// The blocks in force at `now` (Unix seconds): approved, not lifted, not
+/// expired. A row with an unknown subject is skipped with a warning.
 pub async fn load_active(db: &DatabaseConnection, now: i64) -> Result<Vec<ActiveBlock>> {
     let rows: Vec<(i64, String, String)> = Entity::find()
         .select_only()
@@ -196,10 +196,16 @@ pub async fn load_active(db: &DatabaseConnection, now: i64) -> Result<Vec<Active
         .context("cannot read the active blocks")?;
     Ok(rows
         .into_iter()
-        .map(|(id, subject, target)| ActiveBlock {
-            id,
-            subject,
-            target,
+        .filter_map(|(id, subject, target)| match SubjectKind::parse(&subject) {
+            Some(subject) => Some(ActiveBlock {
+                id,
+                subject,
+                target,
+            }),
+            None => {
+                tracing::warn!(block = id, subject, "unknown block subject");
+                None
+            }
         })
         .collect())
 }
@@ -279,7 +285,7 @@ fn write_cidr(next: &Snapshot, opts: &RefreshOptions, before: Option<&Snapshot>)
     let ip_blocks = |s: &Snapshot| -> Vec<ActiveBlock> {
         s.blocks
             .iter()
-            .filter(|b| b.subject == "ip")
+            .filter(|b| b.subject == SubjectKind::Ip)
             .cloned()
             .collect()
     };
@@ -300,10 +306,12 @@ pub fn now() -> i64 {
 mod tests {
     use super::*;
 
-    fn block(id: i64, subject: &str, target: &str) -> ActiveBlock {
+    use SubjectKind::{Account, Ip};
+
+    fn block(id: i64, subject: SubjectKind, target: &str) -> ActiveBlock {
         ActiveBlock {
             id,
-            subject: subject.into(),
+            subject,
             target: target.into(),
         }
     }
@@ -311,12 +319,12 @@ mod tests {
     #[test]
     fn addresses_networks_and_accounts() {
         let s = Snapshot::new(vec![
-            block(1, "ip", "192.0.2.7"),
-            block(2, "ip", "198.51.100.0/24"),
-            block(3, "ip", "198.51.100.128/25"),
-            block(4, "account", "Joao@Example.COM.br"),
-            block(5, "ip", "2001:db8::/32"),
-            block(6, "ip", "not an address"),
+            block(1, Ip, "192.0.2.7"),
+            block(2, Ip, "198.51.100.0/24"),
+            block(3, Ip, "198.51.100.128/25"),
+            block(4, Account, "Joao@Example.COM.br"),
+            block(5, Ip, "2001:db8::/32"),
+            block(6, Ip, "not an address"),
         ]);
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
         assert_eq!(s.client(ip("192.0.2.7")), Some(1));
@@ -338,9 +346,9 @@ mod tests {
     #[test]
     fn the_cidr_table_lists_the_ip_blocks() {
         let s = Snapshot::new(vec![
-            block(2, "ip", "198.51.100.9/24"),
-            block(1, "ip", "192.0.2.7"),
-            block(3, "account", "x@example.com"),
+            block(2, Ip, "198.51.100.9/24"),
+            block(1, Ip, "192.0.2.7"),
+            block(3, Account, "x@example.com"),
         ]);
         let table = s.cidr_table("Go away");
         let rows: Vec<&str> = table.lines().filter(|l| !l.starts_with('#')).collect();

@@ -5,130 +5,134 @@
 use anyhow::{Context, Result};
 use app::server::entities::{defence_allow, defence_policy};
 use mailflow::detect::{Allowlist, Metric, Policy, SubjectKind};
+use mailflow::time::{MINUTE, MINUTES_PER_DAY};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, Set,
 };
 
-/// A default policy: name, what it is for, subject, metric, reject class,
-/// window (minutes), threshold, burst factor, block (minutes).
-type DefaultPolicy = (
-    &'static str,
-    &'static str,
-    SubjectKind,
-    &'static str,
-    Option<&'static str>,
-    i32,
-    i64,
-    Option<f64>,
-    i32,
-);
+/// A policy a new database starts with (see [`DEFAULTS`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DefaultPolicy {
+    pub name: &'static str,
+    /// What it is for, as the settings page shows it.
+    pub description: &'static str,
+    pub subject: SubjectKind,
+    /// What is counted (see [`Metric::parse`]).
+    pub metric: &'static str,
+    /// For the `reject` metric: which class of rejects.
+    pub reject_class: Option<&'static str>,
+    pub window_minutes: i32,
+    /// Per window and subject.
+    pub threshold: i64,
+    pub burst_factor: Option<f64>,
+    pub block_minutes: i32,
+}
+
+/// A day in minutes, as the policy columns hold them.
+const DAY_MINUTES: i32 = MINUTES_PER_DAY as i32;
 
 /// The policies a new database starts with. Thresholds are per window and
 /// per subject, so a big partner MX with a few unknown-user rejects an hour
 /// or a newsletter spread over the day stays far below them.
 pub const DEFAULTS: [DefaultPolicy; 7] = [
-    (
-        "dictionary-attack",
-        "Many unknown-user rejects from one IP: guessing addresses.",
-        SubjectKind::Ip,
-        "reject",
-        Some("unknown_user"),
-        10,
-        30,
-        None,
-        1440,
-    ),
-    (
-        "relay-probing",
-        "Relay-denied rejects from one IP: looking for an open relay.",
-        SubjectKind::Ip,
-        "reject",
-        Some("relay"),
-        10,
-        10,
-        None,
-        1440,
-    ),
-    (
-        "sasl-brute-force",
-        "SASL authentication failures from one IP: password guessing.",
-        SubjectKind::Ip,
-        "sasl_failures",
-        None,
-        10,
-        20,
-        None,
-        1440,
-    ),
-    (
-        "forgery-without-login",
-        "Not-logged-in rejects from one IP: our domains used as sender without authenticating.",
-        SubjectKind::Ip,
-        "reject",
-        Some("not_logged"),
-        10,
-        10,
-        None,
-        720,
-    ),
-    (
-        "compromised-recipients",
-        "One account sending to very many recipients, far above its usual rate.",
-        SubjectKind::Account,
-        "recipients",
-        None,
-        10,
-        500,
-        Some(10.0),
-        720,
-    ),
-    (
-        "compromised-many-ips",
-        "One account sending from many client IPs within an hour.",
-        SubjectKind::Account,
-        "distinct_ips",
-        None,
-        60,
-        8,
-        None,
-        720,
-    ),
-    (
-        "compromised-not-owned",
-        "One account sending as addresses it does not own.",
-        SubjectKind::Account,
-        "reject",
-        Some("not_owned"),
-        10,
-        20,
-        None,
-        720,
-    ),
+    DefaultPolicy {
+        name: "dictionary-attack",
+        description: "Many unknown-user rejects from one IP: guessing addresses.",
+        subject: SubjectKind::Ip,
+        metric: "reject",
+        reject_class: Some("unknown_user"),
+        window_minutes: 10,
+        threshold: 30,
+        burst_factor: None,
+        block_minutes: DAY_MINUTES,
+    },
+    DefaultPolicy {
+        name: "relay-probing",
+        description: "Relay-denied rejects from one IP: looking for an open relay.",
+        subject: SubjectKind::Ip,
+        metric: "reject",
+        reject_class: Some("relay"),
+        window_minutes: 10,
+        threshold: 10,
+        burst_factor: None,
+        block_minutes: DAY_MINUTES,
+    },
+    DefaultPolicy {
+        name: "sasl-brute-force",
+        description: "SASL authentication failures from one IP: password guessing.",
+        subject: SubjectKind::Ip,
+        metric: "sasl_failures",
+        reject_class: None,
+        window_minutes: 10,
+        threshold: 20,
+        burst_factor: None,
+        block_minutes: DAY_MINUTES,
+    },
+    DefaultPolicy {
+        name: "forgery-without-login",
+        description: "Not-logged-in rejects from one IP: our domains used as sender without authenticating.",
+        subject: SubjectKind::Ip,
+        metric: "reject",
+        reject_class: Some("not_logged"),
+        window_minutes: 10,
+        threshold: 10,
+        burst_factor: None,
+        block_minutes: DAY_MINUTES / 2,
+    },
+    DefaultPolicy {
+        name: "compromised-recipients",
+        description: "One account sending to very many recipients, far above its usual rate.",
+        subject: SubjectKind::Account,
+        metric: "recipients",
+        reject_class: None,
+        window_minutes: 10,
+        threshold: 500,
+        burst_factor: Some(10.0),
+        block_minutes: DAY_MINUTES / 2,
+    },
+    DefaultPolicy {
+        name: "compromised-many-ips",
+        description: "One account sending from many client IPs within an hour.",
+        subject: SubjectKind::Account,
+        metric: "distinct_ips",
+        reject_class: None,
+        window_minutes: 60,
+        threshold: 8,
+        burst_factor: None,
+        block_minutes: DAY_MINUTES / 2,
+    },
+    DefaultPolicy {
+        name: "compromised-not-owned",
+        description: "One account sending as addresses it does not own.",
+        subject: SubjectKind::Account,
+        metric: "reject",
+        reject_class: Some("not_owned"),
+        window_minutes: 10,
+        threshold: 20,
+        burst_factor: None,
+        block_minutes: DAY_MINUTES / 2,
+    },
 ];
 
 /// Writes the default policies into an empty table.
 pub async fn seed_defaults(db: &impl ConnectionTrait) -> Result<()> {
     let now = chrono::Utc::now().timestamp();
-    let rows = DEFAULTS.map(
-        |(name, description, subject, metric, class, window, threshold, burst, block)| {
-            defence_policy::ActiveModel {
-                name: Set(name.into()),
-                description: Set(description.into()),
-                subject: Set(subject.name().into()),
-                metric: Set(metric.into()),
-                reject_class: Set(class.map(str::to_string)),
-                window_minutes: Set(window),
-                threshold: Set(threshold),
-                burst_factor: Set(burst),
-                block_minutes: Set(block),
-                enabled: Set(true),
-                auto_approve: Set(false),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-        },
-    );
+    let rows = DEFAULTS.map(|p| defence_policy::ActiveModel {
+        name: Set(p.name.into()),
+        description: Set(p.description.into()),
+        subject: Set(p.subject.name().into()),
+        metric: Set(p.metric.into()),
+        reject_class: Set(p.reject_class.map(str::to_string)),
+        window_minutes: Set(p.window_minutes),
+        threshold: Set(p.threshold),
+        burst_factor: Set(p.burst_factor),
+        block_minutes: Set(p.block_minutes),
+        enabled: Set(true),
+        auto_approve: Set(false),
+        updated_at: Set(now),
+        ..Default::default()
+    });
     defence_policy::Entity::insert_many(rows)
         .exec_without_returning(db)
         .await?;
@@ -161,7 +165,7 @@ pub async fn load(db: &DatabaseConnection) -> Result<Vec<Policy>> {
             name: r.name,
             subject,
             metric,
-            window_secs: i64::from(r.window_minutes.max(1)) * 60,
+            window_secs: i64::from(r.window_minutes.max(1)) * MINUTE,
             threshold: r.threshold.max(1) as u64,
             burst_factor: r.burst_factor,
             block_minutes: r.block_minutes.max(1) as u32,

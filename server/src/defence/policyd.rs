@@ -374,12 +374,12 @@ mod tests {
         let shared = Shared::new(Snapshot::new(vec![
             ActiveBlock {
                 id: 3,
-                subject: "ip".into(),
+                subject: mailflow::SubjectKind::Ip,
                 target: "192.0.2.0/24".into(),
             },
             ActiveBlock {
                 id: 4,
-                subject: "account".into(),
+                subject: mailflow::SubjectKind::Account,
                 target: "joao@example.com".into(),
             },
         ]));

@@ -286,7 +286,7 @@ async fn write_proposals(txn: &DatabaseTransaction, proposals: &[Proposal]) -> R
     let now = chrono::Utc::now().timestamp();
     for p in proposals {
         let evidence = Evidence {
-            subject: p.subject.name().to_string(),
+            subject: p.subject,
             target: p.target.clone(),
             policy: p.policy.clone(),
             reasons: p.reasons.clone(),

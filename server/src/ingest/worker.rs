@@ -18,7 +18,7 @@ use super::{RunOptions, preload, run};
 use crate::config::SourceConfig;
 use crate::defence::detection::Rules;
 use anyhow::{Context, Result};
-use app::model::SourceStatus;
+use app::model::{SourceState, SourceStatus};
 use app::state::IngestBoard;
 use chrono::Datelike;
 use mailflow::count::{Counter, RejectRules, Settings};
@@ -50,7 +50,7 @@ pub fn spawn_all(ctx: WorkerContext, sources: Vec<SourceConfig>) -> Vec<JoinHand
             .map(|s| SourceStatus {
                 name: s.name.clone(),
                 path: s.path.display().to_string(),
-                state: "starting".into(),
+                state: SourceState::Starting,
                 ..SourceStatus::default()
             })
             .collect();
@@ -63,7 +63,7 @@ pub fn spawn_all(ctx: WorkerContext, sources: Vec<SourceConfig>) -> Vec<JoinHand
                 if let Err(e) = follow(&ctx, i, &src).await {
                     tracing::warn!(source = %src.name, "ingest stopped: {e:#}; retrying in 5 s");
                     update(&ctx.board, i, |s| {
-                        s.state = "error".into();
+                        s.state = SourceState::Error;
                         s.last_error = Some(format!("{e:#}"));
                     });
                 }
@@ -184,7 +184,7 @@ async fn follow(ctx: &WorkerContext, i: usize, src: &SourceConfig) -> Result<()>
             (reader, ino) = start_over(&src.path, &mut cp)?;
             continue;
         }
-        tail.publish(&cp, now.len(), "following");
+        tail.publish(&cp, now.len(), SourceState::Following);
         if rules_read.elapsed() >= RULES_EVERY {
             // Between two reads no proposal is waiting to be taken, so the
             // detector can be replaced (its windows start afresh).
@@ -273,7 +273,7 @@ impl<'a> Tail<'a> {
         let index = self.index;
         run(&self.ctx.db, counter, reader, cp, opts, |cp| {
             update(&board, index, |s| {
-                s.state = "catching up".into();
+                s.state = SourceState::CatchingUp;
                 s.offset = cp.offset;
                 s.lines = cp.lines;
             })
@@ -310,7 +310,7 @@ impl<'a> Tail<'a> {
         Ok((counter, result?))
     }
 
-    fn publish(&mut self, cp: &Checkpoint, size: u64, state: &str) {
+    fn publish(&mut self, cp: &Checkpoint, size: u64, state: SourceState) {
         let (since, lines_then) = self.rate_from;
         let secs = since.elapsed().as_secs_f64();
         if secs >= 5.0 {
@@ -320,7 +320,7 @@ impl<'a> Tail<'a> {
         let now = chrono::Utc::now().timestamp();
         let rate = self.rate;
         update(&self.ctx.board, self.index, |s| {
-            s.state = state.into();
+            s.state = state;
             s.offset = cp.offset;
             s.size = size;
             s.lines = cp.lines;

@@ -159,7 +159,7 @@ pub async fn bench(cfg: &Config, args: PolicydBench) -> Result<()> {
             let list = (0..args.blocks)
                 .map(|i| blocks::ActiveBlock {
                     id: i64::from(i) + 1,
-                    subject: "ip".into(),
+                    subject: mailflow::SubjectKind::Ip,
                     target: std::net::Ipv4Addr::from(0x0a00_0001 + i).to_string(),
                 })
                 .collect();

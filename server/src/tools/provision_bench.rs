@@ -8,6 +8,7 @@
 //! portal and Postfix use, and prints the latency percentiles.
 
 use anyhow::{Context, Result};
+use app::provision::MailboxStatus;
 use app::server::entities::{mail_domain, mailbox};
 use app::server::provision::search::{self, MailboxSearch};
 use app::server::provision::types::name_key;
@@ -121,7 +122,11 @@ pub async fn fill(db: &DatabaseConnection, target: u64) -> Result<()> {
             let end = (n + chunk).min(target as usize);
             for i in n..end {
                 let (local, name, d) = mailbox_of(i);
-                let status = if i % 50 == 7 { "suspended" } else { "active" };
+                let status = if i % 50 == 7 {
+                    MailboxStatus::Suspended
+                } else {
+                    MailboxStatus::Active
+                };
                 q.values_panic([
                     ids[d].into(),
                     local.clone().into(),
@@ -130,7 +135,7 @@ pub async fn fill(db: &DatabaseConnection, target: u64) -> Result<()> {
                     name_key(&name).into(),
                     HASH.into(),
                     1024i64.into(),
-                    status.into(),
+                    status.as_str().into(),
                     true.into(),
                     true.into(),
                     false.into(),
@@ -209,7 +214,7 @@ pub async fn run(db: &DatabaseConnection, mailboxes: u64, queries: usize) -> Res
         }),
         ("search: suspended only", |r, _| MailboxSearch {
             q: FIRST[r.below(FIRST.len())][..2].to_string(),
-            status: "suspended".into(),
+            status: MailboxStatus::Suspended.as_str().into(),
             ..Default::default()
         }),
     ];

@@ -22,7 +22,7 @@ async fn app() -> TestApp {
 /// A pending proposal for `target`, as detection would store it.
 pub async fn propose(app: &TestApp, target: &str) -> i64 {
     let evidence = Evidence {
-        subject: "ip".into(),
+        subject: mailflow::SubjectKind::Ip,
         target: target.into(),
         policy: "dictionary-attack".into(),
         reasons: [("unknown_user".to_string(), 40)].into(),
@@ -196,11 +196,11 @@ async fn rejecting_suppresses_and_bad_input_changes_nothing() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(p.status, "rejected");
+    assert_eq!(p.status.as_str(), "rejected");
     assert!((p.suppress_until.unwrap() - now() - 86_400).abs() < 60);
     // Detection finds it again tomorrow's-worth sooner: not proposed.
     let again = Evidence {
-        subject: "ip".into(),
+        subject: mailflow::SubjectKind::Ip,
         target: "192.0.2.1".into(),
         policy: "dictionary-attack".into(),
         reasons: Default::default(),

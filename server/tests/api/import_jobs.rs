@@ -86,7 +86,7 @@ async fn a_large_import_runs_in_the_background_while_staff_sign_in() {
         assert!(*took < Duration::from_secs(2), "a sign-in waited {took:?}");
     }
     assert!(seen_in_between, "progress between 0 and 600 was reported");
-    assert_eq!(job.status, "done", "{:?}", job.message);
+    assert_eq!(job.status.as_str(), "done", "{:?}", job.message);
     assert_eq!((job.done, job.written, job.errors), (600, 600, 0));
     let outcome = job.outcome.expect("every row's result");
     assert!(outcome.applied);
@@ -119,7 +119,7 @@ async fn a_job_cut_off_by_a_restart_reads_as_failed() {
         staff_id: Set(None),
         started_by: Set("ana".into()),
         dry_run: Set(false),
-        status: Set("running".into()),
+        status: Set(app::provision::ImportStatus::Running),
         total: Set(1000),
         done: Set(250),
         errors: Set(0),
@@ -141,7 +141,7 @@ async fn a_job_cut_off_by_a_restart_reads_as_failed() {
 
     assert_eq!(res.status(), StatusCode::OK);
     let job: ImportJob = res.json().await.unwrap();
-    assert_eq!(job.status, "failed");
+    assert_eq!(job.status.as_str(), "failed");
     assert!(job.message.unwrap().contains("Interrupted"));
     assert_eq!((job.done, job.written), (250, 250), "how far it got");
 }

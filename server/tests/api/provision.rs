@@ -458,7 +458,7 @@ async fn the_mailbox_lifecycle_is_audited_before_and_after() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(row.status, "deleted");
+    assert_eq!(row.status.as_str(), "deleted");
     let days = (row.purge_after.unwrap() - row.deleted_at.unwrap()).num_days();
     assert_eq!(days, 30);
     let err = refused(&app, &ana, "mailbox_create", &[("address", a)]).await;

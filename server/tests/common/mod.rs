@@ -74,27 +74,12 @@ pub fn carteiro() -> Command {
 /// database migrated first if it was new.
 #[allow(dead_code)] // not every test binary needs hosted domains
 pub async fn host_domains(db: &sea_orm::DatabaseConnection, names: &[&str]) {
-    use app::server::entities::mail_domain::ActiveModel;
-    use sea_orm::{ActiveModelTrait, Set};
+    use app::server::provision::lookup::{DomainLimits, insert_domain};
     server::db::migrate(db).await.unwrap();
     let now = chrono::Utc::now();
     for name in names {
-        ActiveModel {
-            name: Set(name.to_string()),
-            description: Set(String::new()),
-            alias_of: Set(None),
-            max_mailboxes: Set(0),
-            max_aliases: Set(0),
-            max_quota_mb: Set(0),
-            default_quota_mb: Set(0),
-            catch_all: Set(None),
-            active: Set(true),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(db)
-        .await
-        .unwrap();
+        insert_domain(db, name, String::new(), None, &DomainLimits::NONE, now)
+            .await
+            .unwrap();
     }
 }

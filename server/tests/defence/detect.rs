@@ -214,7 +214,7 @@ async fn stored_proposals_carry_evidence_and_respect_blocks_and_rejections() {
     let rows = defence_proposal::Entity::find().all(&db).await.unwrap();
     assert_eq!(rows.len(), 3, "{rows:?}");
     for p in &rows {
-        assert_eq!(p.status, "pending");
+        assert_eq!(p.status.as_str(), "pending");
         let samples: Vec<String> = serde_json::from_str(&p.samples).unwrap();
         assert!(!samples.is_empty() && samples.len() <= 20, "{samples:?}");
         assert!(p.score > 0 && p.last_seen >= p.first_seen);
@@ -243,7 +243,7 @@ async fn stored_proposals_carry_evidence_and_respect_blocks_and_rejections() {
     // approved the dictionary attacker's: a new day of the same is not
     // proposed again; the brute forcer's pending proposal is refreshed.
     let mut rejected: defence_proposal::ActiveModel = maria.clone().into();
-    rejected.status = Set("rejected".into());
+    rejected.status = Set(defence_proposal::ProposalStatus::Rejected);
     rejected.suppress_until = Set(Some(chrono::Utc::now().timestamp() + 86_400));
     rejected.update(&db).await.unwrap();
     let attacker = rows

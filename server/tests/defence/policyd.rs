@@ -110,7 +110,7 @@ async fn a_database_outage_keeps_the_last_blocks_in_force() {
 async fn bare_daemon(opts: policyd::Options) -> std::net::SocketAddr {
     let shared = Arc::new(Shared::new(Snapshot::new(vec![ActiveBlock {
         id: 1,
-        subject: "ip".into(),
+        subject: mailflow::SubjectKind::Ip,
         target: BLOCKED.into(),
     }])));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

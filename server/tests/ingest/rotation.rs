@@ -74,7 +74,7 @@ async fn rename_and_create_rotation_loses_and_repeats_nothing() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let status = w.board.read().unwrap()[0].clone();
     assert_eq!(status.last_error, None);
-    assert_eq!(status.state, "following");
+    assert_eq!(status.state.as_str(), "following");
     assert_eq!(status.offset, parts[2].len() as u64);
 }
 

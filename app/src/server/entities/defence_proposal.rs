@@ -1,5 +1,16 @@
 use sea_orm::entity::prelude::*;
 
+crate::model::string_enum! {
+    /// Where a proposal stands: it waits for the security team, who approve
+    /// (a block is made) or reject it (the subject is suppressed a while).
+    pub enum ProposalStatus {
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
+        Expired = "expired",
+    }
+}
+
 /// A block the detection proposes for a subject, with its evidence, until
 /// the security team approves or rejects it.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -12,8 +23,7 @@ pub struct Model {
     pub target: String,
     /// The policy that fired first.
     pub policy: String,
-    /// `pending`, `approved`, `rejected` or `expired`.
-    pub status: String,
+    pub status: ProposalStatus,
     /// JSON object: reason → count.
     pub reasons: String,
     /// The sum of the reasons' counts: how big it is.
@@ -37,3 +47,16 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+#[cfg(test)]
+mod tests {
+    use super::ProposalStatus;
+
+    #[test]
+    fn statuses_keep_their_stored_strings() {
+        let stored: Vec<&str> = ProposalStatus::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(stored, ["pending", "approved", "rejected", "expired"]);
+        let value: sea_orm::Value = ProposalStatus::Rejected.into();
+        assert_eq!(value, sea_orm::Value::from("rejected"));
+    }
+}

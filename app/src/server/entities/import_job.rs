@@ -1,3 +1,4 @@
+use crate::provision::ImportStatus;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -9,7 +10,7 @@ pub struct Model {
     pub staff_id: Option<i32>,
     pub started_by: String,
     pub dry_run: bool,
-    pub status: String,
+    pub status: ImportStatus,
     pub total: i32,
     pub done: i32,
     pub errors: i32,

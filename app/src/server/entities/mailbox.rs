@@ -1,3 +1,4 @@
+use crate::provision::MailboxStatus;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -13,7 +14,7 @@ pub struct Model {
     pub name_key: String,
     pub password: String,
     pub quota_mb: i64,
-    pub status: String,
+    pub status: MailboxStatus,
     pub status_reason: Option<String>,
     pub can_send: bool,
     pub can_receive: bool,

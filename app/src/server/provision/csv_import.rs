@@ -37,7 +37,7 @@
 use super::{Context, Prepared, dispatch};
 use crate::errors::AppError;
 use crate::model::Roles;
-use crate::provision::{ImportJob, ImportOutcome, ImportRow};
+use crate::provision::{ImportJob, ImportOutcome, ImportRow, ImportStatus};
 use crate::server::audit::{self, Actor};
 use crate::server::entities::import_job;
 use crate::server::retry;
@@ -69,10 +69,6 @@ pub const STALE_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
 pub const ANSWER_WITHIN: Duration = Duration::from_secs(3);
 /// Generated passwords not collected within this long are forgotten.
 const SECRETS_KEPT: Duration = Duration::from_secs(3600);
-
-const RUNNING: &str = "running";
-const DONE: &str = "done";
-const FAILED: &str = "failed";
 
 const COLUMNS: [&str; 9] = [
     "kind",
@@ -192,7 +188,7 @@ pub async fn start(
         staff_id: Set(actor.id),
         started_by: Set(actor.name.chars().take(128).collect()),
         dry_run: Set(ctx.dry_run),
-        status: Set(RUNNING.into()),
+        status: Set(ImportStatus::Running),
         total: Set(rows.len() as i32),
         done: Set(0),
         errors: Set(0),
@@ -421,7 +417,7 @@ async fn finish(
         .await?;
     }
     import_job::Entity::update_many()
-        .col_expr(import_job::Column::Status, Expr::value(DONE))
+        .col_expr(import_job::Column::Status, Expr::value(ImportStatus::Done))
         .col_expr(
             import_job::Column::Done,
             Expr::value(outcome.rows.len() as i32),
@@ -448,14 +444,17 @@ async fn finish(
 
 async fn fail(db: &DatabaseConnection, id: i32, message: &str) -> Result<(), AppError> {
     import_job::Entity::update_many()
-        .col_expr(import_job::Column::Status, Expr::value(FAILED))
+        .col_expr(
+            import_job::Column::Status,
+            Expr::value(ImportStatus::Failed),
+        )
         .col_expr(import_job::Column::Message, Expr::value(message))
         .col_expr(
             import_job::Column::UpdatedAt,
             Expr::value(chrono::Utc::now()),
         )
         .filter(import_job::Column::Id.eq(id))
-        .filter(import_job::Column::Status.eq(RUNNING))
+        .filter(import_job::Column::Status.eq(ImportStatus::Running))
         .exec(db)
         .await?;
     Ok(())
@@ -483,7 +482,7 @@ pub async fn status(
         .one(db)
         .await?
         .ok_or_else(not_found)?;
-    if job.status == RUNNING && job.updated_at < chrono::Utc::now() - STALE_AFTER {
+    if job.status == ImportStatus::Running && job.updated_at < chrono::Utc::now() - STALE_AFTER {
         fail(
             db,
             id,
@@ -534,7 +533,7 @@ fn view_of(job: &import_job::Model, outcome: Option<ImportOutcome>) -> ImportJob
     ImportJob {
         id: job.id,
         dry_run: job.dry_run,
-        status: job.status.clone(),
+        status: job.status,
         total: job.total.max(0) as usize,
         done: job.done.max(0) as usize,
         errors: job.errors.max(0) as usize,

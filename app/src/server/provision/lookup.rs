@@ -4,15 +4,11 @@
 
 use super::types::{Address, DomainName, Target, unicode_domain};
 use crate::errors::AppError;
-use crate::provision::{AliasView, DomainView, MailboxView};
+use crate::provision::{AliasView, DomainView, MailboxStatus, MailboxView};
 use crate::server::entities::{mail_alias, mail_domain, mailbox};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
 };
-
-pub const ACTIVE: &str = "active";
-pub const SUSPENDED: &str = "suspended";
-pub const DELETED: &str = "deleted";
 
 pub async fn domain(
     db: &impl ConnectionTrait,
@@ -69,6 +65,30 @@ pub async fn mailbox(db: &impl ConnectionTrait, address: &str) -> Result<mailbox
         .ok_or_else(|| AppError::NotFound(format!("The mailbox {key}")))
 }
 
+/// A conflict unless mailbox `m` is `wanted`: the check of a request that
+/// moves a mailbox from one status to another.
+pub fn require_status(m: &mailbox::Model, wanted: MailboxStatus) -> Result<(), AppError> {
+    if m.status != wanted {
+        return Err(AppError::Conflict(format!(
+            "{} is {}, not {wanted}.",
+            m.address, m.status
+        )));
+    }
+    Ok(())
+}
+
+/// A conflict if mailbox `m` is deleted (`{address} is deleted{then}`): a
+/// deleted mailbox is restored before anything else changes it.
+pub fn refuse_deleted(m: &mailbox::Model, then: &str) -> Result<(), AppError> {
+    if m.status == MailboxStatus::Deleted {
+        return Err(AppError::Conflict(format!(
+            "{} is deleted{then}",
+            m.address
+        )));
+    }
+    Ok(())
+}
+
 pub async fn alias(
     db: &impl ConnectionTrait,
     address: &str,
@@ -103,7 +123,7 @@ pub async fn ensure_free(
         .await?
     {
         let message = match m.purge_after {
-            Some(purge) if m.status == DELETED => format!(
+            Some(purge) if m.status == MailboxStatus::Deleted => format!(
                 "{key} is a deleted mailbox kept until {}; restore it, or wait until then.",
                 purge.format("%Y-%m-%d")
             ),
@@ -265,7 +285,7 @@ pub async fn check_targets(
             let real_key = format!("{}@{}", t.local, real);
             let hosted = mailbox::Entity::find()
                 .filter(mailbox::Column::Address.eq(real_key.as_str()))
-                .filter(mailbox::Column::Status.ne(DELETED))
+                .filter(mailbox::Column::Status.ne(MailboxStatus::Deleted))
                 .one(db)
                 .await?
                 .is_some()
@@ -334,7 +354,7 @@ pub fn mailbox_view(m: &mailbox::Model, domain: &str) -> MailboxView {
         domain: domain.to_string(),
         name: m.name.clone(),
         quota_mb: m.quota_mb,
-        status: m.status.clone(),
+        status: m.status,
         status_reason: m.status_reason.clone(),
         can_send: m.can_send,
         can_receive: m.can_receive,
@@ -456,6 +476,54 @@ pub fn domain_snapshot(d: &mail_domain::Model) -> serde_json::Value {
     })
 }
 
+/// Refuses a domain name that is already a domain or an alias domain.
+pub async fn ensure_new_domain(
+    db: &impl ConnectionTrait,
+    name: &DomainName,
+) -> Result<(), AppError> {
+    if domain(db, name).await?.is_some() {
+        return Err(AppError::field(
+            "name",
+            format!("{} already exists.", name.display()),
+        ));
+    }
+    Ok(())
+}
+
+/// Adds domain `name` (stored form; an alias domain when `alias_of` is
+/// set), active. Requests audit it; `carteiro soak` sets up with it.
+pub async fn insert_domain(
+    db: &impl ConnectionTrait,
+    name: &str,
+    description: String,
+    alias_of: Option<i32>,
+    limits: &DomainLimits,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<mail_domain::Model, sea_orm::DbErr> {
+    use sea_orm::{ActiveModelTrait, Set};
+    mail_domain::ActiveModel {
+        name: Set(name.to_string()),
+        description: Set(description),
+        alias_of: Set(alias_of),
+        max_mailboxes: Set(limits.max_mailboxes),
+        max_aliases: Set(limits.max_aliases),
+        max_quota_mb: Set(limits.max_quota_mb),
+        default_quota_mb: Set(limits.default_quota_mb),
+        catch_all: Set(None),
+        active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+/// The audit change of a domain just added.
+pub fn domain_created(row: &mail_domain::Model) -> super::Change {
+    super::Change::created(row.name.clone(), &domain_snapshot(row))
+}
+
 /// A domain's limits, from form fields.
 pub struct DomainLimits {
     pub max_mailboxes: i32,
@@ -465,6 +533,15 @@ pub struct DomainLimits {
 }
 
 impl DomainLimits {
+    /// No limits (0 everywhere): an alias domain's, which holds no
+    /// addresses of its own to limit.
+    pub const NONE: DomainLimits = DomainLimits {
+        max_mailboxes: 0,
+        max_aliases: 0,
+        max_quota_mb: 0,
+        default_quota_mb: 0,
+    };
+
     pub fn parse(
         f: &mut super::Fields,
         max_mailboxes: &str,
@@ -524,6 +601,27 @@ impl std::fmt::Display for DomainLimits {
             super::secrets::quota_text(self.default_quota_mb)
         )
     }
+}
+
+/// Moves a mailbox to `status` with `reason` (`None` clears it). A deleted
+/// mailbox carries its deletion time and when it is purged; any other
+/// status carries neither.
+pub async fn set_status(
+    db: &impl ConnectionTrait,
+    current: mailbox::Model,
+    ctx: &super::Context,
+    status: MailboxStatus,
+    reason: Option<String>,
+) -> Result<super::Change, AppError> {
+    use sea_orm::Set;
+    let deleted = (status == MailboxStatus::Deleted).then_some(ctx.now);
+    change_mailbox(db, current, ctx.now, |row| {
+        row.status = Set(status);
+        row.status_reason = Set(reason);
+        row.deleted_at = Set(deleted);
+        row.purge_after = Set(deleted.map(|at| at + chrono::Duration::days(ctx.retention_days)));
+    })
+    .await
 }
 
 /// Applies `edit` to a mailbox, stamps the change time and reports the

@@ -111,6 +111,16 @@ impl Change {
             secret: None,
         }
     }
+
+    /// A new row: nothing before, `after`.
+    pub fn created<A: Serialize>(target: impl Into<String>, after: &A) -> Self {
+        Change::new(target, audit::NONE, Some(after))
+    }
+
+    /// A removed row: `before`, nothing after.
+    pub fn removed<B: Serialize>(target: impl Into<String>, before: &B) -> Self {
+        Change::new(target, Some(before), audit::NONE)
+    }
 }
 
 /// Validates, applies and audits `request` inside `tx` (not committed).

@@ -4,7 +4,8 @@
 
 use super::{KindDoc, kinds};
 use crate::provision::{
-    AliasPage, DomainView, ImportJob, ImportOutcome, MailboxPage, MailboxView, RequestDone,
+    AliasPage, DomainView, ImportJob, ImportOutcome, MailboxPage, MailboxStatus, MailboxView,
+    RequestDone,
 };
 use schemars::generate::SchemaSettings;
 use serde_json::{Value, json};
@@ -54,7 +55,7 @@ pub fn document() -> Value {
         {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "Prefix of the address (or of the name with by=name)."},
         {"name": "by", "in": "query", "schema": {"type": "string", "enum": ["address", "name"]}},
         {"name": "domain", "in": "query", "schema": {"type": "string"}},
-        {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["active", "suspended", "deleted"]}, "description": "Empty: all but deleted."},
+        {"name": "status", "in": "query", "schema": {"type": "string", "enum": MailboxStatus::ALL}, "description": "Empty: all but deleted."},
         {"name": "after", "in": "query", "schema": {"type": "string"}, "description": "The `next` of the previous page."}
     ]);
     paths.insert(

@@ -1,7 +1,8 @@
 //! Removes deleted mailboxes whose retention period is over. `carteiro
 //! serve` runs this every few minutes; each purge is in the audit log.
 
-use super::lookup::{self, DELETED};
+use super::lookup;
+use crate::provision::MailboxStatus;
 use crate::server::audit::{self, Actor};
 use crate::server::entities::mailbox;
 use chrono::{DateTime, Utc};
@@ -10,7 +11,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, 
 /// Purges up to 1,000 due mailboxes; returns how many.
 pub async fn purge_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, DbErr> {
     let due = mailbox::Entity::find()
-        .filter(mailbox::Column::Status.eq(DELETED))
+        .filter(mailbox::Column::Status.eq(MailboxStatus::Deleted))
         .filter(mailbox::Column::PurgeAfter.lte(now))
         .limit(1000)
         .all(db)
@@ -26,7 +27,7 @@ pub async fn purge_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u6
         // Still deleted and due: a restore since the read above wins.
         let gone = mailbox::Entity::delete_many()
             .filter(mailbox::Column::Id.eq(m.id))
-            .filter(mailbox::Column::Status.eq(DELETED))
+            .filter(mailbox::Column::Status.eq(MailboxStatus::Deleted))
             .filter(mailbox::Column::PurgeAfter.lte(now))
             .exec(&tx)
             .await?;

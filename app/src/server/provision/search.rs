@@ -3,10 +3,10 @@
 //! paged by keyset (`after` the last row shown), so page 1 and page 1,000
 //! cost the same.
 
-use super::lookup::{self, DELETED};
+use super::lookup;
 use super::types::DomainName;
 use crate::errors::AppError;
-use crate::provision::{AliasPage, MailboxPage};
+use crate::provision::{AliasPage, MailboxPage, MailboxStatus};
 use crate::server::entities::{mail_alias, mailbox};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -27,7 +27,7 @@ pub struct MailboxSearch {
     pub by_name: bool,
     /// Only this domain.
     pub domain: String,
-    /// `active`, `suspended`, `deleted`, or empty for all but deleted.
+    /// A [`MailboxStatus`], or empty for all but deleted.
     pub status: String,
     /// The cursor of the previous page.
     pub after: Option<String>,
@@ -40,16 +40,16 @@ pub async fn mailboxes(
     let q = s.q.trim().to_lowercase();
     let mut query = mailbox::Entity::find();
     query = match s.status.trim() {
-        "" => query.filter(mailbox::Column::Status.ne(DELETED)),
-        st @ (lookup::ACTIVE | lookup::SUSPENDED | DELETED) => {
-            query.filter(mailbox::Column::Status.eq(st))
-        }
-        other => {
-            return Err(AppError::field(
-                "status",
-                format!("Unknown status {other:?}."),
-            ));
-        }
+        "" => query.filter(mailbox::Column::Status.ne(MailboxStatus::Deleted)),
+        other => match other.parse::<MailboxStatus>() {
+            Ok(status) => query.filter(mailbox::Column::Status.eq(status)),
+            Err(_) => {
+                return Err(AppError::field(
+                    "status",
+                    format!("Unknown status {other:?}."),
+                ));
+            }
+        },
     };
     if !s.domain.trim().is_empty() {
         let name = DomainName::parse(&s.domain).map_err(|m| AppError::field("domain", m))?;
@@ -193,7 +193,7 @@ pub async fn domains(
             .select_only()
             .column(mailbox::Column::DomainId)
             .column_as(Expr::col(mailbox::Column::Id).count(), "n")
-            .filter(mailbox::Column::Status.ne(DELETED))
+            .filter(mailbox::Column::Status.ne(MailboxStatus::Deleted))
             .group_by(mailbox::Column::DomainId)
             .into_tuple::<(i32, i64)>()
             .all(db)

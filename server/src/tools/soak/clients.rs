@@ -562,7 +562,7 @@ async fn proposer(ctx: Arc<Ctx>, db: sea_orm::DatabaseConnection) {
         n += 1;
         let now = chrono::Utc::now().timestamp();
         let evidence = Evidence {
-            subject: "ip".into(),
+            subject: mailflow::SubjectKind::Ip,
             target: ip.to_string(),
             policy: "dictionary-attack".into(),
             reasons: [("unknown_user".to_string(), 40)].into(),

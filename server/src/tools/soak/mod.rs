@@ -31,9 +31,10 @@ use anyhow::{Context, Result};
 use app::model::{Role, Roles};
 use app::server::audit::Actor;
 use app::server::entities::mail_domain;
+use app::server::provision::lookup::{self, DomainLimits};
 use app::server::staff::{self, NewStaff};
 use app::state::IngestBoard;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -237,24 +238,16 @@ pub async fn seed(db: &DatabaseConnection, mix: &Mix) -> Result<Plan> {
 /// A hosted domain holding at most `slots` mailboxes and as many aliases
 /// (0: no limit), 1024 MB per mailbox by default.
 async fn add_domain(db: &DatabaseConnection, name: &str, slots: i32) -> Result<()> {
-    let now = chrono::Utc::now();
-    mail_domain::ActiveModel {
-        name: Set(name.to_string()),
-        description: Set("carteiro soak".into()),
-        alias_of: Set(None),
-        max_mailboxes: Set(slots),
-        max_aliases: Set(slots),
-        max_quota_mb: Set(0),
-        default_quota_mb: Set(1024),
-        catch_all: Set(None),
-        active: Set(true),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .with_context(|| format!("cannot create the domain {name}"))?;
+    let limits = DomainLimits {
+        max_mailboxes: slots,
+        max_aliases: slots,
+        max_quota_mb: 0,
+        default_quota_mb: 1024,
+    };
+    let description = "carteiro soak".into();
+    lookup::insert_domain(db, name, description, None, &limits, chrono::Utc::now())
+        .await
+        .with_context(|| format!("cannot create the domain {name}"))?;
     Ok(())
 }
 
