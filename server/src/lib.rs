@@ -49,6 +49,6 @@ pub async fn prepare(cfg: &Config) -> Result<AppState> {
         ingest: Default::default(),
         guardrails: Arc::new(cfg.defence.guardrails()?),
         provision: Arc::new(cfg.provision.clone()),
-        mailgraph: Arc::new(cfg.mailgraph.clone()),
+        mailgraph: Arc::new(cfg.mailgraph_settings()),
     })
 }

@@ -17,6 +17,7 @@ use super::mailgraph::{BASE_SERIES, Scope, Tier, TimeRange, sums_by_time, tier_f
 use crate::errors::AppError;
 use crate::model::{MailReport, ReportTable, TraceRecipient};
 use crate::state::MailgraphSettings;
+use mailflow::count::is_filter_relay;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
 use sea_orm::{ConnectionTrait, FromQueryResult, StatementBuilder};
 use std::collections::{BTreeMap, HashMap};
@@ -30,10 +31,6 @@ pub const MAX_DAYS: i64 = 92;
 const TRAFFIC: [&str; 7] = [
     "received", "sent", "deferred", "bounced", "rejected", "spam", "virus",
 ];
-
-/// Relay names of content filters (besides anything on loopback): their
-/// `status=sent` is a hand-off, not a delivery. The ingest engine's default.
-const FILTER_RELAYS: [&str; 4] = ["amavis", "clamav", "spamassassin", "dspam"];
 
 /// The range of a report preset (days begin at `mailgraph.utc_offset`).
 pub fn resolve(
@@ -77,7 +74,7 @@ pub async fn report(
 ) -> Result<MailReport, AppError> {
     let offset = settings.offset_secs().map_err(|_| AppError::Internal)?;
     let mut tables = series_tables(db, settings, from, to, now, offset).await?;
-    let mut messages = Messages::default();
+    let mut messages = Messages::new(&settings.filter_relays);
     let mut hour = from.div_euclid(3600);
     while hour * 3600 < to {
         for row in message_rows(db, hour, from, to).await? {
@@ -211,8 +208,9 @@ async fn message_rows(
 /// Count and bytes per key.
 type Tally = HashMap<String, (u64, u64)>;
 
-#[derive(Default)]
-struct Messages {
+struct Messages<'a> {
+    /// `mailflow.filter_relays`: deliveries to these are hand-offs.
+    filter_relays: &'a [String],
     senders: Tally,
     sending_domains: Tally,
     recipients: Tally,
@@ -223,7 +221,21 @@ struct Messages {
     bytes_delivered: u64,
 }
 
-impl Messages {
+impl<'a> Messages<'a> {
+    fn new(filter_relays: &'a [String]) -> Self {
+        Self {
+            filter_relays,
+            senders: Tally::default(),
+            sending_domains: Tally::default(),
+            recipients: Tally::default(),
+            receiving_domains: Tally::default(),
+            bounces: HashMap::new(),
+            deferrals: HashMap::new(),
+            bytes_received: 0,
+            bytes_delivered: 0,
+        }
+    }
+
     fn add(&mut self, m: MessageRow) {
         let size = u64::try_from(m.size.unwrap_or(0)).unwrap_or(0);
         let from_outside = m.origin == "smtpd" && !m.client_ip.as_deref().is_some_and(is_loopback);
@@ -241,7 +253,7 @@ impl Messages {
             serde_json::from_str(&m.recipients).unwrap_or_default();
         for r in recipients {
             match r.status.as_str() {
-                "sent" if !is_filter(&r.relay) => {
+                "sent" if !is_filter_relay(self.filter_relays, &r.relay) => {
                     let to = r.to.to_ascii_lowercase();
                     bump(
                         &mut self.receiving_domains,
@@ -430,17 +442,6 @@ fn is_loopback(ip: &str) -> bool {
         .is_ok_and(|a| a.is_loopback())
 }
 
-/// A hand-off to a content filter: a relay on loopback or named as one.
-fn is_filter(relay: &str) -> bool {
-    let (name, ip) = match relay.split_once('[') {
-        Some((name, rest)) => (name, rest.split(']').next()),
-        None => (relay, None),
-    };
-    is_loopback(name)
-        || ip.is_some_and(is_loopback)
-        || FILTER_RELAYS.iter().any(|f| f.eq_ignore_ascii_case(name))
-}
-
 /// `mx.y.com[198.51.100.2]:25` → `mx.y.com[198.51.100.2]`.
 fn relay_host(relay: &str) -> String {
     match relay.find(']') {
@@ -605,6 +606,8 @@ mod tests {
 
     #[test]
     fn filter_hand_offs_and_relay_hosts() {
+        let defaults = MailgraphSettings::default().filter_relays;
+        let is_filter = |relay| is_filter_relay(&defaults, relay);
         assert!(is_filter("127.0.0.1[127.0.0.1]:10024"));
         assert!(is_filter("amavis[10.1.1.1]:10024"));
         assert!(is_filter("clamav"));
