@@ -4,12 +4,8 @@
 //! one to a relay it does not name (even one the default list would) is a
 //! delivery everywhere.
 
-use crate::helpers::{TestApp, spawn_app_with};
-use app::model::{ChartData, MailReport, Role};
-use reqwest::StatusCode;
-
-/// 2026-11-02 00:00 UTC: the day the test log is from.
-const DAY: i64 = 1_793_577_600;
+use crate::mailgraph::{DAY, app_importing, chart, day_report, rows, series};
+use app::model::Role;
 
 /// Two messages from outside. The first goes through the content filter
 /// this ISP names `scanner` and comes back on loopback to be delivered;
@@ -30,74 +26,21 @@ Nov  2 11:00:02 mx1 postfix/smtp[13]: 3C3C3C3C3C: to=<bia@outra.com.br>, relay=a
 Nov  2 11:00:02 mx1 postfix/qmgr[12]: 3C3C3C3C3C: removed
 ";
 
-async fn app_with_log() -> TestApp {
-    let configure = |cfg: &mut server::config::Config| {
-        cfg.mailflow.filter_relays = vec!["Scanner".into()];
-    };
-    let app = spawn_app_with(configure).await;
-    let mut cfg = server::config::Config::default();
-    configure(&mut cfg);
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("mail.log");
-    std::fs::write(&log, LOG).unwrap();
-    let opts = server::import::Options {
-        files: vec![log],
-        dry_run: false,
-        report: Some(server::import::ReportFormat::Json),
-        year: Some(2026),
-        detect: false,
-    };
-    server::import::import(&app.state.db, &cfg, &opts)
-        .await
-        .unwrap();
-    app
-}
-
 #[tokio::test]
 async fn the_report_and_the_charts_use_the_configured_filter_relays() {
-    let app = app_with_log().await;
+    let app = app_importing(LOG, |cfg| {
+        cfg.mailflow.filter_relays = vec!["Scanner".into()];
+    })
+    .await;
     app.add_staff("boss", &[Role::Manager]).await;
     let boss = app.signed_in("boss").await;
     let (from, to) = (DAY.to_string(), (DAY + 86_400).to_string());
 
-    let res = app
-        .call(
-            &boss,
-            "/api/mailgraph/chart",
-            &[("query[from]", &from), ("query[to]", &to)],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let chart: ChartData = res.json().await.unwrap();
-    let res = app
-        .call(
-            &boss,
-            "/api/mailgraph/report",
-            &[("from", &from), ("to", &to)],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let report: MailReport = res.json().await.unwrap();
+    let chart = chart(&app, &boss, &[("query[from]", &from), ("query[to]", &to)]).await;
+    let report = day_report(&app, &boss).await;
 
-    let charted = |name: &str| -> u64 {
-        chart
-            .series
-            .iter()
-            .find(|s| s.name == name)
-            .unwrap_or_else(|| panic!("no {name} series"))
-            .values
-            .iter()
-            .sum()
-    };
-    let table = |id: &str| {
-        report
-            .tables
-            .iter()
-            .find(|t| t.id == id)
-            .unwrap_or_else(|| panic!("no table {id}"))
-            .rows
-            .clone()
-    };
+    let charted = |name: &str| -> u64 { series(&chart, name).iter().sum() };
+    let table = |id: &str| rows(&report, id);
     let total = |what: &str| -> u64 {
         table("totals")
             .iter()
