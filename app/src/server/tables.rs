@@ -413,7 +413,7 @@ mod tests {
         let mut rows = stored(&[&json, "[{\"to\":", "[]"]).await;
 
         let row = rows.remove(0).unwrap();
-        assert_eq!(row.message.recipients, [written.clone()]);
+        assert_eq!(row.message.recipients, std::slice::from_ref(&written));
         assert_eq!(
             (row.message.origin, row.message.size),
             (Origin::Smtpd, Some(10))
