@@ -94,7 +94,7 @@ where
     loop {
         match attempt().await {
             Err(e) if n < ATTEMPTS && transient(&e) => {
-                tracing::info!("{what} tried again (attempt {n}) after: {e}");
+                tracing::info!("{what} tried again (attempt {n}) after: {e:#}");
                 tokio::time::sleep(backoff(n)).await;
                 n += 1;
             }
