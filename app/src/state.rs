@@ -58,6 +58,12 @@ pub struct MailgraphSettings {
     pub retention: Retention,
     /// The same for the per-domain series, which have many more rows.
     pub domain_retention: Retention,
+    /// The relay names of content filters (`mailflow.filter_relays`, not a
+    /// `[mailgraph]` setting): the report decides which deliveries are
+    /// hand-offs by the counter's rule with the counter's list, so its
+    /// tables and the charts count the same mail.
+    #[serde(skip)]
+    pub filter_relays: Vec<String>,
 }
 
 /// Days kept per resolution; 0 keeps forever.
@@ -89,6 +95,7 @@ impl Default for MailgraphSettings {
                 hour_days: 100,
                 day_days: 0,
             },
+            filter_relays: mailflow::count::Settings::default().filter_relays,
         }
     }
 }

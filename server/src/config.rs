@@ -291,6 +291,16 @@ impl Config {
         Ok(settings)
     }
 
+    /// The `[mailgraph]` settings with `mailflow.filter_relays` filled in, as
+    /// the report sees them: it tells hand-offs from deliveries by the
+    /// counter's list.
+    pub fn mailgraph_settings(&self) -> MailgraphSettings {
+        MailgraphSettings {
+            filter_relays: self.mailflow.filter_relays.clone(),
+            ..self.mailgraph.clone()
+        }
+    }
+
     /// The `[auth]` settings with `server.trusted_proxies` filled in, as
     /// the server functions see them.
     pub fn auth_settings(&self) -> Result<AuthSettings> {

@@ -135,8 +135,14 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<()> {
         Some(ReportFormat::Text) | None => {
             if let (Some(first), Some(last)) = (report.first_at, report.last_at) {
                 let now = chrono::Utc::now().timestamp();
-                let full =
-                    app::server::report::report(&db, &cfg.mailgraph, first, last + 1, now).await?;
+                let full = app::server::report::report(
+                    &db,
+                    &cfg.mailgraph_settings(),
+                    first,
+                    last + 1,
+                    now,
+                )
+                .await?;
                 println!("{}", app::server::report::text(&full));
             }
             print!("{}", text_report(&report));

@@ -75,12 +75,20 @@ async fn report_csv(
 async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Section::Charts.roles())?;
     let db = &state.db;
+    let sums = {
+        use app::server::tables::{self, SeriesColumn, SeriesTable};
+        use sea_orm::sea_query::{Order, Query};
+        Query::select()
+            .columns([SeriesColumn::Series, SeriesColumn::Host])
+            .expr(tables::sum_of(SeriesColumn::N))
+            .from(SeriesTable::MailDay)
+            .group_by_columns([SeriesColumn::Series, SeriesColumn::Host])
+            .order_by(SeriesColumn::Series, Order::Asc)
+            .order_by(SeriesColumn::Host, Order::Asc)
+            .to_owned()
+    };
     let rows = db
-        .query_all_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            "SELECT series, host, CAST(SUM(n) AS BIGINT) FROM mail_day \
-             GROUP BY series, host ORDER BY series, host",
-        ))
+        .query_all_raw(db.get_database_backend().build(&sums))
         .await
         .map_err(AppError::from)?;
     let mut mail = String::new();
@@ -90,7 +98,7 @@ async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Respon
         let host: String = row.try_get_by_index(1).map_err(AppError::from)?;
         let n: i64 = row.try_get_by_index(2).map_err(AppError::from)?;
         let host = label(&host);
-        match series.strip_prefix("reject.") {
+        match mailflow::series::reject_class(&series) {
             Some(class) => writeln!(
                 rejects,
                 "carteiro_mail_rejects_total{{class=\"{}\",host=\"{host}\"}} {n}",

@@ -119,7 +119,7 @@ pub async fn start(cfg: &Config, opts: Options) -> Result<Running> {
     }
     let purge = Purge {
         db: state.db.clone(),
-        mailgraph: cfg.mailgraph.clone(),
+        mailgraph: cfg.mailgraph_settings(),
         auth: (*state.auth).clone(),
     };
     // The first round before the ingest workers write and anything
@@ -190,7 +190,7 @@ fn app_state(cfg: &Config, db: DatabaseConnection) -> Result<AppState> {
         ingest: Default::default(),
         guardrails: Arc::new(cfg.defence.guardrails()?),
         provision: Arc::new(cfg.provision.clone()),
-        mailgraph: Arc::new(cfg.mailgraph.clone()),
+        mailgraph: Arc::new(cfg.mailgraph_settings()),
     })
 }
 

@@ -8,6 +8,8 @@
 
 use crate::model::{BlockRow, ChartData};
 use leptos::prelude::*;
+use mailflow::Series;
+use mailflow::series::label_of;
 use std::collections::BTreeSet;
 
 /// The drawing's coordinate space (the SVG scales to its box).
@@ -72,33 +74,22 @@ pub fn nice_max(v: f64) -> f64 {
 
 /// A fixed colour per base series; reject classes share a palette.
 pub fn color(name: &str, index: usize) -> &'static str {
-    match name {
-        "received" => "#2563eb",
-        "sent" => "#16a34a",
-        "bounced" => "#dc2626",
-        "deferred" => "#f59e0b",
-        "rejected" => "#7c3aed",
-        "spam" => "#a16207",
-        "virus" => "#111827",
-        "sasl_failures" => "#64748b",
-        _ => {
+    match Series::parse(name) {
+        Some(Series::Received) => "#2563eb",
+        Some(Series::Sent) => "#16a34a",
+        Some(Series::Bounced) => "#dc2626",
+        Some(Series::Deferred) => "#f59e0b",
+        Some(Series::Rejected) => "#7c3aed",
+        Some(Series::Spam) => "#a16207",
+        Some(Series::Virus) => "#111827",
+        Some(Series::SaslFailures) => "#64748b",
+        None => {
             const PALETTE: [&str; 10] = [
                 "#0ea5e9", "#f97316", "#84cc16", "#e11d48", "#8b5cf6", "#14b8a6", "#eab308",
                 "#6366f1", "#ec4899", "#78716c",
             ];
             PALETTE[index % PALETTE.len()]
         }
-    }
-}
-
-/// A series' name for people.
-pub fn series_label(name: &str) -> String {
-    match name {
-        "sasl_failures" => "SASL failures".into(),
-        other => other
-            .strip_prefix("reject.")
-            .unwrap_or(other)
-            .replace('_', " "),
     }
 }
 
@@ -347,7 +338,7 @@ pub fn TimeChart(
                             }
                         >
                             <span class="swatch" style=format!("background:{}", color(&name, index))></span>
-                            {series_label(&name)}
+                            {label_of(&name)}
                             <span class="legend-total">{total.to_string()}</span>
                         </button>
                     }
@@ -371,7 +362,7 @@ pub fn TimeChart(
                     } else {
                         v.to_string()
                     };
-                    Some((series_label(&s.name), s.color, text))
+                    Some((label_of(&s.name), s.color, text))
                 })
                 .collect();
             (time, rows, d.step)

@@ -5,7 +5,7 @@
 //! The charts ask again every minute, without reloading the page.
 
 use crate::api::mailgraph::{load_chart, load_chart_filters};
-use crate::components::chart::{Style, TimeChart, series_label};
+use crate::components::chart::{Style, TimeChart};
 use crate::components::page::{Loaded, Page};
 use crate::components::range::{Range, RangePicker, local_date};
 use crate::components::refresh::refresh_tick;
@@ -13,6 +13,7 @@ use crate::errors::AppError;
 use crate::model::{BlockRow, ChartData, ChartFilters, ChartQuery, Section};
 use leptos::prelude::*;
 use leptos_router::components::A;
+use mailflow::series::{self, Series};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -27,9 +28,7 @@ const PRESETS: [(&str, &str); 4] = [
 ];
 
 /// The mail-flow chart's series, bottom of the stack first.
-const FLOW: [&str; 7] = [
-    "received", "sent", "deferred", "bounced", "rejected", "spam", "virus",
-];
+const FLOW: [Series; 7] = Series::TRAFFIC;
 
 #[component]
 pub fn ChartsPage() -> impl IntoView {
@@ -150,13 +149,15 @@ fn ChartSet(
     style: Signal<Style>,
     selected: RwSignal<Option<BlockRow>>,
 ) -> impl IntoView {
-    let mut flow: Vec<String> = FLOW.iter().map(|s| s.to_string()).collect();
+    let mut flow: Vec<String> = FLOW.iter().map(|s| s.name().to_string()).collect();
     flow.retain(|n| data.series.iter().any(|s| &s.name == n));
     let rejects: Vec<String> = data
         .series
         .iter()
         .map(|s| s.name.clone())
-        .filter(|n| n.starts_with("reject.") || n == "sasl_failures")
+        .filter(|n| {
+            series::reject_class(n).is_some() || Series::parse(n) == Some(Series::SaslFailures)
+        })
         .collect();
     let resolution = format!("per {}", crate::components::chart::bucket_name(data.step));
     let range = format!(
@@ -172,9 +173,9 @@ fn ChartSet(
             let sum = data
                 .series
                 .iter()
-                .find(|s| s.name == *n)
+                .find(|s| s.name == n.name())
                 .map_or(0, |s| s.values.iter().sum());
-            (series_label(n), sum)
+            (n.label().to_string(), sum)
         })
         .collect();
     view! {

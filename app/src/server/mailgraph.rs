@@ -6,9 +6,12 @@
 //! transaction (see `server::ingest::store`), so a day row is always the
 //! exact sum of its minutes, and the tiers are purged independently.
 
+use super::tables::{SeriesColumn, SeriesTable};
 use crate::errors::AppError;
 use crate::model::{BlockRow, ChartData, ChartFilters, ChartQuery, SeriesData};
 use crate::state::{MailgraphSettings, Retention};
+use mailflow::Series;
+use mailflow::time::{DAY, HOUR, MINUTE};
 use sea_orm::{ConnectionTrait, DbErr};
 
 /// A resolution of the series tables.
@@ -28,10 +31,10 @@ pub enum Scope {
 
 impl Scope {
     /// The key column of the scope's tables.
-    pub fn column(self) -> &'static str {
+    pub fn column(self) -> SeriesColumn {
         match self {
-            Scope::Host => "host",
-            Scope::Domain => "domain",
+            Scope::Host => SeriesColumn::Host,
+            Scope::Domain => SeriesColumn::Domain,
         }
     }
 }
@@ -41,29 +44,29 @@ impl Tier {
 
     pub fn seconds(self) -> i64 {
         match self {
-            Tier::Minute => 60,
-            Tier::Hour => 3600,
-            Tier::Day => 86_400,
+            Tier::Minute => MINUTE,
+            Tier::Hour => HOUR,
+            Tier::Day => DAY,
         }
     }
 
     /// The time column (the bucket's first second, Unix time).
-    pub fn column(self) -> &'static str {
+    pub fn column(self) -> SeriesColumn {
         match self {
-            Tier::Minute => "minute",
-            Tier::Hour => "hour",
-            Tier::Day => "day",
+            Tier::Minute => SeriesColumn::Minute,
+            Tier::Hour => SeriesColumn::Hour,
+            Tier::Day => SeriesColumn::Day,
         }
     }
 
-    pub fn table(self, scope: Scope) -> &'static str {
+    pub fn table(self, scope: Scope) -> SeriesTable {
         match (scope, self) {
-            (Scope::Host, Tier::Minute) => "mail_minute",
-            (Scope::Host, Tier::Hour) => "mail_hour",
-            (Scope::Host, Tier::Day) => "mail_day",
-            (Scope::Domain, Tier::Minute) => "mail_domain_minute",
-            (Scope::Domain, Tier::Hour) => "mail_domain_hour",
-            (Scope::Domain, Tier::Day) => "mail_domain_day",
+            (Scope::Host, Tier::Minute) => SeriesTable::MailMinute,
+            (Scope::Host, Tier::Hour) => SeriesTable::MailHour,
+            (Scope::Host, Tier::Day) => SeriesTable::MailDay,
+            (Scope::Domain, Tier::Minute) => SeriesTable::MailDomainMinute,
+            (Scope::Domain, Tier::Hour) => SeriesTable::MailDomainHour,
+            (Scope::Domain, Tier::Day) => SeriesTable::MailDomainDay,
         }
     }
 
@@ -71,7 +74,7 @@ impl Tier {
     /// midnight for `offset` (seconds east of UTC).
     pub fn start(self, t: i64, offset: i64) -> i64 {
         match self {
-            Tier::Day => t - (t + offset).rem_euclid(86_400),
+            Tier::Day => t - (t + offset).rem_euclid(DAY),
             _ => t - t.rem_euclid(self.seconds()),
         }
     }
@@ -94,7 +97,7 @@ pub const MAX_POINTS: i64 = 1500;
 pub fn tier_for(from: i64, to: i64, now: i64, retention: &Retention) -> Tier {
     for tier in [Tier::Minute, Tier::Hour] {
         let days = i64::from(tier.retention(retention));
-        let kept = days == 0 || from >= now - days * 86_400;
+        let kept = days == 0 || from >= now - days * DAY;
         if kept && (to - from) / tier.seconds() <= MAX_POINTS {
             return tier;
         }
@@ -109,24 +112,6 @@ impl MailgraphSettings {
             Scope::Domain => &self.domain_retention,
         }
     }
-}
-
-/// The base series in the order charts and reports list them; reject
-/// classes (`reject.<class>`) follow, by name.
-pub const BASE_SERIES: [&str; 8] = [
-    "received",
-    "sent",
-    "bounced",
-    "deferred",
-    "rejected",
-    "spam",
-    "virus",
-    "sasl_failures",
-];
-
-fn series_rank(name: &str) -> (usize, &str) {
-    let base = BASE_SERIES.iter().position(|s| *s == name);
-    (base.unwrap_or(BASE_SERIES.len()), name)
 }
 
 /// The longest range a chart may ask for.
@@ -205,7 +190,7 @@ pub async fn chart(
         Some(days) => {
             // Up to the current minute, which is not over yet.
             let to = Tier::Minute.start(now, 0);
-            (to - days * 86_400, to)
+            (to - days * DAY, to)
         }
         None if q.preset.is_empty() => (q.from, q.to),
         None => {
@@ -235,16 +220,17 @@ pub async fn chart(
     let rows = db
         .query_all_raw(db.get_database_backend().build(&select))
         .await?;
-    let mut by_name: std::collections::BTreeMap<(usize, String), Vec<u64>> = BASE_SERIES
+    // Base series always, even at zero, in their order; reject classes
+    // after them by name (see `mailflow::series::rank`).
+    let mut by_name: std::collections::BTreeMap<(u16, String), Vec<u64>> = Series::ALL
         .iter()
-        .enumerate()
-        .map(|(i, s)| ((i, s.to_string()), vec![0; buckets]))
+        .map(|s| ((s.index(), s.name().to_string()), vec![0; buckets]))
         .collect();
     for row in rows {
         let at: i64 = row.try_get_by_index(0)?;
         let name: String = row.try_get_by_index(1)?;
         let n: i64 = row.try_get_by_index(2)?;
-        let rank = series_rank(&name).0;
+        let rank = mailflow::series::rank(&name).0;
         let values = by_name
             .entry((rank, name))
             .or_insert_with(|| vec![0; buckets]);
@@ -284,7 +270,7 @@ pub fn sums_by_time(
     use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
     let time = tier.column();
     let bucket = if step == tier.seconds() {
-        time.to_string()
+        time.name().to_string()
     } else {
         // Both are integers the server chose, never input.
         format!("({time} - (({time} + {offset}) % {step}))")
@@ -292,16 +278,15 @@ pub fn sums_by_time(
     let mut select = Query::select();
     select
         .expr_as(Expr::cust(bucket.clone()), Alias::new("t"))
-        .column(Alias::new("series"))
-        // SUM is NUMERIC on PostgreSQL: back to a plain integer.
-        .expr(Expr::cust("CAST(SUM(n) AS BIGINT)"))
-        .from(Alias::new(tier.table(scope)))
-        .and_where(Expr::col(Alias::new(time)).gte(from))
-        .and_where(Expr::col(Alias::new(time)).lt(to))
-        .add_group_by([Expr::cust(bucket), Expr::col(Alias::new("series"))])
+        .column(SeriesColumn::Series)
+        .expr(super::tables::sum_of(SeriesColumn::N))
+        .from(tier.table(scope))
+        .and_where(Expr::col(time).gte(from))
+        .and_where(Expr::col(time).lt(to))
+        .add_group_by([Expr::cust(bucket), Expr::col(SeriesColumn::Series)])
         .order_by(Alias::new("t"), Order::Asc);
     if !key.is_empty() {
-        select.and_where(Expr::col(Alias::new(scope.column())).eq(key));
+        select.and_where(Expr::col(scope.column()).eq(key));
     }
     select
 }
@@ -373,13 +358,13 @@ pub async fn filters(
     settings: &MailgraphSettings,
     now: i64,
 ) -> Result<ChartFilters, AppError> {
-    use sea_orm::sea_query::{Alias, Query};
+    use sea_orm::sea_query::{Order, Query};
     let mut select = Query::select();
     select
         .distinct()
-        .column(Alias::new("host"))
-        .from(Alias::new("mail_day"))
-        .order_by(Alias::new("host"), sea_orm::sea_query::Order::Asc);
+        .column(SeriesColumn::Host)
+        .from(SeriesTable::MailDay)
+        .order_by(SeriesColumn::Host, Order::Asc);
     let stmt = db.get_database_backend().build(&select);
     let hosts = db
         .query_all_raw(stmt)
@@ -410,13 +395,13 @@ pub async fn purge(
             if days == 0 {
                 continue;
             }
-            let before = now - i64::from(days) * 86_400;
-            let sql = format!(
-                "DELETE FROM {} WHERE {} < {before}",
-                tier.table(scope),
-                tier.column()
-            );
-            deleted += db.execute_unprepared(&sql).await?.rows_affected();
+            use sea_orm::sea_query::{Expr, ExprTrait, Query};
+            let before = now - i64::from(days) * DAY;
+            let delete = Query::delete()
+                .from_table(tier.table(scope))
+                .and_where(Expr::col(tier.column()).lt(before))
+                .to_owned();
+            deleted += db.execute(&delete).await?.rows_affected();
         }
     }
     Ok(deleted)

@@ -16,5 +16,6 @@ pub mod report;
 pub mod retry;
 pub mod sessions;
 pub mod staff;
+pub mod tables;
 pub mod throttle;
 pub mod trace;

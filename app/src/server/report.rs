@@ -13,27 +13,23 @@
 //!   was still deferred.
 //! - Rejects by client come from the per-client hourly counters.
 
-use super::mailgraph::{BASE_SERIES, Scope, Tier, TimeRange, sums_by_time, tier_for};
+use super::mailgraph::{Scope, Tier, TimeRange, sums_by_time, tier_for};
+use super::tables::{self, MailMessage, MailSubjectHour, MessageRow};
 use crate::errors::AppError;
-use crate::model::{MailReport, ReportTable, TraceRecipient};
+use crate::model::{MailReport, ReportTable};
 use crate::state::MailgraphSettings;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
-use sea_orm::{ConnectionTrait, FromQueryResult, StatementBuilder};
+use mailflow::count::is_filter_relay;
+use mailflow::series::{self, Series};
+use mailflow::correlate::Origin;
+use mailflow::{SubjectKind, time};
+use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
 use std::collections::{BTreeMap, HashMap};
 
 /// Rows of each "top" table.
 pub const TOP: usize = 50;
 /// The longest range a report covers.
 pub const MAX_DAYS: i64 = 92;
-
-/// The columns of the per-day and per-hour tables.
-const TRAFFIC: [&str; 7] = [
-    "received", "sent", "deferred", "bounced", "rejected", "spam", "virus",
-];
-
-/// Relay names of content filters (besides anything on loopback): their
-/// `status=sent` is a hand-off, not a delivery. The ingest engine's default.
-const FILTER_RELAYS: [&str; 4] = ["amavis", "clamav", "spamassassin", "dspam"];
 
 /// The range of a report preset (days begin at `mailgraph.utc_offset`).
 pub fn resolve(
@@ -49,8 +45,8 @@ pub fn resolve(
     Ok(match preset {
         "" => (from, to),
         "today" => (today, end),
-        "yesterday" => (today - 86_400, today),
-        "week" => (today - 6 * 86_400, end),
+        "yesterday" => (today - time::DAY, today),
+        "week" => (today - 6 * time::DAY, end),
         _ => {
             return Err(AppError::field(
                 "preset",
@@ -77,9 +73,9 @@ pub async fn report(
 ) -> Result<MailReport, AppError> {
     let offset = settings.offset_secs().map_err(|_| AppError::Internal)?;
     let mut tables = series_tables(db, settings, from, to, now, offset).await?;
-    let mut messages = Messages::default();
-    let mut hour = from.div_euclid(3600);
-    while hour * 3600 < to {
+    let mut messages = Messages::new(&settings.filter_relays);
+    let mut hour = from.div_euclid(time::HOUR);
+    while hour * time::HOUR < to {
         for row in message_rows(db, hour, from, to).await? {
             messages.add(row);
         }
@@ -118,32 +114,32 @@ async fn series_tables(
         .query_all_raw(db.get_database_backend().build(&select))
         .await?;
     let mut totals: BTreeMap<String, u64> = BTreeMap::new();
-    let mut days: BTreeMap<i64, [u64; TRAFFIC.len()]> = BTreeMap::new();
-    let mut hours = [[0u64; TRAFFIC.len()]; 24];
+    let mut days: BTreeMap<i64, [u64; Series::TRAFFIC.len()]> = BTreeMap::new();
+    let mut hours = [[0u64; Series::TRAFFIC.len()]; 24];
     for row in rows {
         let at: i64 = row.try_get_by_index(0)?;
         let series: String = row.try_get_by_index(1)?;
         let n = u64::try_from(row.try_get_by_index::<i64>(2)?).unwrap_or(0);
         *totals.entry(series.clone()).or_default() += n;
-        if let Some(col) = TRAFFIC.iter().position(|s| *s == series) {
+        if let Some(col) = Series::TRAFFIC.iter().position(|s| s.name() == series) {
             days.entry(Tier::Day.start(at, offset)).or_default()[col] += n;
             if tier == Tier::Hour {
-                hours[((at + offset).rem_euclid(86_400) / 3600) as usize][col] += n;
+                hours[((at + offset).rem_euclid(time::DAY) / time::HOUR) as usize][col] += n;
             }
         }
     }
     let mut out = Vec::new();
     let mut grand = table("totals", "Grand totals", &["series", "count"]);
-    for name in BASE_SERIES {
+    for s in Series::ALL {
         grand.rows.push(vec![
-            label(name).to_string(),
-            totals.get(name).copied().unwrap_or(0).to_string(),
+            s.report_label().to_string(),
+            totals.get(s.name()).copied().unwrap_or(0).to_string(),
         ]);
     }
     out.push(grand);
     let traffic_columns = |first: &'static str| {
         std::iter::once(first)
-            .chain(TRAFFIC.iter().copied())
+            .chain(Series::TRAFFIC.map(Series::name))
             .collect::<Vec<_>>()
     };
     let mut per_day = table("per_day", "Per day", &traffic_columns("day"));
@@ -164,7 +160,7 @@ async fn series_tables(
     }
     let mut classes: Vec<(&str, u64)> = totals
         .iter()
-        .filter_map(|(s, n)| Some((s.strip_prefix("reject.")?, *n)))
+        .filter_map(|(s, n)| Some((series::reject_class(s)?, *n)))
         .filter(|(_, n)| *n > 0)
         .collect();
     classes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
@@ -181,38 +177,30 @@ async fn series_tables(
     Ok(out)
 }
 
-#[derive(FromQueryResult)]
-struct MessageRow {
-    origin: String,
-    client_ip: Option<String>,
-    sender: Option<String>,
-    size: Option<i64>,
-    recipients: String,
-}
-
-/// The messages first seen in hour number `hour` (and in `[from, to)`).
+/// The messages first seen in hour number `hour` (and in `[from, to)`). A
+/// record whose stored recipients do not decode fails the report (logged
+/// with its id): its totals would be wrong without it.
 async fn message_rows(
     db: &impl ConnectionTrait,
     hour: i64,
     from: i64,
     to: i64,
 ) -> Result<Vec<MessageRow>, AppError> {
-    let mut q = Query::select();
-    q.columns(["origin", "client_ip", "sender", "size", "recipients"].map(Alias::new))
-        .from(Alias::new("mail_message"))
-        .and_where(Expr::col(Alias::new("first_hour")).eq(hour))
-        .and_where(Expr::col(Alias::new("first_at")).gte(from))
-        .and_where(Expr::col(Alias::new("first_at")).lt(to))
-        .order_by(Alias::new("first_at"), Order::Asc);
-    let stmt = StatementBuilder::build(&q, &db.get_database_backend());
-    Ok(MessageRow::find_by_statement(stmt).all(db).await?)
+    let mut q = MessageRow::select();
+    q.and_where(Expr::col(MailMessage::FirstHour).eq(hour))
+        .and_where(Expr::col(MailMessage::FirstAt).gte(from))
+        .and_where(Expr::col(MailMessage::FirstAt).lt(to))
+        .order_by(MailMessage::FirstAt, Order::Asc);
+    let rows = MessageRow::load(db, &q).await?;
+    tables::all_decoded(rows).map_err(|_| AppError::Internal)
 }
 
 /// Count and bytes per key.
 type Tally = HashMap<String, (u64, u64)>;
 
-#[derive(Default)]
-struct Messages {
+struct Messages<'a> {
+    /// `mailflow.filter_relays`: deliveries to these are hand-offs.
+    filter_relays: &'a [String],
     senders: Tally,
     sending_domains: Tally,
     recipients: Tally,
@@ -223,10 +211,26 @@ struct Messages {
     bytes_delivered: u64,
 }
 
-impl Messages {
-    fn add(&mut self, m: MessageRow) {
-        let size = u64::try_from(m.size.unwrap_or(0)).unwrap_or(0);
-        let from_outside = m.origin == "smtpd" && !m.client_ip.as_deref().is_some_and(is_loopback);
+impl<'a> Messages<'a> {
+    fn new(filter_relays: &'a [String]) -> Self {
+        Self {
+            filter_relays,
+            senders: Tally::default(),
+            sending_domains: Tally::default(),
+            recipients: Tally::default(),
+            receiving_domains: Tally::default(),
+            bounces: HashMap::new(),
+            deferrals: HashMap::new(),
+            bytes_received: 0,
+            bytes_delivered: 0,
+        }
+    }
+
+    fn add(&mut self, row: MessageRow) {
+        let m = row.message;
+        let size = m.size.unwrap_or(0);
+        let from_outside =
+            m.origin == Origin::Smtpd && !m.client_ip.as_deref().is_some_and(is_loopback);
         if from_outside {
             let sender = match m.sender.as_deref() {
                 Some("") | None => "<>".to_string(),
@@ -237,11 +241,9 @@ impl Messages {
             bump(&mut self.sending_domains, domain, size);
             self.bytes_received += size;
         }
-        let recipients: Vec<TraceRecipient> =
-            serde_json::from_str(&m.recipients).unwrap_or_default();
-        for r in recipients {
+        for r in m.recipients {
             match r.status.as_str() {
-                "sent" if !is_filter(&r.relay) => {
+                "sent" if !is_filter_relay(self.filter_relays, &r.relay) => {
                     let to = r.to.to_ascii_lowercase();
                     bump(
                         &mut self.receiving_domains,
@@ -364,17 +366,23 @@ async fn rejects_by_client(
     from: i64,
     to: i64,
 ) -> Result<Vec<ReportTable>, AppError> {
-    let sql = format!(
-        "SELECT subject, series, CAST(SUM(n) AS BIGINT) AS n FROM mail_subject_hour \
-         WHERE kind = 'ip' AND hour >= {} AND hour < {to} AND series LIKE 'reject.%' \
-         GROUP BY subject, series ORDER BY 3 DESC, subject, series LIMIT {TOP}",
-        Tier::Hour.start(from, 0)
-    );
+    use MailSubjectHour as S;
+    let select = Query::select()
+        .columns([S::Subject, S::Series])
+        .expr(tables::sum_of(S::N))
+        .from(S::Table)
+        .and_where(Expr::col(S::Kind).eq(SubjectKind::Ip.name()))
+        .and_where(Expr::col(S::Hour).gte(Tier::Hour.start(from, 0)))
+        .and_where(Expr::col(S::Hour).lt(to))
+        .and_where(Expr::col(S::Series).like(format!("{}%", series::REJECT_PREFIX)))
+        .add_group_by([Expr::col(S::Subject), Expr::col(S::Series)])
+        .order_by_expr(Expr::cust("3"), Order::Desc)
+        .order_by(S::Subject, Order::Asc)
+        .order_by(S::Series, Order::Asc)
+        .limit(TOP as u64)
+        .to_owned();
     let rows = db
-        .query_all_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            sql,
-        ))
+        .query_all_raw(db.get_database_backend().build(&select))
         .await?;
     let mut t = table(
         "rejects_by_client",
@@ -385,10 +393,7 @@ async fn rejects_by_client(
         let client: String = row.try_get_by_index(0)?;
         let series: String = row.try_get_by_index(1)?;
         let n: i64 = row.try_get_by_index(2)?;
-        let class = series
-            .strip_prefix("reject.")
-            .unwrap_or(&series)
-            .to_string();
+        let class = series::reject_class(&series).unwrap_or(&series).to_string();
         t.rows.push(vec![client, class, n.to_string()]);
     }
     Ok(vec![t])
@@ -400,15 +405,6 @@ fn table(id: &str, title: &str, columns: &[&str]) -> ReportTable {
         title: title.to_string(),
         columns: columns.iter().map(|c| c.to_string()).collect(),
         rows: Vec::new(),
-    }
-}
-
-/// How a series is named in reports.
-pub fn label(series: &str) -> &str {
-    match series {
-        "sent" => "sent (delivered)",
-        "sasl_failures" => "SASL failures",
-        other => other,
     }
 }
 
@@ -428,17 +424,6 @@ fn domain_of(address: &str) -> &str {
 fn is_loopback(ip: &str) -> bool {
     ip.parse::<std::net::IpAddr>()
         .is_ok_and(|a| a.is_loopback())
-}
-
-/// A hand-off to a content filter: a relay on loopback or named as one.
-fn is_filter(relay: &str) -> bool {
-    let (name, ip) = match relay.split_once('[') {
-        Some((name, rest)) => (name, rest.split(']').next()),
-        None => (relay, None),
-    };
-    is_loopback(name)
-        || ip.is_some_and(is_loopback)
-        || FILTER_RELAYS.iter().any(|f| f.eq_ignore_ascii_case(name))
 }
 
 /// `mx.y.com[198.51.100.2]:25` → `mx.y.com[198.51.100.2]`.
@@ -605,6 +590,8 @@ mod tests {
 
     #[test]
     fn filter_hand_offs_and_relay_hosts() {
+        let defaults = MailgraphSettings::default().filter_relays;
+        let is_filter = |relay| is_filter_relay(&defaults, relay);
         assert!(is_filter("127.0.0.1[127.0.0.1]:10024"));
         assert!(is_filter("amavis[10.1.1.1]:10024"));
         assert!(is_filter("clamav"));

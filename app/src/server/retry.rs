@@ -59,6 +59,15 @@ pub fn is_transient(err: &DbErr) -> bool {
     false
 }
 
+/// Whether `err` or any error in its chain of causes (its `source()`s) is a
+/// [`DbErr`] that [`is_transient`]: for writers whose errors wrap the
+/// database's in context (the ingest engine's batches).
+pub fn caused_by_transient(err: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(err), |e| e.source())
+        .filter_map(|e| e.downcast_ref::<DbErr>())
+        .any(is_transient)
+}
+
 /// SQLite's primary code is the low byte of the extended code.
 fn sqlite_code_is_transient(extended: i32) -> bool {
     matches!(extended & 0xff, 5 | 6)
@@ -85,7 +94,7 @@ where
     loop {
         match attempt().await {
             Err(e) if n < ATTEMPTS && transient(&e) => {
-                tracing::info!("{what} tried again (attempt {n}) after: {e}");
+                tracing::info!("{what} tried again (attempt {n}) after: {e:#}");
                 tokio::time::sleep(backoff(n)).await;
                 n += 1;
             }
@@ -121,6 +130,50 @@ mod tests {
         assert!(!pg_state_is_transient("23505"));
         // Message text decides nothing.
         assert!(!is_transient(&DbErr::Custom("database is locked".into())));
+    }
+
+    /// An error that wraps another in context, as `anyhow` does.
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot commit a MailFlow batch")]
+    struct Context(#[source] DbErr);
+
+    /// A real `SQLITE_BUSY`: a second writer that may not wait.
+    #[tokio::test]
+    async fn a_busy_database_is_transient_by_its_code_and_text_alone_is_not() {
+        use sea_orm::{ConnectOptions, ConnectionTrait, Database};
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let path =
+            std::env::temp_dir().join(format!("carteiro-busy-{}-{nanos}.db", std::process::id()));
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let connect = |wait: Duration| {
+            let mut opts = ConnectOptions::new(url.clone());
+            opts.max_connections(1)
+                .map_sqlx_sqlite_opts(move |o| o.busy_timeout(wait));
+            Database::connect(opts)
+        };
+        let first = connect(Duration::from_secs(5)).await.unwrap();
+        first
+            .execute_unprepared("CREATE TABLE t (x INTEGER)")
+            .await
+            .unwrap();
+        let second = connect(Duration::ZERO).await.unwrap();
+        let tx = begin_write(&first).await.unwrap();
+
+        let busy = begin_write(&second).await.unwrap_err();
+
+        assert!(is_transient(&busy), "{busy}");
+        let wrapped = Context(busy);
+        assert!(caused_by_transient(&wrapped), "{wrapped}");
+        let text_only = Context(DbErr::Custom("database is locked (busy, deadlock)".into()));
+        assert!(!caused_by_transient(&text_only));
+        drop(tx);
+        for db in [first, second] {
+            db.close().await.unwrap();
+        }
+        std::fs::remove_file(&path).ok();
     }
 
     #[tokio::test]

@@ -8,77 +8,16 @@
 //! [`LIMIT`] matches — so keep its window short at ISP volume.
 
 use super::ingest_status::key_hash;
+use super::tables::{self, MailMessage, MessageRow};
 use crate::errors::AppError;
-use crate::model::{TraceMessage, TraceRecipient, TraceResult};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, LikeExpr, Order, Query, SimpleExpr};
-use sea_orm::{ConnectionTrait, FromQueryResult, StatementBuilder};
+use crate::model::TraceResult;
+use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Order, SimpleExpr};
 
 /// Most messages one trace shows.
 pub const LIMIT: usize = 100;
 /// Longest window, in hours (a week).
 pub const MAX_HOURS: i64 = 7 * 24;
-
-#[derive(FromQueryResult)]
-struct Row {
-    host: String,
-    queue_id: String,
-    first_at: i64,
-    last_at: i64,
-    origin: String,
-    client_name: Option<String>,
-    client_ip: Option<String>,
-    sasl_username: Option<String>,
-    message_id: Option<String>,
-    sender: Option<String>,
-    size: Option<i64>,
-    verdict: Option<String>,
-    reject: Option<String>,
-    recipients: String,
-    rcpt_addrs: String,
-    removed: bool,
-}
-
-impl Row {
-    fn into_message(self) -> TraceMessage {
-        TraceMessage {
-            host: self.host,
-            queue_id: self.queue_id,
-            first_at: self.first_at,
-            last_at: self.last_at,
-            origin: self.origin,
-            client_name: self.client_name,
-            client_ip: self.client_ip,
-            sasl_username: self.sasl_username,
-            message_id: self.message_id,
-            sender: self.sender,
-            size: self.size,
-            verdict: self.verdict,
-            reject: self.reject,
-            recipients: serde_json::from_str::<Vec<TraceRecipient>>(&self.recipients)
-                .unwrap_or_default(),
-            removed: self.removed,
-        }
-    }
-}
-
-const COLUMNS: [&str; 16] = [
-    "host",
-    "queue_id",
-    "first_at",
-    "last_at",
-    "origin",
-    "client_name",
-    "client_ip",
-    "sasl_username",
-    "message_id",
-    "sender",
-    "size",
-    "verdict",
-    "reject",
-    "recipients",
-    "rcpt_addrs",
-    "removed",
-];
 
 /// Messages first seen in the `hours` before `until` (Unix seconds) that
 /// match `q`: a queue id, a message-id (with or without `<>`), or an
@@ -120,7 +59,7 @@ pub async fn trace(
         && q.len() <= 32
         && q.bytes().all(|b| b.is_ascii_alphanumeric());
     let mut searched_as = Vec::new();
-    let mut found: Vec<Row> = Vec::new();
+    let mut found: Vec<MessageRow> = Vec::new();
 
     if looks_like_queue_id {
         searched_as.push("queue id".to_string());
@@ -128,7 +67,7 @@ pub async fn trace(
             select(
                 db,
                 &hour_list,
-                Expr::col(Alias::new("queue_id")).eq(q.to_string()),
+                Expr::col(MailMessage::QueueId).eq(q.to_string()),
             )
             .await?,
         );
@@ -142,11 +81,11 @@ pub async fn trace(
         let rows = select(
             db,
             &hour_list,
-            Expr::col(Alias::new("msgid_hash")).is_in(hashes),
+            Expr::col(MailMessage::MsgidHash).is_in(hashes),
         )
         .await?;
         found.extend(rows.into_iter().filter(|r| {
-            r.message_id.as_deref().is_some_and(|m| {
+            r.message.message_id.as_deref().is_some_and(|m| {
                 m.to_ascii_lowercase()
                     .trim_start_matches('<')
                     .trim_end_matches('>')
@@ -158,11 +97,12 @@ pub async fn trace(
             let rows = select(
                 db,
                 &hour_list,
-                Expr::col(Alias::new("sender_hash")).eq(key_hash(&bare)),
+                Expr::col(MailMessage::SenderHash).eq(key_hash(&bare)),
             )
             .await?;
             found.extend(rows.into_iter().filter(|r| {
-                r.sender
+                r.message
+                    .sender
                     .as_deref()
                     .is_some_and(|s| s.eq_ignore_ascii_case(&bare))
             }));
@@ -171,7 +111,7 @@ pub async fn trace(
                 if found.len() > LIMIT {
                     break;
                 }
-                let like = Expr::col(Alias::new("rcpt_addrs")).like(contains(&bare));
+                let like = Expr::col(MailMessage::RcptAddrs).like(contains(&bare));
                 let rows = select(db, &[*hour], like).await?;
                 found.extend(
                     rows.into_iter()
@@ -186,17 +126,22 @@ pub async fn trace(
             "That is not a queue id (letters and digits), a message-id or an address (with an @).",
         ));
     }
-    found.sort_by(|a, b| {
-        (b.first_at, &b.host, &b.queue_id).cmp(&(a.first_at, &a.host, &a.queue_id))
-    });
-    found.dedup_by(|a, b| a.first_at == b.first_at && a.host == b.host && a.queue_id == b.queue_id);
+    let key = |r: &MessageRow| {
+        (
+            r.message.first_at,
+            r.message.host.clone(),
+            r.message.queue_id.clone(),
+        )
+    };
+    found.sort_by_key(|r| std::cmp::Reverse(key(r)));
+    found.dedup_by(|a, b| key(a) == key(b));
     let truncated = found.len() > LIMIT;
     found.truncate(LIMIT);
     Ok(TraceResult {
         searched_as,
         from: (last_hour - hours + 1) * 3600,
         to: until,
-        messages: found.into_iter().map(Row::into_message).collect(),
+        messages: found.into_iter().map(MessageRow::into_trace).collect(),
         truncated,
     })
 }
@@ -214,18 +159,19 @@ fn escape_like(s: &str) -> String {
         .replace('_', "\\_")
 }
 
+/// The messages of `hours` that meet `condition`, newest first. A record
+/// whose stored recipients do not decode fails the search (logged with its
+/// id): support must not be told a message it is asking about is not there.
 async fn select(
     db: &impl ConnectionTrait,
     hours: &[i64],
     condition: SimpleExpr,
-) -> Result<Vec<Row>, AppError> {
-    let mut q = Query::select();
-    q.columns(COLUMNS.iter().map(|c| Alias::new(*c)))
-        .from(Alias::new("mail_message"))
-        .and_where(Expr::col(Alias::new("first_hour")).is_in(hours.iter().copied()))
+) -> Result<Vec<MessageRow>, AppError> {
+    let mut q = MessageRow::select();
+    q.and_where(Expr::col(MailMessage::FirstHour).is_in(hours.iter().copied()))
         .and_where(condition)
-        .order_by(Alias::new("first_at"), Order::Desc)
+        .order_by(MailMessage::FirstAt, Order::Desc)
         .limit(LIMIT as u64 + 1);
-    let stmt = StatementBuilder::build(&q, &db.get_database_backend());
-    Ok(Row::find_by_statement(stmt).all(db).await?)
+    let rows = MessageRow::load(db, &q).await?;
+    tables::all_decoded(rows).map_err(|_| AppError::Internal)
 }

@@ -216,7 +216,7 @@ async fn fill(
     for scope in [Scope::Host, Scope::Domain] {
         for tier in Tier::ALL {
             let table = tier.table(scope);
-            println!("  {table:<20} {:>10} rows", count(db, table).await?);
+            println!("  {table:<20} {:>10} rows", count(db, table.name()).await?);
         }
     }
     Ok(())

@@ -1,14 +1,16 @@
 //! Mailgraph through HTTP: chart series from the right tier with filters
 //! and block markers, the report and its CSV downloads, and `/metrics`.
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 use crate::support::{get_with_token, issue_token};
 use app::model::{ChartData, MailReport, Role};
 use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use serde_json::Value;
+use server::config::Config;
 
 /// 2026-11-02 00:00 UTC: the day the test log is from.
-const DAY: i64 = 1_793_577_600;
+pub const DAY: i64 = 1_793_577_600;
 
 /// A small day of mail on two hosts: delivered, bounced, deferred and
 /// refused messages for two customer domains.
@@ -27,22 +29,8 @@ Nov  2 12:00:01 mx1 postfix/smtpd[30]: NOQUEUE: reject: RCPT from unknown[192.0.
 ";
 
 async fn app_with_log() -> TestApp {
-    let app = spawn_app().await;
+    let app = app_importing(LOG, |_| {}).await;
     let db = &app.state.db;
-    crate::common::host_domains(db, &["cliente.com.br"]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("mail.log");
-    std::fs::write(&log, LOG).unwrap();
-    let opts = server::log_import::Options {
-        files: vec![log],
-        dry_run: false,
-        report: Some(server::log_import::ReportFormat::Json),
-        year: Some(2026),
-        detect: false,
-    };
-    server::log_import::import(db, &server::config::Config::default(), &opts)
-        .await
-        .unwrap();
     // A block approved at 11:00 that day, and one long before.
     for (id, at) in [(1, DAY + 11 * 3600), (2, DAY - 40 * 86_400)] {
         app::server::entities::defence_block::ActiveModel {
@@ -65,13 +53,60 @@ async fn app_with_log() -> TestApp {
     app
 }
 
-async fn chart(app: &TestApp, client: &reqwest::Client, form: &[(&str, &str)]) -> ChartData {
+/// The portal with `configure`d settings, holding `log` (of 2026, hosting
+/// cliente.com.br) imported with the same settings.
+pub async fn app_importing(log: &str, configure: impl Fn(&mut Config)) -> TestApp {
+    let app = spawn_app_with(&configure).await;
+    let db = &app.state.db;
+    crate::common::host_domains(db, &["cliente.com.br"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mail.log");
+    std::fs::write(&path, log).unwrap();
+    let opts = server::log_import::Options {
+        files: vec![path],
+        dry_run: false,
+        report: Some(server::log_import::ReportFormat::Json),
+        year: Some(2026),
+        detect: false,
+    };
+    let mut cfg = Config::default();
+    configure(&mut cfg);
+    server::log_import::import(db, &cfg, &opts).await.unwrap();
+    app
+}
+
+/// The report of the test log's day.
+pub async fn day_report(app: &TestApp, client: &reqwest::Client) -> MailReport {
+    let (from, to) = (DAY.to_string(), (DAY + 86_400).to_string());
+    let res = app
+        .call(
+            client,
+            "/api/mailgraph/report",
+            &[("from", &from), ("to", &to)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.unwrap()
+}
+
+/// The rows of the report's table `id`.
+pub fn rows(report: &MailReport, id: &str) -> Vec<Vec<String>> {
+    report
+        .tables
+        .iter()
+        .find(|t| t.id == id)
+        .unwrap_or_else(|| panic!("no table {id}"))
+        .rows
+        .clone()
+}
+
+pub async fn chart(app: &TestApp, client: &reqwest::Client, form: &[(&str, &str)]) -> ChartData {
     let res = app.call(client, "/api/mailgraph/chart", form).await;
     assert_eq!(res.status(), StatusCode::OK);
     res.json().await.unwrap()
 }
 
-fn series<'a>(data: &'a ChartData, name: &str) -> &'a [u64] {
+pub fn series<'a>(data: &'a ChartData, name: &str) -> &'a [u64] {
     &data
         .series
         .iter()
@@ -106,7 +141,10 @@ async fn a_chart_reads_its_tier_and_filters_by_host_or_domain() {
     assert_eq!(series(&all, "reject.unknown_user")[12], 2);
     // Base series are always there, even at zero, in a fixed order.
     let names: Vec<&str> = all.series.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(&names[..8], app::server::mailgraph::BASE_SERIES);
+    assert_eq!(
+        &names[..8],
+        mailflow::Series::ALL.map(mailflow::Series::name)
+    );
     assert_eq!(all.blocks.len(), 1, "only the block approved that day");
     assert_eq!(all.blocks[0].target, "192.0.2.1");
 
@@ -193,24 +231,8 @@ async fn the_report_and_its_csv_downloads() {
     app.add_staff("helpdesk", &[Role::Support]).await;
     let boss = app.signed_in("boss").await;
     let (from, to) = (DAY.to_string(), (DAY + 86_400).to_string());
-    let res = app
-        .call(
-            &boss,
-            "/api/mailgraph/report",
-            &[("from", &from), ("to", &to)],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let report: MailReport = res.json().await.unwrap();
-    let table = |id: &str| {
-        report
-            .tables
-            .iter()
-            .find(|t| t.id == id)
-            .unwrap_or_else(|| panic!("no table {id}"))
-            .rows
-            .clone()
-    };
+    let report = day_report(&app, &boss).await;
+    let table = |id: &str| rows(&report, id);
     let totals = table("totals");
     let total = |what: &str| {
         totals

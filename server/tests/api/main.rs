@@ -19,6 +19,7 @@ mod mailgraph;
 mod provision;
 mod provision_input;
 mod provision_races;
+mod report_filter_relays;
 mod role_matrix;
 mod ssr;
 mod staff;
