@@ -6,7 +6,6 @@ use crate::support::{get_with_token, issue_token};
 use app::model::{ChartData, MailReport, Role};
 use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
-use serde_json::Value;
 use server::config::Config;
 
 /// 2026-11-02 00:00 UTC: the day the test log is from.

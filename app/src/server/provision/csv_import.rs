@@ -59,7 +59,9 @@ pub const MAX_ROWS: usize = 50_000;
 pub const APPLY_CHUNK: usize = 50;
 /// Rows checked in one rolled-back transaction in a preview.
 pub const PREVIEW_CHUNK: usize = 500;
-/// A preview chunk's transaction ends early after this long.
+/// A preview chunk's transaction ends early after this long (once it has
+/// done [`APPLY_CHUNK`] rows, so it holds the write lock no longer than an
+/// import's chunk would).
 const CHUNK_TIME: Duration = Duration::from_millis(250);
 /// A running job whose progress has not moved for this long was
 /// interrupted (its server stopped).
@@ -296,7 +298,7 @@ async fn work(
 
 /// Runs the prepared rows in one write transaction, each in a savepoint;
 /// committed unless a preview. A preview chunk may stop early (after
-/// [`CHUNK_TIME`]): it returns the rows it did.
+/// [`APPLY_CHUNK`] rows and [`CHUNK_TIME`]): it returns the rows it did.
 async fn run_chunk(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -308,7 +310,9 @@ async fn run_chunk(
     let started = Instant::now();
     let mut out = Vec::with_capacity(rows.len());
     for (row, request) in rows.iter().zip(prepared) {
-        if ctx.dry_run && !out.is_empty() && started.elapsed() > CHUNK_TIME {
+        // Not before APPLY_CHUNK rows: a small file is previewed in one
+        // transaction whatever the load, so its rows always see each other.
+        if ctx.dry_run && out.len() >= APPLY_CHUNK && started.elapsed() > CHUNK_TIME {
             break;
         }
         let failed = |message: String| ImportRow {
