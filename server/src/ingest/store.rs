@@ -13,10 +13,10 @@ use app::server::tables::{
     self, MailMessage, MailRejectRule, MailSubjectHour, MessageRow, SeriesColumn,
 };
 use mailflow::SubjectKind;
+use mailflow::correlate::Message;
 use mailflow::count::{Batch, DEFAULT_RULES, HostedDomains, RejectRules, SubjectCounts};
 use mailflow::detect::Proposal;
 use mailflow::syslog::{UnixTime, YearGuess};
-use mailflow::correlate::Message;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
 use std::collections::BTreeMap;
