@@ -118,7 +118,7 @@ impl MailgraphSettings {
         if h > 14 || m > 59 || h.to_string().len() > 2 {
             return Err(bad());
         }
-        Ok(sign * (h * 3600 + m * 60))
+        Ok(sign * (h * mailflow::time::HOUR + m * mailflow::time::MINUTE))
     }
 }
 

@@ -10,6 +10,7 @@ use crate::model::{BlockRow, ChartData};
 use leptos::prelude::*;
 use mailflow::Series;
 use mailflow::series::label_of;
+use mailflow::time::{DAY, HOUR, MINUTE};
 use std::collections::BTreeSet;
 
 /// The drawing's coordinate space (the SVG scales to its box).
@@ -231,10 +232,10 @@ pub fn time_label(t: i64, offset: i64, step: i64, long: bool) -> String {
         return String::new();
     };
     let format = match (step, long) {
-        (..3600, false) => "%H:%M",
-        (..86_400, false) => "%d/%m %Hh",
+        (..HOUR, false) => "%H:%M",
+        (..DAY, false) => "%d/%m %Hh",
         (_, false) => "%d/%m",
-        (86_400.., true) => "%a %d/%m/%Y",
+        (DAY.., true) => "%a %d/%m/%Y",
         (_, true) => "%a %d/%m/%Y %H:%M",
     };
     d.format(format).to_string()
@@ -244,10 +245,10 @@ pub fn time_label(t: i64, offset: i64, step: i64, long: bool) -> String {
 pub fn bucket_name(step: i64) -> String {
     match step {
         60 => "minute".into(),
-        3600 => "hour".into(),
-        86_400 => "day".into(),
-        s if s < 3600 => format!("{} minutes", s / 60),
-        s => format!("{} hours", s / 3600),
+        HOUR => "hour".into(),
+        DAY => "day".into(),
+        s if s < HOUR => format!("{} minutes", s / MINUTE),
+        s => format!("{} hours", s / HOUR),
     }
 }
 

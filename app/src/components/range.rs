@@ -3,6 +3,7 @@
 //! local days (days begin at `mailgraph.utc_offset`).
 
 use leptos::prelude::*;
+use mailflow::time::DAY;
 
 /// What the picker chose: a preset's key, or the dates `[from, to)` (Unix
 /// seconds) when `preset` is empty.
@@ -39,7 +40,7 @@ pub fn local_date(t: i64, offset: i64) -> String {
 pub fn dates(first: &str, last: &str, offset: i64) -> Result<Range, &'static str> {
     match (
         local_midnight(first, offset),
-        local_midnight(last, offset).map(|t| t + 86_400),
+        local_midnight(last, offset).map(|t| t + DAY),
     ) {
         (Some(from), Some(to)) if to > from => Ok(Range {
             preset: String::new(),

@@ -8,6 +8,7 @@ use crate::components::page::{DataTable, Loaded, Page};
 use crate::components::refresh::refresh_tick;
 use crate::model::{CheckpointInfo, IngestOverview, Section, SourceState, SourceStatus};
 use leptos::prelude::*;
+use mailflow::time::{DAY, HOUR};
 use std::time::Duration;
 
 /// How often the page asks again.
@@ -137,8 +138,8 @@ fn age(secs: i64) -> String {
     match secs {
         0..120 => format!("{secs} s"),
         120..7200 => format!("{} min", secs / 60),
-        7200..172_800 => format!("{} h", secs / 3600),
-        _ => format!("{} d", secs / 86_400),
+        7200..172_800 => format!("{} h", secs / HOUR),
+        _ => format!("{} d", secs / DAY),
     }
 }
 

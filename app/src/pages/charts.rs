@@ -14,6 +14,7 @@ use crate::model::{BlockRow, ChartData, ChartFilters, ChartQuery, Section};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use mailflow::series::{self, Series};
+use mailflow::time::DAY;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -102,7 +103,7 @@ fn ChartBoard(
                 presets=&PRESETS
                 range
                 offset
-                first=local_date(filters.now - 7 * 86_400, offset)
+                first=local_date(filters.now - 7 * DAY, offset)
                 last=local_date(filters.now, offset)
             />
             <div class="toolbar">

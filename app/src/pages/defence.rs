@@ -14,6 +14,7 @@ use crate::components::refresh::refresh_tick;
 use crate::errors::AppError;
 use crate::model::{BlockRow, BulkOutcome, DefenceState, ProposalRow, Section};
 use leptos::prelude::*;
+use mailflow::time::MINUTES_PER_DAY;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -325,8 +326,10 @@ fn time(t: i64) -> String {
 /// Minutes as the largest whole unit that fits: `3 days`, `5 h`, `20 min`.
 fn duration(minutes: i64) -> String {
     match minutes {
-        m if m >= 2 * 1440 && m % 1440 == 0 => format!("{} days", m / 1440),
-        m if m >= 1440 && m % 1440 == 0 => "1 day".into(),
+        m if m >= 2 * MINUTES_PER_DAY && m % MINUTES_PER_DAY == 0 => {
+            format!("{} days", m / MINUTES_PER_DAY)
+        }
+        m if m >= MINUTES_PER_DAY && m % MINUTES_PER_DAY == 0 => "1 day".into(),
         m if m >= 120 => format!("{} h", m / 60),
         m => format!("{m} min"),
     }

@@ -10,6 +10,7 @@ use crate::components::range::{Range, RangePicker, local_date};
 use crate::errors::AppError;
 use crate::model::{MailReport, ReportTable, Section};
 use leptos::prelude::*;
+use mailflow::time::DAY;
 
 /// Between the digit groups of the tables' figures.
 const THIN_SPACE: char = '\u{2009}';
@@ -54,8 +55,8 @@ fn ReportBoard(
                 presets=&PRESETS
                 range
                 offset
-                first=local_date(now - 86_400, offset)
-                last=local_date(now - 86_400, offset)
+                first=local_date(now - DAY, offset)
+                last=local_date(now - DAY, offset)
             />
         </section>
         <Loaded resource=report loading="Building the report…" let:r>

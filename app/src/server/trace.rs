@@ -11,6 +11,7 @@ use super::ingest_status::key_hash;
 use super::tables::{self, MailMessage, MessageRow};
 use crate::errors::AppError;
 use crate::model::TraceResult;
+use mailflow::time::HOUR;
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Order, SimpleExpr};
 
@@ -47,7 +48,7 @@ pub async fn trace(
             format!("Search 1 to {MAX_HOURS} hours."),
         ));
     }
-    let last_hour = until.div_euclid(3600);
+    let last_hour = until.div_euclid(HOUR);
     let hour_list: Vec<i64> = (0..hours).map(|h| last_hour - h).collect();
     let lower = q.to_ascii_lowercase();
     let bare = lower
@@ -139,7 +140,7 @@ pub async fn trace(
     found.truncate(LIMIT);
     Ok(TraceResult {
         searched_as,
-        from: (last_hour - hours + 1) * 3600,
+        from: (last_hour - hours + 1) * HOUR,
         to: until,
         messages: found.into_iter().map(MessageRow::into_trace).collect(),
         truncated,

@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::log_import::{self as import, Options};
 use anyhow::{Context, Result};
 use mailflow::generate::{Generator, Shape};
+use mailflow::time::{DAY, MINUTE};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
 /// Days of demo log, and lines per day (a small ISP's relay).
@@ -25,7 +26,7 @@ pub async fn seed(db: &DatabaseConnection, cfg: &Config) -> Result<u64> {
     let now = chrono::Utc::now().timestamp();
     // The generator's clock drifts by a few minutes over three days: end a
     // little before now rather than in the future.
-    let start = now - DAYS * 86_400 - 1800;
+    let start = now - DAYS * DAY - 30 * MINUTE;
     let mut generator = Generator::new(Shape {
         seed: 2026,
         start,

@@ -19,6 +19,7 @@ use anyhow::{Context, Result};
 use app::model::ChartQuery;
 use app::server::mailgraph::{self, Scope, Tier};
 use app::state::MailgraphSettings;
+use mailflow::time::{DAY, HOUR, MINUTE, MINUTES_PER_DAY};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -62,9 +63,9 @@ fn round(rng: &mut Rng, x: f64) -> u64 {
 /// Traffic at minute `t` relative to the day's average: a night trough,
 /// a working-hours plateau, quieter weekends.
 fn rhythm(t: i64) -> f64 {
-    let hour = (t.rem_euclid(86_400)) as f64 / 3600.0;
+    let hour = (t.rem_euclid(DAY)) as f64 / HOUR as f64;
     let day = 1.0 - 0.75 * ((hour - 3.0) * std::f64::consts::PI / 24.0).cos().powi(2);
-    let weekday = (t.div_euclid(86_400) + 4).rem_euclid(7); // 0 = Sunday
+    let weekday = (t.div_euclid(DAY) + 4).rem_euclid(7); // 0 = Sunday
     let week = if weekday == 0 || weekday == 6 {
         0.6
     } else {
@@ -79,7 +80,7 @@ type Rows<'a> = BTreeMap<(i64, &'a str, &'static str), u64>;
 pub async fn run(db: &DatabaseConnection, settings: &MailgraphSettings, o: Options) -> Result<()> {
     let now = chrono::Utc::now().timestamp();
     let end = Tier::Minute.start(now, 0);
-    let start = Tier::Day.start(end - o.days * 86_400, 0);
+    let start = Tier::Day.start(end - o.days * DAY, 0);
     let have = count(db, "mail_day").await?;
     if have > 0 {
         println!("mail_day already holds {have} rows: measuring what is there");
@@ -122,12 +123,12 @@ async fn fill(
         if scope_days == 0 {
             start
         } else {
-            end - i64::from(scope_days) * 86_400
+            end - i64::from(scope_days) * DAY
         }
     };
     let r = &settings.retention;
     let d = &settings.domain_retention;
-    let per_minute = o.messages_per_day as f64 / 1440.0 / o.hosts as f64;
+    let per_minute = o.messages_per_day as f64 / MINUTES_PER_DAY as f64 / o.hosts as f64;
     let mut rng = Rng(2026);
     let mut written = 0u64;
     let mut day = start;
@@ -136,7 +137,7 @@ async fn fill(
         // the day, and shared out among the domains by hour.
         let mut tiers: [Rows<'_>; 6] = Default::default();
         for host in &hosts {
-            for minute in (day..(day + 86_400).min(end)).step_by(60) {
+            for minute in (day..(day + DAY).min(end)).step_by(MINUTE as usize) {
                 let level = per_minute * rhythm(minute) * (0.85 + 0.3 * rng.unit());
                 for (series, share) in SHARES {
                     let n = round(&mut rng, level * share);
@@ -197,11 +198,11 @@ async fn fill(
             written += rows.len() as u64;
         }
         txn.commit().await?;
-        day += 86_400;
+        day += DAY;
         eprint!(
             "\rfilled {} of {} days, {written} rows, {:.0} s",
-            (day - start) / 86_400,
-            (end - start + 86_399) / 86_400,
+            (day - start) / DAY,
+            (end - start + DAY - 1) / DAY,
             started.elapsed().as_secs_f64()
         );
     }

@@ -181,7 +181,10 @@ pub async fn seed(db: &DatabaseConnection, mix: &Mix) -> Result<Plan> {
         token: String::new(),
         token_actor: String::new(),
         hosts: vec![format!("mx1-{run}"), format!("smtp1-{run}")],
-        log_start: (now.timestamp() - 3600) / 60 * 60,
+        log_start: mailflow::time::floor(
+            now.timestamp() - mailflow::time::HOUR,
+            mailflow::time::MINUTE,
+        ),
         actor_prefix: prefix,
         run,
     };
