@@ -148,7 +148,7 @@ pub fn parse<'a>(line: &'a str, years: &mut YearGuess) -> Option<Header<'a>> {
     // The tag ends at the first colon; alignment spaces before the message go.
     let colon = memchr::memchr(b':', rest.as_bytes())?;
     let (tag, message) = (&rest[..colon], &rest[colon + 1..]);
-    let message = message.trim_start_matches(' ');
+    let message = without_solaris_id(message.trim_start_matches(' '));
     if host.is_empty() || tag.is_empty() || memchr::memchr(b' ', tag.as_bytes()).is_some() {
         return None;
     }
@@ -166,6 +166,28 @@ pub fn parse<'a>(line: &'a str, years: &mut YearGuess) -> Option<Header<'a>> {
         pid,
         message,
     })
+}
+
+/// Solaris' syslogd starts each message with its id and the facility:
+/// `[ID 197553 mail.info] 161033C05: client=…`. The rest is Postfix's own.
+fn without_solaris_id(message: &str) -> &str {
+    let Some(rest) = message.strip_prefix("[ID ") else {
+        return message;
+    };
+    let Some((inside, after)) = rest.split_once(']') else {
+        return message;
+    };
+    let well_formed = inside.split_once(' ').is_some_and(|(id, facility)| {
+        !id.is_empty()
+            && id.bytes().all(|b| b.is_ascii_digit())
+            && facility.contains('.')
+            && !facility.contains(' ')
+    });
+    if well_formed {
+        after.trim_start_matches(' ')
+    } else {
+        message
+    }
 }
 
 fn classic<'a>(line: &'a str, years: &mut YearGuess) -> Option<(UnixTime, &'a str)> {
@@ -404,6 +426,28 @@ mod tests {
     fn february_29_exists_only_in_leap_years() {
         assert!(parse("Feb 29 00:00:00 h p: m", &mut YearGuess::new(2024)).is_some());
         assert!(parse("Feb 29 00:00:00 h p: m", &mut YearGuess::new(2026)).is_none());
+    }
+
+    #[test]
+    fn solaris_message_ids_are_dropped() {
+        let mut y = YearGuess::new(2026);
+        let h = parse(
+            "Jan 30 01:01:03 relay.cs.tcd.ie postfix/smtpd[15349]: [ID 197553 mail.info] 161033C05: client=unknown[216.16.246.188]",
+            &mut y,
+        )
+        .unwrap();
+        assert_eq!(h.program, "postfix/smtpd");
+        assert_eq!(h.message, "161033C05: client=unknown[216.16.246.188]");
+        // Anything else in brackets is the message's own.
+        for message in [
+            "[ID x mail.info] a",
+            "[ID 1 mail info] a",
+            "[ID 1] a",
+            "[ID 1 mail.info a",
+        ] {
+            let line = format!("Jan 30 01:01:03 relay postfix/smtpd[1]: {message}");
+            assert_eq!(parse(&line, &mut y).unwrap().message, message);
+        }
     }
 
     #[test]

@@ -140,7 +140,8 @@ impl Counter {
     }
 
     /// Runs `detector` on every line from now on.
-    pub fn detect_with(&mut self, detector: Detector) {
+    pub fn detect_with(&mut self, mut detector: Detector) {
+        detector.never_propose(&self.settings.internal_clients);
         self.detector = (!detector.is_empty()).then_some(detector);
     }
 
@@ -286,7 +287,7 @@ impl Counter {
     }
 
     /// smtpd's `QID: client=`: a message received, unless the client is
-    /// internal (a content filter's re-injection).
+    /// internal and did not authenticate (a content filter's re-injection).
     fn received(
         &mut self,
         h: &Header<'_>,
@@ -295,7 +296,7 @@ impl Counter {
         client: Client<'_>,
         sasl_username: Option<&str>,
     ) {
-        if self.is_internal(client.ip) {
+        if sasl_username.is_none() && self.is_internal(client.ip) {
             return;
         }
         let (at, series) = (h.at, Series::Received.index());
@@ -505,7 +506,7 @@ impl Counter {
         let from_outside = m.origin == Origin::Smtpd
             && m.client_ip
                 .as_deref()
-                .is_some_and(|ip| !self.is_internal(ip));
+                .is_some_and(|ip| m.sasl_username.is_some() || !self.is_internal(ip));
         let first_attempt = !m.recipients.iter().any(|r| r.to == to);
         let domains = &self.settings.domains;
         let recipient = (from_outside && first_attempt)

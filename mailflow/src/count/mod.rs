@@ -1,7 +1,9 @@
 //! The counting rules: what each event adds to the mail-flow series.
 //!
-//! - **received**: smtpd `QID: client=` lines, except clients on loopback or
-//!   in the internal list (content-filter re-injections); pickup never counts.
+//! - **received**: smtpd `QID: client=` lines, except unauthenticated clients
+//!   on loopback or in the internal list (content-filter re-injections); a
+//!   client that authenticated (`sasl_username=`) is a real submission
+//!   wherever it connects from (webmail on 127.0.0.1); pickup never counts.
 //! - **sent**: `status=sent` deliveries from smtp/lmtp/local/virtual/pipe,
 //!   except hand-offs to a content filter (relay on loopback, or a relay name
 //!   in the filter list). One per recipient line.

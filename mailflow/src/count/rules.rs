@@ -189,7 +189,7 @@ pub(super) fn not_owned_by(reply: &str) -> Option<&str> {
 
 /// A loopback address written as text. Only text that can be one is
 /// parsed: IPv4 loopback starts with `127.`, IPv6 has colons.
-pub(super) fn is_loopback(s: &str) -> bool {
+pub(crate) fn is_loopback(s: &str) -> bool {
     (s.starts_with("127.") || memchr::memchr(b':', s.as_bytes()).is_some())
         && s.parse::<IpAddr>().is_ok_and(|a| a.is_loopback())
 }

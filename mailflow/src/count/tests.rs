@@ -160,6 +160,75 @@ fn internal_clients_and_pickup_are_not_received() {
     assert_eq!(c.totals.received, 1);
 }
 
+/// A client that authenticated is a customer's submission wherever it
+/// connects from (webmail on 127.0.0.1, a relay on the internal network);
+/// only unauthenticated internal clients are re-injections.
+#[test]
+fn an_authenticated_internal_client_is_received() {
+    let mut settings = Settings::default();
+    settings
+        .internal_clients
+        .push("10.0.0.0/8".parse().unwrap());
+    let mut c = Counter::new(settings, RejectRules::defaults(), 2026);
+    for l in [
+        "Aug  4 09:00:00 phoenix postfix/smtpd[1]: 4B452D963D: client=phoenix[127.0.0.1], sasl_method=LOGIN, sasl_username=jordy",
+        "Aug  4 09:00:01 mx1 postfix/smtpd[2]: 4B452D963E: client=relay[10.2.3.4], sasl_method=PLAIN, sasl_username=ana@cliente.com.br",
+        "Aug  4 09:00:02 mx1 postfix/smtpd[3]: 4B452D963F: client=localhost[127.0.0.1]",
+    ] {
+        c.feed(l);
+    }
+    assert_eq!(c.totals.received, 2);
+}
+
+/// Solaris' `[ID n facility.level]` before the message does not hide it.
+#[test]
+fn solaris_lines_count_like_any_other() {
+    let c = count(&[
+        "Jan 30 01:01:03 relay.cs.tcd.ie postfix/smtpd[15349]: [ID 197553 mail.info] 161033C05: client=unknown[216.16.246.188]",
+        "Jan 30 01:01:04 relay.cs.tcd.ie postfix/qmgr[1101]: [ID 197553 mail.info] 161033C05: from=<a@example.org>, size=1200, nrcpt=1 (queue active)",
+        "Jan 30 01:01:05 relay.cs.tcd.ie postfix/smtp[15350]: [ID 197553 mail.info] 161033C05: to=<b@example.net>, relay=mx.example.net[192.0.2.25]:25, delay=2, status=sent (250 Ok)",
+        "Jan 30 01:02:00 relay.cs.tcd.ie postfix/smtpd[15349]: [ID 197553 mail.info] NOQUEUE: reject: RCPT from unknown[192.0.2.1]: 550 5.1.1 <zz@tcd.ie>: Recipient address rejected: User unknown in local recipient table; from=<s@spam.example> to=<zz@tcd.ie> proto=ESMTP helo=<x>",
+    ]);
+    assert_eq!(
+        (c.totals.received, c.totals.sent, c.totals.rejected),
+        (1, 1, 1)
+    );
+}
+
+/// Abuse from loopback or an internal client is never proposed, whatever
+/// the allowlist: blocking it would stop local submission and re-injection.
+#[test]
+fn loopback_and_internal_clients_are_never_proposed() {
+    use crate::detect::{Allowlist, Detector, Metric, Policy};
+    let mut settings = Settings::default();
+    settings
+        .internal_clients
+        .push("10.0.0.0/8".parse().unwrap());
+    let mut c = Counter::new(settings, RejectRules::defaults(), 2026);
+    c.detect_with(Detector::new(
+        vec![Policy {
+            name: "dictionary".into(),
+            subject: SubjectKind::Ip,
+            metric: Metric::Reject(Some("unknown_user".into())),
+            window_secs: 600,
+            threshold: 5,
+            burst_factor: None,
+            block_minutes: 60,
+            auto_approve: false,
+        }],
+        Allowlist::default(),
+    ));
+    for ip in ["127.0.0.1", "::1", "10.9.8.7", "192.0.2.1"] {
+        for i in 0..10 {
+            c.feed(&format!(
+                "Aug  4 10:00:{i:02} mx1 postfix/smtpd[7]: NOQUEUE: reject: RCPT from unknown[{ip}]: 550 5.1.1 <u{i}@cliente.com.br>: Recipient address rejected: User unknown in virtual mailbox table; from=<root@mx1> to=<u{i}@cliente.com.br> proto=ESMTP helo=<mx1>"
+            ));
+        }
+    }
+    let proposed: Vec<&str> = c.proposals().iter().map(|p| p.target.as_str()).collect();
+    assert_eq!(proposed, ["192.0.2.1"]);
+}
+
 #[test]
 fn noqueue_and_queue_id_rejects_and_their_classes() {
     let c = count(&[

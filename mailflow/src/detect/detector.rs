@@ -10,6 +10,7 @@ use super::windows::{HISTORY_WINDOWS, Reading, Window};
 use crate::correlate::QueueId;
 use crate::subject::SubjectKind;
 use crate::time::{MINUTE, UnixTime};
+use ipnet::IpNet;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::VecDeque;
 use std::hash::Hasher;
@@ -114,6 +115,13 @@ impl Detector {
 
     pub fn is_empty(&self) -> bool {
         self.policies.is_empty()
+    }
+
+    /// Adds `networks` to what is never proposed, whatever the allowlist
+    /// says: the counter passes its internal clients (content filters and
+    /// relays that re-inject), which a block would cut off.
+    pub fn never_propose(&mut self, networks: &[IpNet]) {
+        self.allow.networks.extend_from_slice(networks);
     }
 
     /// Every proposal of this run, in the order they fired.

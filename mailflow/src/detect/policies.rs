@@ -2,6 +2,7 @@
 //! per which kind of subject, over which window, up to which threshold)
 //! and the [`Allowlist`] of subjects never proposed.
 
+use crate::count::rules::is_loopback;
 use crate::subject::SubjectKind;
 use ipnet::IpNet;
 use rustc_hash::FxHashSet;
@@ -72,7 +73,9 @@ pub struct Policy {
     pub auto_approve: bool,
 }
 
-/// Addresses, networks and accounts that are never proposed.
+/// Addresses, networks and accounts that are never proposed. Loopback
+/// addresses never are, whatever the list: blocking them would stop local
+/// submission and the content filter's re-injection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Allowlist {
     pub networks: Vec<IpNet>,
@@ -84,10 +87,11 @@ impl Allowlist {
     pub(super) fn allows(&self, kind: SubjectKind, target: &str) -> bool {
         match kind {
             SubjectKind::Ip => {
-                !self.networks.is_empty()
-                    && target
-                        .parse::<IpAddr>()
-                        .is_ok_and(|ip| self.networks.iter().any(|n| n.contains(&ip)))
+                is_loopback(target)
+                    || !self.networks.is_empty()
+                        && target
+                            .parse::<IpAddr>()
+                            .is_ok_and(|ip| self.networks.iter().any(|n| n.contains(&ip)))
             }
             SubjectKind::Account => {
                 !self.accounts.is_empty() && self.accounts.contains(&target.to_lowercase())
