@@ -175,7 +175,8 @@ pub async fn import(db: &DatabaseConnection, cfg: &Config, opts: &Options) -> Re
     };
     let mut progress = Progress::new(&opts.files);
     let mut files = Vec::new();
-    for path in &opts.files {
+    for (path, year) in in_time_order(&opts.files, opts.year)? {
+        let path = path.as_path();
         let before = counter.lines;
         let fp = source::fingerprint(path, true)
             .with_context(|| format!("cannot read {}", path.display()))?;
@@ -195,10 +196,7 @@ pub async fn import(db: &DatabaseConnection, cfg: &Config, opts: &Options) -> Re
                 file_id: fp,
                 path: String::new(),
                 offset: 0,
-                years: YearGuess::new(match opts.year {
-                    Some(y) => y,
-                    None => initial_year(path)?,
-                }),
+                years: YearGuess::new(year),
                 lines: 0,
                 last_log_at: None,
             },
@@ -245,6 +243,31 @@ pub async fn import(db: &DatabaseConnection, cfg: &Config, opts: &Options) -> Re
             .collect(),
     };
     Ok(report)
+}
+
+/// `files` in the order their first lines were logged, each with the year
+/// its classic timestamps start in (`year`, or guessed). Archives are often
+/// named newest first (`mail.log.1 mail.log.2.gz`), but correlation and
+/// detection follow log time: read in time order, the same lines give the
+/// same counts and proposals whatever order they were named in. Files with
+/// no dated line keep their order, after the others.
+fn in_time_order(files: &[PathBuf], year: Option<i32>) -> Result<Vec<(PathBuf, i32)>> {
+    let mut dated = Vec::with_capacity(files.len());
+    for path in files {
+        let read = || format!("cannot read {}", path.display());
+        let year = match year {
+            Some(y) => y,
+            None => initial_year(path).with_context(read)?,
+        };
+        let first = ingest::first_time(path, 0, YearGuess::new(year)).with_context(read)?;
+        dated.push((first.unwrap_or(i64::MAX), path.clone(), year));
+    }
+    // Stable: files starting in the same second keep the order given.
+    dated.sort_by_key(|(first, _, _)| *first);
+    Ok(dated
+        .into_iter()
+        .map(|(_, path, year)| (path, year))
+        .collect())
 }
 
 /// The year of the first classic timestamp: the file's modification year,

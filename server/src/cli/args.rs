@@ -95,7 +95,9 @@ pub enum Command {
         /// (for backfilling old archives whose attacks are long over)
         #[arg(long)]
         no_detect: bool,
-        /// Log files; .gz files are recognised by their content
+        /// Log files; .gz files are recognised by their content. They are
+        /// read in the order of their first lines' times, whatever the order
+        /// given (archives are often named newest first)
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },

@@ -150,6 +150,55 @@ fn proposed(report: &Value) -> Vec<(String, String, String)> {
     out
 }
 
+/// Archives named newest first (as `mail.log.1 mail.log.2.gz` are) give
+/// the same proposals, first and last seen included, as the one log they
+/// were split from: files are read in log time, not argument order.
+#[test]
+fn the_order_of_the_files_does_not_change_the_proposals() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("mail.log");
+    day(&whole);
+    // Split in the middle of the dictionary attack (09:30 to 09:34).
+    let text = std::fs::read_to_string(&whole).unwrap();
+    let (early, late): (Vec<&str>, Vec<&str>) = text.lines().partition(|l| &l[7..15] < "09:32:00");
+    assert!(!early.is_empty() && !late.is_empty());
+    let (older, newer) = (dir.path().join("mail.log.2"), dir.path().join("mail.log.1"));
+    std::fs::write(&older, early.join("\n") + "\n").unwrap();
+    std::fs::write(&newer, late.join("\n") + "\n").unwrap();
+    let run = |files: &[&Path]| -> Value {
+        let out = carteiro()
+            .args([
+                "--db",
+                "sqlite::memory:",
+                "import",
+                "--dry-run",
+                "--report",
+                "json",
+                "--year",
+                "2026",
+            ])
+            .args(files)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let one = run(&[&whole]);
+    let reversed = run(&[&newer, &older]);
+    assert!(!proposed(&one).is_empty());
+    assert_eq!(reversed["proposals"], one["proposals"]);
+    assert_eq!(reversed["totals"], one["totals"]);
+    assert_eq!(
+        reversed["files"][0]["path"],
+        older.display().to_string(),
+        "read oldest first"
+    );
+}
+
 #[test]
 fn a_dry_run_reports_the_attackers_and_not_the_honest_senders() {
     let dir = tempfile::tempdir().unwrap();
