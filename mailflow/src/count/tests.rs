@@ -142,13 +142,18 @@ fn one_sent_per_recipient_line_and_bounces_and_deferrals() {
     );
 }
 
-#[test]
-fn internal_clients_and_pickup_are_not_received() {
+/// A counter for which 10.0.0.0/8 (besides loopback) is internal.
+fn with_internal_network() -> Counter {
     let mut settings = Settings::default();
     settings
         .internal_clients
         .push("10.0.0.0/8".parse().unwrap());
-    let mut c = Counter::new(settings, RejectRules::defaults(), 2026);
+    Counter::new(settings, RejectRules::defaults(), 2026)
+}
+
+#[test]
+fn internal_clients_and_pickup_are_not_received() {
+    let mut c = with_internal_network();
     for l in [
         "Aug  4 09:00:00 mx1 postfix/smtpd[1]: 3A452D963D: client=filter[10.2.3.4]",
         "Aug  4 09:00:00 mx1 postfix/smtpd[1]: 3A452D963E: client=localhost[::1]",
@@ -165,11 +170,7 @@ fn internal_clients_and_pickup_are_not_received() {
 /// only unauthenticated internal clients are re-injections.
 #[test]
 fn an_authenticated_internal_client_is_received() {
-    let mut settings = Settings::default();
-    settings
-        .internal_clients
-        .push("10.0.0.0/8".parse().unwrap());
-    let mut c = Counter::new(settings, RejectRules::defaults(), 2026);
+    let mut c = with_internal_network();
     for l in [
         "Aug  4 09:00:00 phoenix postfix/smtpd[1]: 4B452D963D: client=phoenix[127.0.0.1], sasl_method=LOGIN, sasl_username=jordy",
         "Aug  4 09:00:01 mx1 postfix/smtpd[2]: 4B452D963E: client=relay[10.2.3.4], sasl_method=PLAIN, sasl_username=ana@cliente.com.br",
@@ -200,11 +201,7 @@ fn solaris_lines_count_like_any_other() {
 #[test]
 fn loopback_and_internal_clients_are_never_proposed() {
     use crate::detect::{Allowlist, Detector, Metric, Policy};
-    let mut settings = Settings::default();
-    settings
-        .internal_clients
-        .push("10.0.0.0/8".parse().unwrap());
-    let mut c = Counter::new(settings, RejectRules::defaults(), 2026);
+    let mut c = with_internal_network();
     c.detect_with(Detector::new(
         vec![Policy {
             name: "dictionary".into(),

@@ -118,10 +118,17 @@ fn day(path: &Path) {
 }
 
 fn import(args: &[&str], file: &Path) -> Value {
+    import_files(args, &[], &[file])
+}
+
+/// The JSON report of `carteiro ARGS import IMPORT_ARGS --report json --year 2026 FILES`.
+fn import_files(args: &[&str], import_args: &[&str], files: &[&Path]) -> Value {
     let out = carteiro()
         .args(args)
-        .args(["import", "--report", "json", "--year", "2026"])
-        .arg(file)
+        .arg("import")
+        .args(import_args)
+        .args(["--report", "json", "--year", "2026"])
+        .args(files)
         .output()
         .unwrap();
     assert!(
@@ -165,28 +172,7 @@ fn the_order_of_the_files_does_not_change_the_proposals() {
     let (older, newer) = (dir.path().join("mail.log.2"), dir.path().join("mail.log.1"));
     std::fs::write(&older, early.join("\n") + "\n").unwrap();
     std::fs::write(&newer, late.join("\n") + "\n").unwrap();
-    let run = |files: &[&Path]| -> Value {
-        let out = carteiro()
-            .args([
-                "--db",
-                "sqlite::memory:",
-                "import",
-                "--dry-run",
-                "--report",
-                "json",
-                "--year",
-                "2026",
-            ])
-            .args(files)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    };
+    let run = |files: &[&Path]| import_files(&["--db", "sqlite::memory:"], &["--dry-run"], files);
     let one = run(&[&whole]);
     let reversed = run(&[&newer, &older]);
     assert!(!proposed(&one).is_empty());
