@@ -562,6 +562,31 @@ mod tests {
         }
     }
 
+    /// Postfix 3.x names the account a failed login tried; the base64
+    /// challenge before it may end in `=`.
+    #[test]
+    fn sasl_failures_name_the_account_tried() {
+        for (line, user) in [
+            (
+                "Nov 30 10:00:01 smtp1 postfix/submission/smtpd[200]: warning: unknown[198.51.100.7]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username=joao@cliente.com.br",
+                Some("joao@cliente.com.br"),
+            ),
+            (
+                "Nov 30 10:00:01 smtp1 postfix/smtpd[200]: warning: unknown[2001:db8::7]:4455: SASL PLAIN authentication failed: dGVzdA==, sasl_username=ana@cliente.com.br",
+                Some("ana@cliente.com.br"),
+            ),
+            (
+                "Nov 30 10:00:01 smtp1 postfix/smtpd[200]: warning: unknown[198.51.100.7]: SASL LOGIN authentication failed: UGFzc3dvcmQ6",
+                None,
+            ),
+        ] {
+            let Event::SaslFailure { username, .. } = ev(line) else {
+                panic!("not a SASL failure: {line}");
+            };
+            assert_eq!(username, user, "{line}");
+        }
+    }
+
     #[test]
     fn deliveries_with_reply_text() {
         let line = "Jan 28 06:40:37 mail postfix/smtp[15076]: 8BD903012026: to=<a@b.com>, relay=127.0.0.1[127.0.0.1]:10024, delay=0.55, delays=0.44/0.01/0/0.09, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as BF76C3012027)";

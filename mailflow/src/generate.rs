@@ -5,6 +5,11 @@
 //! rejects of every class, postscreen and SASL brute-force noise, and
 //! several relays interleaved in one stream. The same seed gives the same
 //! bytes, so benchmarks and tests are repeatable.
+//!
+//! [`Generator::with_attacks`] adds the attacks the defence is there for
+//! (see [`Attacks`]) on top of that mix, at set log times: their lines are
+//! inserted between the usual ones, which stay exactly the lines the seed
+//! gives without them.
 
 use crate::time::{DAY, UnixTime};
 use std::collections::VecDeque;
@@ -90,6 +95,9 @@ pub struct Generator {
     active: Vec<Scenario>,
     next_qid: u64,
     next_pid: u32,
+    /// Attack lines still to write: (log time in µs, host, program,
+    /// message), latest first.
+    attacks: Vec<(i64, String, String, String)>,
 }
 
 impl Generator {
@@ -102,8 +110,26 @@ impl Generator {
             active: Vec::new(),
             next_qid: 0x1_0000_0000 + shape.seed % 0x1000,
             next_pid: 1000,
+            attacks: Vec::new(),
             shape,
         }
+    }
+
+    /// Adds the [`Attacks`] from log time `at` on (they last about five
+    /// hours). Their lines come on top of the `lines` asked of
+    /// [`write_lines`](Self::write_lines), each stamped with the log clock
+    /// when its time comes; those after the last usual line are not written.
+    pub fn with_attacks(mut self, at: UnixTime) -> Self {
+        let host = self
+            .shape
+            .hosts
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "mx1".into());
+        let mut lines = Attacks::new(self.shape.seed, host).lines(at * MICROS as i64);
+        lines.sort_by_key(|l| std::cmp::Reverse(l.0));
+        self.attacks = lines;
+        self
     }
 
     /// Writes the next `lines` lines to `out` (buffer it: one write a line).
@@ -135,6 +161,11 @@ impl Generator {
             self.active.swap_remove(i);
         }
         self.clock_us += self.rng.below(2 * self.step_us as u64) as i64;
+        while self.attacks.last().is_some_and(|a| a.0 <= self.clock_us) {
+            let (_, host, program, message) = self.attacks.pop().expect("checked");
+            self.stamp(out);
+            let _ = writeln!(out, " {host} {program}: {message}");
+        }
         self.stamp(out);
         let _ = writeln!(out, " {host} {program}: {message}");
     }
@@ -533,5 +564,337 @@ impl Generator {
             _ => s.push_back((host, syslog_tag("postfix/scache", 650), "statistics: start interval Nov 28 10:00:00".to_string())),
         }
         s
+    }
+}
+
+/// The attacks [`Generator::with_attacks`] adds, from its start time on,
+/// each against the demo domain `cliente.com.br`:
+///
+/// - 0–20 min: a dictionary attack, 120 unknown-user rejects from
+///   `185.220.101.47` (the default dictionary-attack policy: 30 in 10 min);
+/// - 40–70 min: a SASL brute force, 300 failures from `193.32.162.80`
+///   trying `joao5@cliente.com.br` (sasl-brute-force: 20 in 10 min);
+/// - 2 h–2 h 30: a compromised account, `bruno42@cliente.com.br` logging in
+///   from 24 IPs round the world and sending 30 messages of 50 recipients
+///   each (compromised-many-ips: 8 IPs in an hour; compromised-recipients);
+/// - 3 h–5 h: a distributed SASL brute force against `ana17@cliente.com.br`,
+///   1,040 failures from 160 IPs, at most 16 each (under every per-IP
+///   threshold), 130 of them in three /24 networks.
+pub struct Attacks {
+    rng: Rng,
+    host: String,
+    pid: u32,
+    qid: u64,
+}
+
+/// One attack line: (log time in µs, host, program, message).
+type AttackLine = (i64, String, String, String);
+
+fn line(host: &str, at: i64, program: &str, pid: u32, message: String) -> AttackLine {
+    (at, host.to_string(), syslog_tag(program, pid), message)
+}
+
+impl Attacks {
+    fn new(seed: u64, host: String) -> Self {
+        Self {
+            rng: Rng(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ 0xa77a_c4ed | 1),
+            host,
+            pid: 61_000,
+            qid: 0xA_0000_0000 + seed % 0x1000,
+        }
+    }
+
+    /// Every attack line from `start_us` on, in no particular order.
+    fn lines(&mut self, start_us: i64) -> Vec<AttackLine> {
+        let min = 60 * MICROS as i64;
+        let mut out = Vec::new();
+        self.dictionary(start_us, 20 * min, &mut out);
+        self.brute_force(start_us + 40 * min, 30 * min, &mut out);
+        self.compromised(start_us + 120 * min, 30 * min, &mut out);
+        self.distributed(start_us + 180 * min, 120 * min, &mut out);
+        out
+    }
+
+    fn next_pid(&mut self) -> u32 {
+        self.pid += 1 + self.rng.below(9) as u32;
+        self.pid
+    }
+
+    /// `n` times spread evenly over `span` µs from `start`, a little jittered.
+    fn times(&mut self, start: i64, span: i64, n: u64) -> Vec<i64> {
+        let step = span / n.max(1) as i64;
+        (0..n as i64)
+            .map(|i| start + i * step + self.rng.below(step.max(1) as u64) as i64)
+            .collect()
+    }
+
+    fn dictionary(&mut self, start: i64, span: i64, out: &mut Vec<AttackLine>) {
+        let (ip, name) = ("185.220.101.47", "unknown");
+        let pid = self.next_pid();
+        let tag = "postfix/smtpd";
+        out.push(line(
+            &self.host,
+            start,
+            tag,
+            pid,
+            format!("connect from {name}[{ip}]"),
+        ));
+        for at in self.times(start, span, 120) {
+            let user = format!("{}{}", self.rng.pick(&USERS), self.rng.below(90));
+            out.push(line(&self.host, at, tag, pid, format!(
+                "NOQUEUE: reject: RCPT from {name}[{ip}]: 550 5.1.1 <{user}@cliente.com.br>: Recipient address rejected: User unknown in virtual mailbox table; from=<promo@mailer-xyz.top> to=<{user}@cliente.com.br> proto=ESMTP helo=<mailer-xyz.top>"
+            )));
+        }
+        out.push(line(
+            &self.host,
+            start + span,
+            tag,
+            pid,
+            format!("disconnect from {name}[{ip}] ehlo=1 mail=1 rcpt=0/120 quit=1 commands=3/122"),
+        ));
+    }
+
+    fn brute_force(&mut self, start: i64, span: i64, out: &mut Vec<AttackLine>) {
+        // Ten tries a connection, five seconds apart, as brute forcers pace
+        // themselves: 30 connections.
+        for at in self.times(start, span, 30) {
+            let account = "joao5@cliente.com.br";
+            self.sasl_session(at, "193.32.162.80", account, 10, out);
+        }
+    }
+
+    /// One SMTP session from `ip` failing `tries` SASL logins as `account`.
+    fn sasl_session(
+        &mut self,
+        at: i64,
+        ip: &str,
+        account: &str,
+        tries: u32,
+        out: &mut Vec<AttackLine>,
+    ) {
+        let (tag, pid) = ("postfix/submission/smtpd", self.next_pid());
+        let mut push = |at: i64, message: String| out.push(line(&self.host, at, tag, pid, message));
+        push(at, format!("connect from unknown[{ip}]"));
+        let mut t = at;
+        for _ in 0..tries {
+            t += 5 * MICROS as i64;
+            push(
+                t,
+                format!(
+                    "warning: unknown[{ip}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username={account}"
+                ),
+            );
+        }
+        push(
+            t,
+            format!(
+                "disconnect from unknown[{ip}] ehlo=1 auth=0/{tries} quit=1 commands=2/{}",
+                tries + 2
+            ),
+        );
+    }
+
+    fn compromised(&mut self, start: i64, span: i64, out: &mut Vec<AttackLine>) {
+        const USER: &str = "bruno42@cliente.com.br";
+        let ips: Vec<String> = (0..24)
+            .map(|i| {
+                let a = [41, 102, 105, 196, 103, 110, 36, 14][i % 8];
+                format!(
+                    "{a}.{}.{}.{}",
+                    self.rng.below(256),
+                    self.rng.below(256),
+                    1 + self.rng.below(254)
+                )
+            })
+            .collect();
+        let tag = "postfix/submission/smtpd";
+        for (i, at) in self.times(start, span, 30).into_iter().enumerate() {
+            let ip = &ips[i % ips.len()];
+            let pid = self.next_pid();
+            self.qid += 1 + self.rng.below(5);
+            let q = format!("{:X}", self.qid);
+            let us = MICROS as i64;
+            out.push(line(
+                &self.host,
+                at,
+                tag,
+                pid,
+                format!("connect from unknown[{ip}]"),
+            ));
+            out.push(line(
+                &self.host,
+                at,
+                tag,
+                pid,
+                format!("{q}: client=unknown[{ip}], sasl_method=LOGIN, sasl_username={USER}"),
+            ));
+            out.push(line(
+                &self.host,
+                at + us,
+                "postfix/cleanup",
+                pid + 3,
+                format!("{q}: message-id=<{:x}@cliente.com.br>", self.rng.next()),
+            ));
+            out.push(line(
+                &self.host,
+                at + us,
+                "postfix/qmgr",
+                900,
+                format!(
+                    "{q}: from=<{USER}>, size=4{:04}, nrcpt=50 (queue active)",
+                    self.rng.below(10_000)
+                ),
+            ));
+            out.push(line(&self.host, at + 2 * us, tag, pid, format!(
+                "disconnect from unknown[{ip}] ehlo=1 auth=1 mail=1 rcpt=50 data=1 quit=1 commands=6"
+            )));
+            for _ in 0..50 {
+                let to = format!(
+                    "{}{}@{}",
+                    self.rng.pick(&USERS),
+                    self.rng.below(100_000),
+                    self.rng.pick(&REMOTE)
+                );
+                let domain = to.split('@').nth(1).unwrap_or("x").to_string();
+                out.push(line(&self.host, at + 3 * us, "postfix/smtp", 50_000 + pid, format!(
+                    "{q}: to=<{to}>, relay=mx.{domain}[198.51.100.{}]:25, delay=2.1, delays=0.1/0/1/1, dsn=2.0.0, status=sent (250 2.0.0 OK)",
+                    1 + self.rng.below(254)
+                )));
+            }
+            out.push(line(
+                &self.host,
+                at + 4 * us,
+                "postfix/qmgr",
+                900,
+                format!("{q}: removed"),
+            ));
+        }
+    }
+
+    fn distributed(&mut self, start: i64, span: i64, out: &mut Vec<AttackLine>) {
+        // 130 IPs in three /24s, 30 scattered: 6 or 7 tries each, 1,040 in all.
+        let nets = ["45.135.232", "80.94.95", "141.98.11"];
+        let mut ips: Vec<String> = (0..130)
+            .map(|i| {
+                format!(
+                    "{}.{}",
+                    nets[i % 3],
+                    10 + i / 3 * 5 + self.rng.below(5) as usize
+                )
+            })
+            .collect();
+        ips.extend((0..30).map(|_| {
+            let a = [5, 31, 37, 46, 62, 77, 89, 92, 94, 109][self.rng.below(10) as usize];
+            format!(
+                "{a}.{}.{}.{}",
+                self.rng.below(256),
+                self.rng.below(256),
+                1 + self.rng.below(254)
+            )
+        }));
+        let mut tries: Vec<&str> = Vec::new();
+        for (i, ip) in ips.iter().enumerate() {
+            let n = if i < 80 { 7 } else { 6 };
+            tries.extend(std::iter::repeat_n(ip.as_str(), n));
+        }
+        // Shuffled, so every IP tries now and then over the whole span.
+        for i in (1..tries.len()).rev() {
+            tries.swap(i, self.rng.below(i as u64 + 1) as usize);
+        }
+        let times = self.times(start, span, tries.len() as u64);
+        for (ip, at) in tries.into_iter().zip(times) {
+            self.sasl_session(at, ip, "ana17@cliente.com.br", 1, out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generator(start: UnixTime) -> Generator {
+        Generator::new(Shape {
+            seed: 7,
+            start,
+            lines_per_day: 100_000,
+            hosts: vec!["mx1".into(), "smtp1".into()],
+            rfc3339: true,
+        })
+    }
+
+    fn write(g: &mut Generator, lines: u64) -> String {
+        let mut out = Vec::new();
+        g.write_lines(lines, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn attacks_come_on_top_of_the_same_usual_lines() {
+        let start = 1_764_547_200;
+        // 40,000 lines at 100,000 a day: about 9.6 hours, attacks from hour 2.
+        let plain = write(&mut generator(start), 40_000);
+        let attacked = write(
+            &mut generator(start).with_attacks(start + 2 * 3_600),
+            40_000,
+        );
+        let mut attack_lines = Vec::new();
+        Attacks::new(7, "mx1".into())
+            .lines(0)
+            .into_iter()
+            .for_each(|(_, h, p, m)| {
+                attack_lines.push(format!(" {h} {p}: {m}"));
+            });
+        attack_lines.sort();
+        let (mut usual, mut extra) = (Vec::new(), Vec::new());
+        for l in attacked.lines() {
+            let rest = &l[l.find(' ').unwrap()..];
+            if attack_lines
+                .binary_search_by(|a| a.as_str().cmp(rest))
+                .is_ok()
+            {
+                extra.push(l);
+            } else {
+                usual.push(l);
+            }
+        }
+        assert_eq!(usual, plain.lines().collect::<Vec<_>>());
+        assert_eq!(
+            extra.len(),
+            attack_lines.len(),
+            "all written within the log"
+        );
+        let count = |needle: &str| extra.iter().filter(|l| l.contains(needle)).count();
+        assert_eq!(count("185.220.101.47]: 550 5.1.1"), 120);
+        assert_eq!(count("failed: UGFzc3dvcmQ6, sasl_username=joao5@"), 300);
+        assert_eq!(count("failed: UGFzc3dvcmQ6, sasl_username=ana17@"), 1_040);
+        assert_eq!(count("sasl_username=bruno42@cliente.com.br"), 30);
+        // Log times never go backwards, and the attacks start when asked.
+        let times: Vec<&str> = attacked.lines().map(|l| &l[..26]).collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]));
+        assert!(extra[0].starts_with("2025-12-01T02:0"), "{}", extra[0]);
+    }
+
+    #[test]
+    fn the_distributed_attack_stays_under_per_ip_thresholds() {
+        let mut out = Vec::new();
+        Attacks::new(1, "mx1".into()).distributed(0, 7_200 * MICROS as i64, &mut out);
+        let mut per_ip: std::collections::HashMap<&str, u32> = Default::default();
+        for (_, _, _, m) in &out {
+            if let Some(rest) = m.strip_prefix("warning: unknown[") {
+                *per_ip.entry(rest.split(']').next().unwrap()).or_default() += 1;
+            }
+        }
+        assert_eq!(per_ip.len(), 160);
+        assert_eq!(per_ip.values().sum::<u32>(), 1_040);
+        assert!(per_ip.values().all(|&n| n <= 16));
+        let in_nets = per_ip
+            .keys()
+            .filter(|ip| {
+                ["45.135.232.", "80.94.95.", "141.98.11."]
+                    .iter()
+                    .any(|n| ip.starts_with(n))
+            })
+            .count();
+        assert_eq!(in_nets, 130);
     }
 }

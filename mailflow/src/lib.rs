@@ -9,7 +9,8 @@
 //! [`correlate`] gathers the lines of each message and session; [`count`]
 //! applies the counting rules and reject classes and gathers per-minute and
 //! per-subject counters; [`detect`] runs the security team's policies over
-//! the same stream and proposes blocks. [`generate`] writes realistic
+//! the same stream and proposes blocks; [`coverage`] notes how much of the
+//! log was understood and warns when almost nothing was. [`generate`] writes realistic
 //! seeded logs for tests, benchmarks and demos.
 //!
 //! The vocabulary is built with or without the engine (the browser build
@@ -25,6 +26,8 @@ pub mod time;
 pub mod correlate;
 #[cfg(feature = "engine")]
 pub mod count;
+#[cfg(feature = "engine")]
+pub mod coverage;
 #[cfg(feature = "engine")]
 pub mod detect;
 #[cfg(feature = "engine")]

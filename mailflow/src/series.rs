@@ -110,11 +110,18 @@ pub fn reject_series(class: &str) -> String {
 }
 
 /// How a chart names any stored series: a base series by its label, a
-/// reject class by the class with spaces (`reject.rbl_blocked` → `rbl blocked`).
+/// default reject class whose name reads badly by its label, any other
+/// class by its name with spaces (`reject.rbl_blocked` → `rbl blocked`).
 pub fn label_of(name: &str) -> String {
     match Series::parse(name) {
         Some(series) => series.label().to_string(),
-        None => reject_class(name).unwrap_or(name).replace('_', " "),
+        None => match reject_class(name).unwrap_or(name) {
+            "helo" => "bad HELO".into(),
+            "reverse_dns" => "no reverse DNS".into(),
+            "sender_unknown" => "unknown sender".into(),
+            "server" => "server trouble".into(),
+            class => class.replace('_', " "),
+        },
     }
 }
 
@@ -146,6 +153,8 @@ mod tests {
         assert_eq!(label_of("sasl_failures"), "SASL failures");
         assert_eq!(label_of("received"), "received");
         assert_eq!(label_of("reject.unknown_user"), "unknown user");
+        assert_eq!(label_of("reject.reverse_dns"), "no reverse DNS");
+        assert_eq!(label_of("reject.recipient_denied"), "recipient denied");
         assert_eq!(Series::Sent.report_label(), "sent (delivered)");
         assert_eq!(Series::Deferred.report_label(), "deferred");
     }

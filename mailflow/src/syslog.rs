@@ -7,6 +7,31 @@
 //!
 //! Everything borrows from the line; nothing allocates. A line that does
 //! not fit is `None`, never a panic.
+//!
+//! **Repeated messages.** A syslog daemon may fold identical consecutive
+//! messages into one line; each form stands for N more copies of a line:
+//!
+//! - sysklogd and the BSD syslogds: `Mar  1 10:00:00 mail1 last message
+//!   repeated 3 times` (also `--- last message repeated 1 time ---`): no
+//!   program, the copies are of the previous line of that host;
+//! - rsyslog (`$RepeatedMsgReduction on`): `Mar  1 10:00:00 mail1
+//!   postfix/smtpd[7]: message repeated 3 times: [ warning: …]`: the copies
+//!   are the bracketed text under the line's own program and pid.
+//!
+//! Carteiro **expands** them: [`repeat`] recognises both forms and the
+//! counter feeds the copy N times with the repeat line's time, so a folded
+//! SASL brute force counts (and is detected) like the unfolded one; counting
+//! "N more" explicitly would have to reach every counting rule and policy.
+//! For the sysklogd form the counter keeps the last line of each host
+//! ([`LastLines`]: no allocation once warm), unless it names a queue id:
+//! Postfix never writes such a line twice in a row, so it is never folded,
+//! and most lines are not copied. N is
+//! capped at [`MAX_REPEAT`] per line (a real syslogd flushes its count every
+//! 30 s to 10 min, a mail server rarely repeats one line more often than
+//! that), and a run replays at most [`REPLAY_PER_LINE`] copies per line read
+//! on average beyond a first [`MAX_REPEAT`] (see [`ReplayBudget`]), so a
+//! hostile or corrupt file of repeat lines cannot keep the importer busy
+//! for minutes; the copies left out are counted.
 
 pub use crate::time::UnixTime;
 use crate::time::{DAY, HOUR, MINUTE};
@@ -146,7 +171,16 @@ pub fn parse<'a>(line: &'a str, years: &mut YearGuess) -> Option<Header<'a>> {
     let space = memchr::memchr(b' ', rest.as_bytes())?;
     let (host, rest) = (&rest[..space], &rest[space + 1..]);
     // The tag ends at the first colon; alignment spaces before the message go.
-    let colon = memchr::memchr(b':', rest.as_bytes())?;
+    let Some(colon) = memchr::memchr(b':', rest.as_bytes()) else {
+        // No tag: only sysklogd's repeat line is a syslog line without one.
+        return last_message_repeated(rest).map(|_| Header {
+            at,
+            host,
+            program: &rest[..0],
+            pid: None,
+            message: rest,
+        });
+    };
     let (tag, message) = (&rest[..colon], &rest[colon + 1..]);
     let message = without_solaris_id(message.trim_start_matches(' '));
     if host.is_empty() || tag.is_empty() || memchr::memchr(b' ', tag.as_bytes()).is_some() {
@@ -166,6 +200,168 @@ pub fn parse<'a>(line: &'a str, years: &mut YearGuess) -> Option<Header<'a>> {
         pid,
         message,
     })
+}
+
+/// Copies of one line a repeat line stands for, at most.
+pub const MAX_REPEAT: u64 = 10_000;
+
+/// Copies replayed per line read, on average over a run, beyond a first
+/// [`MAX_REPEAT`] (see [`ReplayBudget`]).
+pub const REPLAY_PER_LINE: u64 = 16;
+
+/// What a repeat line stands for (see the module's overview).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Repeat<'a> {
+    /// How many more copies, as written (saturated at `u64::MAX`); see
+    /// [`ReplayBudget::grant`] for how many are replayed.
+    pub times: u64,
+    /// The repeated message (rsyslog), or `None`: the previous line of the
+    /// host (sysklogd).
+    pub message: Option<&'a str>,
+}
+
+/// The repeat `h` stands for, if it is a repeat line. Cheap on other
+/// lines: one byte compared.
+#[inline]
+pub fn repeat<'a>(h: &Header<'a>) -> Option<Repeat<'a>> {
+    if h.program.is_empty() {
+        let times = last_message_repeated(h.message)?;
+        return Some(Repeat {
+            times,
+            message: None,
+        });
+    }
+    if h.message.as_bytes().first() != Some(&b'm') {
+        return None;
+    }
+    let rest = h.message.strip_prefix("message repeated ")?;
+    let (n, rest) = rest.split_once(' ')?;
+    let text = rest
+        .strip_prefix("times: [")
+        .or_else(|| rest.strip_prefix("time: ["))?;
+    let text = text.strip_suffix(']').unwrap_or(text);
+    Some(Repeat {
+        times: count(n)?,
+        message: Some(text.trim_start_matches(' ')),
+    })
+}
+
+/// `N` of sysklogd's `last message repeated N times` (or BSD's `--- last
+/// message repeated N time(s) ---`).
+fn last_message_repeated(text: &str) -> Option<u64> {
+    let text = text.trim_end_matches(' ');
+    let text = match text.strip_prefix("--- ") {
+        Some(t) => t.strip_suffix(" ---")?,
+        None => text,
+    };
+    let rest = text.strip_prefix("last message repeated ")?;
+    let n = rest
+        .strip_suffix(" times")
+        .or_else(|| rest.strip_suffix(" time"))?;
+    count(n)
+}
+
+/// A decimal count of any length, saturated rather than overflowing.
+fn count(n: &str) -> Option<u64> {
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(n.bytes().fold(0u64, |acc, b| {
+        acc.saturating_mul(10).saturating_add(u64::from(b - b'0'))
+    }))
+}
+
+/// How many repeated copies a run may still replay: [`MAX_REPEAT`] at
+/// first, then [`REPLAY_PER_LINE`] more for each line read, never more
+/// than [`MAX_REPEAT`] in hand. Computed only when a repeat line comes,
+/// from the count of lines read, so ordinary lines pay nothing for it.
+#[derive(Clone, Copy, Debug)]
+pub struct ReplayBudget {
+    left: u64,
+    at_line: u64,
+}
+
+impl Default for ReplayBudget {
+    fn default() -> Self {
+        Self {
+            left: MAX_REPEAT,
+            at_line: 0,
+        }
+    }
+}
+
+impl ReplayBudget {
+    /// How many of `times` copies to replay now that `lines` lines were
+    /// read; the rest are left out.
+    pub fn grant(&mut self, times: u64, lines: u64) -> u64 {
+        let earned = lines
+            .saturating_sub(self.at_line)
+            .saturating_mul(REPLAY_PER_LINE);
+        self.at_line = lines;
+        self.left = self.left.saturating_add(earned).min(MAX_REPEAT);
+        let granted = times.min(self.left);
+        self.left -= granted;
+        granted
+    }
+}
+
+/// The last line of each host (by the caller's host number), kept for
+/// sysklogd's repeat lines, which name no program. One buffer per host,
+/// reused: after the first lines, keeping a line allocates nothing.
+#[derive(Clone, Debug, Default)]
+pub struct LastLines {
+    hosts: Vec<LastLine>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct LastLine {
+    /// The program, then the message.
+    text: String,
+    program_len: usize,
+    pid: Option<u32>,
+}
+
+impl LastLines {
+    /// Remembers `h` as the last line of `host`.
+    #[inline]
+    pub fn keep(&mut self, host: u16, h: &Header<'_>) {
+        let i = usize::from(host);
+        if i >= self.hosts.len() {
+            self.hosts.resize_with(i + 1, LastLine::default);
+        }
+        let last = &mut self.hosts[i];
+        last.text.clear();
+        last.text.push_str(h.program);
+        last.text.push_str(h.message);
+        last.program_len = h.program.len();
+        last.pid = h.pid;
+    }
+
+    /// Forgets the last line of `host`: its latest line may not be
+    /// repeated (see the counter), so no older one is replayed instead.
+    #[inline]
+    pub fn forget(&mut self, host: u16) {
+        if let Some(last) = self.hosts.get_mut(usize::from(host)) {
+            last.text.clear();
+        }
+    }
+
+    /// The last line of `host` again (named `name`), logged at `at`;
+    /// `None` before the host's first line.
+    pub fn header<'a>(&'a self, host: u16, name: &'a str, at: UnixTime) -> Option<Header<'a>> {
+        let last = self.hosts.get(usize::from(host))?;
+        if last.text.is_empty() {
+            return None;
+        }
+        let (program, message) = last.text.split_at(last.program_len);
+        Some(Header {
+            at,
+            host: name,
+            program,
+            pid: last.pid,
+            message,
+        })
+    }
 }
 
 /// Solaris' syslogd starts each message with its id and the facility:
@@ -451,6 +647,100 @@ mod tests {
     }
 
     #[test]
+    fn both_repeat_forms_are_read() {
+        let mut y = YearGuess::new(2026);
+        fn repeat_of<'a>(line: &'a str, y: &mut YearGuess) -> Option<Repeat<'a>> {
+            repeat(&parse(line, y).unwrap())
+        }
+        for (line, times) in [
+            ("Mar  1 10:00:00 mx1 last message repeated 3 times", 3),
+            ("Mar  1 10:00:00 mx1 last message repeated 1 time", 1),
+            (
+                "Mar  1 10:00:00 mx1 --- last message repeated 2 times ---",
+                2,
+            ),
+            ("2026-03-01T10:00:00Z mx1 last message repeated 7 times", 7),
+        ] {
+            assert_eq!(
+                repeat_of(line, &mut y),
+                Some(Repeat {
+                    times,
+                    message: None
+                }),
+                "{line}"
+            );
+        }
+        let line = "Mar  1 10:00:00 mx1 postfix/smtpd[7]: message repeated 4 times: [ warning: unknown[10.0.0.1]: SASL LOGIN authentication failed: x]";
+        let h = parse(line, &mut y).unwrap();
+        assert_eq!((h.program, h.pid), ("postfix/smtpd", Some(7)));
+        assert_eq!(
+            repeat(&h),
+            Some(Repeat {
+                times: 4,
+                message: Some("warning: unknown[10.0.0.1]: SASL LOGIN authentication failed: x"),
+            })
+        );
+    }
+
+    #[test]
+    fn hostile_repeat_counts_saturate() {
+        let mut y = YearGuess::new(2026);
+        for n in ["18446744073709551616", "99999999999999999999999999999999"] {
+            let line = format!("Mar  1 10:00:00 mx1 last message repeated {n} times");
+            assert_eq!(
+                repeat(&parse(&line, &mut y).unwrap()).unwrap().times,
+                u64::MAX
+            );
+        }
+    }
+
+    #[test]
+    fn other_lines_are_not_repeats() {
+        let mut y = YearGuess::new(2026);
+        let tail = "Mar  1 10:00:00 mx1 postfix/smtpd[7]:";
+        let messages = [
+            "connect from a[10.0.0.1]",
+            "message repeated x times: [ a]",
+            "message repeated 3 times",
+            "last message repeated 3 times",
+        ];
+        for m in messages.map(|m| format!("{tail} {m}")) {
+            let h = parse(&m, &mut y).unwrap();
+            assert_eq!(repeat(&h), None, "{m}");
+        }
+    }
+
+    #[test]
+    fn the_budget_caps_each_repeat_and_the_run() {
+        let mut b = ReplayBudget::default();
+        assert_eq!(b.grant(u64::MAX, 1), MAX_REPEAT);
+        // Spent: only what the lines read since have earned.
+        assert_eq!(b.grant(u64::MAX, 11), 10 * REPLAY_PER_LINE);
+        assert_eq!(b.grant(5, 11), 0);
+        // Earned back, never beyond one repeat's cap.
+        assert_eq!(b.grant(3, 1_000_000), 3);
+        assert_eq!(b.grant(u64::MAX, 1_000_000), MAX_REPEAT - 3);
+    }
+
+    #[test]
+    fn last_lines_are_kept_per_host() {
+        let mut y = YearGuess::new(2026);
+        let mut last = LastLines::default();
+        let a = parse(
+            "Mar  1 10:00:00 mx1 postfix/smtpd[7]: connect from a[10.0.0.1]",
+            &mut y,
+        )
+        .unwrap();
+        let b = parse("Mar  1 10:00:01 mx2 postfix/qmgr[8]: ABC: removed", &mut y).unwrap();
+        last.keep(0, &a);
+        last.keep(3, &b);
+        assert_eq!(last.header(0, "mx1", 99), Some(Header { at: 99, ..a }));
+        assert_eq!(last.header(3, "mx2", 98), Some(Header { at: 98, ..b }));
+        assert_eq!(last.header(1, "mx9", 1), None);
+        assert_eq!(last.header(7, "mx9", 1), None);
+    }
+
+    #[test]
     fn malformed_lines_are_none() {
         let mut years = YearGuess::new(2026);
         for line in [
@@ -464,6 +754,11 @@ mod tests {
             "2026-08-04T08:28:49+0100 h p: m",
             "Aug  4 08:28:49 h postfix/smtpd[12x]: m",
             "  [Thu Aug 04 2026] roundcube: noise",
+            // Without a tag, only sysklogd's repeat line is a syslog line.
+            "Mar  1 10:00:00 mx1 last message repeated -3 times",
+            "Mar  1 10:00:00 mx1 last message repeated  times",
+            "Mar  1 10:00:00 mx1 last message repeated 3",
+            "Mar  1 10:00:00 mx1 something else entirely",
         ] {
             assert_eq!(parse(line, &mut years), None, "{line:?}");
         }
@@ -535,7 +830,7 @@ pub(crate) mod corpus {
     #[test]
     fn splits_exactly_the_syslog_lines_of_every_corpus_file() {
         let oracle = regex::bytes::Regex::new(
-            r"^(?:(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)) +[^ ]+ [^ \[\]:]+(?:\[\d+\])?:",
+            r"^(?:(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)) +[^ ]+ (?:[^ \[\]:]+(?:\[\d+\])?:|(?:--- )?last message repeated \d+ times?(?: ---)? *$)",
         )
         .unwrap();
         let mut total_split = 0;

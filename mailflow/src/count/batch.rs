@@ -5,6 +5,7 @@
 //! `reject.<class>` per reject class from [`Series::COUNT`] on.
 
 use super::rules::RejectRules;
+use super::unclassified::Unclassified;
 use crate::correlate::Message;
 use crate::detect::Proposal;
 use crate::series::{Series, reject_series};
@@ -114,6 +115,10 @@ pub struct Batch {
     pub messages: Vec<Message>,
     /// Block proposals made or refreshed.
     pub proposals: Vec<Proposal>,
+    /// The `other` rejects, by normalised text.
+    pub unclassified: Unclassified,
+    /// Alerts opened or updated.
+    pub alerts: Vec<crate::detect::Alert>,
     pub lines: u64,
     pub unparsed: u64,
     /// [`Settings::day_offset`](super::Settings::day_offset), for the daily roll-up.

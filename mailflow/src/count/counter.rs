@@ -9,11 +9,12 @@ use super::rules::{
     not_owned_by,
 };
 use crate::correlate::{Limits, Message, Origin, Tracker};
-use crate::detect::{Detector, Proposal};
+use crate::coverage::Coverage;
+use crate::detect::{Alert, Detector, Proposal};
 use crate::event::{Client, Event, Status, Verdict, classify};
 use crate::series::Series;
 use crate::subject::SubjectKind;
-use crate::syslog::{self, Header, YearGuess};
+use crate::syslog::{self, Header, LastLines, ReplayBudget, YearGuess};
 use crate::time::UnixTime;
 use serde::Serialize;
 use std::net::IpAddr;
@@ -39,6 +40,11 @@ pub const MAX_LINE: usize = 16 * 1024;
 pub struct Settings {
     /// Clients (besides loopback) whose submissions are re-injections.
     pub internal_clients: Vec<ipnet::IpNet>,
+    /// Networks detection never proposes besides loopback and the internal
+    /// clients: the relays' own addresses and the customer pools.
+    pub never_propose: Vec<ipnet::IpNet>,
+    /// When detection alerts on a rate far above its usual (`None`: never).
+    pub alerts: Option<crate::detect::AlertRules>,
     /// Relay names that are content filters (lower case).
     pub filter_relays: Vec<String>,
     pub limits: Limits,
@@ -55,6 +61,8 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             internal_clients: Vec::new(),
+            never_propose: Vec::new(),
+            alerts: Some(crate::detect::AlertRules::default()),
             filter_relays: ["amavis", "clamav", "spamassassin", "dspam"]
                 .map(String::from)
                 .to_vec(),
@@ -106,6 +114,11 @@ pub struct Counter {
     batch: Batch,
     /// Abuse detection, when policies apply (see [`Counter::detect_with`]).
     detector: Option<Detector>,
+    /// How much of the log was understood (taken per file or window).
+    pub coverage: Coverage,
+    /// For repeat lines (see [`crate::syslog`]).
+    last_lines: LastLines,
+    replays: ReplayBudget,
 }
 
 /// Lines between two sweeps of idle correlation state.
@@ -130,6 +143,9 @@ impl Counter {
             tracker,
             batch: Batch::default(),
             detector: None,
+            coverage: Coverage::default(),
+            last_lines: LastLines::default(),
+            replays: ReplayBudget::default(),
         }
     }
 
@@ -139,15 +155,32 @@ impl Counter {
         self.settings.domains = domains;
     }
 
+    /// Classifies rejects by `rules` from now on (they were edited). Only
+    /// between batches, right after [`Counter::take_batch`]: a batch's
+    /// series are numbered by the rules it was counted with. The class
+    /// totals start again at zero.
+    pub fn set_rules(&mut self, rules: RejectRules) {
+        debug_assert!(self.batch.lines == 0, "rules replaced within a batch");
+        self.class_counts = vec![0; rules.class_count()];
+        self.rules = rules;
+    }
+
     /// Runs `detector` on every line from now on.
     pub fn detect_with(&mut self, mut detector: Detector) {
         detector.never_propose(&self.settings.internal_clients);
+        detector.never_propose(&self.settings.never_propose);
+        detector.set_alert_rules(self.settings.alerts.clone());
         self.detector = (!detector.is_empty()).then_some(detector);
     }
 
     /// Every block proposal of this run (none without a detector).
     pub fn proposals(&self) -> &[Proposal] {
         self.detector.as_ref().map_or(&[], |d| d.proposals())
+    }
+
+    /// Every alert of this run (none without a detector).
+    pub fn alerts(&self) -> &[Alert] {
+        self.detector.as_ref().map_or(&[], |d| d.alerts())
     }
 
     /// Continues the year inference of an earlier run (from a checkpoint).
@@ -182,6 +215,7 @@ impl Counter {
         batch.messages = self.tracker.take();
         if let Some(d) = &mut self.detector {
             batch.proposals = d.take_changed();
+            batch.alerts = d.take_changed_alerts();
         }
         batch
     }
@@ -238,8 +272,39 @@ impl Counter {
         self.first_at.get_or_insert(at);
         self.last_at = Some(at);
         let host = self.host_id(h.host);
+        if let Some(repeat) = syslog::repeat(&h) {
+            return self.repeated(&h, host, repeat);
+        }
+        if self.count(h, host) {
+            self.last_lines.keep(host, &h);
+        } else {
+            self.last_lines.forget(host);
+        }
+    }
+
+    /// Counts a line's event. Inlined into [`Counter::feed_header`], the
+    /// per-line path, as it was before repeat lines shared it.
+    ///
+    /// Whether a syslogd could fold the line into a repeat: not a line
+    /// naming a queue id, as Postfix never writes one such line twice in
+    /// a row (and replaying it would count a message's step twice). Only
+    /// the others are kept for sysklogd's repeat lines, which spares a
+    /// copy of most lines.
+    #[inline(always)]
+    fn count(&mut self, h: Header<'_>, host: u16) -> bool {
+        let at = h.at;
         let daemon = h.postfix_daemon();
         let event = classify(&h);
+        self.coverage.line(&h, daemon.is_some(), &event);
+        let repeatable = !matches!(
+            event,
+            Event::QueueClient { .. }
+                | Event::QueueFrom { .. }
+                | Event::MessageId { .. }
+                | Event::Pickup { .. }
+                | Event::Delivery { .. }
+                | Event::Removed { .. }
+        );
         match event {
             Event::QueueClient {
                 qid,
@@ -284,6 +349,27 @@ impl Counter {
         if self.lines.is_multiple_of(EVICT_EVERY) {
             self.tracker.evict_idle(at);
         }
+        repeatable
+    }
+
+    /// A repeat line: its copies counted as lines of their own, as many as
+    /// the caps allow (see [`crate::syslog`]).
+    fn repeated(&mut self, h: &Header<'_>, host: u16, repeat: syslog::Repeat<'_>) {
+        self.coverage.repeat_lines += 1;
+        let times = self.replays.grant(repeat.times, self.lines);
+        let left_out = &mut self.coverage.repeats_left_out;
+        *left_out = left_out.saturating_add(repeat.times - times);
+        let last = std::mem::take(&mut self.last_lines);
+        let copy = match repeat.message {
+            Some(message) => Some(Header { message, ..*h }),
+            None => last.header(host, h.host, h.at),
+        };
+        if let Some(copy) = copy {
+            for _ in 0..times {
+                let _ = self.count(copy, host);
+            }
+        }
+        self.last_lines = last;
     }
 
     /// smtpd's `QID: client=`: a message received, unless the client is
@@ -383,6 +469,9 @@ impl Counter {
         self.totals.rejected += 1;
         self.batch.bump(host, at, rejected);
         let index = self.count_class(reply);
+        if index + 1 == self.class_counts.len() {
+            self.batch.unclassified.add(reply, at, || sample(h));
+        }
         let class = class_series(index);
         self.batch.bump(host, at, class);
         self.bump_domain(addresses, at, rejected);

@@ -17,7 +17,10 @@
 //! - **reject classes**: each reject's reply text goes through ordered
 //!   [`RejectRules`] (first match wins, `other` when none); anvil/smtpd
 //!   "rate limit exceeded" warnings also count in `rate` although they are
-//!   not reject lines.
+//!   not reject lines. A reject of class `other` is also tallied by its
+//!   normalised text ([`unclassified`]) for the "Unclassified rejects" page.
+//!   `server` (the server's own temporary trouble) counts as a reject and
+//!   a class, but no abuse policy counts it.
 //! - **SASL failures**: `SASL … authentication failed` warnings, counted
 //!   apart from rejects.
 //!
@@ -50,7 +53,11 @@ pub mod counter;
 pub mod rules;
 #[cfg(test)]
 mod tests;
+pub mod unclassified;
 
 pub use batch::{Batch, HostedDomains, SubjectCounts};
 pub use counter::{Counter, MAX_LINE, Settings, Totals, parse_bytes, parse_text};
-pub use rules::{DEFAULT_RULES, OTHER, RejectRule, RejectRules, is_filter_relay};
+pub use rules::{
+    DEFAULT_RULES, MAX_PATTERN, NewRule, OTHER, RejectRule, RejectRules, SERVER, is_filter_relay,
+};
+pub use unclassified::Unclassified;

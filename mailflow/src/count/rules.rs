@@ -27,8 +27,24 @@ impl<S> From<(S, S)> for RejectRule<S> {
 /// The class of a reject no rule matched.
 pub const OTHER: &str = "other";
 
-/// The ISP's default classes, in the order they are tried.
-pub const DEFAULT_RULES: [RejectRule<&str>; 10] = [
+/// The class of a server-side temporary failure (smtpd's own trouble: a
+/// full queue disk, a lookup table or policy service down, a milter that
+/// did not answer). Not the client's doing, so no abuse policy counts it.
+pub const SERVER: &str = "server";
+
+/// The ISP's default classes, in the order they are tried (first match
+/// wins): `sender_unknown` before `unknown_user`, whose pattern also
+/// matches a sender's `User unknown in local recipient table`; `server`
+/// before the `Sender address rejected` catch-all, since a table lookup
+/// that failed is reported under it. The common classes stay first: each
+/// reject is tried against the rules one by one. The two rules that come
+/// before common ones match Postfix's own fixed texts case for case: a
+/// case-sensitive literal is the cheapest search.
+pub const DEFAULT_RULES: [RejectRule<&str>; 15] = [
+    RejectRule {
+        class: "sender_unknown",
+        pattern: r"Sender address rejected: User unknown",
+    },
     RejectRule {
         class: "unknown_user",
         pattern: r"(?i)User unknown in [a-z ]*table",
@@ -53,6 +69,13 @@ pub const DEFAULT_RULES: [RejectRule<&str>; 10] = [
         class: "spf",
         pattern: r"(?i)\bspf\b|openspf",
     },
+    // The 4xx texts Postfix's smtpd and cleanup write for their own
+    // trouble (smtpd_check.c, smtpd.c, cleanup_strerror.c), and a milter's
+    // default temporary failure.
+    RejectRule {
+        class: SERVER,
+        pattern: r"Insufficient system storage|Temporary lookup (failure|error)|Server configuration (error|problem)|queue file write error|Server local (data )?error|Mail system error|TLS not available due to local problem|Service unavailable - try again later",
+    },
     RejectRule {
         class: "sender_denied",
         pattern: r"(?i)Sender address rejected: Access denied",
@@ -62,12 +85,24 @@ pub const DEFAULT_RULES: [RejectRule<&str>; 10] = [
         pattern: r"(?i)Sender address rejected",
     },
     RejectRule {
+        class: "recipient_denied",
+        pattern: r"(?i)Recipient address rejected: Access denied",
+    },
+    RejectRule {
         class: "rate",
         pattern: r"(?i)rate limit|message rate",
     },
     RejectRule {
         class: "rbl",
         pattern: r"(?i)blocked using ",
+    },
+    RejectRule {
+        class: "reverse_dns",
+        pattern: r"(?i)Client host rejected: cannot find your (reverse )?hostname",
+    },
+    RejectRule {
+        class: "helo",
+        pattern: r"(?i)Helo command rejected",
     },
 ];
 
@@ -133,6 +168,62 @@ impl RejectRules {
             .iter()
             .map(String::as_str)
             .chain(std::iter::once(OTHER))
+    }
+}
+
+/// The longest pattern an analyst may save (a rule is a few words, not a
+/// document).
+pub const MAX_PATTERN: usize = 2000;
+
+/// The most memory one compiled rule may take: a short pattern can still
+/// compile to a huge automaton (`\w{1000}{1000}`).
+const RULE_SIZE_LIMIT: usize = 1 << 20;
+
+/// A rule an analyst wrote, checked once: its class a name of 1 to 64
+/// `[a-z0-9_]` (a series name, a URL piece), not `other`; its pattern a
+/// regular expression of at most [`MAX_PATTERN`] bytes that compiles
+/// within a size limit. The error says what to fix.
+#[derive(Clone, Debug)]
+pub struct NewRule {
+    pub class: String,
+    pub pattern: Regex,
+}
+
+impl NewRule {
+    pub fn parse(class: &str, pattern: &str) -> Result<Self, String> {
+        let class = class.trim();
+        let valid = (1..=64).contains(&class.len())
+            && class
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !valid {
+            return Err("A class name is 1 to 64 lower-case letters, digits or _.".into());
+        }
+        if class == OTHER {
+            return Err("\"other\" is the class of rejects no rule matches.".into());
+        }
+        if pattern.trim().is_empty() {
+            return Err("The pattern is empty.".into());
+        }
+        if pattern.len() > MAX_PATTERN {
+            return Err(format!(
+                "The pattern is too long ({} characters; at most {MAX_PATTERN}).",
+                pattern.chars().count()
+            ));
+        }
+        let pattern = regex::RegexBuilder::new(pattern)
+            .size_limit(RULE_SIZE_LIMIT)
+            .build()
+            .map_err(|e| match e {
+                regex::Error::CompiledTooBig(_) => {
+                    "The pattern is too complex (it compiles too big); simplify it.".to_string()
+                }
+                e => format!("The pattern is not a valid regular expression: {e}"),
+            })?;
+        Ok(Self {
+            class: class.to_string(),
+            pattern,
+        })
     }
 }
 
@@ -210,6 +301,30 @@ mod tests {
         assert_eq!(rules.classify("554 5.7.1 Relay access denied"), "relay");
         assert_eq!(rules.classify("anything else"), OTHER);
         assert!(RejectRules::new(&[("bad", "(")]).is_err());
+    }
+
+    #[test]
+    fn a_new_rule_needs_a_valid_class_and_a_bounded_pattern() {
+        let ok = NewRule::parse(" mailbox_full ", r"(?i)mailbox full").unwrap();
+        assert_eq!(ok.class, "mailbox_full");
+        assert!(ok.pattern.is_match("452 Mailbox FULL"));
+        for class in ["", "Mailbox", "a-b", "other", &"x".repeat(65), "é"] {
+            let e = NewRule::parse(class, "x").unwrap_err();
+            assert!(e.contains("class") || e.contains("other"), "{class}: {e}");
+        }
+        assert!(
+            NewRule::parse("x", "(")
+                .unwrap_err()
+                .contains("not a valid")
+        );
+        assert!(NewRule::parse("x", " ").unwrap_err().contains("empty"));
+        let huge = "a".repeat(2 * 1024 * 1024);
+        assert!(NewRule::parse("x", &huge).unwrap_err().contains("too long"));
+        assert!(
+            NewRule::parse("x", r"\w{1000}{1000}")
+                .unwrap_err()
+                .contains("too complex")
+        );
     }
 
     #[test]

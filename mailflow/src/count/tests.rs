@@ -200,21 +200,9 @@ fn solaris_lines_count_like_any_other() {
 /// the allowlist: blocking it would stop local submission and re-injection.
 #[test]
 fn loopback_and_internal_clients_are_never_proposed() {
-    use crate::detect::{Allowlist, Detector, Metric, Policy};
+    use crate::detect::Metric;
     let mut c = with_internal_network();
-    c.detect_with(Detector::new(
-        vec![Policy {
-            name: "dictionary".into(),
-            subject: SubjectKind::Ip,
-            metric: Metric::Reject(Some("unknown_user".into())),
-            window_secs: 600,
-            threshold: 5,
-            burst_factor: None,
-            block_minutes: 60,
-            auto_approve: false,
-        }],
-        Allowlist::default(),
-    ));
+    detect_one(&mut c, Metric::Reject(Some("unknown_user".into())));
     for ip in ["127.0.0.1", "::1", "10.9.8.7", "192.0.2.1"] {
         for i in 0..10 {
             c.feed(&format!(
@@ -420,4 +408,185 @@ fn correlation_state_is_evicted_when_idle() {
         "{messages} messages held"
     );
     assert_eq!(c.totals.received, 300_000);
+}
+
+/// A reject line from `ip` with reply `reply`, at second `s` of 10:00.
+fn reject_line(s: u32, ip: &str, reply: &str) -> String {
+    format!(
+        "Aug  4 10:{:02}:{:02} mx1 postfix/smtpd[1]: NOQUEUE: reject: RCPT from x[{ip}]: {reply}; from=<s@e.com> to=<u@c.com.br> proto=ESMTP helo=<x>",
+        s / 60,
+        s % 60
+    )
+}
+
+/// Issue 17 item 7: the classes that used to fall into `other` (or, for a
+/// sender, into `unknown_user`), each from a line as Postfix writes it.
+#[test]
+fn the_new_default_classes() {
+    let replies = [
+        (
+            "helo",
+            "504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname",
+        ),
+        (
+            "helo",
+            "550 5.7.1 <[192.0.2.1]>: Helo command rejected: Go away",
+        ),
+        (
+            "recipient_denied",
+            "554 5.7.1 <u@c.com.br>: Recipient address rejected: Access denied",
+        ),
+        (
+            "reverse_dns",
+            "450 4.7.1 Client host rejected: cannot find your reverse hostname, [192.0.2.1]",
+        ),
+        (
+            "reverse_dns",
+            "450 4.7.25 Client host rejected: cannot find your hostname, [192.0.2.1]",
+        ),
+        (
+            "sender_unknown",
+            "550 5.1.0 <nobody@cliente.com.br>: Sender address rejected: User unknown in local recipient table",
+        ),
+        (
+            "sender_unknown",
+            "550 5.1.0 <nobody@cliente.com.br>: Sender address rejected: User unknown in virtual mailbox table",
+        ),
+        (
+            "unknown_user",
+            "550 5.1.1 <zz@cliente.com.br>: Recipient address rejected: User unknown in local recipient table",
+        ),
+        ("server", "452 4.3.1 Insufficient system storage"),
+        ("server", "451 4.3.0 <u@c.com.br>: Temporary lookup failure"),
+        ("server", "451 4.3.5 Server configuration problem"),
+        (
+            "server",
+            "451 4.3.5 <u@c.com.br>: Recipient address rejected: Server configuration error",
+        ),
+        ("server", "451 4.3.0 Error: queue file write error"),
+    ];
+    let lines: Vec<String> = replies
+        .iter()
+        .enumerate()
+        .map(|(i, (_, reply))| reject_line(i as u32, "192.0.2.1", reply))
+        .collect();
+    let mut lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let milter = "Aug  4 10:01:00 mx1 postfix/cleanup[8]: 5B1C2D3E50: milter-reject: END-OF-MESSAGE from x[192.0.2.1]: 4.7.1 Service unavailable - try again later; from=<s@e.com> to=<u@c.com.br> proto=ESMTP helo=<x>";
+    lines.push(milter);
+    let c = count(&lines);
+    assert_eq!(c.totals.rejected, replies.len() as u64 + 1);
+    let mut expected: Vec<(String, u64)> = Vec::new();
+    for class in c.reject_classes().map(|(k, _)| k) {
+        let n =
+            replies.iter().filter(|(k, _)| *k == class).count() as u64 + u64::from(class == SERVER);
+        if n > 0 {
+            expected.push((class.to_string(), n));
+        }
+    }
+    assert_eq!(classes(&c), expected);
+    assert_eq!(expected.len(), 6, "{expected:?}");
+}
+
+/// Detection in `c` by one policy per IP counting `metric`: 5 in 10
+/// minutes proposes a block.
+fn detect_one(c: &mut Counter, metric: crate::detect::Metric) {
+    use crate::detect::{Allowlist, Detector, Policy};
+    c.detect_with(Detector::new(
+        vec![Policy {
+            name: "test".into(),
+            subject: SubjectKind::Ip,
+            metric,
+            window_secs: 600,
+            threshold: 5,
+            burst_factor: None,
+            block_minutes: 60,
+            auto_approve: false,
+            per_network: false,
+        }],
+        Allowlist::default(),
+    ));
+}
+
+/// A counter running one policy counting `metric` (see [`detect_one`])
+/// over `lines`: the targets proposed.
+fn proposed_by(metric: crate::detect::Metric, lines: &[String]) -> Vec<String> {
+    let mut c = count(&[]);
+    detect_one(&mut c, metric);
+    for l in lines {
+        c.feed(l);
+    }
+    c.proposals().iter().map(|p| p.target.clone()).collect()
+}
+
+/// `reply` ten times from `ip`, a second apart from `start`.
+fn ten_rejects(start: u32, ip: &str, reply: &str) -> Vec<String> {
+    (0..10).map(|i| reject_line(start + i, ip, reply)).collect()
+}
+
+/// A sender refused as unknown is no guess at a recipient: the
+/// dictionary-attack policy (class `unknown_user`) does not count it.
+#[test]
+fn an_unknown_sender_is_not_a_dictionary_attack() {
+    use crate::detect::Metric;
+    let dictionary = || Metric::Reject(Some("unknown_user".into()));
+    let mut lines = ten_rejects(
+        0,
+        "192.0.2.1",
+        "550 5.1.0 <x@cliente.com.br>: Sender address rejected: User unknown in local recipient table",
+    );
+    assert!(proposed_by(dictionary(), &lines).is_empty());
+    lines.extend(ten_rejects(
+        100,
+        "192.0.2.2",
+        "550 5.1.1 <y@cliente.com.br>: Recipient address rejected: User unknown in local recipient table",
+    ));
+    assert_eq!(proposed_by(dictionary(), &lines), ["192.0.2.2"]);
+}
+
+/// The server's own temporary trouble is nobody's abuse: neither a policy
+/// on any class nor one naming `server` counts it.
+#[test]
+fn server_failures_are_counted_by_no_policy() {
+    use crate::detect::Metric;
+    let mut lines = ten_rejects(0, "192.0.2.1", "452 4.3.1 Insufficient system storage");
+    for metric in [Metric::Reject(None), Metric::Reject(Some(SERVER.into()))] {
+        assert!(proposed_by(metric, &lines).is_empty());
+    }
+    lines.extend(ten_rejects(
+        100,
+        "192.0.2.2",
+        "554 5.7.1 <v@o.org>: Relay access denied",
+    ));
+    assert_eq!(proposed_by(Metric::Reject(None), &lines), ["192.0.2.2"]);
+}
+
+/// Only `other` rejects are tallied by their normalised text, with their
+/// first and last time and a sample line.
+#[test]
+fn unclassified_rejects_are_tallied_by_text() {
+    let mut c = count(&[
+        &reject_line(
+            0,
+            "192.0.2.1",
+            "550 5.7.1 <a@x.example>: Recipient address rejected: Mailbox disabled for 30 days",
+        ),
+        &reject_line(
+            5,
+            "192.0.2.2",
+            "550 5.7.1 <b@y.example>: Recipient address rejected: Mailbox disabled for 2 days",
+        ),
+        &reject_line(9, "192.0.2.3", "554 5.7.1 <v@o.org>: Relay access denied"),
+    ]);
+    let batch = c.take_batch();
+    let texts: Vec<_> = batch.unclassified.iter().collect();
+    assert_eq!(texts.len(), 1);
+    let (text, tally) = texts[0];
+    assert_eq!(
+        text,
+        "550 5.7.1 <addr>: Recipient address rejected: Mailbox disabled for <n> days"
+    );
+    assert_eq!((tally.n, tally.last_at - tally.first_at), (2, 5));
+    assert_eq!(tally.samples.len(), 2);
+    assert!(tally.samples[0].ends_with("helo=<x>") && tally.samples[0].contains("192.0.2.1"));
+    assert!(c.take_batch().unclassified.is_empty());
 }

@@ -15,17 +15,21 @@
 //! [`Metric`], [`Allowlist`]); `windows` the sliding counts a subject's
 //! state keeps per policy; [`proposals`] what fires ([`Proposal`]) and its
 //! evidence; [`detector`] the [`Detector`] that the counter feeds events
-//! to, which ties them together.
+//! to, which ties them together; [`alerts`] the whole server's rates far
+//! above their usual ([`Alert`]), raised rather than proposed.
 
+pub mod alerts;
 pub mod detector;
 pub mod policies;
 pub mod proposals;
 #[cfg(test)]
 mod tests;
+pub mod whatif;
 mod windows;
 
 pub use crate::subject::SubjectKind;
 pub use crate::time::UnixTime;
-pub use detector::Detector;
-pub use policies::{Allowlist, Metric, Policy};
+pub use alerts::{Alert, AlertRules};
+pub use detector::{Detector, NETWORK_MIN_IPS};
+pub use policies::{Allowlist, Metric, NETWORK_PREFIX_V4, NETWORK_PREFIX_V6, Policy, network_of};
 pub use proposals::{MAX_SAMPLES, Proposal};

@@ -1,6 +1,11 @@
 //! What the security team configures: the [`Policy`] list (what to count,
 //! per which kind of subject, over which window, up to which threshold)
 //! and the [`Allowlist`] of subjects never proposed.
+//!
+//! A policy of the `ip` subject counts per client address, or, with
+//! [`Policy::per_network`], per client network (a /24 for IPv4, a /48 for
+//! IPv6): a distributed attack spreads its events over many addresses of
+//! one network, each below the per-address threshold.
 
 use crate::count::rules::is_loopback;
 use crate::subject::SubjectKind;
@@ -20,7 +25,8 @@ pub enum Metric {
     Recipients,
     /// Different recipient addresses its messages were delivered to.
     DistinctRecipients,
-    /// Different client IPs an account sent or authenticated from.
+    /// Different client IPs an account sent or authenticated from (a
+    /// failed login is not counted: it says nothing of who uses the account).
     DistinctIps,
     /// Bounced deliveries of its messages.
     Bounces,
@@ -71,11 +77,34 @@ pub struct Policy {
     pub burst_factor: Option<f64>,
     pub block_minutes: u32,
     pub auto_approve: bool,
+    /// Counts per client network ([`NETWORK_PREFIX_V4`], [`NETWORK_PREFIX_V6`])
+    /// rather than per address, and proposes the network (only for the
+    /// `ip` subject; ignored for accounts).
+    pub per_network: bool,
+}
+
+/// The IPv4 network a per-network policy counts in: a /24, the usual
+/// smallest unit an ISP or a hosting provider hands out.
+pub const NETWORK_PREFIX_V4: u8 = 24;
+/// The IPv6 network a per-network policy counts in: a /48, one site's
+/// allocation (a single host can hop through a /64 at will).
+pub const NETWORK_PREFIX_V6: u8 = 48;
+
+/// The client network (a /24 or a /48) that holds `ip`.
+pub fn network_of(ip: IpAddr) -> IpNet {
+    let prefix = match ip {
+        IpAddr::V4(_) => NETWORK_PREFIX_V4,
+        IpAddr::V6(_) => NETWORK_PREFIX_V6,
+    };
+    IpNet::new(ip, prefix).map_or_else(|_| IpNet::from(ip), |n| n.trunc())
 }
 
 /// Addresses, networks and accounts that are never proposed. Loopback
 /// addresses never are, whatever the list: blocking them would stop local
-/// submission and the content filter's re-injection.
+/// submission and the content filter's re-injection. The server fills
+/// `networks` with the allowlist's and every other never-propose set: the
+/// internal clients, the relays' own addresses, the customer pools and the
+/// never-block networks.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Allowlist {
     pub networks: Vec<IpNet>,
@@ -97,5 +126,12 @@ impl Allowlist {
                 !self.accounts.is_empty() && self.accounts.contains(&target.to_lowercase())
             }
         }
+    }
+
+    /// Whether a block of `net` would cover (or be covered by) a network
+    /// never proposed, or loopback.
+    pub(super) fn overlaps(&self, net: &IpNet) -> bool {
+        let touches = |n: &IpNet| n.contains(&net.network()) || net.contains(&n.network());
+        net.network().is_loopback() || self.networks.iter().any(touches)
     }
 }

@@ -75,7 +75,7 @@ pub(super) struct Distinct {
 }
 
 impl Distinct {
-    fn add(&mut self, at: UnixTime, value: u64, cap: usize) {
+    pub(super) fn add(&mut self, at: UnixTime, value: u64, cap: usize) {
         if let Some((_, t)) = self.seen.iter_mut().find(|(v, _)| *v == value) {
             *t = at;
         } else if self.seen.len() < cap {
@@ -83,11 +83,11 @@ impl Distinct {
         }
     }
 
-    fn slide(&mut self, at: UnixTime, window_secs: i64) {
+    pub(super) fn slide(&mut self, at: UnixTime, window_secs: i64) {
         self.seen.retain(|&(_, t)| t > at - window_secs);
     }
 
-    fn len(&self) -> u64 {
+    pub(super) fn len(&self) -> u64 {
         self.seen.len() as u64
     }
 }
