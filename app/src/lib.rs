@@ -64,6 +64,7 @@ fn mailboxes_section(page: MailboxesPages) -> AnyView {
 enum MailFlowPages {
     Defence,
     Detection,
+    Unclassified,
 }
 
 #[lazy]
@@ -71,6 +72,7 @@ fn mailflow_section(page: MailFlowPages) -> AnyView {
     match page {
         MailFlowPages::Defence => defence::DefencePage().into_any(),
         MailFlowPages::Detection => detection::DetectionPage().into_any(),
+        MailFlowPages::Unclassified => unclassified::UnclassifiedRejectsPage().into_any(),
     }
 }
 
@@ -135,6 +137,7 @@ lazy_routes! {
     MailboxRoute => mailboxes_section(MailboxesPages::Mailbox),
     MailFlowRoute => mailflow_section(MailFlowPages::Defence),
     DetectionRoute => mailflow_section(MailFlowPages::Detection),
+    UnclassifiedRoute => mailflow_section(MailFlowPages::Unclassified),
     ChartsRoute => charts_section(ChartsPages::Charts),
     ReportRoute => charts_section(ChartsPages::Report),
     StaffRoute => admin_section(AdminPages::Staff),
@@ -196,6 +199,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/mailboxes/:address") view={Lazy::<MailboxRoute>::new()} ssr=ssr.clone() />
                         <Route path=path!("/mailflow") view={Lazy::<MailFlowRoute>::new()} ssr=ssr.clone() />
                         <Route path=path!("/mailflow/detection") view={Lazy::<DetectionRoute>::new()} ssr=ssr.clone() />
+                        <Route path=path!("/mailflow/unclassified") view={Lazy::<UnclassifiedRoute>::new()} ssr=ssr.clone() />
                         <Route path=path!("/charts") view={Lazy::<ChartsRoute>::new()} ssr=ssr.clone() />
                         <Route path=path!("/charts/report") view={Lazy::<ReportRoute>::new()} ssr=ssr.clone() />
                         <Route path=path!("/admin") view=admin::AdminHome ssr=ssr.clone() />

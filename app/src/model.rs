@@ -459,6 +459,10 @@ pub struct SourceStatus {
     pub last_error: Option<String>,
     /// When this status was last updated (Unix seconds).
     pub updated_at: i64,
+    /// What the engine could not read in the latest lines (e.g. a syslog
+    /// format giving no events): sentences for the operator.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// What the ingest admin page shows: the live sources and the files that
@@ -514,6 +518,12 @@ pub struct ProposalRow {
     /// Why approving needs an admin's override (a customer pool, a wide
     /// network), if it does.
     pub needs_override: Option<String>,
+    /// The subject's first event seen: when the attack started
+    /// (`first_seen` is when a policy fired).
+    pub started: i64,
+    /// Per detail list ([`DETAIL_LISTS`]) that has values: how many
+    /// distinct values detection saw (the stored ones and those beyond).
+    pub details: Vec<(String, u64)>,
 }
 
 /// A block, active or past.
@@ -542,6 +552,9 @@ pub struct DefenceState {
     pub blocks: Vec<BlockRow>,
     /// The server's clock (Unix seconds).
     pub now: i64,
+    /// The viewer may override the guardrails (an admin): the page shows
+    /// the control only then.
+    pub can_override: bool,
 }
 
 /// What a bulk action did.
@@ -716,4 +729,77 @@ pub struct ReportTable {
     pub columns: Vec<String>,
     /// Cells as text; numbers unformatted (plain digits).
     pub rows: Vec<Vec<String>>,
+}
+
+/// The lists of values detection reads from a proposal's log lines: the
+/// stored name and the page's heading.
+pub const DETAIL_LISTS: [(&str, &str); 4] = [
+    ("ips", "Client IPs"),
+    ("recipients", "Recipients"),
+    ("helos", "HELO names"),
+    ("client_names", "Reverse names"),
+];
+
+/// One page of a proposal's detail list, in order.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DetailPage {
+    pub values: Vec<String>,
+    /// Values stored in the list.
+    pub stored: u64,
+    /// Distinct values seen beyond the stored cap (at least this many).
+    pub more: u64,
+    /// This page (from 0) and the number of pages.
+    pub page: u64,
+    pub pages: u64,
+}
+
+/// A proposal of a subject's history.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct HistoryProposal {
+    pub id: i64,
+    pub policy: String,
+    pub status: String,
+    pub started: i64,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    pub decision_reason: Option<String>,
+}
+
+/// For an account: its mailbox, usual volume and recent logins.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccountContext {
+    /// The mailbox's address when the account is one of ours.
+    pub mailbox: Option<String>,
+    /// Messages it submitted per day, on average over the 14 days before
+    /// today (by hourly counters).
+    pub usual_per_day: f64,
+    /// Messages it submitted in the last 24 hours.
+    pub last_day: u64,
+    /// Its latest authenticated submissions: (time, client IP), newest first.
+    pub logins: Vec<(i64, String)>,
+}
+
+/// What is known of a subject beyond one proposal.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SubjectHistory {
+    /// Its proposals, newest first (up to 50).
+    pub proposals: Vec<HistoryProposal>,
+    /// Its blocks, newest first (up to 50).
+    pub blocks: Vec<BlockRow>,
+    /// Its rejects per day over the last 30 days: (day start, count),
+    /// days with none left out.
+    pub rejects_by_day: Vec<(i64, u64)>,
+    pub account: Option<AccountContext>,
+}
+
+/// One page of a block search, newest first.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BlockPage {
+    pub rows: Vec<BlockRow>,
+    pub total: u64,
+    pub page: u64,
+    pub pages: u64,
+    pub now: i64,
 }

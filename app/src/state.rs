@@ -123,7 +123,11 @@ impl MailgraphSettings {
 }
 
 /// Blocks wider than one address (beyond these prefix lengths) or inside
-/// the ISP's own customer address pools need an admin's explicit override.
+/// the ISP's own customer address pools need an admin's explicit override;
+/// blocks inside a never-block network (listed by an admin in the
+/// detection settings) are refused whatever the override. Every way a
+/// block is made (approving a proposal, adding one by hand) asks
+/// [`Guardrails::check`].
 #[derive(Clone, Debug)]
 pub struct Guardrails {
     pub max_prefix_v4: u8,
@@ -142,14 +146,41 @@ impl Default for Guardrails {
 }
 
 impl Guardrails {
+    /// Whether a block of `target` (of kind `subject`) may be made, with an
+    /// admin's `override_guard` or without: `Err(Validation)` saying why
+    /// not. Accounts are not limited here; an address or network is refused
+    /// inside (or around) a never-block network, and without the override
+    /// when [`Guardrails::concern`] has one. The caller checks that only an
+    /// admin sets `override_guard`.
+    pub async fn check(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        subject: crate::model::SubjectKind,
+        target: &str,
+        override_guard: bool,
+    ) -> Result<(), AppError> {
+        if subject != crate::model::SubjectKind::Ip {
+            return Ok(());
+        }
+        if let Some(net) = as_network(target)
+            && let Some(never) = crate::server::detection::never_block_covering(db, &net).await?
+        {
+            return Err(AppError::Validation(format!(
+                "{net} touches the never-block network {never}: it cannot be blocked \
+                 (an admin can take the network off the list in the detection settings)"
+            )));
+        }
+        match self.concern(target) {
+            Some(concern) if !override_guard => Err(AppError::Validation(format!(
+                "{concern}: an admin must override"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// Why blocking `target` (an `ip` subject) needs an override, if it does.
     pub fn concern(&self, target: &str) -> Option<String> {
-        let net = target.parse::<ipnet::IpNet>().ok().or_else(|| {
-            target
-                .parse::<std::net::IpAddr>()
-                .ok()
-                .map(ipnet::IpNet::from)
-        })?;
+        let net = as_network(target)?;
         let widest = match net {
             ipnet::IpNet::V4(_) => self.max_prefix_v4,
             ipnet::IpNet::V6(_) => self.max_prefix_v6,
@@ -162,6 +193,16 @@ impl Guardrails {
             .find(|pool| pool.contains(&net.network()) || net.contains(&pool.network()))
             .map(|pool| format!("{net} is in the customer pool {pool}"))
     }
+}
+
+/// `target` as a network: a CIDR, or an address as its /32 or /128.
+fn as_network(target: &str) -> Option<ipnet::IpNet> {
+    target.parse::<ipnet::IpNet>().ok().or_else(|| {
+        target
+            .parse::<std::net::IpAddr>()
+            .ok()
+            .map(ipnet::IpNet::from)
+    })
 }
 
 /// Shared, in-memory status of the ingest workers (one entry per source).

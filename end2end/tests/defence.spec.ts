@@ -10,8 +10,8 @@ test("the security team approves a proposed block, sees it in force, and lifts i
   // The import proposed the dictionary attacker, with its evidence.
   const proposal = page.locator("table.proposals tbody tr[data-target='203.0.113.66']");
   await expect(proposal).toContainText("dictionary-attack");
-  await expect(proposal).toContainText("unknown_user");
-  await proposal.getByRole("button", { name: "Show log lines" }).click();
+  await expect(proposal).toContainText("rejected for unknown recipients");
+  await proposal.getByRole("button", { name: "Show evidence" }).click();
   await expect(page.locator("pre.samples")).toContainText("User unknown in virtual mailbox table");
 
   // Approve it with a reason; the bulk button needs a selection first.
@@ -19,10 +19,12 @@ test("the security team approves a proposed block, sees it in force, and lifts i
   await expect(approve).toBeDisabled();
   await proposal.getByRole("checkbox").check();
   const form = page.locator("form.bulk-form").first();
-  await form.getByPlaceholder("Reason (audit log)").fill("dictionary attack on our domains");
+  await form.getByLabel("Reason to approve").fill("dictionary attack on our domains");
   await approve.click();
   await expect(page.getByRole("status")).toHaveText("Approved 1.");
   await expect(page.locator("table.proposals tbody tr[data-target='203.0.113.66']")).toHaveCount(0);
+  // The reason field is cleared for the next decision.
+  await expect(form.getByLabel("Reason to approve")).toHaveValue("");
 
   // It is in force: who approved it, why, until when; then lift it.
   const block = page.locator("table.blocks tbody tr[data-target='203.0.113.66']");
@@ -58,4 +60,49 @@ test("the security team tunes a policy and allowlists a partner", async ({ page 
   await page.getByPlaceholder("Why (e.g. partner MX)").fill("partner MX");
   await page.getByRole("button", { name: "Allow" }).click();
   await expect(page.locator("table.allow tbody tr[data-target='198.51.100.25']")).toContainText("partner MX");
+});
+
+test("an analyst reads an account's evidence and approves it; support sees the block on the mailbox", async ({ browser }) => {
+  const analyst = await browser.newPage();
+  await signIn(analyst, "e2e-security");
+  await analyst.goto("/mailflow");
+  await hydrated(analyst);
+
+  // When it started (the first login), not only when the threshold was crossed.
+  const proposal = analyst.locator("table.proposals tbody tr[data-target='ana17@cliente.com.br']");
+  await expect(proposal).toContainText("distinct client IPs");
+  await expect(proposal).toContainText("Started 2026-11-29 10:10 UTC");
+  await expect(proposal).toContainText("Threshold 2026-11-29 10:17 UTC");
+  // The admin-only override is not offered to an analyst.
+  await expect(analyst.getByRole("checkbox", { name: /Override guardrails/ })).toHaveCount(0);
+
+  // All its client IPs (the first ones too), the history and the mailbox link.
+  await proposal.getByRole("button", { name: "Show evidence" }).click();
+  const evidence = analyst.locator("tr.evidence");
+  const ips = evidence.locator(".detail-list", { hasText: "Client IPs" });
+  await expect(ips).toContainText("Client IPs (12)");
+  await expect(ips.locator("li")).toHaveCount(12);
+  await expect(ips).toContainText("198.51.100.10");
+  await expect(ips).toContainText("198.51.100.21");
+  await expect(evidence).toContainText("History");
+  await expect(evidence).toContainText("pending");
+  await expect(evidence.getByRole("link", { name: /Open mailbox/ })).toHaveAttribute(
+    "href",
+    "/mailboxes/ana17@cliente.com.br",
+  );
+
+  await proposal.getByRole("checkbox").check();
+  const form = analyst.locator("form.bulk-form").first();
+  await form.getByLabel("Reason to approve").fill("compromised account: logins from 12 IPs");
+  await analyst.getByRole("button", { name: "Approve selected" }).click();
+  await expect(analyst.getByRole("status")).toHaveText("Approved 1.");
+
+  // Support opens the mailbox and sees the block.
+  const support = await browser.newPage();
+  await signIn(support, "e2e-support");
+  await support.goto("/mailboxes/ana17@cliente.com.br");
+  await hydrated(support);
+  const banner = support.getByText(/Sending blocked until/);
+  await expect(banner).toContainText("compromised account: logins from 12 IPs");
+  await expect(banner).toContainText("block #");
 });

@@ -15,6 +15,9 @@ mod m20261129_000004_defence;
 mod m20261129_000005_provisioning;
 mod m20261129_000006_mailgraph;
 mod m20261201_220000_import_jobs;
+mod m20261202_030000_detect_networks_alerts;
+mod m20261202_030000_evidence_proposal_detail;
+mod m20261202_030000_rules_unclassified;
 
 pub struct Migrator;
 
@@ -29,6 +32,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_provisioning::Migration),
             Box::new(m20261129_000006_mailgraph::Migration),
             Box::new(m20261201_220000_import_jobs::Migration),
+            Box::new(m20261202_030000_rules_unclassified::Migration),
+            Box::new(m20261202_030000_detect_networks_alerts::Migration),
+            Box::new(m20261202_030000_evidence_proposal_detail::Migration),
         ]
     }
 }

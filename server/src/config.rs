@@ -54,20 +54,20 @@ pub struct DefenceConfig {
     pub max_prefix_v4: u8,
     pub max_prefix_v6: u8,
     /// The ISP's own customer address pools (CIDR): blocking inside them
-    /// needs an admin's override.
+    /// needs an admin's override, and detection never proposes inside them
+    /// (a compromised customer is still proposed by account).
     pub customer_pools: Vec<String>,
+    /// An alert is raised when the last hour's SASL failures, or rejects
+    /// of one class, are this many times the median hour of the week
+    /// before (0 turns alerts off)...
+    pub alert_factor: f64,
+    /// ...and at least this many.
+    pub alert_min_count: u64,
 }
 
 impl DefenceConfig {
     pub fn guardrails(&self) -> Result<app::state::Guardrails> {
-        let customer_pools = self
-            .customer_pools
-            .iter()
-            .map(|p| {
-                p.parse::<ipnet::IpNet>()
-                    .with_context(|| format!("defence.customer_pools: {p:?} is not a CIDR network"))
-            })
-            .collect::<Result<_>>()?;
+        let customer_pools = self.customer_pools()?;
         Ok(app::state::Guardrails {
             max_prefix_v4: self.max_prefix_v4.min(32),
             max_prefix_v6: self.max_prefix_v6.min(128),
@@ -76,8 +76,39 @@ impl DefenceConfig {
     }
 }
 
+impl DefenceConfig {
+    pub fn customer_pools(&self) -> Result<Vec<ipnet::IpNet>> {
+        self.customer_pools
+            .iter()
+            .map(|p| {
+                p.parse::<ipnet::IpNet>()
+                    .with_context(|| format!("defence.customer_pools: {p:?} is not a CIDR network"))
+            })
+            .collect()
+    }
+
+    /// The alert rules these settings give (`None`: alerts off).
+    pub fn alert_rules(&self) -> Result<Option<mailflow::detect::AlertRules>> {
+        if self.alert_factor == 0.0 {
+            return Ok(None);
+        }
+        if !(1.0..=1000.0).contains(&self.alert_factor) {
+            bail!(
+                "defence.alert_factor: {} is not between 1 and 1000 (0: no alerts)",
+                self.alert_factor
+            );
+        }
+        Ok(Some(mailflow::detect::AlertRules {
+            factor: self.alert_factor,
+            min_count: self.alert_min_count.max(1),
+            ..Default::default()
+        }))
+    }
+}
+
 impl Default for DefenceConfig {
     fn default() -> Self {
+        let alerts = mailflow::detect::AlertRules::default();
         Self {
             policy_listen: "127.0.0.1:10040".into(),
             refresh_secs: 2,
@@ -90,6 +121,8 @@ impl Default for DefenceConfig {
             max_prefix_v4: 32,
             max_prefix_v6: 128,
             customer_pools: Vec::new(),
+            alert_factor: alerts.factor,
+            alert_min_count: alerts.min_count,
         }
     }
 }
@@ -100,6 +133,9 @@ pub struct MailflowConfig {
     /// Clients (IP or CIDR) besides loopback whose SMTP submissions are
     /// content-filter re-injections, not received mail.
     pub internal_clients: Vec<String>,
+    /// The mail relays' own addresses (IP or CIDR): never proposed for a
+    /// block, as blocking them would cut the relays off from each other.
+    pub relay_addresses: Vec<String>,
     /// Relay names that are content filters: deliveries to them are not sent mail.
     pub filter_relays: Vec<String>,
     /// Correlation state (messages, smtpd sessions) with no line for this
@@ -120,6 +156,7 @@ impl Default for MailflowConfig {
         let engine = mailflow::count::Settings::default();
         Self {
             internal_clients: Vec::new(),
+            relay_addresses: Vec::new(),
             filter_relays: engine.filter_relays,
             idle_minutes: (engine.limits.idle_secs / 60) as u32,
             max_messages: engine.limits.max_messages,
@@ -145,19 +182,10 @@ pub struct SourceConfig {
 impl MailflowConfig {
     /// The engine settings these options describe.
     pub fn engine_settings(&self) -> Result<mailflow::count::Settings> {
-        let internal_clients = self
-            .internal_clients
-            .iter()
-            .map(|c| {
-                c.parse::<ipnet::IpNet>()
-                    .or_else(|_| c.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                    .with_context(|| {
-                        format!("mailflow.internal_clients: {c:?} is not an IP address or CIDR")
-                    })
-            })
-            .collect::<Result<_>>()?;
         Ok(mailflow::count::Settings {
-            internal_clients,
+            internal_clients: networks("mailflow.internal_clients", &self.internal_clients)?,
+            never_propose: networks("mailflow.relay_addresses", &self.relay_addresses)?,
+            alerts: Some(mailflow::detect::AlertRules::default()),
             filter_relays: self
                 .filter_relays
                 .iter()
@@ -173,6 +201,17 @@ impl MailflowConfig {
             day_offset: 0,
         })
     }
+}
+
+/// Addresses or CIDR networks of the setting `key`.
+fn networks(key: &str, list: &[String]) -> Result<Vec<ipnet::IpNet>> {
+    list.iter()
+        .map(|c| {
+            c.parse::<ipnet::IpNet>()
+                .or_else(|_| c.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .with_context(|| format!("{key}: {c:?} is not an IP address or CIDR"))
+        })
+        .collect()
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -287,6 +326,10 @@ impl Config {
     /// `mailgraph.utc_offset`.
     pub fn engine_settings(&self) -> Result<mailflow::count::Settings> {
         let mut settings = self.mailflow.engine_settings()?;
+        settings
+            .never_propose
+            .extend(self.defence.customer_pools()?);
+        settings.alerts = self.defence.alert_rules()?;
         settings.day_offset = self.mailgraph.offset_secs().map_err(anyhow::Error::msg)?;
         Ok(settings)
     }

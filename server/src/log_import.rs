@@ -13,6 +13,7 @@ use crate::ingest::{self, RunOptions};
 use anyhow::{Context, Result, bail};
 use chrono::Datelike;
 use mailflow::count::{Counter, Totals};
+use mailflow::coverage::Coverage;
 use mailflow::detect::Proposal;
 use mailflow::syslog::YearGuess;
 use sea_orm::DatabaseConnection;
@@ -53,6 +54,32 @@ pub struct Report {
     pub files: Vec<FileReport>,
     /// The blocks detection proposed (or would have, in a dry run).
     pub proposals: Vec<ProposalReport>,
+    /// Rates far above their usual (SASL failures, rejects of a class).
+    pub alerts: Vec<crate::defence::detection::AlertReport>,
+    /// What an operator must look at, per file (see [`WarningReport`]).
+    pub warnings: Vec<WarningReport>,
+}
+
+/// A file the engine did not read well: many Postfix lines and almost no
+/// events (`no_events`: a syslog format it does not read), or repeat
+/// lines over the cap (`repeats_capped`). See [`mailflow::coverage`].
+#[derive(Serialize)]
+pub struct WarningReport {
+    pub file: String,
+    /// A stable machine name.
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl WarningReport {
+    fn of(file: &Path, coverage: &Coverage) -> impl Iterator<Item = Self> {
+        let file = file.display().to_string();
+        coverage.warnings().into_iter().map(move |w| Self {
+            file: file.clone(),
+            kind: w.kind,
+            message: w.message,
+        })
+    }
 }
 
 /// A proposal as the report shows it; times are RFC 3339, UTC.
@@ -148,6 +175,12 @@ pub async fn run(cfg: &Config, opts: Options) -> Result<()> {
             print!("{}", text_report(&report));
         }
     }
+    if opts.report.is_none() {
+        // Seen even when standard output goes to a file.
+        for w in &report.warnings {
+            eprintln!("carteiro import: warning: {}: {}", w.file, w.message);
+        }
+    }
     db.close().await.ok();
     drop(scratch);
     Ok(())
@@ -175,6 +208,7 @@ pub async fn import(db: &DatabaseConnection, cfg: &Config, opts: &Options) -> Re
     };
     let mut progress = Progress::new(&opts.files);
     let mut files = Vec::new();
+    let mut warnings = Vec::new();
     for (path, year) in in_time_order(&opts.files, opts.year)? {
         let path = path.as_path();
         let before = counter.lines;
@@ -209,6 +243,7 @@ pub async fn import(db: &DatabaseConnection, cfg: &Config, opts: &Options) -> Re
         let resumed_from = cp.offset;
         let reader = LogReader::open(path, cp.offset)?;
         progress.start_file(path, reader.gzip, cp.offset);
+        counter.coverage = Coverage::default();
         let (c, _, result) = ingest::run(db, counter, reader, cp, run_opts, |cp| {
             progress.tick(cp.offset)
         })
@@ -216,6 +251,7 @@ pub async fn import(db: &DatabaseConnection, cfg: &Config, opts: &Options) -> Re
         counter = c;
         result.with_context(|| format!("import of {} stopped", path.display()))?;
         progress.file_done(path);
+        warnings.extend(WarningReport::of(path, &counter.coverage));
         files.push(FileReport {
             path: path.display().to_string(),
             lines: counter.lines - before,
@@ -241,6 +277,8 @@ pub async fn import(db: &DatabaseConnection, cfg: &Config, opts: &Options) -> Re
             .iter()
             .map(ProposalReport::from)
             .collect(),
+        alerts: counter.alerts().iter().map(Into::into).collect(),
+        warnings,
     };
     Ok(report)
 }
@@ -402,9 +440,25 @@ pub fn text_report(r: &Report) -> String {
             ));
         }
     }
+    if !r.alerts.is_empty() {
+        text.push_str(&format!("\nAlerts ({})\n------\n", r.alerts.len()));
+        for a in &r.alerts {
+            text.push_str(&a.text_line());
+        }
+    }
     text.push_str(&format!(
         "\n{} lines ({} unparsed) in {:.2} s\n",
         r.lines, r.unparsed, r.elapsed_s
     ));
+    // Last, where a terminal leaves them in view.
+    if !r.warnings.is_empty() {
+        text.push_str(&format!(
+            "\n!!! WARNINGS ({}): these counts may be wrong\n",
+            r.warnings.len()
+        ));
+        for w in &r.warnings {
+            text.push_str(&format!("  ! {}: {}\n", w.file, w.message));
+        }
+    }
     text
 }

@@ -1,9 +1,12 @@
 //! MailFlow defence (roles `security` and `admin`): the proposal queue,
-//! approving and rejecting, and the blocks in force. Overriding the
-//! guardrails (customer pools, wide networks) is for admins only.
+//! approving and rejecting, each proposal's evidence (its detail lists and
+//! the subject's history), blocks made by hand, and the blocks in force,
+//! searched. Overriding the guardrails (customer pools, wide networks) is
+//! for admins only. One function is for support too: whether a mailbox's
+//! account is blocked, for its mailbox page.
 
 use crate::errors::AppError;
-use crate::model::{BlockRow, BulkOutcome, DefenceState};
+use crate::model::{BlockPage, BlockRow, BulkOutcome, DefenceState, DetailPage};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -17,9 +20,98 @@ fn now() -> i64 {
 /// Pending proposals, active blocks and those ended in the last week.
 #[server(endpoint = "defence/overview", output = crate::api::TextJson)]
 pub async fn defence_overview() -> Result<DefenceState, AppError> {
-    require(Section::MailFlow.roles()).await?;
+    let me = require(Section::MailFlow.roles()).await?;
     let state = app_state()?;
-    Ok(defence::overview(&state.db, &state.guardrails, now()).await?)
+    let mut overview = defence::overview(&state.db, &state.guardrails, now()).await?;
+    overview.can_override = me.roles.contains(crate::model::Role::Admin);
+    Ok(overview)
+}
+
+/// Page `page` (from 0) of proposal `id`'s detail list `list` (`ips`,
+/// `recipients`, `helos`, `client_names`).
+#[server(endpoint = "defence/details", output = crate::api::TextJson)]
+pub async fn proposal_details(
+    id: i64,
+    list: String,
+    #[server(default)] page: u64,
+) -> Result<DetailPage, AppError> {
+    require(Section::MailFlow.roles()).await?;
+    defence::detail_page(&app_state()?.db, id, &list, page).await
+}
+
+/// A subject's earlier proposals and blocks, rejects per day and, for an
+/// account, its mailbox, usual volume and latest logins.
+#[server(endpoint = "defence/history", output = crate::api::TextJson)]
+pub async fn subject_history(
+    subject: String,
+    target: String,
+) -> Result<crate::model::SubjectHistory, AppError> {
+    require(Section::MailFlow.roles()).await?;
+    let (kind, target) = defence::parse_target(&subject, &target)?;
+    defence::history(&app_state()?.db, kind, &target, now()).await
+}
+
+/// Blocks an IP address, a network or an account by hand for `minutes`
+/// (a preset) or, with `minutes` = `custom`, for `custom_minutes`.
+#[server(endpoint = "defence/block", output = crate::api::TextJson)]
+pub async fn add_block(
+    subject: String,
+    target: String,
+    minutes: String,
+    #[server(default)] custom_minutes: String,
+    #[server(default)] reason: String,
+    #[server(default)] override_guard: bool,
+) -> Result<BlockRow, AppError> {
+    let me = require(Section::MailFlow.roles()).await?;
+    let state = app_state()?;
+    let text = match minutes.trim() {
+        "custom" => custom_minutes.trim(),
+        preset => preset,
+    };
+    let minutes = text
+        .parse::<i64>()
+        .map_err(|_| AppError::Validation(format!("{text:?} is not a number of minutes.")))?;
+    let block = defence::ManualBlock {
+        subject: &subject,
+        target: &target,
+        minutes,
+        reason: &reason,
+        override_guard,
+    };
+    defence::block_by_hand(&state.db, &me, &state.guardrails, &block, now()).await
+}
+
+/// Blocks matching a search, newest first, a page at a time: part of the
+/// target (`text`), of who made it (`by`), `state` (all, active, ended),
+/// made from day `from` to day `to` (YYYY-MM-DD, both included).
+#[server(endpoint = "defence/blocks", output = crate::api::TextJson)]
+pub async fn search_blocks(
+    #[server(default)] text: String,
+    #[server(default)] by: String,
+    #[server(default)] state: String,
+    #[server(default)] from: String,
+    #[server(default)] to: String,
+    #[server(default)] page: u64,
+) -> Result<BlockPage, AppError> {
+    require(Section::MailFlow.roles()).await?;
+    let query = defence::BlockQuery {
+        text,
+        by,
+        state: defence::BlockState::parse(&state)?,
+        from: defence::parse_day(&from)?,
+        to: defence::parse_day(&to)?.map(|d| d + mailflow::time::DAY),
+        page,
+    };
+    defence::search_blocks(&app_state()?.db, &query, now()).await
+}
+
+/// The active block of mailbox `address`'s account, if any (support sees
+/// it on the mailbox page).
+#[server(endpoint = "defence/mailbox_block", output = crate::api::TextJson)]
+pub async fn mailbox_block(address: String) -> Result<Option<BlockRow>, AppError> {
+    use crate::model::Role;
+    require(&[Role::Support, Role::Security, Role::Admin]).await?;
+    defence::mailbox_block(&app_state()?.db, &address, now()).await
 }
 
 /// Approves the proposals `ids` (comma separated). `minutes` empty: each

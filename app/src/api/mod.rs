@@ -7,12 +7,15 @@
 
 pub mod audit;
 pub mod defence;
+pub mod detect;
 pub mod ingest_status;
 pub mod mailgraph;
 pub mod provision;
 pub mod session;
 pub mod staff;
 pub mod trace;
+pub mod unclassified;
+pub mod whatif;
 
 /// Every server function answers in JSON decoded from text, as Leptos
 /// decodes the data it embeds in server-rendered pages: the WASM then holds

@@ -1,5 +1,7 @@
 //! MailFlow ingest status (role `admin`): each live source's state, lag,
-//! speed and last error, and every stored checkpoint (live sources and
+//! speed, last error and warnings (a log the engine cannot read, shown
+//! above the table so nobody mistakes its zeros for a quiet day), and
+//! every stored checkpoint (live sources and
 //! files read by `carteiro import`). Refreshes itself every few seconds.
 
 use crate::api::ingest_status::ingest_status;
@@ -52,7 +54,11 @@ fn StatusView(status: IngestOverview) -> impl IntoView {
                 }
                     .into_any()
             } else {
-                view! { <SourcesTable sources=status.sources now=now /> }.into_any()
+                view! {
+                    <SourceWarnings sources=status.sources.clone() />
+                    <SourcesTable sources=status.sources now=now />
+                }
+                    .into_any()
             }}
         </section>
         <section class="panel">
@@ -60,6 +66,27 @@ fn StatusView(status: IngestOverview) -> impl IntoView {
             <CheckpointsTable checkpoints=status.checkpoints now=now />
         </section>
     }
+}
+
+/// One notice per source whose latest lines the engine could not read.
+#[component]
+fn SourceWarnings(sources: Vec<SourceStatus>) -> impl IntoView {
+    sources
+        .into_iter()
+        .filter(|s| !s.warnings.is_empty())
+        .map(|s| {
+            view! {
+                <div class="notice error source-warning">
+                    <strong>"Warning for source " {s.name} ": "</strong>
+                    {s
+                        .warnings
+                        .into_iter()
+                        .map(|w| view! { <p>{w}</p> })
+                        .collect_view()}
+                </div>
+            }
+        })
+        .collect_view()
 }
 
 #[component]

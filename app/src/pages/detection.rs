@@ -89,6 +89,7 @@ fn Settings(settings: DetectionSettings, actions: Actions) -> impl IntoView {
             </ActionForm>
             <AllowTable rows=settings.allow remove=actions.remove />
         </section>
+        <crate::pages::never_block::NeverBlock />
     }
     .into_any()
 }
@@ -148,6 +149,7 @@ fn PolicyItem(p: PolicyRow, save: ServerAction<SavePolicy>) -> impl IntoView {
                     <input type="hidden" name="id" value=p.id.to_string() />
                     <button type="submit" class="small">"Save"</button>
                 </ActionForm>
+                <crate::pages::whatif::TestChange policy=p.id form=form.clone() />
             </td>
         </tr>
     }

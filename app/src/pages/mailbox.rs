@@ -1,10 +1,12 @@
 //! One mailbox, everything support does to it: change name, quota and
 //! flags; suspend or reactivate; reset the password (shown once); set a
 //! forward; delete or restore. Below, every change ever made to it, from
-//! the audit log.
+//! the audit log. When the security team has blocked the account from
+//! sending, a banner says until when, why, and which block.
 
 use super::admin_audit::AuditTable;
 use super::mailboxes::{StatusBadge, flow, quota};
+use crate::api::defence::mailbox_block;
 use crate::api::provision::mailbox_detail;
 use crate::components::page::{Loaded, Page, SubmitRow};
 use crate::components::request_form::{Field, FieldMessage, RequestOutcome, confirm_first};
@@ -82,6 +84,7 @@ fn Mailbox() -> impl IntoView {
         <RequestOutcome result=actions.reactivate.value() />
         <RequestOutcome result=actions.delete.value() />
         <RequestOutcome result=actions.restore.value() />
+        <BlockBanner address=Signal::derive(address) />
         <Loaded resource=detail children=move |(m, history)| view! {
             <Summary m=m.clone() actions />
             <div class="columns">
@@ -93,6 +96,29 @@ fn Mailbox() -> impl IntoView {
                 <AuditTable entries=history />
             </section>
         } />
+    }
+}
+
+/// "Sending blocked until …, reason …, block #N" when the account has an
+/// active block (nothing otherwise, nor when it cannot be read).
+#[component]
+fn BlockBanner(address: Signal<String>) -> impl IntoView {
+    let block = Resource::new(move || address.get(), mailbox_block);
+    view! {
+        <Suspense>
+            {move || {
+                block.get().and_then(Result::ok).flatten().map(|b| {
+                    let until = chrono::DateTime::from_timestamp(b.expires_at, 0)
+                        .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+                        .unwrap_or_default();
+                    view! {
+                        <p class="notice error" role="status">
+                            "Sending blocked until " {until} ", reason: " {b.reason} ", block #" {b.id}
+                        </p>
+                    }
+                })
+            }}
+        </Suspense>
     }
 }
 

@@ -1,18 +1,22 @@
 //! The detection settings the security team edits: each policy's numbers
-//! (and, for admins, auto-approval) and the allowlist. The ingest engine
+//! (and, for admins, auto-approval), the allowlist, and the never-block
+//! networks (admins only) that detection never proposes and no block may
+//! cover (see [`crate::state::Guardrails::check`]). The ingest engine
 //! reads them (a live source within half a minute); every change is audited
 //! with its before and after.
 
 use super::audit::{self, Actor, NONE};
 use super::auth::Staff;
 use super::defence::stored_subject;
-use super::entities::{defence_allow, defence_policy};
+use super::entities::{defence_allow, defence_never_block, defence_policy};
+use crate::api::detect::NeverBlockRow;
 use crate::errors::AppError;
 use crate::model::{AllowRow, DetectionSettings, PolicyRow, Role, SubjectKind};
 use crate::state::Guardrails;
 use mailflow::time::MINUTES_PER_DAY;
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
 fn policy_row(p: defence_policy::Model) -> Result<PolicyRow, DbErr> {
@@ -232,6 +236,174 @@ pub async fn disallow(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result
         actor,
         "allow.remove",
         &format!("{} {}", before.subject, before.target),
+        Some(&before),
+        NONE,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Most never-block networks: detection looks each client address up in
+/// them, so the list stays short.
+pub const MAX_NEVER_BLOCK: u64 = 500;
+/// The widest never-block networks: a /0 would refuse every block.
+const WIDEST_NEVER_BLOCK_V4: u8 = 8;
+const WIDEST_NEVER_BLOCK_V6: u8 = 16;
+
+fn never_block_row(r: defence_never_block::Model) -> NeverBlockRow {
+    NeverBlockRow {
+        id: r.id,
+        network: r.network,
+        note: r.note,
+        created_by: r.created_by,
+        created_at: r.created_at,
+    }
+}
+
+/// The never-block networks, as listed.
+pub async fn never_block_list(db: &impl ConnectionTrait) -> Result<Vec<NeverBlockRow>, DbErr> {
+    Ok(defence_never_block::Entity::find()
+        .order_by_asc(defence_never_block::Column::Network)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(never_block_row)
+        .collect())
+}
+
+/// The never-block networks, parsed (a row that does not parse, which
+/// [`add_never_block`] never writes, is skipped with a warning).
+pub async fn never_block_networks(db: &impl ConnectionTrait) -> Result<Vec<ipnet::IpNet>, DbErr> {
+    let rows = defence_never_block::Entity::find().all(db).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let net = r.network.parse().ok();
+            if net.is_none() {
+                tracing::warn!(network = %r.network, "never-block: not a network");
+            }
+            net
+        })
+        .collect())
+}
+
+/// The never-block network that holds (or is inside) `net`, if any.
+pub async fn never_block_covering(
+    db: &impl ConnectionTrait,
+    net: &ipnet::IpNet,
+) -> Result<Option<ipnet::IpNet>, DbErr> {
+    Ok(never_block_networks(db)
+        .await?
+        .into_iter()
+        .find(|n| n.contains(&net.network()) || net.contains(&n.network())))
+}
+
+/// `text` as a network in canonical form (an address is its /32 or
+/// /128), or a message saying why not.
+pub fn parse_never_block(text: &str) -> Result<ipnet::IpNet, AppError> {
+    let text = text.trim();
+    let bad = || {
+        AppError::field(
+            "network",
+            "Enter an IP address or a CIDR network, e.g. 200.160.0.0/24 or 2001:db8::/48.",
+        )
+    };
+    if text.is_empty() || text.len() > 64 {
+        return Err(bad());
+    }
+    let net = text
+        .parse::<ipnet::IpNet>()
+        .map(|n| n.trunc())
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| bad())?;
+    let widest = match net {
+        ipnet::IpNet::V4(_) => WIDEST_NEVER_BLOCK_V4,
+        ipnet::IpNet::V6(_) => WIDEST_NEVER_BLOCK_V6,
+    };
+    if net.prefix_len() < widest {
+        return Err(AppError::field(
+            "network",
+            format!("{net} is too wide: list networks of /{widest} or narrower."),
+        ));
+    }
+    Ok(net)
+}
+
+/// Lists `network` as never to be blocked (admins only: the caller checks).
+pub async fn add_never_block(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    network: &str,
+    note: &str,
+    now: i64,
+) -> Result<NeverBlockRow, AppError> {
+    let net = parse_never_block(network)?;
+    let note = note.trim();
+    if note.chars().count() > 500 {
+        return Err(AppError::field("note", "A note is at most 500 characters."));
+    }
+    let txn = crate::server::retry::begin_write(db).await?;
+    let listed = defence_never_block::Entity::find().count(&txn).await?;
+    if listed >= MAX_NEVER_BLOCK {
+        return Err(AppError::Conflict(format!(
+            "At most {MAX_NEVER_BLOCK} never-block networks; merge some into a wider one."
+        )));
+    }
+    let text = net.to_string();
+    let exists = defence_never_block::Entity::find()
+        .filter(defence_never_block::Column::Network.eq(&text))
+        .one(&txn)
+        .await?;
+    if exists.is_some() {
+        return Err(AppError::field(
+            "network",
+            format!("{text} is already listed."),
+        ));
+    }
+    let row = defence_never_block::ActiveModel {
+        network: Set(text),
+        note: Set(note.to_string()),
+        created_by: Set(actor.name.clone()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let row = never_block_row(row);
+    audit::record(
+        &txn,
+        actor,
+        "never_block.add",
+        &row.network,
+        NONE,
+        Some(&row),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// Takes a network off the never-block list (admins only: the caller checks).
+pub async fn remove_never_block(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+) -> Result<(), AppError> {
+    let txn = crate::server::retry::begin_write(db).await?;
+    let row = defence_never_block::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("Never-block network {id}")))?;
+    let before = never_block_row(row);
+    defence_never_block::Entity::delete_by_id(id)
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        actor,
+        "never_block.remove",
+        &before.network,
         Some(&before),
         NONE,
     )

@@ -3,6 +3,7 @@
 //! throttling, the session store, and MailFlow defence (proposals and
 //! blocks). Compiled only with the `ssr` feature.
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod defence;
@@ -19,3 +20,5 @@ pub mod staff;
 pub mod tables;
 pub mod throttle;
 pub mod trace;
+pub mod unclassified;
+pub mod whatif;

@@ -87,6 +87,15 @@ idens! {
 }
 
 idens! {
+    /// `mail_unclassified`: the rejects no rule classified, one row per
+    /// normalised text (see `server::unclassified`).
+    pub enum MailUnclassified {
+        Table = "mail_unclassified", Id = "id", Text = "text", N = "n", FirstAt = "first_at",
+        LastAt = "last_at", Samples = "samples", ClassifiedAs = "classified_as",
+    }
+}
+
+idens! {
     /// `mail_message`: one record per message, keyed (first_at, host,
     /// queue_id); `first_hour`, `msgid_hash`, `sender_hash` and
     /// `rcpt_addrs` are derived for the trace's lookups.

@@ -14,10 +14,12 @@ use app::server::tables::{
 };
 use mailflow::SubjectKind;
 use mailflow::correlate::Message;
-use mailflow::count::{Batch, DEFAULT_RULES, HostedDomains, RejectRules, SubjectCounts};
+use mailflow::count::{
+    Batch, DEFAULT_RULES, HostedDomains, RejectRules, SubjectCounts, Unclassified,
+};
 use mailflow::detect::Proposal;
 use mailflow::syslog::{UnixTime, YearGuess};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -98,6 +100,8 @@ async fn try_commit(db: &DatabaseConnection, batch: &Batch, cp: &Checkpoint) -> 
     }
     write_messages(&txn, &batch.messages).await?;
     write_proposals(&txn, &batch.proposals).await?;
+    write_unclassified(&txn, &batch.unclassified).await?;
+    app::server::alerts::record(&txn, &batch.alerts, chrono::Utc::now().timestamp()).await?;
     write_checkpoint(&txn, cp).await?;
     txn.commit()
         .await
@@ -223,19 +227,7 @@ async fn write_messages(txn: &DatabaseTransaction, messages: &[Message]) -> Resu
 async fn write_proposals(txn: &DatabaseTransaction, proposals: &[Proposal]) -> Result<()> {
     let now = chrono::Utc::now().timestamp();
     for p in proposals {
-        let evidence = Evidence {
-            subject: p.subject,
-            target: p.target.clone(),
-            policy: p.policy.clone(),
-            reasons: p.reasons.clone(),
-            first_seen: p.first_seen,
-            last_seen: p.last_seen,
-            distinct_ips: p.distinct_ips,
-            distinct_recipients: p.distinct_recipients,
-            samples: p.samples.clone(),
-            block_minutes: p.block_minutes,
-            auto_approve: p.auto_approve,
-        };
+        let evidence = Evidence::from(p);
         app::server::defence::record(txn, &evidence, now)
             .await
             .context("cannot store a block proposal")?;
@@ -304,6 +296,74 @@ async fn write_checkpoint(txn: &DatabaseTransaction, cp: &Checkpoint) -> Result<
     Ok(())
 }
 
+/// The batch's unclassified rejects added to `mail_unclassified`: counts
+/// summed, first and last seen widened, samples kept from the batch that
+/// first had the text; a text marked classified that still comes
+/// unclassified is listed again. Then the table keeps its
+/// [`MAX_STORED`](app::server::unclassified::MAX_STORED) most frequent
+/// texts, so it stays bounded whatever the log holds.
+async fn write_unclassified(txn: &DatabaseTransaction, u: &Unclassified) -> Result<()> {
+    use app::server::tables::MailUnclassified::*;
+    use app::server::unclassified::{MAX_STORED, join_samples};
+    if u.is_empty() {
+        return Ok(());
+    }
+    let mut rows: Vec<_> = u.iter().collect();
+    rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let widen = |col: &str, op: &str| {
+        Expr::cust(format!(
+            "CASE WHEN excluded.{col} {op} mail_unclassified.{col} \
+             THEN excluded.{col} ELSE mail_unclassified.{col} END"
+        ))
+    };
+    for chunk in rows.chunks(CHUNK) {
+        let mut q = Query::insert();
+        q.into_table(Table)
+            .columns([Text, N, FirstAt, LastAt, Samples])
+            .on_conflict(
+                OnConflict::column(Text)
+                    .value(N, add_excluded(Table, N))
+                    .value(FirstAt, widen("first_at", "<"))
+                    .value(LastAt, widen("last_at", ">"))
+                    .value(ClassifiedAs, Expr::cust("NULL"))
+                    .to_owned(),
+            );
+        for (text, t) in chunk {
+            q.values_panic([
+                (*text).into(),
+                (t.n as i64).into(),
+                t.first_at.into(),
+                t.last_at.into(),
+                join_samples(&t.samples).into(),
+            ]);
+        }
+        txn.execute(&q).await?;
+    }
+    let count = Query::select()
+        .expr(Expr::col(Id).count())
+        .from(Table)
+        .to_owned();
+    let stored: i64 = match txn.query_one(&count).await? {
+        Some(r) => r.try_get_by_index(0)?,
+        None => 0,
+    };
+    if stored as u64 > MAX_STORED {
+        let keep = Query::select()
+            .column(Id)
+            .from(Table)
+            .order_by(N, sea_orm::sea_query::Order::Desc)
+            .order_by(Id, sea_orm::sea_query::Order::Asc)
+            .limit(MAX_STORED)
+            .to_owned();
+        let q = Query::delete()
+            .from_table(Table)
+            .and_where(Expr::col(Id).not_in_subquery(keep))
+            .to_owned();
+        txn.execute(&q).await?;
+    }
+    Ok(())
+}
+
 /// The reject classification rules, in order. An empty table gets the
 /// defaults (so a fresh database, or one whose rules were all deleted,
 /// classifies as documented).
@@ -328,6 +388,7 @@ pub async fn rule_rows(db: &impl ConnectionTrait) -> Result<Vec<(String, String)
         .columns([Class, Pattern])
         .from(Table)
         .order_by(Position, sea_orm::sea_query::Order::Asc)
+        .order_by(Alias::new("id"), sea_orm::sea_query::Order::Asc)
         .to_owned();
     let rows = db.query_all(&q).await?;
     rows.iter()

@@ -11,6 +11,13 @@
 //!   (`PATH.1`), recognised by its first line, and read from there first.
 //! - **restart**: the checkpoint names the file by its first line; if the
 //!   path holds another file now, the rotated `PATH.1` is finished first.
+//!
+//! The source's status also carries the engine's warnings ("many Postfix
+//! lines, almost no events": a syslog format it does not read; see
+//! [`mailflow::coverage`]), judged over each stretch of at least
+//! [`MIN_POSTFIX_LINES`] Postfix lines: the latest stretch decides, so a
+//! warning goes once the log is read again, and after a restart it is
+//! judged afresh on the lines read then (nothing stored can go stale).
 
 use super::source::{self, LogReader};
 use super::store::{self, Checkpoint};
@@ -22,6 +29,7 @@ use app::model::{SourceState, SourceStatus};
 use app::state::IngestBoard;
 use chrono::Datelike;
 use mailflow::count::{Counter, RejectRules, Settings};
+use mailflow::coverage::{Coverage, MIN_POSTFIX_LINES};
 use mailflow::syslog::YearGuess;
 use sea_orm::DatabaseConnection;
 use std::os::unix::fs::MetadataExt;
@@ -92,6 +100,7 @@ fn rotated(path: &Path) -> PathBuf {
 /// Tails one source until an error.
 async fn follow(ctx: &WorkerContext, i: usize, src: &SourceConfig) -> Result<()> {
     let rules: RejectRules = store::reject_rules(&ctx.db).await?;
+    let mut reject_rows = store::rule_rows(&ctx.db).await?;
     let mut settings = ctx.settings.clone();
     let mut domains = store::hosted_domains(&ctx.db).await?;
     settings.domains = domains.clone();
@@ -150,6 +159,7 @@ async fn follow(ctx: &WorkerContext, i: usize, src: &SourceConfig) -> Result<()>
         let result;
         (counter, reader, result) = tail.read(counter, reader, cp.clone()).await;
         cp = result?;
+        tail.judge(&mut counter.coverage);
         let now = match std::fs::metadata(&src.path) {
             Ok(m) => m,
             Err(_) => {
@@ -198,6 +208,23 @@ async fn follow(ctx: &WorkerContext, i: usize, src: &SourceConfig) -> Result<()>
                 Ok(_) => {}
                 Err(e) => tracing::warn!("cannot re-read the detection policies: {e:#}"),
             }
+            // Reject rules saved since (the Unclassified rejects page):
+            // between two reads the batch is empty, so they apply from
+            // the next line on.
+            match store::rule_rows(&ctx.db).await {
+                Ok(fresh) if fresh != reject_rows && !fresh.is_empty() => {
+                    match RejectRules::new(&fresh) {
+                        Ok(r) => {
+                            tracing::info!(source = %src.name, "reject rules changed: reloaded");
+                            counter.set_rules(r);
+                            reject_rows = fresh;
+                        }
+                        Err(e) => tracing::warn!("a stored reject rule does not compile: {e}"),
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("cannot re-read the reject rules: {e:#}"),
+            }
             // Domains provisioned or removed since: counted per domain now.
             match store::hosted_domains(&ctx.db).await {
                 Ok(fresh) if *fresh != *domains => {
@@ -212,8 +239,8 @@ async fn follow(ctx: &WorkerContext, i: usize, src: &SourceConfig) -> Result<()>
     }
 }
 
-/// How often a live source looks for changed detection policies and
-/// hosted domains.
+/// How often a live source looks for changed detection policies, reject
+/// rules and hosted domains.
 const RULES_EVERY: Duration = Duration::from_secs(30);
 
 /// Reads the file now at `path` from its start: the checkpoint moves to it.
@@ -308,6 +335,19 @@ impl<'a> Tail<'a> {
             .with_context(|| format!("cannot resume {}", path.display()))?;
         let (counter, _, result) = self.read_archive(counter, reader, cp).await;
         Ok((counter, result?))
+    }
+
+    /// Publishes the warnings of what was read since the last verdict,
+    /// once there is enough of it to judge (see the module's overview).
+    fn judge(&self, coverage: &mut Coverage) {
+        let warnings = coverage.warnings();
+        if coverage.postfix_lines < MIN_POSTFIX_LINES && warnings.is_empty() {
+            return;
+        }
+        *coverage = Coverage::default();
+        update(&self.ctx.board, self.index, |s| {
+            s.warnings = warnings.into_iter().map(|w| w.message).collect();
+        });
     }
 
     fn publish(&mut self, cp: &Checkpoint, size: u64, state: SourceState) {

@@ -1,10 +1,15 @@
 //! Demo data for a newcomer's first `make run`: on a new database, a
 //! generated three-day Postfix log ending now is imported, so counters,
-//! traces and (later) charts show real numbers at once; and a demo domain
-//! with mailboxes and aliases to try every provisioning form on.
+//! traces and charts show real numbers at once, with the generator's
+//! attacks in its last hours (a dictionary attack, a SASL brute force from
+//! one IP and a distributed one, a compromised account), so MailFlow shows
+//! proposals and their evidence at once; and a demo domain with mailboxes
+//! and aliases to try every provisioning form on (the attacked and the
+//! compromised accounts among them).
 
 use crate::config::Config;
 use crate::log_import::{self as import, Options};
+use crate::tools::generate_log::attacks_start;
 use anyhow::{Context, Result};
 use mailflow::generate::{Generator, Shape};
 use mailflow::time::{DAY, MINUTE};
@@ -27,15 +32,17 @@ pub async fn seed(db: &DatabaseConnection, cfg: &Config) -> Result<u64> {
     // The generator's clock drifts by a few minutes over three days: end a
     // little before now rather than in the future.
     let start = now - DAYS * DAY - 30 * MINUTE;
+    let lines = DAYS as u64 * LINES_PER_DAY;
     let mut generator = Generator::new(Shape {
         seed: 2026,
         start,
         lines_per_day: LINES_PER_DAY,
         hosts: vec!["mx1".into(), "mx2".into(), "smtp1".into()],
         rfc3339: true,
-    });
+    })
+    .with_attacks(attacks_start(start, lines, LINES_PER_DAY));
     let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
-    generator.write_lines(DAYS as u64 * LINES_PER_DAY, &mut out)?;
+    generator.write_lines(lines, &mut out)?;
     drop(out);
     let report = import::import(
         db,

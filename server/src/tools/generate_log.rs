@@ -24,6 +24,9 @@ pub fn run(args: GenerateLog) -> Result<()> {
         hosts: args.hosts,
         rfc3339: args.rfc3339,
     });
+    if args.attacks {
+        generator = generator.with_attacks(attacks_start(start, args.lines, args.lines_per_day));
+    }
     let sink: Box<dyn Write> = match &args.out {
         Some(path) => {
             let file = std::fs::File::create(path)
@@ -42,4 +45,14 @@ pub fn run(args: GenerateLog) -> Result<()> {
     let mut out = std::io::BufWriter::with_capacity(1 << 20, sink);
     generator.write_lines(args.lines, &mut out)?;
     Ok(())
+}
+
+/// Where [`Generator::with_attacks`](mailflow::generate::Generator::with_attacks)
+/// starts them: five and a half hours before the log's (expected) end, so
+/// they end half an hour before it; at its start if it is shorter.
+pub fn attacks_start(start: i64, lines: u64, lines_per_day: u64) -> i64 {
+    use mailflow::time::{DAY, MINUTE};
+    let span = u128::from(lines) * DAY as u128 / u128::from(lines_per_day.max(1));
+    let span = i64::try_from(span).unwrap_or(i64::MAX);
+    start.saturating_add(span.saturating_sub(330 * MINUTE).max(0))
 }

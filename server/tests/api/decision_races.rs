@@ -70,7 +70,7 @@ async fn race_once(app: &TestApp, round: usize) {
 }
 
 /// Sends the same form from every client at once; the statuses and bodies.
-async fn at_once(
+pub async fn at_once(
     app: &TestApp,
     clients: &[reqwest::Client],
     path: &str,

@@ -33,6 +33,7 @@ pub async fn propose(app: &TestApp, target: &str) -> i64 {
         samples: vec!["a log line".into()],
         block_minutes: 1440,
         auto_approve: false,
+        ..Default::default()
     };
     match record(&app.state.db, &evidence, now()).await.unwrap() {
         Recorded::Proposed(id) => id,
@@ -211,6 +212,7 @@ async fn rejecting_suppresses_and_bad_input_changes_nothing() {
         samples: vec![],
         block_minutes: 60,
         auto_approve: false,
+        ..Default::default()
     };
     assert_eq!(
         record(&app.state.db, &again, now()).await.unwrap(),

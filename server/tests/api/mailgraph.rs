@@ -58,6 +58,14 @@ pub async fn app_importing(log: &str, configure: impl Fn(&mut Config)) -> TestAp
     let app = spawn_app_with(&configure).await;
     let db = &app.state.db;
     crate::common::host_domains(db, &["cliente.com.br"]).await;
+    let mut cfg = Config::default();
+    configure(&mut cfg);
+    import_text(db, &cfg, log).await;
+    app
+}
+
+/// Imports `log` (a file of that text, year 2026, without detection).
+pub async fn import_text(db: &sea_orm::DatabaseConnection, cfg: &Config, log: &str) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mail.log");
     std::fs::write(&path, log).unwrap();
@@ -68,10 +76,7 @@ pub async fn app_importing(log: &str, configure: impl Fn(&mut Config)) -> TestAp
         year: Some(2026),
         detect: false,
     };
-    let mut cfg = Config::default();
-    configure(&mut cfg);
-    server::log_import::import(db, &cfg, &opts).await.unwrap();
-    app
+    server::log_import::import(db, cfg, &opts).await.unwrap();
 }
 
 /// The report of the test log's day.

@@ -148,6 +148,22 @@ fn server_functions() -> Vec<Endpoint> {
             },
         },
         Endpoint {
+            path: "/api/unclassified/list",
+            access: Roles(SECURITY),
+            args: |_| vec![("page", "0".into())],
+        },
+        Endpoint {
+            path: "/api/unclassified/preview",
+            access: Roles(SECURITY),
+            args: |_| vec![("class", "matrix".into()), ("pattern", "x".into())],
+        },
+        // The first authorized caller saves it; the others get 409.
+        Endpoint {
+            path: "/api/unclassified/save",
+            access: Roles(SECURITY),
+            args: |_| vec![("class", "matrix".into()), ("pattern", "x".into())],
+        },
+        Endpoint {
             path: "/api/defence/lift",
             access: Roles(SECURITY),
             args: |_| vec![("id", "999999".into()), ("reason", "matrix".into())],
@@ -176,6 +192,20 @@ fn server_functions() -> Vec<Endpoint> {
             },
         },
         Endpoint {
+            path: "/api/defence/what_if",
+            access: Roles(SECURITY),
+            // Days out of range: authorized callers get 422.
+            args: |_| {
+                let edit = [
+                    ("id", "1"),
+                    ("window_minutes", "60"),
+                    ("threshold", "1"),
+                    ("days", "90"),
+                ];
+                edit.map(|(k, v)| (k, v.to_string())).into()
+            },
+        },
+        Endpoint {
             path: "/api/defence/allow_add",
             access: Roles(SECURITY),
             // Not an address: authorized callers get 422.
@@ -185,6 +215,66 @@ fn server_functions() -> Vec<Endpoint> {
             path: "/api/defence/allow_remove",
             access: Roles(SECURITY),
             args: |_| vec![("id", "999999".into())],
+        },
+        Endpoint {
+            path: "/api/defence/alerts",
+            access: Roles(SECURITY),
+            args: none,
+        },
+        Endpoint {
+            path: "/api/defence/details",
+            access: Roles(SECURITY),
+            args: |_| vec![("id", "999999".into()), ("list", "ips".into())],
+        },
+        Endpoint {
+            path: "/api/defence/history",
+            access: Roles(SECURITY),
+            args: |_| vec![("subject", "ip".into()), ("target", "192.0.2.1".into())],
+        },
+        Endpoint {
+            path: "/api/defence/block",
+            access: Roles(SECURITY),
+            // Not an address: authorized callers get 422.
+            args: |_| {
+                vec![
+                    ("subject", "ip".into()),
+                    ("target", "nope".into()),
+                    ("minutes", "60".into()),
+                    ("reason", "matrix".into()),
+                ]
+            },
+        },
+        Endpoint {
+            path: "/api/defence/blocks",
+            access: Roles(SECURITY),
+            args: none,
+        },
+        Endpoint {
+            path: "/api/defence/alert_ack",
+            access: Roles(SECURITY),
+            args: |_| vec![("id", "999999".into())],
+        },
+        Endpoint {
+            path: "/api/defence/never_block",
+            access: Roles(SECURITY),
+            args: none,
+        },
+        Endpoint {
+            path: "/api/defence/never_block_add",
+            access: Roles(ADMIN),
+            // Not a network: authorized callers get 422.
+            args: |_| vec![("network", "nope".into())],
+        },
+        Endpoint {
+            path: "/api/defence/never_block_remove",
+            access: Roles(ADMIN),
+            args: |_| vec![("id", "999999".into())],
+        },
+        Endpoint {
+            path: "/api/defence/mailbox_block",
+            access: Roles(&[Role::Support, Role::Security, Role::Admin]),
+            // No such mailbox: authorized callers get 404.
+            args: |_| vec![("address", "nobody@example.com".into())],
         },
         Endpoint {
             path: "/api/provision/mailbox_create",
@@ -358,6 +448,7 @@ fn pages() -> Vec<(&'static str, Option<&'static [Role]>)> {
     pages.push(("/admin/audit", Some(Section::Admin.roles())));
     pages.push(("/admin/ingest", Some(Section::Admin.roles())));
     pages.push(("/mailflow/detection", Some(Section::MailFlow.roles())));
+    pages.push(("/mailflow/unclassified", Some(Section::MailFlow.roles())));
     pages.push(("/admin/tokens", Some(Section::Admin.roles())));
     pages.push(("/mailboxes/domains", Some(Section::Admin.roles())));
     pages.push(("/charts/report", Some(Section::Charts.roles())));

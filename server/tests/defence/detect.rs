@@ -122,7 +122,7 @@ fn import(args: &[&str], file: &Path) -> Value {
 }
 
 /// The JSON report of `carteiro ARGS import IMPORT_ARGS --report json --year 2026 FILES`.
-fn import_files(args: &[&str], import_args: &[&str], files: &[&Path]) -> Value {
+pub(crate) fn import_files(args: &[&str], import_args: &[&str], files: &[&Path]) -> Value {
     let out = carteiro()
         .args(args)
         .arg("import")
@@ -140,7 +140,7 @@ fn import_files(args: &[&str], import_args: &[&str], files: &[&Path]) -> Value {
 }
 
 /// (subject, target, policy) of each reported proposal, sorted.
-fn proposed(report: &Value) -> Vec<(String, String, String)> {
+pub(crate) fn proposed(report: &Value) -> Vec<(String, String, String)> {
     let mut out: Vec<_> = report["proposals"]
         .as_array()
         .unwrap()

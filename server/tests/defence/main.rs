@@ -5,7 +5,9 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod demo;
 mod detect;
+mod distributed;
 mod helpers;
 #[path = "../common/mailhost.rs"]
 mod mailhost;

@@ -155,8 +155,9 @@ async fn a_new_database_gets_the_demo_log_once() {
     let db = connect(&url).await;
     server::db::migrate(&db).await.unwrap();
 
+    // Three days of 100,000 usual lines, and the attacks on top.
     let lines = server::tools::demo::seed(&db, &cfg).await.unwrap();
-    assert_eq!(lines, 300_000);
+    assert!((300_000..310_000).contains(&lines), "{lines}");
     let sums = series_sums(&db).await;
     for series in [
         "received",

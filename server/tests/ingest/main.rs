@@ -9,3 +9,5 @@ mod helpers;
 mod import;
 mod rotation;
 mod trace;
+mod unclassified;
+mod warnings;

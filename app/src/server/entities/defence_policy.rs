@@ -20,6 +20,8 @@ pub struct Model {
     pub enabled: bool,
     pub auto_approve: bool,
     pub updated_at: i64,
+    /// Counts per client network (/24, /48) rather than per address.
+    pub per_network: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -41,6 +41,10 @@ pub struct Model {
     pub decision_reason: Option<String>,
     pub suppress_until: Option<i64>,
     pub block_id: Option<i64>,
+    /// The subject's first event seen: when the attack started.
+    pub started_at: Option<i64>,
+    /// JSON object: detail list → values seen beyond the stored cap.
+    pub details_more: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

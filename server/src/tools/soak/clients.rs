@@ -575,6 +575,7 @@ async fn proposer(ctx: Arc<Ctx>, db: sea_orm::DatabaseConnection) {
             )],
             block_minutes: 60,
             auto_approve: false,
+            ..Default::default()
         };
         let started = Instant::now();
         match app::server::defence::record(&db, &evidence, now).await {
