@@ -10,6 +10,7 @@
 pub mod api;
 pub mod components;
 pub mod errors;
+pub mod i18n;
 pub mod model;
 pub mod pages;
 pub mod provision;
@@ -155,9 +156,11 @@ fn SessionScope(children: Children) -> impl IntoView {
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The browser reads the language and time zone back from `<html>`.
+    let (lang, zone) = i18n::html_attributes(&i18n::current_locale());
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang data-zone=zone>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -176,6 +179,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    i18n::provide_locale();
     // Pages wait for their data before the first byte is sent, so that a
     // redirect to the login page or a 403 status can still be set.
     let ssr = SsrMode::Async;

@@ -256,6 +256,9 @@ pub struct CurrentUser {
     pub username: String,
     pub display_name: String,
     pub roles: Roles,
+    /// The language they chose under *Your account*, if any.
+    #[serde(default)]
+    pub language: Option<crate::i18n::Lang>,
 }
 
 impl CurrentUser {
@@ -396,6 +399,7 @@ mod tests {
             username: "u".into(),
             display_name: "U".into(),
             roles: Roles::new([role]),
+            language: None,
         };
         let allowed: Vec<(Role, Vec<Section>)> = Role::ALL
             .into_iter()

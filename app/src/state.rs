@@ -20,6 +20,16 @@ pub struct AppState {
     pub guardrails: Arc<Guardrails>,
     pub provision: Arc<ProvisionSettings>,
     pub mailgraph: Arc<MailgraphSettings>,
+    /// The default language and the time zone every time is shown in.
+    pub locale: Arc<LocaleSettings>,
+}
+
+/// `server.default_language` and `server.time_zone`, ready to use.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LocaleSettings {
+    /// For a visitor whose browser asks for neither of our languages.
+    pub default_lang: crate::i18n::Lang,
+    pub zone: Arc<crate::i18n::Zone>,
 }
 
 impl AppState {

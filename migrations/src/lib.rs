@@ -18,6 +18,7 @@ mod m20261201_220000_import_jobs;
 mod m20261202_030000_detect_networks_alerts;
 mod m20261202_030000_evidence_proposal_detail;
 mod m20261202_030000_rules_unclassified;
+mod m20261202_060000_staff_language;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_030000_rules_unclassified::Migration),
             Box::new(m20261202_030000_detect_networks_alerts::Migration),
             Box::new(m20261202_030000_evidence_proposal_detail::Migration),
+            Box::new(m20261202_060000_staff_language::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use app::state::{AuthSettings, MailgraphSettings, ProvisionSettings};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -267,6 +268,12 @@ pub struct ServerConfig {
     /// `X-Forwarded-For` is believed when `auth.trust_proxy_headers` is
     /// set: the client is the right-most entry that is not one of them.
     pub trusted_proxies: Vec<String>,
+    /// The portal's language for a visitor whose browser asks for neither
+    /// of its languages, and for new staff: `pt-BR` or `en`. Each staff
+    /// member may choose their own under *Your account*.
+    pub default_language: String,
+    /// The IANA time zone (e.g. `America/Sao_Paulo`) every time is shown in.
+    pub time_zone: String,
 }
 
 impl Default for ServerConfig {
@@ -281,11 +288,29 @@ impl Default for ServerConfig {
             body_read_timeout_secs: 10,
             max_connections: 1000,
             trusted_proxies: vec!["127.0.0.1/32".into(), "::1/128".into()],
+            default_language: "pt-BR".into(),
+            time_zone: "America/Sao_Paulo".into(),
         }
     }
 }
 
 impl ServerConfig {
+    /// `default_language` and `time_zone`, checked.
+    pub fn locale(&self) -> Result<app::state::LocaleSettings> {
+        let default_lang = app::i18n::Lang::parse(&self.default_language).with_context(|| {
+            format!(
+                "server.default_language: {:?} is not pt-BR or en",
+                self.default_language
+            )
+        })?;
+        let zone = app::i18n::Zone::named(self.time_zone.trim())
+            .map_err(|e| anyhow::anyhow!("server.time_zone: {e}"))?;
+        Ok(app::state::LocaleSettings {
+            default_lang,
+            zone: Arc::new(zone),
+        })
+    }
+
     /// `trusted_proxies`, parsed.
     pub fn trusted_proxies(&self) -> Result<Vec<ipnet::IpNet>> {
         self.trusted_proxies
@@ -380,6 +405,7 @@ impl Config {
             .try_into()
             .context("invalid configuration (see carteiro.example.toml for every setting)")?;
         cfg.mailgraph.offset_secs().map_err(anyhow::Error::msg)?;
+        cfg.server.locale()?;
         cfg.server.trusted_proxies()?;
         Ok(cfg)
     }

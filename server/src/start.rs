@@ -191,6 +191,7 @@ fn app_state(cfg: &Config, db: DatabaseConnection) -> Result<AppState> {
         guardrails: Arc::new(cfg.defence.guardrails()?),
         provision: Arc::new(cfg.provision.clone()),
         mailgraph: Arc::new(cfg.mailgraph_settings()),
+        locale: Arc::new(cfg.server.locale()?),
     })
 }
 

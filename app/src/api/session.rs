@@ -33,6 +33,24 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
         .map(|s| s.to_current_user()))
 }
 
+/// Any signed-in staff member chooses their own language (`pt-BR` or
+/// `en`): stored with their account, and set in this browser at once.
+#[server(endpoint = "session/set_language", output = crate::api::TextJson)]
+pub async fn set_language(language: String) -> Result<(), AppError> {
+    use crate::i18n::Lang;
+    let me = crate::server::auth::require_signed_in().await?;
+    let chosen = Lang::ALL
+        .into_iter()
+        .find(|l| l.tag().eq_ignore_ascii_case(language.trim()));
+    let Some(lang) = chosen else {
+        let texts = crate::i18n::common::Common(crate::server::locale::request_lang());
+        return Err(AppError::field("language", texts.language_unknown()));
+    };
+    crate::server::locale::store_language(me.id, lang).await?;
+    crate::server::locale::set_lang_cookie(lang);
+    Ok(())
+}
+
 /// Any signed-in staff member changes their own password. Wrong current
 /// passwords are throttled like sign-ins and audited.
 #[server(endpoint = "session/change_password", output = crate::api::TextJson)]

@@ -5,6 +5,7 @@
 
 use super::notice::ErrorBox;
 use super::session::use_current_user;
+use crate::i18n::{common::Common, use_texts};
 use crate::model::{CurrentUser, Section};
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
@@ -30,7 +31,7 @@ where
     // each time the signed-in user is fetched, which is every navigation.
     // A change of user shows at the next navigation, which builds a new page.
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p class="muted">{use_texts::<Common>().loading()}</p> }>
             {Suspend::new(async move {
                 match user.await {
                     Ok(Some(u)) if section.is_none_or(|s| u.may_enter(s)) => children(u).into_any(),
@@ -62,15 +63,26 @@ pub fn Forbidden() -> impl IntoView {
     if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
         res.set_status(http::StatusCode::FORBIDDEN);
     }
+    let t = use_texts::<GuardTexts>();
     view! {
         <section class="panel narrow">
-            <h1>"Not permitted"</h1>
-            <p>"Your account does not have a role that may open this page."</p>
-            <p>"If you need it for your work, ask an administrator to add the role."</p>
+            <h1>{t.forbidden_heading()}</h1>
+            <p>{t.forbidden_text()}</p>
+            <p>{t.forbidden_ask()}</p>
             <p>
-                <a href="/">"Back to your home page"</a>
+                <a href="/">{t.back_home()}</a>
             </p>
         </section>
+    }
+}
+
+crate::texts! {
+    /// What a page says to someone who may not see it.
+    pub struct GuardTexts {
+        forbidden_heading = "Not permitted", "Sem permissão";
+        forbidden_text = "Your account does not have a role that may open this page.", "Sua conta não tem um papel que possa abrir esta página.";
+        forbidden_ask = "If you need it for your work, ask an administrator to add the role.", "Se você precisa dela no seu trabalho, peça a um administrador para acrescentar o papel.";
+        back_home = "Back to your home page", "Voltar para a sua página inicial";
     }
 }
 
@@ -114,6 +126,7 @@ mod ssr_tests {
                                         username: "maria".into(),
                                         display_name: "Maria".into(),
                                         roles: Roles::new([Role::Manager]),
+                                        language: None,
                                     }))
                                 },
                             );

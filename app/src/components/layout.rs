@@ -3,6 +3,7 @@
 
 use super::session::use_current_user;
 use crate::api::session::Logout;
+use crate::i18n::{common::Common, use_texts};
 use crate::model::Section;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -10,6 +11,7 @@ use leptos_router::components::A;
 #[component]
 pub fn TopBar() -> impl IntoView {
     let user = use_current_user();
+    let t = use_texts::<Common>();
     let logout = ServerAction::<Logout>::new();
     view! {
         <header class="topbar">
@@ -21,21 +23,21 @@ pub fn TopBar() -> impl IntoView {
                 {move || Suspend::new(async move {
                     user.await.ok().flatten().map(|u| {
                         let sections: Vec<Section> = Section::ALL.into_iter().filter(|s| u.may_enter(*s)).collect();
-                        let roles = u.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
+                        let roles = u.roles.iter().map(|r| t.role(r)).collect::<Vec<_>>().join(", ");
                         view! {
-                            <nav class="sections" aria-label="Sections">
+                            <nav class="sections" aria-label=t.sections_label()>
                                 {sections
                                     .into_iter()
-                                    .map(|s| view! { <A href=s.path()>{s.label()}</A> })
+                                    .map(|s| view! { <A href=s.path()>{t.section(s)}</A> })
                                     .collect_view()}
                             </nav>
                             <div class="user">
-                                <A href="/account" attr:class="user-name" attr:title=format!("Roles: {roles}")>
+                                <A href="/account" attr:class="user-name" attr:title=t.roles_title(&roles)>
                                     {u.display_name.clone()}
                                 </A>
                                 <span class="user-roles">{roles.clone()}</span>
                                 <ActionForm action=logout attr:class="inline">
-                                    <button type="submit" class="link-button">"Sign out"</button>
+                                    <button type="submit" class="link-button">{t.sign_out()}</button>
                                 </ActionForm>
                             </div>
                         }

@@ -1,6 +1,7 @@
 //! Messages above or below forms: errors, successes, one-time secrets.
 
 use crate::errors::AppError;
+use crate::i18n::{common::Common, use_texts};
 use leptos::prelude::*;
 
 /// The error of the last submission of an action, if any.
@@ -21,7 +22,7 @@ where
 pub fn ErrorBox(error: AppError) -> impl IntoView {
     view! {
         <div class="notice error" role="alert">
-            {error.to_string()}
+            {use_texts::<Common>().error(&error)}
         </div>
     }
 }
@@ -41,13 +42,22 @@ pub fn OneTimeSecret(
     #[prop(into)] username: String,
     #[prop(into)] password: String,
 ) -> impl IntoView {
+    let t = use_texts::<NoticeTexts>();
     view! {
         <div class="notice secret" role="status">
             <p>
-                "New password for " <strong>{username}</strong>
-                ". Copy it now: it is shown only once."
+                {t.new_password_for()} " " <strong>{username}</strong>
+                ". " {t.shown_once()}
             </p>
             <code class="secret-value" data-testid="one-time-password">{password}</code>
         </div>
+    }
+}
+
+crate::texts! {
+    /// Notices under forms.
+    pub struct NoticeTexts {
+        new_password_for = "New password for", "Nova senha de";
+        shown_once = "Copy it now: it is shown only once.", "Copie-a agora: ela é mostrada só uma vez.";
     }
 }

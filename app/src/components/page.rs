@@ -10,6 +10,7 @@
 use super::guard::{Guarded, GuardedProps};
 use super::notice::ErrorBox;
 use crate::errors::AppError;
+use crate::i18n::{common::Common, use_texts};
 use crate::model::{CurrentUser, Section};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -63,7 +64,9 @@ pub fn Cards(cards: Vec<(&'static str, &'static str, &'static str)>) -> impl Int
 #[component]
 pub fn Loaded<T, F, IV>(
     resource: Resource<Result<T, AppError>>,
-    #[prop(default = "Loading…")] loading: &'static str,
+    /// What shows until the first answer (the common "Loading…" by default).
+    #[prop(optional)]
+    loading: Option<&'static str>,
     children: F,
 ) -> impl IntoView
 where
@@ -71,6 +74,7 @@ where
     F: Fn(T) -> IV + Clone + Send + Sync + 'static,
     IV: IntoView + 'static,
 {
+    let loading = loading.unwrap_or_else(|| use_texts::<Common>().loading());
     view! {
         <Transition fallback=move || view! { <p class="muted">{loading}</p> }>
             {move || {
@@ -95,8 +99,10 @@ pub fn DataTable<T, F, IV>(
     /// The table's classes: `data`, plus any of its own.
     #[prop(default = "data")]
     class: &'static str,
-    head: &'static [&'static str],
-    #[prop(optional)] num: &'static [&'static str],
+    /// Column headings (a static list, or a `Vec` of translated ones).
+    #[prop(into)]
+    head: Vec<&'static str>,
+    #[prop(optional, into)] num: Vec<&'static str>,
     #[prop(optional)] empty: Option<&'static str>,
     rows: Vec<T>,
     row: F,

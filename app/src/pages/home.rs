@@ -1,12 +1,23 @@
 //! The home page: what the signed-in person can do, by role.
 
 use crate::components::page::{Cards, Page};
+use crate::i18n::{common::Common, use_texts};
 use crate::model::{CurrentUser, Role, Section};
 use leptos::prelude::*;
 
+crate::texts! {
+    /// The home page.
+    pub struct HomeTexts {
+        signed_in_as = "You are signed in as", "Você entrou como";
+        with_role = "with the role", "com o papel";
+        with_roles = "with the roles", "com os papéis";
+    }
+}
+
 #[component]
 pub fn HomePage() -> impl IntoView {
-    view! { <Page title="Home" children=|user: CurrentUser| view! { <Dashboard user /> } /> }
+    let title = use_texts::<Common>().home_title();
+    view! { <Page title children=|user: CurrentUser| view! { <Dashboard user /> } /> }
 }
 
 #[component]
@@ -16,15 +27,16 @@ fn Dashboard(user: CurrentUser) -> impl IntoView {
         .filter(|s| user.may_enter(*s))
         .collect();
     let roles: Vec<Role> = user.roles.iter().collect();
+    let (t, h) = (use_texts::<Common>(), use_texts::<HomeTexts>());
     view! {
         <section class="welcome">
-            <h1>"Hello, " {user.display_name.clone()}</h1>
+            <h1>{t.hello(&user.display_name)}</h1>
             <p class="muted">
-                "You are signed in as " <strong>{user.username.clone()}</strong> " with the role"
-                {if roles.len() > 1 { "s" } else { "" }} " "
-                {roles.iter().map(|r| view! { <span class="badge">{r.label()}</span> }).collect_view()}
+                {h.signed_in_as()} " " <strong>{user.username.clone()}</strong> " "
+                {if roles.len() > 1 { h.with_roles() } else { h.with_role() }} " "
+                {roles.iter().map(|r| view! { <span class="badge">{t.role(*r)}</span> }).collect_view()}
             </p>
         </section>
-        <Cards cards=sections.into_iter().map(|s| (s.path(), s.label(), s.summary())).collect() />
+        <Cards cards=sections.into_iter().map(|s| (s.path(), t.section(s), t.section_summary(s))).collect() />
     }
 }

@@ -1,3 +1,6 @@
+//! The answer for an address with no page: 404, in the page's language.
+
+use crate::i18n::{common::Common, use_texts};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -7,12 +10,13 @@ pub fn NotFound() -> impl IntoView {
     if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
         res.set_status(http::StatusCode::NOT_FOUND);
     }
+    let t = use_texts::<Common>();
     view! {
-        <Title text="Not found" />
+        <Title text=t.not_found_title() />
         <section class="panel narrow">
-            <h1>"Page not found"</h1>
+            <h1>{t.not_found_heading()}</h1>
             <p>
-                "There is no page at this address. " <a href="/">"Go to your home page"</a> "."
+                {t.not_found_text()} " " <a href="/">{t.go_home()}</a> "."
             </p>
         </section>
     }

@@ -29,6 +29,8 @@ pub struct Staff {
     pub display_name: String,
     pub roles: Roles,
     pub client_addr: Option<String>,
+    /// Their own choice of language, if any.
+    pub language: Option<crate::i18n::Lang>,
 }
 
 impl Staff {
@@ -46,6 +48,7 @@ impl Staff {
             username: self.username.clone(),
             display_name: self.display_name.clone(),
             roles: self.roles.clone(),
+            language: self.language,
         }
     }
 }
@@ -100,6 +103,7 @@ pub async fn staff_of(
                 display_name: u.display_name,
                 roles: Roles::from_db(&u.roles),
                 client_addr,
+                language: u.language.as_deref().and_then(crate::i18n::Lang::parse),
             }))
         }
         _ => {
@@ -201,7 +205,11 @@ pub async fn log_in(username: &str, password: String) -> Result<Staff, AppError>
         display_name: user.display_name,
         roles: Roles::from_db(&user.roles),
         client_addr: addr,
+        language: user.language.as_deref().and_then(crate::i18n::Lang::parse),
     };
+    if let Some(lang) = staff.language {
+        super::locale::set_lang_cookie(lang);
+    }
     audit::record(
         &state.db,
         &staff.actor(),

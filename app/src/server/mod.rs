@@ -10,6 +10,7 @@ pub mod defence;
 pub mod detection;
 pub mod entities;
 pub mod ingest_status;
+pub mod locale;
 pub mod mailgraph;
 pub mod passwords;
 pub mod provision;

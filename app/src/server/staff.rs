@@ -137,6 +137,7 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
         last_login_at: Set(None),
+        language: Set(None),
         ..Default::default()
     }
     .insert(&txn)

@@ -16,6 +16,7 @@ mod edge;
 mod evidence;
 mod helpers;
 mod import_jobs;
+mod language;
 mod mailgraph;
 mod never_block;
 mod provision;

@@ -61,6 +61,12 @@ fn server_functions() -> Vec<Endpoint> {
             args: none,
         },
         Endpoint {
+            path: "/api/session/set_language",
+            access: SignedIn,
+            // Not a language: authorized callers get 422, nothing changes.
+            args: |_| vec![("language", "xx".into())],
+        },
+        Endpoint {
             path: "/api/session/change_password",
             access: SignedIn,
             // Wrong current password: authorized callers get 422, nothing changes.
