@@ -346,6 +346,9 @@ pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     /// Pass as `before_id` to get the next (older) page; `None` on the last page.
     pub next_before_id: Option<i64>,
+    /// Every action the log holds, for the filter's list.
+    #[serde(default)]
+    pub actions: Vec<String>,
 }
 
 #[cfg(test)]

@@ -110,9 +110,11 @@ pub async fn list_tokens() -> Result<Vec<TokenView>, AppError> {
 pub async fn issue_token(
     name: String,
     role: String,
-    #[server(default)] days: i64,
+    #[server(default)] days: String,
 ) -> Result<IssuedToken, AppError> {
     let me = require(ADMIN).await?;
+    // Typed text, not a number: "abc" or "1e9" get a message by the field.
+    let days = tokens::parse_days(&days)?;
     tokens::issue(
         &app_state()?.db,
         &me.actor(),

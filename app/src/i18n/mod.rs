@@ -144,6 +144,17 @@ impl Zone {
         chrono::DateTime::from_timestamp(local, 0).map(|d| d.naive_utc())
     }
 
+    /// The UTC seconds of the local date and time `local` (for a time that
+    /// a summer-time change skips or repeats: the offset in force just
+    /// before the change).
+    pub fn utc_of_local(&self, local: chrono::NaiveDateTime) -> i64 {
+        let naive = local.and_utc().timestamp();
+        // The offset at `naive - offset` is the one that applies, unless a
+        // change lies in between: one more step settles it.
+        let guess = naive - i64::from(self.offset_at(naive));
+        naive - i64::from(self.offset_at(guess))
+    }
+
     /// The IANA zone `name` (e.g. `America/Sao_Paulo`), with its offsets
     /// from 1970 to 2100.
     #[cfg(feature = "ssr")]
@@ -482,6 +493,10 @@ pub fn catalogue() -> Vec<(
         ("login", crate::pages::login::LoginTexts::ENTRIES),
         ("guard", crate::components::guard::GuardTexts::ENTRIES),
         ("notice", crate::components::notice::NoticeTexts::ENTRIES),
+        ("admin", crate::pages::admin::AdminTexts::ENTRIES),
+        ("audit", crate::pages::admin_audit::AuditTexts::ENTRIES),
+        ("staff", crate::pages::admin_staff::StaffTexts::ENTRIES),
+        ("tokens", crate::pages::admin_tokens::TokensTexts::ENTRIES),
     ]
 }
 
@@ -613,5 +628,12 @@ mod tests {
         assert_eq!(berlin.offset_at(1_774_746_000 - 1), 3600);
         assert_eq!(berlin.offset_at(1_774_746_000), 7200);
         assert!(Zone::named("Mars/Olympus").is_err());
+        // Local midnight in São Paulo is 03:00 UTC.
+        let midnight = chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        assert_eq!(sp.utc_of_local(midnight), 1_764_558_000 + 365 * 86_400);
+        assert_eq!(sp.local(sp.utc_of_local(midnight)), Some(midnight));
     }
 }

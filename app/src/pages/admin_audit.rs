@@ -4,17 +4,49 @@
 
 use crate::api::audit::list_audit;
 use crate::components::page::{DataTable, Loaded, Page, param, url_search};
+use crate::i18n::{Locale, Time, use_locale, use_texts};
 use crate::model::{AuditEntry, AuditQuery, Section};
 use leptos::prelude::*;
 use leptos_router::components::Form;
 
+crate::texts! {
+    /// The audit log page.
+    pub struct AuditTexts {
+        title = "Audit log", "Registro de auditoria";
+        who = "Who", "Quem";
+        who_placeholder = "username", "usuário";
+        action = "Action", "Ação";
+        any_action = "Any action", "Qualquer ação";
+        contains = "Contains", "Contém";
+        contains_placeholder = "target, values, address", "alvo, valores, endereço";
+        from = "From", "De";
+        to = "To", "Até";
+        filter = "Filter", "Filtrar";
+        clear = "Clear", "Limpar";
+        older = "Older entries →", "Entradas mais antigas →";
+        col_when = "When", "Quando";
+        col_target = "Target", "Alvo";
+        col_change = "Change", "Alteração";
+        col_from = "From", "Origem";
+        none_match = "No entries match.", "Nenhuma entrada corresponde.";
+        before_after = "before / after", "antes / depois";
+        from_date_format = "From must be a date like 2026-11-28.", "De deve ser uma data como 28/11/2026.";
+        to_date_format = "To must be a date like 2026-11-28.", "Até deve ser uma data como 28/11/2026.";
+    }
+    formats {
+        all_of(group: &str) = format!("{group}: all"), format!("{group}: todas");
+    }
+}
+
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    view! { <Page title="Audit log" section=Section::Admin children=|_| view! { <AuditBrowser /> } /> }
+    let title = use_texts::<AuditTexts>().title();
+    view! { <Page title section=Section::Admin children=|_| view! { <AuditBrowser /> } /> }
 }
 
 #[component]
 fn AuditBrowser() -> impl IntoView {
+    let t = use_texts::<AuditTexts>();
     let query = url_search(|p| AuditQuery {
         actor: param(p, "actor"),
         action: param(p, "action"),
@@ -25,25 +57,33 @@ fn AuditBrowser() -> impl IntoView {
     });
     let page = Resource::new(move || query.get(), list_audit);
     let q = query.get_untracked();
+    let chosen = q.action.clone();
 
     view! {
-        <h1>"Audit log"</h1>
+        <h1>{t.title()}</h1>
         <section class="panel">
             <Form method="GET" action="" attr:class="filters">
                 <label>
-                    "Who" <input type="search" name="actor" value=q.actor placeholder="username" />
+                    {t.who()} <input type="search" name="actor" value=q.actor placeholder=t.who_placeholder() />
                 </label>
                 <label>
-                    "Action" <input type="search" name="action" value=q.action placeholder="e.g. staff." />
+                    {t.action()}
+                    <Transition fallback=move || view! { <select name="action"><option value=chosen.clone()>{t.any_action()}</option></select> }>
+                        {move || Suspend::new(async move {
+                            let actions = page.await.map(|p| p.actions).unwrap_or_default();
+                            let chosen = query.get_untracked().action;
+                            view! { <ActionSelect actions chosen /> }
+                        })}
+                    </Transition>
                 </label>
                 <label>
-                    "Contains" <input type="search" name="text" value=q.text placeholder="target, values, address" />
+                    {t.contains()} <input type="search" name="text" value=q.text placeholder=t.contains_placeholder() />
                 </label>
-                <label>"From" <input type="date" name="from" value=q.from /></label>
-                <label>"To" <input type="date" name="to" value=q.to /></label>
+                <label>{t.from()} <input type="date" name="from" value=q.from /></label>
+                <label>{t.to()} <input type="date" name="to" value=q.to /></label>
                 <div class="form-actions">
-                    <button type="submit" class="primary">"Filter"</button>
-                    <a href="/admin/audit" class="button">"Clear"</a>
+                    <button type="submit" class="primary">{t.filter()}</button>
+                    <a href="/admin/audit" class="button">{t.clear()}</a>
                 </div>
             </Form>
         </section>
@@ -51,9 +91,43 @@ fn AuditBrowser() -> impl IntoView {
             let next = page.next_before_id.map(|id| older_link(&query.get_untracked(), id));
             view! {
                 <AuditTable entries=page.entries />
-                {next.map(|href| view! { <p class="pager"><a href=href>"Older entries →"</a></p> })}
+                {next.map(|href| view! { <p class="pager"><a href=href>{t.older()}</a></p> })}
             }
         } />
+    }
+}
+
+/// The action filter: any, each group of actions (`staff.`), or one action.
+#[component]
+fn ActionSelect(actions: Vec<String>, chosen: String) -> impl IntoView {
+    let t = use_texts::<AuditTexts>();
+    let mut groups: Vec<String> = actions
+        .iter()
+        .filter_map(|a| a.split_once('.').map(|(g, _)| format!("{g}.")))
+        .collect();
+    groups.dedup();
+    let known = chosen.is_empty() || actions.contains(&chosen) || groups.contains(&chosen);
+    view! {
+        <select name="action">
+            <option value="" selected=chosen.is_empty()>{t.any_action()}</option>
+            {(!known).then(|| view! { <option value=chosen.clone() selected=true>{chosen.clone()}</option> })}
+            {groups
+                .into_iter()
+                .map(|g| {
+                    let members: Vec<String> = actions.iter().filter(|a| a.starts_with(&g)).cloned().collect();
+                    let label = t.all_of(g.trim_end_matches('.'));
+                    view! {
+                        <optgroup label=g.trim_end_matches('.').to_string()>
+                            <option value=g.clone() selected=chosen == g>{label}</option>
+                            {members
+                                .into_iter()
+                                .map(|a| view! { <option value=a.clone() selected=chosen == a>{a.clone()}</option> })
+                                .collect_view()}
+                        </optgroup>
+                    }
+                })
+                .collect_view()}
+        </select>
     }
 }
 
@@ -81,13 +155,16 @@ fn older_link(q: &AuditQuery, before_id: i64) -> String {
 
 #[component]
 pub fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
+    let t = use_texts::<AuditTexts>();
+    let locale = use_locale();
     view! {
-        <DataTable rows=entries head=&["When (UTC)", "Who", "Action", "Target", "Change", "From"]
-            class="data audit" empty="No entries match." row=move |e| {
+        <div class="table-scroll">
+        <DataTable rows=entries head=vec![t.col_when(), t.who(), t.action(), t.col_target(), t.col_change(), t.col_from()]
+            class="data audit" empty=t.none_match() row=move |e| {
                 let has_change = e.before.is_some() || e.after.is_some();
                 view! {
                     <tr>
-                        <td class="nowrap">{e.at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                        <td class="nowrap"><Time at=e.at.timestamp() seconds=true /></td>
                         <td>{e.actor}</td>
                         <td>
                             <code>{e.action}</code>
@@ -95,7 +172,7 @@ pub fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
                         <td>{e.target}</td>
                         <td>
                             <ul class="change-list">
-                                {changed_fields(e.before.as_deref(), e.after.as_deref())
+                                {changed_fields(e.before.as_deref(), e.after.as_deref(), &locale)
                                     .into_iter()
                                     .map(|c| view! { <li>{c}</li> })
                                     .collect_view()}
@@ -104,7 +181,7 @@ pub fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
                                 .then(|| {
                                     view! {
                                         <details>
-                                            <summary>"before / after"</summary>
+                                            <summary>{t.before_after()}</summary>
                                             <div class="diff">
                                                 <pre class="before">{e.before.unwrap_or_else(|| "—".into())}</pre>
                                                 <pre class="after">{e.after.unwrap_or_else(|| "—".into())}</pre>
@@ -118,20 +195,26 @@ pub fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
                 }
             }
         />
+        </div>
     }
-        .into_any()
+    .into_any()
 }
 
 /// What changed between two JSON snapshots, one line per field that
 /// differs ("status: active → suspended"), at most eight lines; nothing
-/// when either is missing (the raw states are shown beside it).
-pub fn changed_fields(before: Option<&str>, after: Option<&str>) -> Vec<String> {
+/// when either is missing (the raw states are shown beside it). Times
+/// (`…_at` fields holding Unix seconds) read as local times; the
+/// bookkeeping `updated_at`/`created_at` are left out.
+pub fn changed_fields(before: Option<&str>, after: Option<&str>, locale: &Locale) -> Vec<String> {
     use serde_json::Value;
     let parse = |s: Option<&str>| match s.map(serde_json::from_str::<Value>) {
         Some(Ok(Value::Object(m))) => Some(m),
         _ => None,
     };
-    let show = |v: Option<&Value>| match v {
+    let show = |k: &str, v: Option<&Value>| match v {
+        Some(Value::Number(n)) if k.ends_with("_at") && n.as_i64().is_some_and(|t| t > 0) => {
+            locale.datetime(n.as_i64().unwrap_or_default())
+        }
         None | Some(Value::Null) => "—".to_string(),
         Some(Value::String(s)) if s.is_empty() => "—".to_string(),
         Some(Value::String(s)) => s.clone(),
@@ -151,9 +234,11 @@ pub fn changed_fields(before: Option<&str>, after: Option<&str>) -> Vec<String> 
             keys.sort();
             keys.dedup();
             keys.into_iter()
-                .filter(|k| b.get(*k) != a.get(*k) && !k.ends_with("_at"))
+                .filter(|k| {
+                    b.get(*k) != a.get(*k) && !matches!(k.as_str(), "updated_at" | "created_at")
+                })
                 .take(8)
-                .map(|k| format!("{k}: {} → {}", show(b.get(k)), show(a.get(k))))
+                .map(|k| format!("{k}: {} → {}", show(k, b.get(k)), show(k, a.get(k))))
                 .collect()
         }
         _ => vec![],
@@ -163,6 +248,15 @@ pub fn changed_fields(before: Option<&str>, after: Option<&str>) -> Vec<String> 
 #[cfg(test)]
 mod tests {
     use super::changed_fields;
+    use crate::i18n::{Lang, Locale, Zone};
+    use std::sync::Arc;
+
+    fn locale() -> Locale {
+        Locale {
+            lang: Lang::PtBr,
+            zone: Arc::new(Zone::fixed("America/Sao_Paulo", -3 * 3600)),
+        }
+    }
 
     #[test]
     fn only_fields_that_differ_are_listed() {
@@ -170,10 +264,30 @@ mod tests {
         let after =
             r#"{"status":"suspended","status_reason":"unpaid","quota_mb":1024,"updated_at":"y"}"#;
         assert_eq!(
-            changed_fields(Some(before), Some(after)),
+            changed_fields(Some(before), Some(after), &locale()),
             ["status: active → suspended", "status_reason: — → unpaid"]
         );
-        assert!(changed_fields(None, Some(after)).is_empty());
-        assert!(changed_fields(None, None).is_empty());
+        assert!(changed_fields(None, Some(after), &locale()).is_empty());
+        assert!(changed_fields(None, None, &locale()).is_empty());
+    }
+
+    #[test]
+    fn a_block_extension_shows_the_new_expiry_as_a_local_time() {
+        // Before and after are the same kind of record (the block).
+        let before = r#"{"id":3,"expires_at":1764556200,"lifted_at":null}"#;
+        let after = r#"{"id":3,"expires_at":1764642600,"lifted_at":null}"#;
+        assert_eq!(
+            changed_fields(Some(before), Some(after), &locale()),
+            ["expires_at: 30/11/2025 23:30 → 01/12/2025 23:30"]
+        );
+        let lifted =
+            r#"{"id":3,"expires_at":1764556200,"lifted_at":1764500000,"reason":"false positive"}"#;
+        assert_eq!(
+            changed_fields(Some(before), Some(lifted), &locale()),
+            [
+                "lifted_at: — → 30/11/2025 07:53",
+                "reason: — → false positive"
+            ]
+        );
     }
 }

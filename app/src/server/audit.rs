@@ -4,6 +4,7 @@
 
 use super::entities::audit_log;
 use crate::model::{AuditEntry, AuditPage, AuditQuery};
+use crate::pages::admin_audit::AuditTexts;
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -113,17 +114,20 @@ pub async fn search(
                 .add(audit_log::Column::ClientAddr.contains(t)),
         );
     }
-    if let Some(from) = parse_day(&q.from, "From")? {
-        cond = cond.add(audit_log::Column::At.gte(from.and_hms_opt(0, 0, 0).unwrap().and_utc()));
+    // Days are the portal's local days (`server.time_zone`).
+    let texts = AuditTexts(crate::server::locale::request_lang());
+    let zone = crate::state::app_state()
+        .map(|s| s.locale.zone.clone())
+        .unwrap_or_default();
+    let midnight = |day: NaiveDate| {
+        let t = zone.utc_of_local(day.and_hms_opt(0, 0, 0).unwrap_or_default());
+        chrono::DateTime::from_timestamp(t, 0).unwrap_or_default()
+    };
+    if let Some(from) = parse_day(&q.from, texts.from_date_format())? {
+        cond = cond.add(audit_log::Column::At.gte(midnight(from)));
     }
-    if let Some(to) = parse_day(&q.to, "To")? {
-        let end = to
-            .succ_opt()
-            .unwrap_or(to)
-            .and_hms_opt(0, 0, 0)
-            .unwrap()
-            .and_utc();
-        cond = cond.add(audit_log::Column::At.lt(end));
+    if let Some(to) = parse_day(&q.to, texts.to_date_format())? {
+        cond = cond.add(audit_log::Column::At.lt(midnight(to.succ_opt().unwrap_or(to))));
     }
     if let Some(before) = q.before_id {
         cond = cond.add(audit_log::Column::Id.lt(before));
@@ -141,6 +145,7 @@ pub async fn search(
     Ok(AuditPage {
         entries: rows.into_iter().map(entry).collect(),
         next_before_id,
+        actions: actions(db).await?,
     })
 }
 
@@ -176,14 +181,36 @@ fn entry(r: audit_log::Model) -> AuditEntry {
     }
 }
 
-fn parse_day(s: &str, label: &str) -> Result<Option<NaiveDate>, crate::errors::AppError> {
+/// `s` as a date (`2026-11-28`, as a date input sends it, or `28/11/2026`),
+/// or `message`.
+fn parse_day(s: &str, message: &str) -> Result<Option<NaiveDate>, crate::errors::AppError> {
     let s = s.trim();
     if s.is_empty() {
         return Ok(None);
     }
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
         .map(Some)
-        .map_err(|_| {
-            crate::errors::AppError::Validation(format!("{label} must be a date like 2026-11-28."))
-        })
+        .map_err(|_| crate::errors::AppError::Validation(message.into()))
+}
+
+/// The distinct actions of the log, at most 500, read by skipping through
+/// the action index (a probe per action, not a scan of the log).
+async fn actions(db: &impl ConnectionTrait) -> Result<Vec<String>, sea_orm::DbErr> {
+    let sql = "WITH RECURSIVE a(action) AS ( \
+         SELECT MIN(action) FROM audit_log \
+         UNION ALL \
+         SELECT (SELECT MIN(action) FROM audit_log WHERE audit_log.action > a.action) FROM a \
+         WHERE a.action IS NOT NULL) \
+         SELECT action FROM a WHERE action IS NOT NULL LIMIT 500";
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
+        .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| r.try_get_by_index::<String>(0).ok())
+        .collect())
 }

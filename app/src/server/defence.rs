@@ -924,13 +924,19 @@ async fn change_active_block(
     let mut row: defence_block::ActiveModel = b.into();
     change(&mut row, &before);
     let after = block_row(row.update(&txn).await?)?;
+    // Both sides are the block, so the audit page compares like with like
+    // (the reason joins the block's fields after the change).
+    let mut after_json = serde_json::to_value(&after).map_err(|_| AppError::Internal)?;
+    if let (Some(reason), Some(fields)) = (reason, after_json.as_object_mut()) {
+        fields.insert("reason".into(), reason.into());
+    }
     audit::record(
         &txn,
         actor,
         action,
         &format!("{} {}", after.subject, after.target),
         Some(&before),
-        Some(&serde_json::json!({ "block": after, "reason": reason })),
+        Some(&after_json),
     )
     .await?;
     txn.commit().await?;

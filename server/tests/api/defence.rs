@@ -271,6 +271,26 @@ async fn blocks_are_extended_and_lifted_once() {
         StatusCode::CONFLICT
     );
     assert_eq!(audited(&app, "block.extend").await.len(), 1);
+    // Both sides of each entry are the block, so the audit page compares
+    // like with like: the change is in the block's own fields.
+    for (action, field) in [("block.extend", "expires_at"), ("block.lift", "lifted_by")] {
+        let entry = audited(&app, action).await.remove(0);
+        let side = |json: Option<String>| -> serde_json::Map<String, serde_json::Value> {
+            serde_json::from_str(&json.expect("a side")).expect("an object")
+        };
+        let (before, after) = (side(entry.before), side(entry.after));
+        assert!(
+            before.keys().all(|k| after.contains_key(k)),
+            "{action}: {before:?} vs {after:?}"
+        );
+        assert_ne!(
+            before.get(field),
+            after.get(field),
+            "{action} changes {field}"
+        );
+    }
+    let lifted = audited(&app, "block.lift").await.remove(0);
+    assert!(lifted.after.unwrap().contains(r#""reason":"done""#));
 }
 
 #[tokio::test]

@@ -51,6 +51,26 @@ pub async fn list(db: &DatabaseConnection) -> Result<Vec<TokenView>, AppError> {
 }
 
 /// Issues a token for `role`, valid for `days` (0: until revoked).
+/// The "valid for" field: a whole number of days, 0 to 3650 (empty: 0,
+/// no expiry).
+pub fn parse_days(text: &str) -> Result<i64, AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(0);
+    }
+    text.parse::<i64>()
+        .ok()
+        .filter(|d| (0..=MAX_DAYS).contains(d))
+        .ok_or_else(|| AppError::field("days", texts().days_range()))
+}
+
+/// The most days a token may be valid.
+const MAX_DAYS: i64 = 3650;
+
+fn texts() -> crate::pages::admin_tokens::TokensTexts {
+    crate::pages::admin_tokens::TokensTexts(crate::server::locale::request_lang())
+}
+
 pub async fn issue(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -61,19 +81,13 @@ pub async fn issue(
 ) -> Result<IssuedToken, AppError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 128 {
-        return Err(AppError::field(
-            "name",
-            "Give the token a name of 1 to 128 characters (who or what uses it).",
-        ));
+        return Err(AppError::field("name", texts().name_length()));
     }
     let role: Role = role
         .parse()
         .map_err(|e: String| AppError::field("role", e))?;
-    if !(0..=3650).contains(&days) {
-        return Err(AppError::field(
-            "days",
-            "Between 0 (no expiry) and 3650 days.",
-        ));
+    if !(0..=MAX_DAYS).contains(&days) {
+        return Err(AppError::field("days", texts().days_range()));
     }
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill(&mut bytes);
