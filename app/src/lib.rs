@@ -157,7 +157,11 @@ fn SessionScope(children: Children) -> impl IntoView {
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // The browser reads the language and time zone back from `<html>`.
-    let (lang, zone) = i18n::html_attributes(&i18n::current_locale());
+    let locale = i18n::current_locale();
+    let (lang, zone) = i18n::html_attributes(&locale);
+    // Until the page's code has loaded and taken over (`frontend`'s
+    // `hydrate` removes it), a note says it is still loading.
+    let loading = locale.texts::<i18n::common::Common>().page_loading();
     view! {
         <!DOCTYPE html>
         <html lang=lang data-zone=zone>
@@ -168,8 +172,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
+                <noscript>
+                    <style>"body[data-loading]::after { display: none; }"</style>
+                </noscript>
             </head>
-            <body>
+            <body data-loading=loading>
                 <App />
             </body>
         </html>

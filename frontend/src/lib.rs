@@ -16,5 +16,7 @@ pub fn hydrate() {
         // Marks the page as interactive, which the browser tests wait for
         // before they click.
         let _ = body.set_attribute("data-hydrated", "true");
+        // The "still loading" note the server put on the page goes.
+        let _ = body.remove_attribute("data-loading");
     });
 }

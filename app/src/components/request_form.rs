@@ -5,8 +5,18 @@
 
 use super::notice::{ErrorBox, OneTimeSecret, SuccessBox};
 use crate::errors::AppError;
+use crate::i18n::{common::Common, use_texts};
 use crate::provision::RequestDone;
 use leptos::prelude::*;
+
+crate::texts! {
+    /// Around the provisioning forms.
+    pub struct RequestFormTexts {
+        correct_fields = "Please correct the fields marked below.", "Corrija os campos marcados abaixo.";
+        reverted = "Not saved; the row shows the stored values again.", "Não foi salvo; a linha voltou aos valores gravados.";
+        saved = "Saved.", "Salvo.";
+    }
+}
 
 type Outcome = Signal<Option<Result<RequestDone, AppError>>>;
 
@@ -56,7 +66,7 @@ pub fn RequestOutcome(
     move || {
         result.with(|r| match r {
             Some(Err(AppError::Fields(_))) if !show_fields => Some(
-                view! { <div class="notice error" role="alert">"Please correct the fields marked below."</div> }
+                view! { <div class="notice error" role="alert">{use_texts::<RequestFormTexts>().correct_fields()}</div> }
                     .into_any(),
             ),
             Some(Err(e)) => Some(view! { <ErrorBox error=e.clone() /> }.into_any()),
@@ -123,4 +133,74 @@ pub fn cleared_on_success<T, E>(
         }
     });
     form
+}
+
+/// The inline forms of a table's rows share one action; this remembers
+/// which row sent the last submission, so that its outcome shows on that
+/// row (not above the table, out of sight) and a failed edit puts the row
+/// back to its stored values. Give the row `on:submit=edits.submitted(key)`
+/// (submit events bubble up from the row's form) and a [`RowOutcome`].
+#[derive(Clone, Copy)]
+pub struct RowEdits {
+    result: Outcome,
+    last: RwSignal<Option<String>>,
+}
+
+impl RowEdits {
+    pub fn new(result: impl Into<Outcome>) -> Self {
+        RowEdits {
+            result: result.into(),
+            last: RwSignal::new(None),
+        }
+    }
+
+    /// The row `key`'s submit handler.
+    pub fn submitted(self, key: String) -> impl Fn(leptos::ev::SubmitEvent) + 'static {
+        move |_| self.last.set(Some(key.clone()))
+    }
+
+    /// The last outcome, if it was row `key`'s: `Ok(())` or the message.
+    fn outcome_of(self, key: &str) -> Option<Result<(), String>> {
+        if self.last.with(|l| l.as_deref() != Some(key)) {
+            return None;
+        }
+        self.result.with(|r| match r {
+            Some(Ok(_)) => Some(Ok(())),
+            Some(Err(e)) => Some(Err(use_texts::<Common>().error(e))),
+            None => None,
+        })
+    }
+}
+
+/// Row `key`'s outcome under its form: the error (and the form `form`
+/// reset to the stored values), or a short "saved".
+#[component]
+pub fn RowOutcome(
+    edits: RowEdits,
+    #[prop(into)] key: String,
+    #[prop(optional)] form: Option<NodeRef<leptos::html::Form>>,
+) -> impl IntoView {
+    let t = use_texts::<RequestFormTexts>();
+    let key2 = key.clone();
+    Effect::new(move |_| {
+        if matches!(edits.outcome_of(&key2), Some(Err(_)))
+            && let Some(f) = form.and_then(|f| f.get())
+        {
+            f.reset();
+        }
+    });
+    move || match edits.outcome_of(&key) {
+        Some(Err(message)) => Some(
+            view! {
+                <span class="field-error row-error" role="alert">
+                    {message} " " {form.is_some().then(|| t.reverted())}
+                </span>
+            }
+            .into_any(),
+        ),
+        Some(Ok(())) => {
+            Some(view! { <span class="row-saved" role="status">{t.saved()}</span> }.into_any())
+        }
+        None => None,
+    }
 }

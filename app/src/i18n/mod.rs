@@ -497,6 +497,13 @@ pub fn catalogue() -> Vec<(
         ("audit", crate::pages::admin_audit::AuditTexts::ENTRIES),
         ("staff", crate::pages::admin_staff::StaffTexts::ENTRIES),
         ("tokens", crate::pages::admin_tokens::TokensTexts::ENTRIES),
+        ("aliases", crate::pages::aliases::AliasesTexts::ENTRIES),
+        ("domains", crate::pages::domains::DomainsTexts::ENTRIES),
+        ("subnav", crate::components::subnav::SubnavTexts::ENTRIES),
+        (
+            "request_form",
+            crate::components::request_form::RequestFormTexts::ENTRIES,
+        ),
     ]
 }
 

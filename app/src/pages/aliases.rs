@@ -6,8 +6,11 @@ use crate::api::provision::{list_domains, search_aliases};
 use crate::components::page::{
     DataTable, Loaded, Page, SearchForm, SubmitRow, param, submissions, url_search,
 };
-use crate::components::request_form::{ConfirmedSubmit, Field, RequestOutcome, cleared_on_success};
+use crate::components::request_form::{
+    ConfirmedSubmit, Field, RequestOutcome, RowEdits, RowOutcome, cleared_on_success,
+};
 use crate::components::subnav::MailboxesNav;
+use crate::i18n::{common::Common, use_texts};
 use crate::model::Section;
 use crate::provision::AliasView;
 use crate::provision::alias_create::CreateAlias;
@@ -15,13 +18,40 @@ use crate::provision::alias_delete::DeleteAlias;
 use crate::provision::alias_update::UpdateAlias;
 use leptos::prelude::*;
 
+crate::texts! {
+    /// The aliases page.
+    pub struct AliasesTexts {
+        title = "Aliases", "Aliases";
+        new_alias = "New alias", "Novo alias";
+        address = "Address", "Endereço";
+        delivers_to = "Delivers to", "Entrega para";
+        description = "Description", "Descrição";
+        create = "Create alias", "Criar alias";
+        find = "Find", "Encontrar";
+        find_placeholder = "start of the address", "início do endereço";
+        domain = "Domain", "Domínio";
+        all_domains = "All domains", "Todos os domínios";
+        next_page = "Next page →", "Próxima página →";
+        col_alias = "Alias", "Alias";
+        col_actions = "Actions", "Ações";
+        none = "No alias matches.", "Nenhum alias corresponde.";
+        on = "On", "Ativo";
+    }
+    formats {
+        targets_of(address: &str) = format!("Targets of {address}"), format!("Destinos de {address}");
+        ask_delete(address: &str) = format!("Delete the alias {address}?"), format!("Excluir o alias {address}?");
+    }
+}
+
 #[component]
 pub fn AliasesPage() -> impl IntoView {
-    view! { <Page title="Aliases" section=Section::Mailboxes children=|_| view! { <Aliases /> } /> }
+    let title = use_texts::<AliasesTexts>().title();
+    view! { <Page title section=Section::Mailboxes children=|_| view! { <Aliases /> } /> }
 }
 
 #[component]
 fn Aliases() -> impl IntoView {
+    let (t, common) = (use_texts::<AliasesTexts>(), use_texts::<Common>());
     let query = url_search(|p| {
         let after = p.get("after").filter(|a| !a.is_empty());
         (param(p, "q"), param(p, "domain"), after)
@@ -44,47 +74,45 @@ fn Aliases() -> impl IntoView {
     let form = cleared_on_success(move || created.get());
 
     view! {
-        <h1>"Aliases"</h1>
+        <h1>{t.title()}</h1>
         <MailboxesNav />
         <section class="panel">
-            <h2>"New alias"</h2>
+            <h2>{t.new_alias()}</h2>
             <RequestOutcome result=created />
             <ActionForm action=create node_ref=form attr:class="grid-form">
-                <Field label="Address" result=created field="address">
+                <Field label=t.address() result=created field="address">
                     <input type="text" name="request[address]" required placeholder="vendas@exemplo.com.br" autocomplete="off" />
                 </Field>
-                <Field label="Delivers to" result=created field="targets">
+                <Field label=t.delivers_to() result=created field="targets">
                     <textarea name="request[targets]" rows="2" required placeholder="ana@exemplo.com.br, joao@exemplo.com.br"></textarea>
                 </Field>
-                <Field label="Description" result=created field="description">
+                <Field label=t.description() result=created field="description">
                     <input type="text" name="request[description]" autocomplete="off" />
                 </Field>
-                <SubmitRow label="Create alias" disabled=move || create.pending().get() />
+                <SubmitRow label=t.create() disabled=move || create.pending().get() />
             </ActionForm>
         </section>
         <section class="panel">
-            <SearchForm button="Search">
+            <SearchForm button=common.search()>
                 <label class="grow">
-                    "Find" <input type="search" name="q" value=q placeholder="start of the address" />
+                    {t.find()} <input type="search" name="q" value=q placeholder=t.find_placeholder() />
                 </label>
                 <label>
-                    "Domain"
+                    {t.domain()}
                     <select name="domain">
-                        <option value="">"All domains"</option>
+                        <option value="">{t.all_domains()}</option>
                         <DomainOptions domains selected=domain />
                     </select>
                 </label>
             </SearchForm>
-            <RequestOutcome result=update.value() show_fields=true />
-            <RequestOutcome result=delete.value() show_fields=true />
-            <Loaded resource=results loading="Searching…" children=move |page| {
+            <Loaded resource=results loading=common.searching() children=move |page| {
                 let (q, d, _) = query.get_untracked();
                 let next = page.next.map(|n| {
                     format!("/mailboxes/aliases?q={}&domain={}&after={}", encode(&q), encode(&d), encode(&n))
                 });
                 view! {
                     <AliasTable rows=page.rows update delete />
-                    {next.map(|href| view! { <p class="pager"><a href=href>"Next page →"</a></p> })}
+                    {next.map(|href| view! { <p class="pager"><a href=href>{t.next_page()}</a></p> })}
                 }
             } />
         </section>
@@ -97,13 +125,17 @@ fn AliasTable(
     update: ServerAction<UpdateAlias>,
     delete: ServerAction<DeleteAlias>,
 ) -> impl IntoView {
+    let (t, common) = (use_texts::<AliasesTexts>(), use_texts::<Common>());
+    let (updates, deletes) = (RowEdits::new(update.value()), RowEdits::new(delete.value()));
     view! {
-        <DataTable rows=rows head=&["Alias", "Delivers to", "Actions"]
-            empty="No alias matches." row=move |a| {
+        <div class="table-scroll">
+        <DataTable rows=rows head=vec![t.col_alias(), t.delivers_to(), t.col_actions()]
+            empty=t.none() row=move |a| {
                 let form_id = format!("alias-{}", a.address);
                 let (address, address2) = (a.address.clone(), a.address.clone());
                 let (description, targets, active) = (a.description.clone(), a.targets.join(", "), a.active);
-                let ask = format!("Delete the alias {}?", a.address);
+                let ask = t.ask_delete(&a.address);
+                let form = NodeRef::<leptos::html::Form>::new();
                 view! {
                     <tr class:inactive=!a.active data-alias=a.address.clone()>
                         <td>
@@ -111,29 +143,32 @@ fn AliasTable(
                             <br />
                             <span class="muted">{a.description.clone()}</span>
                         </td>
-                        <td>
-                            <ActionForm action=update attr:class="inline alias-form" attr:id=form_id>
+                        <td on:submit=updates.submitted(a.address.clone())>
+                            <ActionForm action=update node_ref=form attr:class="inline alias-form" attr:id=form_id>
                                 <input type="hidden" name="request[address]" value=address.clone() />
                                 <input type="hidden" name="request[description]" value=description.clone() />
-                                <textarea name="request[targets]" rows="1" aria-label=format!("Targets of {address}")>
+                                <textarea name="request[targets]" rows="1" aria-label=t.targets_of(&address)>
                                     {targets.clone()}
                                 </textarea>
                                 <label class="check">
                                     <input type="checkbox" name="request[active]" value="true" checked=active />
-                                    "On"
+                                    {t.on()}
                                 </label>
-                                <button type="submit" class="small">"Save"</button>
+                                <button type="submit" class="small">{common.save()}</button>
                             </ActionForm>
+                            <RowOutcome edits=updates key=a.address.clone() form />
                         </td>
-                        <td class="actions">
+                        <td class="actions" on:submit=deletes.submitted(a.address.clone())>
                             <ActionForm action=delete attr:class="inline">
-                                <ConfirmedSubmit name="request[address]" value=address2.clone() label="Delete" ask />
+                                <ConfirmedSubmit name="request[address]" value=address2.clone() label=common.delete() ask />
                             </ActionForm>
+                            <RowOutcome edits=deletes key=a.address.clone() />
                         </td>
                     </tr>
                 }
             }
         />
+        </div>
     }
     .into_any()
 }
