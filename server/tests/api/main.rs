@@ -4,6 +4,7 @@
 //! new PostgreSQL database when `CARTEIRO_TEST_DATABASE_URL` names a
 //! PostgreSQL server (`make test` runs this binary both ways).
 
+mod admin_pages;
 mod audit;
 mod auth;
 mod cli;
