@@ -479,13 +479,14 @@ macro_rules! texts {
     };
 }
 
+/// A group's plain entries: `(key, English, Portuguese)`.
+#[cfg(test)]
+type Entries = &'static [(&'static str, &'static str, &'static str)];
+
 /// Every group's plain entries, for the catalogue's test (add a group here
 /// when you declare one).
 #[cfg(test)]
-pub fn catalogue() -> Vec<(
-    &'static str,
-    &'static [(&'static str, &'static str, &'static str)],
-)> {
+pub fn catalogue() -> Vec<(&'static str, Entries)> {
     vec![
         ("common", common::Common::ENTRIES),
         ("account", crate::pages::account::AccountTexts::ENTRIES),
