@@ -513,6 +513,11 @@ pub fn catalogue() -> Vec<(&'static str, Entries)> {
 #[cfg(test)]
 const SAME_IN_BOTH: &[&str] = &[
     "Carteiro",
+    "Alias",
+    "Aliases",
+    "Catch-all",
+    "Tokens",
+    "Bytes",
     "MailFlow",
     "Mailgraph",
     "Postfix",
