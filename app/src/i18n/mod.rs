@@ -482,6 +482,8 @@ pub fn catalogue() -> Vec<(
         ("login", crate::pages::login::LoginTexts::ENTRIES),
         ("guard", crate::components::guard::GuardTexts::ENTRIES),
         ("notice", crate::components::notice::NoticeTexts::ENTRIES),
+        ("trace", crate::pages::trace::TraceTexts::ENTRIES),
+        ("dsn", crate::pages::trace::DsnTexts::ENTRIES),
     ]
 }
 
