@@ -28,5 +28,6 @@ mod ssr;
 mod staff;
 mod support;
 mod throttle;
+mod trace;
 mod unclassified;
 mod whatif;
