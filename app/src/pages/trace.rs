@@ -352,6 +352,7 @@ fn Trace(
             }
         },
     );
+    // The fields show the search in the URL, also after a link changed it.
     let now = query.get_untracked();
 
     view! {
@@ -361,22 +362,22 @@ fn Trace(
             <SearchForm button=t.button()>
                 <label class="grow">
                     {t.q_label()}
-                    <input type="search" name="q" value=now.q placeholder=t.q_placeholder() />
+                    <input type="search" name="q" value=now.q prop:value=move || query.get().q placeholder=t.q_placeholder() />
                 </label>
                 <label>
                     {t.sender()}
-                    <input type="search" name="sender" value=now.sender placeholder="ana@exemplo.com.br" />
+                    <input type="search" name="sender" value=now.sender prop:value=move || query.get().sender placeholder="ana@exemplo.com.br" />
                 </label>
                 <label>
                     {t.recipient()}
-                    <input type="search" name="recipient" value=now.recipient placeholder="joao@gmail.com" />
+                    <input type="search" name="recipient" value=now.recipient prop:value=move || query.get().recipient placeholder="joao@gmail.com" />
                 </label>
                 <label>
                     {t.status()}
                     <select name="status">
                         {TraceStatus::ALL
                             .iter()
-                            .map(|&s| view! { <option value=s.as_str() selected=s == now.status>{t.status_filter(s)}</option> })
+                            .map(|&s| view! { <option value=s.as_str() selected=move || s == query.get().status>{t.status_filter(s)}</option> })
                             .collect_view()}
                     </select>
                 </label>
@@ -385,7 +386,7 @@ fn Trace(
                     <select name="hours">
                         {WINDOWS
                             .into_iter()
-                            .map(|(h, label, _)| view! { <option value=h.to_string() selected=h == now.hours>{label(t)}</option> })
+                            .map(|(h, label, _)| view! { <option value=h.to_string() selected=move || h == query.get().hours>{label(t)}</option> })
                             .collect_view()}
                     </select>
                 </label>
