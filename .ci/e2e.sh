@@ -56,7 +56,8 @@ for i in $(seq 10 21); do
   echo "Nov 29 10:$i:02 mx1 postfix/qmgr[302]: 4A4A4A4A$i: removed"
 done >"$work/compromised.log"
 "$bin" import --year 2026 "$work/compromised.log" >/dev/null
-# One message an hour ago, from a demo customer: the message trace test looks it up.
+# Two messages an hour ago from a demo customer: the message trace tests look
+# up the delivered one (mailboxes.spec.ts) and the bounced one (trace.spec.ts).
 t=$(date -u -d '-1 hour' '+%b %e %H:%M:%S')
 cat >"$work/trace.log" <<LOG
 $t mx1 postfix/smtpd[200]: connect from mail.cliente.com.br[192.0.2.10]
@@ -65,6 +66,10 @@ $t mx1 postfix/cleanup[201]: 3E2E2E2E2E: message-id=<trace-e2e@cliente.com.br>
 $t mx1 postfix/qmgr[202]: 3E2E2E2E2E: from=<ana17@cliente.com.br>, size=1234, nrcpt=1 (queue active)
 $t mx1 postfix/smtp[203]: 3E2E2E2E2E: to=<boss@gmail.com>, relay=gmail-smtp-in.l.google.com[142.250.0.27]:25, delay=1.2, delays=0.1/0/0.5/0.6, dsn=2.0.0, status=sent (250 2.0.0 OK 1700000000 e2e-trace)
 $t mx1 postfix/qmgr[202]: 3E2E2E2E2E: removed
+$t mx1 postfix/smtpd[200]: 3B0B0B0B0B: client=mail.cliente.com.br[192.0.2.10], sasl_method=PLAIN, sasl_username=ana17@cliente.com.br
+$t mx1 postfix/qmgr[202]: 3B0B0B0B0B: from=<ana17@cliente.com.br>, size=2345, nrcpt=1 (queue active)
+$t mx1 postfix/smtp[203]: 3B0B0B0B0B: to=<joao.silva@gmail.com>, relay=gmail-smtp-in.l.google.com[142.250.0.27]:25, delay=0.9, delays=0.1/0/0.4/0.4, dsn=5.1.1, status=bounced (host gmail-smtp-in.l.google.com[142.250.0.27] said: 550-5.1.1 The email account that you tried to reach does not exist. (in reply to RCPT TO command))
+$t mx1 postfix/qmgr[202]: 3B0B0B0B0B: removed
 LOG
 "$bin" import --year "$(date -u -d '-1 hour' +%Y)" "$work/trace.log" >/dev/null
 # Yesterday's mail, for the charts and the report (their week shows it).

@@ -653,16 +653,76 @@ pub struct TraceRecipient {
     pub attempts: u32,
 }
 
+/// Who may trace messages: support, and security (MailFlow's proposals
+/// link to the trace of what they saw), and admins.
+pub const TRACE_ROLES: &[Role] = &[Role::Support, Role::Security, Role::Admin];
+
+/// What a message trace looks for (the trace page's URL holds it).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceQuery {
+    /// A queue id, a message-id or an address; or two addresses, the
+    /// sender then the recipient.
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub sender: String,
+    #[serde(default)]
+    pub recipient: String,
+    #[serde(default)]
+    pub status: TraceStatus,
+    /// How many hours before now (1 to 168; 0 for 24).
+    #[serde(default)]
+    pub hours: i64,
+}
+
 /// What a message trace found.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TraceResult {
-    /// How the query was read: "queue id", "message-id", "address".
-    pub searched_as: Vec<String>,
+    /// How the query was read (a queue id, a message-id, a sender and/or a
+    /// recipient), in the order the lookups ran.
+    pub searched_as: Vec<TraceKind>,
+    /// The window searched, exactly: `from` = `to` − `hours` hours.
     pub from: i64,
     pub to: i64,
+    pub hours: i64,
+    /// The sender and the recipient every message shown has, when the
+    /// search named them (in the fields, or as two addresses in the query).
+    #[serde(default)]
+    pub sender: Option<String>,
+    #[serde(default)]
+    pub recipient: Option<String>,
+    pub status: TraceStatus,
     pub messages: Vec<TraceMessage>,
     /// More messages matched than are shown.
     pub truncated: bool,
+}
+
+string_enum! {
+    /// How a trace read its query.
+    pub enum TraceKind {
+        QueueId = "queue_id",
+        MessageId = "message_id",
+        /// The messages an address sent…
+        Sender = "sender",
+        /// …and those it received (no index: the window is read hour by hour).
+        Recipient = "recipient",
+    }
+}
+
+string_enum! {
+    /// The recipients' outcome a trace keeps (`all` keeps every message).
+    /// `bounced` includes `expired` (given up after the queue lifetime: the
+    /// sender gets a bounce either way); `rejected` is a message refused
+    /// after it got a queue id (cleanup, DATA), whose record says why.
+    #[derive(Default)]
+    pub enum TraceStatus {
+        #[default]
+        All = "all",
+        Sent = "sent",
+        Deferred = "deferred",
+        Bounced = "bounced",
+        Rejected = "rejected",
+    }
 }
 
 /// What a Mailgraph chart shows: a time range and an optional filter.

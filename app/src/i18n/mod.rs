@@ -505,6 +505,8 @@ pub fn catalogue() -> Vec<(&'static str, Entries)> {
             "request_form",
             crate::components::request_form::RequestFormTexts::ENTRIES,
         ),
+        ("trace", crate::pages::trace::TraceTexts::ENTRIES),
+        ("dsn", crate::pages::trace::DsnTexts::ENTRIES),
     ]
 }
 

@@ -29,5 +29,6 @@ mod ssr;
 mod staff;
 mod support;
 mod throttle;
+mod trace;
 mod unclassified;
 mod whatif;

@@ -389,7 +389,7 @@ fn server_functions() -> Vec<Endpoint> {
         },
         Endpoint {
             path: "/api/trace/search",
-            access: Roles(SUPPORT),
+            access: Roles(app::model::TRACE_ROLES),
             args: |_| vec![("q", "nobody@matrix.example".into())],
         },
         Endpoint {
@@ -458,10 +458,10 @@ fn pages() -> Vec<(&'static str, Option<&'static [Role]>)> {
     pages.push(("/admin/tokens", Some(Section::Admin.roles())));
     pages.push(("/mailboxes/domains", Some(Section::Admin.roles())));
     pages.push(("/charts/report", Some(Section::Charts.roles())));
+    pages.push(("/mailboxes/trace", Some(app::model::TRACE_ROLES)));
     for page in [
         "/mailboxes/aliases",
         "/mailboxes/import",
-        "/mailboxes/trace",
         "/mailboxes/ana@exemplo.com.br",
     ] {
         pages.push((page, Some(Section::Mailboxes.roles())));

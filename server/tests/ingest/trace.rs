@@ -28,15 +28,23 @@ async fn recipients_with_underscore_and_percent_are_found() {
     let first_at: i64 = row.try_get_by_index(0).unwrap();
 
     for address in ["joao_silva@cliente.com.br", "desconto%50@cliente.com.br"] {
-        let found = app::server::trace::trace(&db, address, first_at + 60, 2)
-            .await
-            .unwrap();
+        let found = trace(&db, address, first_at + 60).await;
         assert_eq!(found.messages.len(), 1, "{address}: {found:?}");
         assert_eq!(found.messages[0].queue_id, "4F1A2B3C4D");
     }
     // The wildcards stay literal: `_` is not any character.
-    let none = app::server::trace::trace(&db, "joaoxsilva@cliente.com.br", first_at + 60, 2)
-        .await
-        .unwrap();
+    let none = trace(&db, "joaoxsilva@cliente.com.br", first_at + 60).await;
     assert!(none.messages.is_empty(), "{none:?}");
+}
+
+/// The two hours before `until` traced for `q`.
+async fn trace(db: &sea_orm::DatabaseConnection, q: &str, until: i64) -> app::model::TraceResult {
+    let query = app::model::TraceQuery {
+        q: q.into(),
+        hours: 2,
+        ..Default::default()
+    };
+    app::server::trace::trace(db, &query, until, app::i18n::Lang::En)
+        .await
+        .unwrap()
 }
