@@ -310,7 +310,12 @@ impl Header {
 /// Checks the file (encoding, size, header, row count) and reads its rows;
 /// a problem with the file as a whole is an error of the field `csv`.
 fn parse(bytes: &[u8], t: ImportTexts) -> Result<(Header, Vec<CsvRow>), AppError> {
-    let text = decode(bytes, t)?;
+    let mut text = decode(bytes, t)?;
+    // The reader counts a record's line before the LF of a CRLF: as LF,
+    // its lines are the file's.
+    if text.contains("\r\n") {
+        text = Cow::Owned(text.replace("\r\n", "\n"));
+    }
     if text.trim().is_empty() {
         return Err(AppError::field("csv", t.empty_file()));
     }
@@ -895,5 +900,224 @@ fn row_error(header: &Header, e: &AppError) -> String {
             .collect::<Vec<_>>()
             .join(" "),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EN: ImportTexts = ImportTexts(Lang::En);
+    const PT: ImportTexts = ImportTexts(Lang::PtBr);
+
+    /// The requests of a file, or the message about the whole file.
+    fn requests(bytes: &[u8], t: ImportTexts) -> Result<Vec<(usize, String)>, String> {
+        let (_, rows) = parse(bytes, t).map_err(|e| e.to_string())?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let said = match r.request {
+                    Ok((kind, body)) => format!("{kind} {body}"),
+                    Err(e) => format!("error: {e}"),
+                };
+                (r.line, said)
+            })
+            .collect())
+    }
+
+    #[test]
+    fn an_excel_pt_br_file_reads_like_the_english_one() {
+        let english = b"kind,address,name,send_only,receive_only\n\
+            mailbox,maria@exemplo.com.br,Maria Silva,yes,no\n\
+            alias,contato@exemplo.com.br,,,\n";
+        // BOM, semicolons, CRLF, Portuguese names with accents and spaces,
+        // sim/não, and the empty rows Excel adds at the end.
+        let excel = "\u{FEFF}Tipo;Endereço;Nome;Somente envio;SOMENTE_RECEBIMENTO\r\n\
+            caixa;maria@exemplo.com.br;Maria Silva;Sim;Não\r\n\
+            alias;contato@exemplo.com.br;;;\r\n\
+            ;;;;\r\n;;;;\r\n";
+        let expected = requests(english, EN).unwrap();
+        assert_eq!(requests(excel.as_bytes(), PT).unwrap(), expected);
+        assert_eq!(expected.len(), 2);
+        assert!(
+            expected[0].1.contains(r#""send_only":true"#),
+            "{expected:?}"
+        );
+        assert!(
+            expected[0].1.contains(r#""receive_only":false"#),
+            "{expected:?}"
+        );
+        assert_eq!(
+            (expected[0].0, expected[1].0),
+            (2, 3),
+            "lines as in the file"
+        );
+    }
+
+    #[test]
+    fn the_separator_is_the_header_lines() {
+        assert_eq!(separator("kind,address\n"), b',');
+        assert_eq!(separator("kind;address;name\n"), b';');
+        assert_eq!(separator("kind\taddress\n"), b'\t');
+        assert_eq!(
+            separator("\"a,b\";address\n"),
+            b';',
+            "commas in quotes do not count"
+        );
+        assert_eq!(separator("kind\n"), b',');
+        let tabs = requests(b"kind\taddress\nmailbox\tana@exemplo.com.br\n", EN).unwrap();
+        assert!(tabs[0].1.contains("ana@exemplo.com.br"), "{tabs:?}");
+    }
+
+    #[test]
+    fn yes_and_no_in_both_languages() {
+        for yes in ["yes", "Y", "true", "1", "sim", "SIM", "s", "Verdadeiro"] {
+            assert_eq!(yes_no(yes), Some(true), "{yes}");
+        }
+        for no in [
+            "", " ", "no", "N", "false", "0", "não", "NÃO", "nao", "n", "falso",
+        ] {
+            assert_eq!(yes_no(no), Some(false), "{no}");
+        }
+        for neither in ["talvez", "2", "oui", "sí"] {
+            assert_eq!(yes_no(neither), None, "{neither}");
+        }
+        let rows = requests(
+            "tipo;endereco;somente_envio\ncaixa;a@exemplo.com.br;talvez\n".as_bytes(),
+            PT,
+        )
+        .unwrap();
+        assert_eq!(
+            rows,
+            vec![(
+                2,
+                "error: somente_envio: \"talvez\" não é sim nem não (use sim/não, s/n, yes/no, true/false, 1/0).".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn windows_1252_is_decoded_and_a_mixed_file_is_refused_naming_the_line() {
+        // "João;Conceição" as Excel in Portuguese saves "CSV": Windows-1252.
+        let latin1 =
+            b"kind;address;name\nmailbox;joao@exemplo.com.br;Jo\xe3o Concei\xe7\xe3o \x96 \x80\n";
+        let rows = requests(latin1, EN).unwrap();
+        assert!(rows[0].1.contains("João Conceição – €"), "{rows:?}");
+
+        let mixed =
+            "kind;address;name\nmailbox;a@exemplo.com.br;João\nmailbox;b@exemplo.com.br;Jo\u{0}o\n"
+                .replace('\u{0}', "\u{FFFD}");
+        let mut mixed = mixed.into_bytes();
+        let at = mixed.iter().rposition(|&b| b == 0xEF).unwrap();
+        mixed.splice(at..at + 3, [0xE3]);
+        let message = requests(&mixed, PT).unwrap_err();
+        assert!(
+            message.starts_with("A linha 3 não está em UTF-8"),
+            "{message}"
+        );
+        let message = requests(&mixed, EN).unwrap_err();
+        assert!(message.starts_with("Line 3 is not UTF-8"), "{message}");
+
+        // 0x81 is text in neither.
+        let message = requests(b"kind,address\nmailbox,a@x\x81.com\n", EN).unwrap_err();
+        assert!(message.starts_with("Line 2 has a byte"), "{message}");
+        let message = requests(b"\xFF\xFEk\0i\0n\0d\0", EN).unwrap_err();
+        assert!(message.contains("UTF-16"), "{message}");
+    }
+
+    #[test]
+    fn header_problems_name_the_line_and_column() {
+        let message = requests(b"kind;address;colour\n", EN).unwrap_err();
+        assert!(
+            message.starts_with("Line 1, column 3: unknown column \"colour\""),
+            "{message}"
+        );
+        let message = requests("tipo;endereço;Endereco\n".as_bytes(), PT).unwrap_err();
+        assert_eq!(
+            message,
+            "Linha 1, coluna 3: a coluna \"Endereco\" aparece duas vezes."
+        );
+        let message = requests(b"kind;name\n", PT).unwrap_err();
+        assert_eq!(
+            message,
+            "Linha 1: o cabeçalho não tem a coluna \"address\"."
+        );
+        let rows = requests(b"kind;address\nmailbox;a@exemplo.com.br;extra\n", EN).unwrap();
+        assert_eq!(
+            rows,
+            vec![(
+                2,
+                "error: This line has 3 columns; the header has 2.".into()
+            )]
+        );
+        let rows = requests(b"kind;address\ncaixote;a@exemplo.com.br\n", PT).unwrap();
+        assert_eq!(
+            rows,
+            vec![(
+                2,
+                "error: kind: tipo desconhecido \"caixote\"; use caixa (mailbox) ou alias.".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn hostile_files_get_clear_errors_quickly() {
+        let started = Instant::now();
+        // A 2 MB single field: one row's error, and only 256 characters of it kept.
+        let huge = format!("kind,address\nmailbox,{}\n", "a".repeat(2 << 20));
+        let (_, rows) = parse(huge.as_bytes(), EN).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].address.chars().count(), CELL_SHOWN);
+        let huge_kind = format!("kind,address\n{},a@exemplo.com.br\n", "x".repeat(2 << 20));
+        let rows = requests(huge_kind.as_bytes(), EN).unwrap();
+        assert!(rows[0].1.len() < 400, "the message quotes a clipped cell");
+        // A 2 MB header cell.
+        let message = requests(format!("{}\n", "z".repeat(2 << 20)).as_bytes(), EN).unwrap_err();
+        assert!(message.len() < 600, "{}", message.len());
+
+        // A million empty lines, or lines of separators only, under a header.
+        for filler in ["\n", "\r\n", ";;;;;;;;\n"] {
+            let file = format!("kind;address\n{}", filler.repeat(1_000_000));
+            let message = requests(file.as_bytes(), PT).unwrap_err();
+            assert_eq!(
+                message, "O arquivo não tem linhas abaixo do cabeçalho.",
+                "{filler:?}"
+            );
+        }
+        // All separators, the header too.
+        let message = requests(";;;;;;;;\n;;;;;;;;\n".repeat(1000).as_bytes(), EN).unwrap_err();
+        assert_eq!(
+            message,
+            "Line 1, column 1: the header line gives this column no name."
+        );
+        // Only a BOM, or nothing.
+        for empty in [&b"\xEF\xBB\xBF"[..], b"", b"\r\n\r\n"] {
+            assert_eq!(requests(empty, PT).unwrap_err(), "O arquivo está vazio.");
+        }
+        // Over 20 MB.
+        let message = requests(&vec![b'a'; MAX_BYTES + 1], EN).unwrap_err();
+        assert!(message.contains("larger than 20 MB"), "{message}");
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(30), "took {took:?}");
+        eprintln!("hostile files parsed in {took:?}");
+    }
+
+    #[test]
+    fn too_many_rows_are_refused_whole() {
+        let mut file = String::from("kind,address\n");
+        for i in 0..=MAX_ROWS {
+            file.push_str(&format!("mailbox,m{i}@exemplo.com.br\n"));
+        }
+        let message = requests(file.as_bytes(), PT).unwrap_err();
+        assert_eq!(message, "No máximo 50000 linhas por importação.");
+    }
+
+    #[test]
+    fn the_fingerprint_is_the_sha256_of_the_bytes() {
+        assert_eq!(
+            fingerprint(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_ne!(fingerprint(b"abc\n"), fingerprint(b"abc\r\n"));
     }
 }
