@@ -266,6 +266,7 @@ async fn import(
         bytes: &body,
         lang,
         previewed: None,
+        reveal: true,
     };
     let job = provision::csv_import::start_and_wait(
         &state.db,
@@ -337,13 +338,49 @@ async fn import_upload(
     session: tower_sessions::Session,
     ClientAddr(addr): ClientAddr,
     RequestLang(lang): RequestLang,
+    headers: axum::http::HeaderMap,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
-    match upload(&state, &session, addr, lang, multipart).await {
-        Ok(job) => Json(job).into_response(),
-        Err((status, e)) => (status, Json(e)).into_response(),
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/json"));
+    let mut pasted = None;
+    let result = upload(
+        &state,
+        &session,
+        addr,
+        lang,
+        multipart,
+        wants_json,
+        &mut pasted,
+    )
+    .await;
+    if wants_json {
+        return match result {
+            Ok(job) => Json(job).into_response(),
+            Err((status, e)) => (status, Json(e)).into_response(),
+        };
     }
+    // A plain form post (the page without WASM): back to the page, which
+    // shows the job or the error, with the pasted text if it is short.
+    let mut back = reqwest::Url::parse("http://portal/mailboxes/import").expect("a static URL");
+    {
+        let mut query = back.query_pairs_mut();
+        match &result {
+            Ok(job) => query.append_pair("job", &job.id.to_string()),
+            Err((_, e)) => query.append_pair("error", &app::i18n::common::Common(lang).error(e)),
+        };
+        if let Some(text) = pasted.filter(|t| t.len() <= PASTED_BACK) {
+            query.append_pair("csv", &text);
+        }
+    }
+    let to = format!("{}?{}", back.path(), back.query().unwrap_or_default());
+    axum::response::Redirect::to(&to).into_response()
 }
+
+/// The longest pasted text a plain form post gets back in the address.
+const PASTED_BACK: usize = 4096;
 
 fn status_of(e: &AppError) -> StatusCode {
     StatusCode::from_u16(e.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -372,6 +409,8 @@ async fn upload(
     addr: Option<String>,
     lang: Lang,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+    reveal: bool,
+    pasted: &mut Option<String>,
 ) -> Result<app::provision::ImportJob, (StatusCode, AppError)> {
     let t = ImportTexts(lang);
     let fail = |e: AppError| (status_of(&e), e);
@@ -410,6 +449,9 @@ async fn upload(
                 if bytes.len() > provision::csv_import::MAX_BYTES {
                     return Err(too_large());
                 }
+                if name == "csv" {
+                    *pasted = Some(String::from_utf8_lossy(&bytes).into_owned());
+                }
                 csv = Some(bytes);
             }
             "dry_run" => dry_run = bytes.as_ref() == b"true",
@@ -427,6 +469,7 @@ async fn upload(
         bytes: &csv,
         lang,
         previewed: Some(&fingerprint),
+        reveal,
     };
     provision::csv_import::start_and_wait(
         &state.db,

@@ -86,6 +86,7 @@ pub async fn import_csv(
         bytes: csv.as_bytes(),
         lang: crate::server::locale::request_lang(),
         previewed: fingerprint.as_deref(),
+        reveal: true,
     };
     csv_import::start_and_wait(
         &state.db,

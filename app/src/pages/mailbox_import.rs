@@ -41,6 +41,7 @@ crate::texts! {
         preview = "Preview (writes nothing)", "Pré-visualizar (não grava nada)";
         import = "Import", "Importar";
         uploading = "Uploading…", "Enviando…";
+        choose_again = "Without JavaScript: after the preview, choose the same file again, then Import.", "Sem JavaScript: após a prévia, escolha o mesmo arquivo de novo e clique em Importar.";
         import_locked = "Import is enabled after a preview of this file without errors.", "Importar é liberado após uma prévia deste arquivo sem erros.";
         col_line = "Line", "Linha";
         col_kind = "Kind", "Tipo";
@@ -181,19 +182,80 @@ fn clean_preview(job: &ImportJob) -> Option<String> {
     job.fingerprint.clone().filter(|_| clean)
 }
 
+/// What the server's answer to a plain form post (without WASM) put in
+/// the address: the job to show, the error, and the pasted text.
+#[derive(Clone, Default)]
+struct Answered {
+    job: Option<i32>,
+    error: Option<String>,
+    csv: String,
+}
+
+/// The page reads the same without WASM: the form posts to the upload
+/// route, which answers a plain post by sending the browser back here with
+/// `?job=` (or `?error=`, and the pasted text in `csv=`); the job is
+/// rendered on the server (reloading every 2 s while it runs).
 #[component]
 fn Import() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    let answered = query.with_untracked(|q| Answered {
+        job: q.get("job").and_then(|j| j.parse().ok()),
+        error: q.get("error"),
+        csv: q.get("csv").unwrap_or_default(),
+    });
+    let from_url = answered.job;
+    let loaded = Resource::new(
+        move || from_url,
+        |id| async move {
+            match id {
+                Some(id) => import_status(id).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new({
+                let answered = answered.clone();
+                async move {
+                    let (url_job, url_error) = match loaded.await {
+                        Ok(job) => (job, answered.error.map(AppError::Validation)),
+                        Err(e) => (None, Some(e)),
+                    };
+                    view! { <ImportForm url_job url_error text=answered.csv /> }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ImportForm(
+    /// The job the address names (after a plain form post).
+    url_job: Option<ImportJob>,
+    url_error: Option<AppError>,
+    /// The pasted text the address carries back.
+    text: String,
+) -> impl IntoView {
     let locale = use_locale();
     let t = locale.texts::<ImportTexts>();
     let lang = locale.lang;
     let form_ref = NodeRef::<leptos::html::Form>::new();
-    let text = RwSignal::new(String::new());
+    let initial_text = text.clone();
+    let text = RwSignal::new(text);
     let file_size = RwSignal::new(None::<f64>);
-    let job = RwSignal::new(None::<ImportJob>);
-    let error = RwSignal::new(None::<AppError>);
-    let sending = RwSignal::new(false);
+    // A running job from the address reloads the page without WASM; with
+    // it, the page polls.
+    let refresh = url_job.as_ref().is_some_and(ImportJob::running);
     // The fingerprint of the clean preview of what the form holds now.
-    let previewed = RwSignal::new(None::<String>);
+    let previewed = RwSignal::new(url_job.as_ref().and_then(clean_preview));
+    let job = RwSignal::new(url_job);
+    let error = RwSignal::new(url_error);
+    let sending = RwSignal::new(false);
+    // Set once the WASM runs: until then the buttons stay usable (the form
+    // posts without it).
+    let hydrated = RwSignal::new(false);
+    Effect::new(move || hydrated.set(true));
     let working = move || sending.get() || job.read().as_ref().is_some_and(ImportJob::running);
     let nothing = move || text.read().trim().is_empty() && file_size.get().is_none();
 
@@ -266,7 +328,15 @@ fn Import() -> impl IntoView {
         <h1>{t.title()}</h1>
         <MailboxesNav />
         {move || error.get().map(|e| view! { <ErrorBox error=e /> })}
-        <form class="panel" node_ref=form_ref on:submit=|ev| ev.prevent_default()>
+        {refresh.then(|| view! { <leptos_meta::Meta http_equiv="refresh" content="2" /> })}
+        <form
+            class="panel"
+            method="post"
+            action=UPLOAD
+            enctype="multipart/form-data"
+            node_ref=form_ref
+            on:submit=|ev| ev.prevent_default()
+        >
             <p>{t.help_rows()}</p>
             <ul class="import-columns">
                 <li><code>"kind"</code> " / " <code>"tipo"</code> ": " {t.help_kind()}</li>
@@ -299,28 +369,45 @@ fn Import() -> impl IntoView {
                         text.set(event_target_value(&ev));
                         previewed.set(None);
                     }
-                ></textarea>
+                >
+                    {initial_text}
+                </textarea>
             </label>
-            <input type="hidden" name="fingerprint" prop:value=move || previewed.get().unwrap_or_default() />
+            <input type="hidden" name="fingerprint" value=move || previewed.get().unwrap_or_default() />
             <div class="form-actions">
                 <button
-                    type="button"
-                    disabled=move || working() || nothing()
-                    on:click=move |_| submit(true)
+                    type="submit"
+                    name="dry_run"
+                    value="true"
+                    disabled=move || hydrated.get() && (working() || nothing())
+                    on:click=move |ev| {
+                        ev.prevent_default();
+                        submit(true)
+                    }
                 >
                     {t.preview()}
                 </button>
                 <button
-                    type="button"
+                    type="submit"
+                    name="dry_run"
+                    value="false"
                     class="primary"
                     title=move || previewed.read().is_none().then_some(t.import_locked())
-                    disabled=move || working() || nothing() || previewed.read().is_none()
-                    on:click=move |_| submit(false)
+                    disabled=move || {
+                        previewed.read().is_none() || (hydrated.get() && (working() || nothing()))
+                    }
+                    on:click=move |ev| {
+                        ev.prevent_default();
+                        submit(false)
+                    }
                 >
                     {t.import()}
                 </button>
                 {move || sending.get().then(|| view! { <span class="muted">{t.uploading()}</span> })}
             </div>
+            <noscript>
+                <p class="muted">{t.choose_again()}</p>
+            </noscript>
         </form>
         {move || job.get().map(|j| view! { <JobView job=j /> })}
     }

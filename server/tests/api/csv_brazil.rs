@@ -162,6 +162,7 @@ async fn an_import_needs_a_clean_preview_of_the_same_file_by_the_same_person() {
     let res = ana
         .post(app.url("/api/provision/import_upload"))
         .header("Accept-Language", "en-US,en;q=0.9")
+        .header("Accept", "application/json")
         .header("Content-Type", crate::import_jobs::multipart(&[]).0)
         .body(
             crate::import_jobs::multipart(&[
@@ -295,4 +296,86 @@ async fn generated_passwords_download_once_for_the_importer_or_an_admin() {
         download(&app, &ana, 999_999).await.status(),
         StatusCode::NOT_FOUND
     );
+}
+
+/// Posts the page's form as a browser without WASM does (no JSON asked
+/// for), following the server's redirect back to the page: the page.
+async fn post_form(
+    app: &TestApp,
+    client: &Client,
+    parts: &[(&str, Option<&str>, &[u8])],
+) -> String {
+    let (content_type, body) = crate::import_jobs::multipart(parts);
+    let res = client
+        .post(app.url("/api/provision/import_upload"))
+        .header("Content-Type", content_type)
+        .header("Accept", "text/html")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let back = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(back.starts_with("/mailboxes/import?"), "{back}");
+    app.page(client, &back).await
+}
+
+#[tokio::test]
+async fn without_wasm_the_form_previews_imports_and_shows_the_passwords() {
+    let (app, _, ana) = app().await;
+    let pasted = "tipo;endereco;nome\ncaixa;sem.js@exemplo.com.br;Sem JS\n";
+
+    // A bad file: the error, and what was typed, back in the form.
+    let typo = "tipo;endereco;cor\ncaixa;sem.js@exemplo.com.br;azul\n";
+    let page = post_form(
+        &app,
+        &ana,
+        &[("csv", None, typo.as_bytes()), ("dry_run", None, b"true")],
+    )
+    .await;
+    assert!(page.contains("coluna desconhecida"), "{page}");
+    assert!(
+        page.contains("caixa;sem.js@exemplo.com.br;azul"),
+        "the text typed is kept"
+    );
+
+    // A preview: its result, and Import enabled with the fingerprint.
+    let page = post_form(
+        &app,
+        &ana,
+        &[("csv", None, pasted.as_bytes()), ("dry_run", None, b"true")],
+    )
+    .await;
+    assert!(
+        page.contains("Prévia: todas as 1 linhas podem ser importadas"),
+        "{page}"
+    );
+    let fingerprint = app::server::provision::csv_import::fingerprint(pasted.as_bytes());
+    assert!(page.contains(&format!("value=\"{fingerprint}\"")), "{page}");
+    assert!(
+        page.contains("caixa;sem.js@exemplo.com.br;Sem JS"),
+        "the text is back"
+    );
+
+    // The import: the generated password on the page.
+    let page = post_form(
+        &app,
+        &ana,
+        &[
+            ("csv", None, pasted.as_bytes()),
+            ("fingerprint", None, fingerprint.as_bytes()),
+            ("dry_run", None, b"false"),
+        ],
+    )
+    .await;
+    assert!(
+        page.contains("Todas as 1 linhas foram importadas"),
+        "{page}"
+    );
+    assert!(
+        page.contains("class=\"secret-value\""),
+        "the password is shown: {page}"
+    );
+    assert!(page.contains("Baixar senhas (CSV)"));
+    assert_eq!(mailboxes(&app).await, 1);
 }

@@ -123,6 +123,10 @@ pub struct Upload<'a> {
     /// the clean preview it follows (empty: none). `None` for scripts,
     /// which import without a preview.
     pub previewed: Option<&'a str>,
+    /// Whether the answer of [`start_and_wait`] may carry the generated
+    /// passwords (their one showing). Not when the caller is sent on to
+    /// the page, which shows them.
+    pub reveal: bool,
 }
 
 /// One row of the file: its request, or why it has none.
@@ -471,10 +475,10 @@ pub async fn start_and_wait(
     upload: Upload<'_>,
     wait: Duration,
 ) -> Result<ImportJob, AppError> {
-    let lang = upload.lang;
+    let (lang, reveal) = (upload.lang, upload.reveal);
     let (job, handle) = start(db, actor, ctx, roles, upload).await?;
     let _ = tokio::time::timeout(wait, handle).await;
-    status(db, job.id, actor, lang).await
+    read_status(db, job.id, actor, lang, reveal).await
 }
 
 /// The rows, a chunk at a time.
@@ -759,6 +763,16 @@ pub async fn status(
     caller: &Actor,
     lang: Lang,
 ) -> Result<ImportJob, AppError> {
+    read_status(db, id, caller, lang, true).await
+}
+
+async fn read_status(
+    db: &DatabaseConnection,
+    id: i32,
+    caller: &Actor,
+    lang: Lang,
+    reveal: bool,
+) -> Result<ImportJob, AppError> {
     let mut job = job_of(db, id).await?;
     if job.status == ImportStatus::Running && job.updated_at < chrono::Utc::now() - STALE_AFTER {
         fail(db, id, ImportTexts(lang).interrupted()).await?;
@@ -772,6 +786,7 @@ pub async fn status(
         None => None,
     };
     if let Some(outcome) = &mut outcome
+        && reveal
         && started(&job, caller)
         && let Some(kept) = kept().get_mut(&job.nonce).filter(|k| !k.shown)
     {
