@@ -89,8 +89,20 @@ async fn an_excel_pt_br_file_previews_clean_then_imports() {
 
 #[tokio::test]
 async fn windows_1252_is_read_and_a_mixed_file_is_refused_naming_the_line() {
-    let (app, _, ana) = app().await;
+    let (app, boss, ana) = app().await;
     let latin1 = b"tipo;endereco;nome\r\ncaixa;joao@exemplo.com.br;Jo\xe3o Concei\xe7\xe3o\r\n";
+    // Scripts may send it to the REST API too (not UTF-8, yet not refused).
+    let token = crate::import_jobs::support_token(&app, &boss).await;
+    let res = Client::new()
+        .post(app.url("/api/v1/import?dry_run=true"))
+        .bearer_auth(&token)
+        .body(latin1.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let outcome: app::provision::ImportOutcome = res.json().await.unwrap();
+    assert_eq!(outcome.errors(), 0, "{outcome:?}");
     let job = preview(&app, &ana, latin1).await;
     assert_eq!(job.outcome.unwrap().errors(), 0);
     let fingerprint = job.fingerprint.unwrap();
