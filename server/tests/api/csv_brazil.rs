@@ -391,3 +391,21 @@ async fn without_wasm_the_form_previews_imports_and_shows_the_passwords() {
     assert!(page.contains("Baixar senhas (CSV)"));
     assert_eq!(mailboxes(&app).await, 1);
 }
+
+#[tokio::test]
+async fn a_2_mb_field_is_one_rows_error_and_the_answer_stays_small() {
+    let (app, _, ana) = app().await;
+    let huge = "a".repeat(2 << 20);
+    for csv in [
+        format!("tipo;endereco;nome\ncaixa;{huge}@exemplo.com.br;Ana\n"),
+        format!("tipo;endereco;nome\ncaixa;ana@exemplo.com.br;{huge}\n"),
+        format!("tipo;endereco;nome\n{huge};ana@exemplo.com.br;Ana\n"),
+    ] {
+        let res = upload(&app, &ana, csv.as_bytes(), true, "").await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let body = res.text().await.unwrap();
+        assert!(body.len() < 8_000, "an answer of {} bytes", body.len());
+        let job: ImportJob = serde_json::from_str(&body).unwrap();
+        assert_eq!(job.errors, 1, "{body}");
+    }
+}
