@@ -4,7 +4,9 @@
 //! `GET /api/v1/openapi.json` describes it (generated, never hand-edited).
 //!
 //! Also the portal's CSV upload (`/api/provision/import_upload`), a plain
-//! multipart route authenticated by the staff session.
+//! multipart route authenticated by the staff session (a post without
+//! WASM is sent back to the page), and the one download of an import's
+//! generated passwords (`/api/provision/import_passwords/{id}`).
 
 use app::errors::AppError;
 use app::i18n::Lang;
