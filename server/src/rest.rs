@@ -4,10 +4,14 @@
 //! `GET /api/v1/openapi.json` describes it (generated, never hand-edited).
 //!
 //! Also the portal's CSV upload (`/api/provision/import_upload`), a plain
-//! multipart route authenticated by the staff session.
+//! multipart route authenticated by the staff session (a post without
+//! WASM is sent back to the page), and the one download of an import's
+//! generated passwords (`/api/provision/import_passwords/{id}`).
 
 use app::errors::AppError;
+use app::i18n::Lang;
 use app::model::{Role, Roles};
+use app::pages::mailbox_import::ImportTexts;
 use app::server::audit::Actor;
 use app::server::provision::{self, SUPPORT, lookup, openapi, search, tokens};
 use app::state::AppState;
@@ -47,10 +51,34 @@ pub fn routes() -> Router<AppState> {
                 provision::csv_import::MAX_BYTES + (64 << 10),
             )),
         )
+        .route(&format!("{PASSWORDS_PATH}{{id}}"), post(import_passwords))
 }
 
 /// Where the CSV import page uploads its file.
 pub const UPLOAD_PATH: &str = "/api/provision/import_upload";
+/// Where the CSV import page downloads a job's generated passwords, once
+/// (then the job's id).
+pub const PASSWORDS_PATH: &str = "/api/provision/import_passwords/";
+
+/// The caller's language, as the portal's pages get it (the language
+/// cookie, `Accept-Language`, else `server.default_language`).
+struct RequestLang(Lang);
+
+impl FromRequestParts<AppState> for RequestLang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        Ok(RequestLang(Lang::of_request(
+            header(header::COOKIE),
+            header(header::ACCEPT_LANGUAGE),
+            state.locale.default_lang,
+        )))
+    }
+}
 
 /// An error as the API answers it: the HTTP status of the error, and
 /// `{"error": message, "fields": [...]}`.
@@ -228,19 +256,26 @@ fn default_wait() -> u64 {
 async fn import(
     State(state): State<AppState>,
     caller: Caller,
+    RequestLang(lang): RequestLang,
     Query(q): Query<ImportQuery>,
-    body: String,
+    body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     caller.require(SUPPORT)?;
     let mut ctx = state.provision_context();
     ctx.dry_run = q.dry_run;
     let roles = Roles::new([caller.role]);
+    let upload = provision::csv_import::Upload {
+        bytes: &body,
+        lang,
+        previewed: None,
+        reveal: true,
+    };
     let job = provision::csv_import::start_and_wait(
         &state.db,
         &caller.actor,
         &ctx,
         &roles,
-        &body,
+        upload,
         std::time::Duration::from_secs(q.wait.min(60)),
     )
     .await?;
@@ -266,11 +301,12 @@ async fn import(
 async fn import_job(
     State(state): State<AppState>,
     caller: Caller,
+    RequestLang(lang): RequestLang,
     Path(id): Path<i32>,
 ) -> ApiResult<app::provision::ImportJob> {
     caller.require(SUPPORT)?;
     Ok(Json(
-        provision::csv_import::status(&state.db, id, &caller.actor).await?,
+        provision::csv_import::status(&state.db, id, &caller.actor, lang).await?,
     ))
 }
 
@@ -293,62 +329,110 @@ impl FromRequestParts<AppState> for ClientAddr {
 }
 
 /// The CSV import page's upload: `multipart/form-data` with the file in
-/// `file` (or pasted text in `csv`) and `dry_run` (`true`/`false`),
-/// from a signed-in support member or admin (the session cookie, and the
-/// same cross-site refusal as every server function). Answers like the
-/// server function `import_csv`: an `ImportJob`, or an `AppError` as JSON.
-/// A file over the limit gets `413` with a message the page shows.
+/// `file` (or pasted text in `csv`), `dry_run` (`true`/`false`) and, for an
+/// import, the `fingerprint` of its clean preview, from a signed-in support
+/// member or admin (the session cookie, and the same cross-site refusal as
+/// every server function). Answers like the server function `import_csv`:
+/// an `ImportJob`, or an `AppError` as JSON, in the caller's language. A
+/// file over the limit gets `413` with a message the page shows.
 async fn import_upload(
     State(state): State<AppState>,
     session: tower_sessions::Session,
     ClientAddr(addr): ClientAddr,
+    RequestLang(lang): RequestLang,
+    headers: axum::http::HeaderMap,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
-    match upload(&state, &session, addr, multipart).await {
-        Ok(job) => Json(job).into_response(),
-        Err((status, e)) => (status, Json(e)).into_response(),
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/json"));
+    let mut pasted = None;
+    let result = upload(
+        &state,
+        &session,
+        addr,
+        lang,
+        multipart,
+        wants_json,
+        &mut pasted,
+    )
+    .await;
+    if wants_json {
+        return match result {
+            Ok(job) => Json(job).into_response(),
+            Err((status, e)) => (status, Json(e)).into_response(),
+        };
     }
+    // A plain form post (the page without WASM): back to the page, which
+    // shows the job or the error, with the pasted text if it is short.
+    let mut back = reqwest::Url::parse("http://portal/mailboxes/import").expect("a static URL");
+    {
+        let mut query = back.query_pairs_mut();
+        match &result {
+            Ok(job) => query.append_pair("job", &job.id.to_string()),
+            Err((_, e)) => query.append_pair("error", &app::i18n::common::Common(lang).error(e)),
+        };
+        if let Some(text) = pasted.filter(|t| t.len() <= PASTED_BACK) {
+            query.append_pair("csv", &text);
+        }
+    }
+    let to = format!("{}?{}", back.path(), back.query().unwrap_or_default());
+    axum::response::Redirect::to(&to).into_response()
+}
+
+/// The longest pasted text a plain form post gets back in the address.
+const PASTED_BACK: usize = 4096;
+
+fn status_of(e: &AppError) -> StatusCode {
+    StatusCode::from_u16(e.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// The signed-in staff member of a portal route outside the server
+/// functions, if they have one of `roles`.
+async fn portal_staff(
+    state: &AppState,
+    session: &tower_sessions::Session,
+    addr: Option<String>,
+    roles: &[Role],
+) -> Result<app::server::auth::Staff, AppError> {
+    let staff = app::server::auth::staff_of(session, &state.db, addr)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    if !staff.roles.intersects(roles) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(staff)
 }
 
 async fn upload(
     state: &AppState,
     session: &tower_sessions::Session,
     addr: Option<String>,
+    lang: Lang,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+    reveal: bool,
+    pasted: &mut Option<String>,
 ) -> Result<app::provision::ImportJob, (StatusCode, AppError)> {
-    let status_of = |e: &AppError| {
-        StatusCode::from_u16(e.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-    };
+    let t = ImportTexts(lang);
     let fail = |e: AppError| (status_of(&e), e);
-    let staff = app::server::auth::staff_of(session, &state.db, addr)
+    let staff = portal_staff(state, session, addr, SUPPORT)
         .await
-        .map_err(fail)?
-        .ok_or(AppError::Unauthenticated)
         .map_err(fail)?;
-    if !staff.roles.intersects(SUPPORT) {
-        return Err(fail(AppError::Forbidden));
-    }
     let too_large = || {
         (
             StatusCode::PAYLOAD_TOO_LARGE,
             AppError::field(
                 "csv",
-                format!(
-                    "The file is larger than {} MB, the most one import takes. Split it into smaller files.",
-                    provision::csv_import::MAX_BYTES >> 20
-                ),
+                t.file_too_large(provision::csv_import::MAX_BYTES >> 20),
             ),
         )
     };
-    let unreadable = |e: String| {
-        fail(AppError::field(
-            "csv",
-            format!("The upload could not be read: {e}"),
-        ))
-    };
+    let unreadable = |e: String| fail(AppError::field("csv", t.upload_unreadable(&e)));
     let mut multipart = multipart.map_err(|e| unreadable(e.body_text()))?;
-    let mut csv = None::<String>;
+    let mut csv = None::<axum::body::Bytes>;
     let mut dry_run = false;
+    let mut fingerprint = String::new();
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(f)) => f,
@@ -367,34 +451,75 @@ async fn upload(
                 if bytes.len() > provision::csv_import::MAX_BYTES {
                     return Err(too_large());
                 }
-                let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
-                    fail(AppError::field(
-                        "csv",
-                        "The file is not UTF-8 text: save it from the spreadsheet as \"CSV UTF-8\".",
-                    ))
-                })?;
-                csv = Some(text);
+                if name == "csv" {
+                    *pasted = Some(String::from_utf8_lossy(&bytes).into_owned());
+                }
+                csv = Some(bytes);
             }
             "dry_run" => dry_run = bytes.as_ref() == b"true",
+            // A SHA-256 in hex; anything longer is not one.
+            "fingerprint" => {
+                fingerprint = String::from_utf8_lossy(&bytes[..bytes.len().min(64)]).into_owned()
+            }
             _ => {}
         }
     }
-    let csv = csv.ok_or_else(|| {
-        fail(AppError::field(
-            "csv",
-            "Choose a CSV file or paste its text.",
-        ))
-    })?;
+    let csv = csv.ok_or_else(|| fail(AppError::field("csv", t.choose_file())))?;
     let mut ctx = state.provision_context();
     ctx.dry_run = dry_run;
+    let upload = provision::csv_import::Upload {
+        bytes: &csv,
+        lang,
+        previewed: Some(&fingerprint),
+        reveal,
+    };
     provision::csv_import::start_and_wait(
         &state.db,
         &staff.actor(),
         &ctx,
         &staff.roles,
-        &csv,
+        upload,
         provision::csv_import::ANSWER_WITHIN,
     )
     .await
     .map_err(fail)
+}
+
+/// `POST /api/provision/import_passwords/{id}`: a finished import's
+/// generated passwords as a CSV attachment (`address;password`), once, for
+/// the staff member who ran it or an admin; `410 Gone` with a message
+/// after that. A plain text error otherwise (the page posts a form here).
+async fn import_passwords(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    ClientAddr(addr): ClientAddr,
+    RequestLang(lang): RequestLang,
+    Path(id): Path<i32>,
+) -> Response {
+    let common = app::i18n::common::Common(lang);
+    let plain = |status: StatusCode, message: String| {
+        (status, [(header::CACHE_CONTROL, "no-store")], message).into_response()
+    };
+    let fail = |e: AppError| plain(status_of(&e), common.error(&e));
+    let staff = match portal_staff(&state, &session, addr, SUPPORT).await {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let admin = staff.roles.intersects(&[Role::Admin]);
+    match provision::csv_import::take_passwords(&state.db, id, &staff.actor(), admin).await {
+        Ok(Some(csv)) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"senhas-importacao-{id}.csv\""),
+                ),
+                (header::CACHE_CONTROL, "no-store".to_string()),
+            ],
+            csv,
+        )
+            .into_response(),
+        Ok(None) => plain(StatusCode::GONE, ImportTexts(lang).passwords_gone().into()),
+        Err(e) => fail(e),
+    }
 }

@@ -67,24 +67,34 @@ pub async fn list_domains(#[server(default)] counts: bool) -> Result<Vec<DomainV
 
 /// Starts importing mailboxes and aliases from CSV text (a preview with
 /// `dry_run`) as a background job; answers when it is done or after a few
-/// seconds, whichever is first (then poll [`import_status`]). The page
-/// uploads files as multipart instead (`/api/provision/import_upload`).
+/// seconds, whichever is first (then poll [`import_status`]). With
+/// `fingerprint` (a clean preview's), an import runs only if that preview
+/// was of this same text. The page uploads files as multipart instead
+/// (`/api/provision/import_upload`), which always requires the preview.
 #[server(endpoint = "provision/import", output = crate::api::TextJson)]
 pub async fn import_csv(
     csv: String,
     #[server(default)] dry_run: bool,
+    #[server(default)] fingerprint: Option<String>,
 ) -> Result<ImportJob, AppError> {
+    use crate::server::provision::csv_import;
     let me = require(SUPPORT).await?;
     let state = app_state()?;
     let mut ctx = state.provision_context();
     ctx.dry_run = dry_run;
-    crate::server::provision::csv_import::start_and_wait(
+    let upload = csv_import::Upload {
+        bytes: csv.as_bytes(),
+        lang: crate::server::locale::request_lang(),
+        previewed: fingerprint.as_deref(),
+        reveal: true,
+    };
+    csv_import::start_and_wait(
         &state.db,
         &me.actor(),
         &ctx,
         &me.roles,
-        &csv,
-        crate::server::provision::csv_import::ANSWER_WITHIN,
+        upload,
+        csv_import::ANSWER_WITHIN,
     )
     .await
 }
@@ -94,7 +104,8 @@ pub async fn import_csv(
 #[server(endpoint = "provision/import_status", output = crate::api::TextJson)]
 pub async fn import_status(id: i32) -> Result<ImportJob, AppError> {
     let me = require(SUPPORT).await?;
-    crate::server::provision::csv_import::status(&app_state()?.db, id, &me.actor()).await
+    let lang = crate::server::locale::request_lang();
+    crate::server::provision::csv_import::status(&app_state()?.db, id, &me.actor(), lang).await
 }
 
 /// API tokens, newest first (never the tokens themselves).

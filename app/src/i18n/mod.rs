@@ -507,6 +507,7 @@ pub fn catalogue() -> Vec<(&'static str, Entries)> {
         ),
         ("trace", crate::pages::trace::TraceTexts::ENTRIES),
         ("dsn", crate::pages::trace::DsnTexts::ENTRIES),
+        ("import", crate::pages::mailbox_import::ImportTexts::ENTRIES),
     ]
 }
 

@@ -207,6 +207,11 @@ pub struct ImportJob {
     /// Every row's result, once done. Generated passwords are in it once:
     /// in the first answer after the end, to whoever started the import.
     pub outcome: Option<ImportOutcome>,
+    /// A preview's fingerprint of the file (SHA-256 of its bytes, hex): an
+    /// import from the page carries it, and runs only after a clean preview
+    /// of the same file.
+    #[serde(default)]
+    pub fingerprint: Option<String>,
     pub started_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

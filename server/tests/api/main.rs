@@ -11,6 +11,7 @@ mod cli;
 #[path = "../common/mod.rs"]
 mod common;
 mod csrf;
+mod csv_brazil;
 mod decision_races;
 mod defence;
 mod edge;

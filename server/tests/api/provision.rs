@@ -872,7 +872,7 @@ async fn the_rest_api_takes_admin_issued_tokens_with_roles() {
         body["error"]
             .as_str()
             .unwrap()
-            .contains("Unknown column \"colour\""),
+            .contains("coluna desconhecida \"colour\""),
         "{body}"
     );
 

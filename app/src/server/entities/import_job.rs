@@ -19,6 +19,8 @@ pub struct Model {
     pub message: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub result: Option<String>,
+    /// SHA-256 of the file's bytes (hex).
+    pub fingerprint: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
