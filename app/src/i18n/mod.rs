@@ -483,6 +483,10 @@ pub fn catalogue() -> Vec<(
         ("guard", crate::components::guard::GuardTexts::ENTRIES),
         ("notice", crate::components::notice::NoticeTexts::ENTRIES),
         ("report", crate::pages::report::ReportTexts::ENTRIES),
+        (
+            "refused",
+            crate::components::refused_chart::RefusedTexts::ENTRIES,
+        ),
     ]
 }
 
