@@ -429,6 +429,11 @@ pub async fn purge(
             deleted += db.execute(&delete).await?.rows_affected();
         }
     }
+    // The refused-by-blocks minutes are kept as long as the hour tier.
+    let days = settings.retention.hour_days;
+    if days > 0 {
+        deleted += super::refused::purge(db, now - i64::from(days) * DAY).await?;
+    }
     Ok(deleted)
 }
 

@@ -158,6 +158,19 @@ async fn the_refused_series_is_served_in_the_charts_buckets() {
     app::server::refused::add(&app.state.db, &again)
         .await
         .unwrap();
+    // Minutes older than the hour tier's retention go with it.
+    let old: HashMap<_, _> = [((60, SubjectKind::Ip), 3)].into();
+    app::server::refused::add(&app.state.db, &old)
+        .await
+        .unwrap();
+    let settings = app.state.mailgraph.clone();
+    app::server::mailgraph::purge(&app.state.db, &settings, minute)
+        .await
+        .unwrap();
+    let gone = app::server::refused::series(&app.state.db, 0, 86_400, 86_400)
+        .await
+        .unwrap();
+    assert_eq!(gone.ip, [0]);
     app.add_staff("boss", &[Role::Manager]).await;
     let boss = app.signed_in("boss").await;
     let ask = |from: i64, to: i64, step: i64| {
