@@ -31,9 +31,14 @@ crate::texts! {
     }
 }
 
-/// The two refusal series in `chart`'s buckets, with its block markers.
-pub fn refused_data(chart: &ChartData, ip: Vec<u64>, account: Vec<u64>) -> ChartData {
-    let t = use_texts::<RefusedTexts>();
+/// The two refusal series in `chart`'s buckets, with its block markers,
+/// named in `t`'s language.
+pub fn refused_data(
+    t: RefusedTexts,
+    chart: &ChartData,
+    ip: Vec<u64>,
+    account: Vec<u64>,
+) -> ChartData {
     ChartData {
         series: vec![
             SeriesData {
@@ -69,7 +74,7 @@ pub fn RefusedChart(
                 {move || Suspend::new(async move {
                     match refused.await {
                         Ok(s) => {
-                            let data = chart.with_value(|c| refused_data(c, s.ip, s.account));
+                            let data = chart.with_value(|c| refused_data(t, c, s.ip, s.account));
                             let names = data.series.iter().map(|s| s.name.clone()).collect();
                             view! {
                                 <TimeChart title=t.title() data names hidden style selected />

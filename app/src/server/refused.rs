@@ -86,7 +86,7 @@ pub fn check(lang: Lang, from: i64, to: i64, step: i64) -> Result<(), AppError> 
     if to - from > MAX_RANGE_DAYS * DAY {
         return Err(AppError::field("from", t.err_long(MAX_RANGE_DAYS)));
     }
-    if step < MINUTE || step > DAY || step % MINUTE != 0 {
+    if !(MINUTE..=DAY).contains(&step) || step % MINUTE != 0 {
         return Err(AppError::field("step", t.err_step()));
     }
     if buckets(from, to, step) > MAX_BUCKETS {

@@ -56,6 +56,9 @@ async fn report_days_are_sao_paulo_days_by_default() {
     app.add_staff("boss", &[Role::Manager]).await;
     let boss = app.signed_in("boss").await;
     let r = report(&app, &boss, NOV2 - 86_400, NOV2 + 86_400).await;
+    let page = app.page(&boss, "/charts/report").await;
+    assert!(page.contains("Relatório de e-mail"), "{page}");
+    assert!(page.contains("Últimos 7 dias"), "{page}");
     assert_eq!(
         received_per_day(&r),
         [
