@@ -61,9 +61,12 @@ impl Default for ProvisionSettings {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct MailgraphSettings {
-    /// The offset from UTC at which days begin, e.g. `-03:00`: the day
-    /// totals and every time shown are in it.
-    pub utc_offset: String,
+    /// Replaced by `server.time_zone`. An old configuration that sets it
+    /// (e.g. `-03:00`) still loads: it becomes the fixed zone `Etc/GMT+3`
+    /// with a warning, unless `server.time_zone` is set too (an error);
+    /// see `server::config`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub utc_offset: Option<String>,
     /// Days each resolution of the per-host series is kept (0: forever).
     pub retention: Retention,
     /// The same for the per-domain series, which have many more rows.
@@ -74,6 +77,11 @@ pub struct MailgraphSettings {
     /// tables and the charts count the same mail.
     #[serde(skip)]
     pub filter_relays: Vec<String>,
+    /// `server.time_zone` (not a `[mailgraph]` setting): the report's
+    /// days, the charts' day buckets and the stored day totals are its
+    /// local days.
+    #[serde(skip)]
+    pub zone: Arc<crate::i18n::Zone>,
 }
 
 /// Days kept per resolution; 0 keeps forever.
@@ -98,7 +106,7 @@ impl Default for Retention {
 impl Default for MailgraphSettings {
     fn default() -> Self {
         Self {
-            utc_offset: "+00:00".into(),
+            utc_offset: None,
             retention: Retention::default(),
             domain_retention: Retention {
                 minute_days: 2,
@@ -106,29 +114,15 @@ impl Default for MailgraphSettings {
                 day_days: 0,
             },
             filter_relays: mailflow::count::Settings::default().filter_relays,
+            zone: Arc::default(),
         }
     }
 }
 
 impl MailgraphSettings {
-    /// Seconds east of UTC, from `utc_offset` (`+HH:MM`, `-HH:MM` or `Z`).
-    pub fn offset_secs(&self) -> Result<i64, String> {
-        let text = self.utc_offset.trim();
-        if text.eq_ignore_ascii_case("z") || text.is_empty() {
-            return Ok(0);
-        }
-        let bad = || format!("mailgraph.utc_offset: {text:?} is not like -03:00 or +05:30");
-        let (sign, rest) = match text.as_bytes()[0] {
-            b'+' => (1, &text[1..]),
-            b'-' => (-1, &text[1..]),
-            _ => return Err(bad()),
-        };
-        let (h, m) = rest.split_once(':').ok_or_else(bad)?;
-        let (h, m): (i64, i64) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
-        if h > 14 || m > 59 || h.to_string().len() > 2 {
-            return Err(bad());
-        }
-        Ok(sign * (h * mailflow::time::HOUR + m * mailflow::time::MINUTE))
+    /// Seconds east of UTC at instant `t` in the configured zone.
+    pub fn offset_at(&self, t: i64) -> i64 {
+        i64::from(self.zone.offset_at(t))
     }
 }
 

@@ -21,9 +21,196 @@ pub fn floor(t: UnixTime, unit: i64) -> UnixTime {
     t.div_euclid(unit) * unit
 }
 
+/// Where a place's days begin: its UTC offset at each instant, as a time
+/// zone gives it (the engine's daily roll-up, the report's days and the
+/// charts' day buckets all ask this one trait). A plain number of seconds
+/// east of UTC is a zone that never changes; [`OffsetChanges`] is a list
+/// of changes (the server builds it from the IANA database: this crate
+/// carries none).
+pub trait LocalDays {
+    /// Seconds east of UTC at instant `t`.
+    fn utc_offset(&self, t: UnixTime) -> i64;
+
+    /// The last instant `<= t` at which the offset changed, if any.
+    fn last_change(&self, t: UnixTime) -> Option<UnixTime>;
+
+    /// The local date of `t`, as days since 1970-01-01.
+    fn local_day(&self, t: UnixTime) -> i64 {
+        (t + self.utc_offset(t)).div_euclid(DAY)
+    }
+
+    /// The first instant of the local day holding `t`: local midnight, or
+    /// the moment the clocks jumped over it (São Paulo's summer time began
+    /// at 00:00, so those days began at 01:00). Days around a change last
+    /// 23 or 25 hours.
+    fn day_start(&self, t: UnixTime) -> UnixTime {
+        let offset = self.utc_offset(t);
+        let local = t + offset;
+        let start = local - local.rem_euclid(DAY) - offset;
+        match self.last_change(t) {
+            // The offset changed during this day: the day began under the
+            // earlier one, unless the change skipped its midnight.
+            Some(change) if change > start => {
+                if self.local_day(change - 1) == self.local_day(t) {
+                    self.day_start(change - 1)
+                } else {
+                    change
+                }
+            }
+            _ => start,
+        }
+    }
+
+    /// The first instant of the local day after the one beginning at (or
+    /// holding) `t`.
+    fn next_day_start(&self, t: UnixTime) -> UnixTime {
+        // A day lasts 23 to 25 hours: a day and a half later is always in
+        // the next one.
+        self.day_start(self.day_start(t) + DAY + DAY / 2)
+    }
+}
+
+/// A fixed offset, in seconds east of UTC.
+impl LocalDays for i64 {
+    fn utc_offset(&self, _: UnixTime) -> i64 {
+        *self
+    }
+
+    fn last_change(&self, _: UnixTime) -> Option<UnixTime> {
+        None
+    }
+}
+
+/// A fixed offset, in seconds east of UTC.
+impl LocalDays for i32 {
+    fn utc_offset(&self, _: UnixTime) -> i64 {
+        i64::from(*self)
+    }
+
+    fn last_change(&self, _: UnixTime) -> Option<UnixTime> {
+        None
+    }
+}
+
+impl<T: LocalDays + ?Sized> LocalDays for &T {
+    fn utc_offset(&self, t: UnixTime) -> i64 {
+        (**self).utc_offset(t)
+    }
+
+    fn last_change(&self, t: UnixTime) -> Option<UnixTime> {
+        (**self).last_change(t)
+    }
+}
+
+/// A time zone as a sorted list of `(from, offset)`: the offset (seconds
+/// east of UTC) from instant `from` until the next entry; the first entry
+/// applies before its instant too. Empty: UTC.
+pub type Changes = [(UnixTime, i32)];
+
+impl LocalDays for Changes {
+    fn utc_offset(&self, t: UnixTime) -> i64 {
+        let i = self.partition_point(|&(from, _)| from <= t);
+        self.get(i.saturating_sub(1))
+            .map_or(0, |&(_, offset)| i64::from(offset))
+    }
+
+    fn last_change(&self, t: UnixTime) -> Option<UnixTime> {
+        let i = self.partition_point(|&(from, _)| from <= t);
+        // The first entry is where the list begins, not a change.
+        (i >= 2).then(|| self[i - 1].0)
+    }
+}
+
+/// An owned [`Changes`] list, for settings (the engine's daily roll-up).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OffsetChanges(pub Vec<(UnixTime, i32)>);
+
+impl OffsetChanges {
+    /// A zone that is always `offset` seconds east of UTC.
+    pub fn fixed(offset: i32) -> Self {
+        Self(vec![(UnixTime::MIN, offset)])
+    }
+}
+
+impl LocalDays for OffsetChanges {
+    fn utc_offset(&self, t: UnixTime) -> i64 {
+        self.0.utc_offset(t)
+    }
+
+    fn last_change(&self, t: UnixTime) -> Option<UnixTime> {
+        self.0.last_change(t)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// São Paulo around its 2018 summer time: -03:00, then -02:00 from
+    /// 2018-11-04 03:00 UTC (local 00:00 → 01:00), -03:00 again from
+    /// 2019-02-17 02:00 UTC (local 00:00 → 23:00 the day before).
+    fn sao_paulo_2018() -> OffsetChanges {
+        OffsetChanges(vec![
+            (UnixTime::MIN, -3 * 3600),
+            (1_541_300_400, -2 * 3600),
+            (1_550_368_800, -3 * 3600),
+        ])
+    }
+
+    #[test]
+    fn a_fixed_offset_begins_days_at_its_midnight() {
+        let t = 1_795_919_400; // 2026-11-29T02:30:00Z, the 28th in Brazil
+        assert_eq!((-3 * 3600_i64).day_start(t), 1_795_834_800);
+        assert_eq!(0_i64.day_start(t), 1_795_910_400);
+        assert_eq!((-3 * 3600_i64).next_day_start(t), 1_795_834_800 + DAY);
+    }
+
+    #[test]
+    fn days_around_summer_time_last_23_and_25_hours() {
+        let sp = sao_paulo_2018();
+        // 3 November 2018 began at 03:00 UTC and lasted 24 h; 4 November
+        // began at 03:00 UTC too (local midnight did not exist: the clocks
+        // went to 01:00), lasted 23 h.
+        let nov3 = 1_541_214_000;
+        assert_eq!(sp.day_start(nov3 + 5 * HOUR), nov3);
+        let nov4 = sp.next_day_start(nov3);
+        assert_eq!(nov4, nov3 + DAY);
+        assert_eq!(sp.day_start(nov4 + 10 * HOUR), nov4);
+        let nov5 = sp.next_day_start(nov4);
+        assert_eq!(nov5 - nov4, 23 * HOUR);
+        assert_eq!(sp.day_start(nov5 - 1), nov4);
+        // 16 February 2019 lasted 25 h (23:00–23:59 twice).
+        let feb16 = 1_550_282_400; // 02:00 UTC = local midnight (-02:00)
+        assert_eq!(sp.day_start(feb16 + HOUR), feb16);
+        let feb17 = sp.next_day_start(feb16);
+        assert_eq!(feb17 - feb16, 25 * HOUR);
+        assert_eq!(sp.day_start(feb17 - 1), feb16);
+        assert_eq!(sp.day_start(feb17 + 20 * HOUR), feb17);
+    }
+
+    #[test]
+    fn berlin_days_of_23_and_25_hours() {
+        // Europe/Berlin 2026: +01:00, +02:00 from 29 March 01:00 UTC,
+        // +01:00 from 25 October 01:00 UTC.
+        let berlin = OffsetChanges(vec![
+            (UnixTime::MIN, 3600),
+            (1_774_746_000, 7200),
+            (1_792_890_000, 3600),
+        ]);
+        let mar29 = 1_774_738_800; // 28 March 23:00 UTC
+        assert_eq!(berlin.day_start(mar29 + 12 * HOUR), mar29);
+        assert_eq!(berlin.next_day_start(mar29) - mar29, 23 * HOUR);
+        let oct25 = 1_792_879_200; // 24 October 22:00 UTC
+        assert_eq!(berlin.day_start(oct25 + 12 * HOUR), oct25);
+        assert_eq!(berlin.next_day_start(oct25) - oct25, 25 * HOUR);
+    }
+
+    #[test]
+    fn an_empty_list_is_utc() {
+        let utc = OffsetChanges::default();
+        assert_eq!(utc.day_start(DAY + 5), DAY);
+        assert_eq!(utc.last_change(DAY), None);
+    }
 
     #[test]
     fn floor_rounds_down_also_before_the_epoch() {

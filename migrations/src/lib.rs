@@ -20,6 +20,7 @@ mod m20261202_030000_evidence_proposal_detail;
 mod m20261202_030000_rules_unclassified;
 mod m20261202_060000_staff_language;
 mod m20261202_070000_import_fingerprint;
+mod m20261202_070000_refused_minute;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_030000_evidence_proposal_detail::Migration),
             Box::new(m20261202_060000_staff_language::Migration),
             Box::new(m20261202_070000_import_fingerprint::Migration),
+            Box::new(m20261202_070000_refused_minute::Migration),
         ]
     }
 }

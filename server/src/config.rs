@@ -23,6 +23,10 @@ pub struct Config {
     pub defence: DefenceConfig,
     pub provision: ProvisionSettings,
     pub mailgraph: MailgraphSettings,
+    /// What loading found worth telling the admin (an old setting mapped
+    /// to its replacement); logged once tracing is set up.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -199,7 +203,7 @@ impl MailflowConfig {
             traces: true,
             // Read from the database by whoever runs the engine.
             domains: Default::default(),
-            day_offset: 0,
+            day_zone: Default::default(),
         })
     }
 }
@@ -272,7 +276,10 @@ pub struct ServerConfig {
     /// of its languages, and for new staff: `pt-BR` or `en`. Each staff
     /// member may choose their own under *Your account*.
     pub default_language: String,
-    /// The IANA time zone (e.g. `America/Sao_Paulo`) every time is shown in.
+    /// The IANA time zone (e.g. `America/Sao_Paulo`) every time is shown
+    /// in; the report's days, the charts' day buckets and the stored day
+    /// totals are its local days (23 or 25 hours long around a
+    /// summer-time change).
     pub time_zone: String,
 }
 
@@ -347,24 +354,27 @@ impl Default for LogConfig {
 impl Config {
     /// Reads `path` (when given, it must exist; otherwise `carteiro.toml` in
     /// the working directory is used if present), then applies `env`.
-    /// The MailFlow engine's settings, with days beginning at
-    /// `mailgraph.utc_offset`.
+    /// The MailFlow engine's settings, with days the local days of
+    /// `server.time_zone`.
     pub fn engine_settings(&self) -> Result<mailflow::count::Settings> {
         let mut settings = self.mailflow.engine_settings()?;
         settings
             .never_propose
             .extend(self.defence.customer_pools()?);
         settings.alerts = self.defence.alert_rules()?;
-        settings.day_offset = self.mailgraph.offset_secs().map_err(anyhow::Error::msg)?;
+        let zone = self.server.locale()?.zone;
+        settings.day_zone = Arc::new(mailflow::time::OffsetChanges(zone.changes.clone()));
         Ok(settings)
     }
 
-    /// The `[mailgraph]` settings with `mailflow.filter_relays` filled in, as
-    /// the report sees them: it tells hand-offs from deliveries by the
-    /// counter's list.
+    /// The `[mailgraph]` settings with `mailflow.filter_relays` and
+    /// `server.time_zone` filled in, as the report sees them: it tells
+    /// hand-offs from deliveries by the counter's list, days by the zone.
     pub fn mailgraph_settings(&self) -> MailgraphSettings {
         MailgraphSettings {
             filter_relays: self.mailflow.filter_relays.clone(),
+            // `load` checked the zone.
+            zone: self.server.locale().map(|l| l.zone).unwrap_or_default(),
             ..self.mailgraph.clone()
         }
     }
@@ -401,14 +411,77 @@ impl Config {
             )
         })?;
         apply_env(&mut value, env)?;
-        let cfg: Self = toml::Value::Table(value)
+        let zone_given = value
+            .get("server")
+            .and_then(toml::Value::as_table)
+            .is_some_and(|s| s.contains_key("time_zone"));
+        let mut cfg: Self = toml::Value::Table(value)
             .try_into()
             .context("invalid configuration (see carteiro.example.toml for every setting)")?;
-        cfg.mailgraph.offset_secs().map_err(anyhow::Error::msg)?;
+        cfg.migrate_utc_offset(zone_given)?;
         cfg.server.locale()?;
         cfg.server.trusted_proxies()?;
         Ok(cfg)
     }
+}
+
+impl Config {
+    /// Maps the old `mailgraph.utc_offset` to `server.time_zone`: `-03:00`
+    /// becomes the fixed zone `Etc/GMT+3` (the IANA `Etc` names count
+    /// west as positive), with a warning asking the admin to set a real
+    /// zone; set together with `server.time_zone` (`zone_given`) it is an
+    /// error, since the two could disagree.
+    fn migrate_utc_offset(&mut self, zone_given: bool) -> Result<()> {
+        let Some(old) = self.mailgraph.utc_offset.take() else {
+            return Ok(());
+        };
+        if zone_given {
+            bail!(
+                "mailgraph.utc_offset ({old:?}) is replaced by server.time_zone ({:?}), and both \
+                 are set: remove mailgraph.utc_offset",
+                self.server.time_zone
+            );
+        }
+        let zone = fixed_zone(&old)?;
+        self.warnings.push(format!(
+            "mailgraph.utc_offset = {old:?} is replaced by server.time_zone: using the fixed zone \
+             {zone:?} (no summer time). Set server.time_zone (e.g. \"America/Sao_Paulo\") and \
+             remove mailgraph.utc_offset"
+        ));
+        self.server.time_zone = zone;
+        Ok(())
+    }
+}
+
+/// The IANA name of the fixed zone at a whole-hour UTC offset (`-03:00`,
+/// `+01:00`, `Z`): `Etc/GMT+3`, `Etc/GMT-1`, `Etc/UTC`.
+fn fixed_zone(offset: &str) -> Result<String> {
+    let text = offset.trim();
+    if text.eq_ignore_ascii_case("z") || text.is_empty() {
+        return Ok("Etc/UTC".into());
+    }
+    let bad = || {
+        anyhow::anyhow!(
+            "mailgraph.utc_offset: {text:?} is not a whole-hour offset like -03:00; \
+             set server.time_zone (e.g. \"America/Sao_Paulo\") instead"
+        )
+    };
+    let (west, rest) = match text.as_bytes()[0] {
+        b'+' => (false, &text[1..]),
+        b'-' => (true, &text[1..]),
+        _ => return Err(bad()),
+    };
+    let (h, m) = rest.split_once(':').unwrap_or((rest, "00"));
+    let (h, m): (u8, u8) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    // Etc/GMT-14 .. Etc/GMT+12 exist; minutes have no Etc zone.
+    if m != 0 || h > if west { 12 } else { 14 } {
+        return Err(bad());
+    }
+    Ok(match (h, west) {
+        (0, _) => "Etc/UTC".into(),
+        (h, true) => format!("Etc/GMT+{h}"),
+        (h, false) => format!("Etc/GMT-{h}"),
+    })
 }
 
 fn apply_env(
@@ -550,6 +623,55 @@ mod tests {
         let bad = write(&dir, "[server]\ntrusted_proxies = [\"proxy.local\"]\n");
         let err = Config::load(Some(&bad), env(&[])).unwrap_err();
         assert!(format!("{err:#}").contains("proxy.local"), "{err:#}");
+    }
+
+    #[test]
+    fn an_old_utc_offset_becomes_a_fixed_zone_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = write(&dir, "[mailgraph]\nutc_offset = \"-03:00\"\n");
+        let cfg = Config::load(Some(&old), env(&[])).unwrap();
+        assert_eq!(cfg.server.time_zone, "Etc/GMT+3");
+        assert_eq!(cfg.mailgraph.utc_offset, None);
+        assert!(
+            cfg.warnings[0].contains("server.time_zone"),
+            "{:?}",
+            cfg.warnings
+        );
+        let zone = cfg.mailgraph_settings().zone;
+        assert_eq!(zone.offset_at(1_516_000_000), -3 * 3600, "no summer time");
+        let settings = cfg.engine_settings().unwrap();
+        use mailflow::time::LocalDays;
+        assert_eq!(settings.day_zone.utc_offset(1_516_000_000), -3 * 3600);
+        // East of UTC: the sign turns.
+        let east = write(&dir, "[mailgraph]\nutc_offset = \"+05:00\"\n");
+        let cfg = Config::load(Some(&east), env(&[])).unwrap();
+        assert_eq!(cfg.server.time_zone, "Etc/GMT-5");
+        assert_eq!(cfg.mailgraph_settings().zone.offset_at(0), 5 * 3600);
+        // A zone of its own: nothing to migrate, no warning.
+        let cfg = Config::load(Some(&write(&dir, "")), env(&[])).unwrap();
+        assert!(cfg.warnings.is_empty());
+    }
+
+    #[test]
+    fn utc_offset_and_time_zone_together_or_half_hours_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let both = write(
+            &dir,
+            "[server]\ntime_zone = \"America/Sao_Paulo\"\n[mailgraph]\nutc_offset = \"-03:00\"\n",
+        );
+        let err = format!("{:#}", Config::load(Some(&both), env(&[])).unwrap_err());
+        assert!(err.contains("remove mailgraph.utc_offset"), "{err}");
+        // Also when the zone comes from the environment.
+        let old = write(&dir, "[mailgraph]\nutc_offset = \"-03:00\"\n");
+        let err = Config::load(
+            Some(&old),
+            env(&[("CARTEIRO_SERVER__TIME_ZONE", "America/Manaus")]),
+        )
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("both"), "{err:#}");
+        let half = write(&dir, "[mailgraph]\nutc_offset = \"+05:30\"\n");
+        let err = format!("{:#}", Config::load(Some(&half), env(&[])).unwrap_err());
+        assert!(err.contains("server.time_zone"), "{err}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod detect;
 pub mod ingest_status;
 pub mod mailgraph;
 pub mod provision;
+pub mod refused;
 pub mod session;
 pub mod staff;
 pub mod trace;

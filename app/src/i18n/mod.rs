@@ -508,6 +508,11 @@ pub fn catalogue() -> Vec<(&'static str, Entries)> {
         ("trace", crate::pages::trace::TraceTexts::ENTRIES),
         ("dsn", crate::pages::trace::DsnTexts::ENTRIES),
         ("import", crate::pages::mailbox_import::ImportTexts::ENTRIES),
+        ("report", crate::pages::report::ReportTexts::ENTRIES),
+        (
+            "refused",
+            crate::components::refused_chart::RefusedTexts::ENTRIES,
+        ),
     ]
 }
 

@@ -188,6 +188,7 @@ fn ChartSet(
                 .collect_view()}
         </dl>
         <TimeChart title="Mail flow" data=data.clone() names=flow hidden style selected />
+        <crate::components::refused_chart::RefusedChart chart=data.clone() style selected />
         <TimeChart title="Rejects by class and SASL failures" data names=rejects hidden style selected />
     }
 }

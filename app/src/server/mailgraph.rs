@@ -11,7 +11,7 @@ use crate::errors::AppError;
 use crate::model::{BlockRow, ChartData, ChartFilters, ChartQuery, SeriesData};
 use crate::state::{MailgraphSettings, Retention};
 use mailflow::Series;
-use mailflow::time::{DAY, HOUR, MINUTE};
+use mailflow::time::{DAY, HOUR, LocalDays, MINUTE};
 use sea_orm::{ConnectionTrait, DbErr};
 
 /// A resolution of the series tables.
@@ -70,11 +70,13 @@ impl Tier {
         }
     }
 
-    /// The first second of the bucket holding `t`. Days begin at local
-    /// midnight for `offset` (seconds east of UTC).
-    pub fn start(self, t: i64, offset: i64) -> i64 {
+    /// The first second of the bucket holding `t`. Days are the local
+    /// days of `zone` (the configured time zone, or a fixed offset in
+    /// seconds east of UTC; 23 or 25 hours long around a summer-time
+    /// change); minutes and hours are UTC's.
+    pub fn start(self, t: i64, zone: impl LocalDays) -> i64 {
         match self {
-            Tier::Day => t - (t + offset).rem_euclid(DAY),
+            Tier::Day => zone.day_start(t),
             _ => t - t.rem_euclid(self.seconds()),
         }
     }
@@ -86,6 +88,18 @@ impl Tier {
             Tier::Hour => r.hour_days,
             Tier::Day => r.day_days,
         }
+    }
+}
+
+/// The configured zone's local days are the days the report and the
+/// charts count (its list of offset changes, searched like the engine's).
+impl LocalDays for crate::i18n::Zone {
+    fn utc_offset(&self, t: i64) -> i64 {
+        self.changes.as_slice().utc_offset(t)
+    }
+
+    fn last_change(&self, t: i64) -> Option<i64> {
+        self.changes.as_slice().last_change(t)
     }
 }
 
@@ -206,7 +220,7 @@ pub async fn chart(
         to: range.to(),
         ..q.clone()
     };
-    let offset = settings.offset_secs().map_err(|_| AppError::Internal)?;
+    let (zone, offset) = (&*settings.zone, settings.offset_at(q.from));
     let (scope, key) = if !q.domain.trim().is_empty() {
         (Scope::Domain, q.domain.trim().to_ascii_lowercase())
     } else {
@@ -214,8 +228,8 @@ pub async fn chart(
     };
     let tier = tier_for(q.from, q.to, now, settings.retention_of(scope));
     let step = bucket_seconds(tier, range.seconds());
-    let first = bucket_start(tier, step, q.from, offset);
-    let buckets = usize::try_from((q.to - first + step - 1) / step).unwrap_or(1);
+    let first = bucket_start(tier, step, q.from, zone);
+    let buckets = usize::try_from(bucket_index(tier, step, first, q.to - 1, zone) + 1).unwrap_or(1);
     let select = sums_by_time(tier, scope, &key, (first, q.to), (step, offset));
     let rows = db
         .query_all_raw(db.get_database_backend().build(&select))
@@ -234,7 +248,7 @@ pub async fn chart(
         let values = by_name
             .entry((rank, name))
             .or_insert_with(|| vec![0; buckets]);
-        if let Some(v) = usize::try_from((at - first) / step)
+        if let Some(v) = usize::try_from(bucket_index(tier, step, first, at, zone))
             .ok()
             .and_then(|i| values.get_mut(i))
         {
@@ -312,12 +326,23 @@ pub fn bucket_seconds(tier: Tier, span: i64) -> i64 {
     size * k
 }
 
-/// The start of the bucket of `step` seconds holding `t`: multiples of
-/// the step from local midnight.
-pub fn bucket_start(tier: Tier, step: i64, t: i64, offset: i64) -> i64 {
+/// The start of the bucket of `step` seconds holding `t`: the local day
+/// of `zone` for the day tier, else multiples of the step from local
+/// midnight (with the offset in force at `t`).
+pub fn bucket_start(tier: Tier, step: i64, t: i64, zone: impl LocalDays) -> i64 {
     match tier {
-        Tier::Day => Tier::Day.start(t, offset),
-        _ => t - (t + offset).rem_euclid(step),
+        Tier::Day => Tier::Day.start(t, zone),
+        _ => t - (t + zone.utc_offset(t)).rem_euclid(step),
+    }
+}
+
+/// The number of the bucket holding `at` in a chart whose first bucket
+/// begins at `first`: by local days for the day tier (a day of 23 or 25
+/// hours is one bucket), else by steps.
+pub fn bucket_index(tier: Tier, step: i64, first: i64, at: i64, zone: impl LocalDays) -> i64 {
+    match tier {
+        Tier::Day => zone.local_day(at) - zone.local_day(first),
+        _ => (at - first).div_euclid(step),
     }
 }
 
@@ -377,7 +402,7 @@ pub async fn filters(
     Ok(ChartFilters {
         hosts,
         domains,
-        offset: settings.offset_secs().map_err(|_| AppError::Internal)?,
+        offset: settings.offset_at(now),
         now,
     })
 }
@@ -403,6 +428,11 @@ pub async fn purge(
                 .to_owned();
             deleted += db.execute(&delete).await?.rows_affected();
         }
+    }
+    // The refused-by-blocks minutes are kept as long as the hour tier.
+    let days = settings.retention.hour_days;
+    if days > 0 {
+        deleted += super::refused::purge(db, now - i64::from(days) * DAY).await?;
     }
     Ok(deleted)
 }
@@ -431,6 +461,37 @@ mod tests {
         assert_eq!(Tier::Day.start(t, -3 * 3600), 1_795_834_800); // 28th 03:00Z
         assert_eq!(Tier::Hour.start(t, -3 * 3600), 1_795_917_600);
         assert_eq!(Tier::Minute.start(t + 59, 0), t);
+    }
+
+    #[test]
+    fn day_buckets_follow_the_zone_across_summer_time() {
+        let sp = crate::i18n::Zone::named("America/Sao_Paulo").unwrap();
+        // 4 November 2018: summer time began at local midnight (03:00 UTC),
+        // the day lasted 23 hours.
+        let nov4 = 1_541_300_400;
+        assert_eq!(Tier::Day.start(nov4 + 12 * HOUR, &sp), nov4);
+        assert_eq!(Tier::Day.start(nov4 + 23 * HOUR, &sp), nov4 + 23 * HOUR);
+        assert_eq!(bucket_start(Tier::Day, DAY, nov4 + HOUR, &sp), nov4);
+        // 16 February 2019 lasted 25 hours.
+        let feb16 = 1_550_282_400;
+        assert_eq!(Tier::Day.start(feb16 + 24 * HOUR + 30 * 60, &sp), feb16);
+        assert_eq!(Tier::Day.start(feb16 + 25 * HOUR, &sp), feb16 + 25 * HOUR);
+        let berlin = crate::i18n::Zone::named("Europe/Berlin").unwrap();
+        let mar29 = 1_774_738_800; // 2026-03-29 00:00 in Berlin
+        assert_eq!(Tier::Day.start(mar29 + 22 * HOUR, &berlin), mar29);
+        assert_eq!(
+            Tier::Day.start(mar29 + 23 * HOUR, &berlin),
+            mar29 + 23 * HOUR
+        );
+        // The day after a 23-hour day is the next bucket, not the same one.
+        assert_eq!(
+            bucket_index(Tier::Day, DAY, mar29, mar29 + 23 * HOUR, &berlin),
+            1
+        );
+        assert_eq!(
+            bucket_index(Tier::Day, DAY, mar29, mar29 + 22 * HOUR, &berlin),
+            0
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod locale;
 pub mod mailgraph;
 pub mod passwords;
 pub mod provision;
+pub mod refused;
 pub mod report;
 pub mod retry;
 pub mod sessions;

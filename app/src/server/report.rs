@@ -10,7 +10,11 @@
 //!   from outside (loopback re-injections of a content filter are the same
 //!   message again); a recipient once per delivery that was not a hand-off
 //!   to a filter. A deferral reason is a recipient's latest reply while it
-//!   was still deferred.
+//!   was still deferred, reduced to its shape by [`deferral_reason`] (the
+//!   unclassified-reject normaliser after the remote host's name is
+//!   dropped), so the table shows the few reasons and how often each came.
+//! - Days are the local days of `server.time_zone` (23 or 25 hours long
+//!   around a summer-time change), hours of day its local hours.
 //! - Rejects by client come from the per-client hourly counters.
 
 use super::mailgraph::{Scope, Tier, TimeRange, sums_by_time, tier_for};
@@ -21,6 +25,7 @@ use crate::state::MailgraphSettings;
 use mailflow::correlate::Origin;
 use mailflow::count::is_filter_relay;
 use mailflow::series::{self, Series};
+use mailflow::time::LocalDays;
 use mailflow::{SubjectKind, time};
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
@@ -31,7 +36,7 @@ pub const TOP: usize = 50;
 /// The longest range a report covers.
 pub const MAX_DAYS: i64 = 92;
 
-/// The range of a report preset (days begin at `mailgraph.utc_offset`).
+/// The range of a report preset (local days of `server.time_zone`).
 pub fn resolve(
     settings: &MailgraphSettings,
     preset: &str,
@@ -39,14 +44,15 @@ pub fn resolve(
     to: i64,
     now: i64,
 ) -> Result<(i64, i64), AppError> {
-    let offset = settings.offset_secs().map_err(|_| AppError::Internal)?;
-    let today = Tier::Day.start(now, offset);
+    let zone = &*settings.zone;
+    let today = zone.day_start(now);
+    let days_before = |n: usize| (0..n).fold(today, |day, _| zone.day_start(day - 1));
     let end = Tier::Minute.start(now, 0) + 60;
     Ok(match preset {
         "" => (from, to),
         "today" => (today, end),
-        "yesterday" => (today - time::DAY, today),
-        "week" => (today - 6 * time::DAY, end),
+        "yesterday" => (days_before(1), today),
+        "week" => (days_before(6), end),
         _ => {
             return Err(AppError::field(
                 "preset",
@@ -71,8 +77,7 @@ pub async fn report(
     to: i64,
     now: i64,
 ) -> Result<MailReport, AppError> {
-    let offset = settings.offset_secs().map_err(|_| AppError::Internal)?;
-    let mut tables = series_tables(db, settings, from, to, now, offset).await?;
+    let mut tables = series_tables(db, settings, from, to, now).await?;
     let mut messages = Messages::new(&settings.filter_relays);
     let mut hour = from.div_euclid(time::HOUR);
     while hour * time::HOUR < to {
@@ -86,7 +91,7 @@ pub async fn report(
     Ok(MailReport {
         from,
         to,
-        offset,
+        offset: settings.offset_at(from),
         tables,
     })
 }
@@ -98,16 +103,16 @@ async fn series_tables(
     from: i64,
     to: i64,
     now: i64,
-    offset: i64,
 ) -> Result<Vec<ReportTable>, AppError> {
+    let zone = &*settings.zone;
     // Minutes would be exact too, but a month of them is many rows.
     let tier = match tier_for(from, to, now, &settings.retention) {
         Tier::Minute | Tier::Hour => Tier::Hour,
         Tier::Day => Tier::Day,
     };
     let (start, end) = match tier {
-        Tier::Day => (Tier::Day.start(from, offset), to),
-        _ => (Tier::Hour.start(from, offset), to),
+        Tier::Day => (Tier::Day.start(from, zone), to),
+        _ => (Tier::Hour.start(from, zone), to),
     };
     let select = sums_by_time(tier, Scope::Host, "", (start, end), (tier.seconds(), 0));
     let rows = db
@@ -122,9 +127,10 @@ async fn series_tables(
         let n = u64::try_from(row.try_get_by_index::<i64>(2)?).unwrap_or(0);
         *totals.entry(series.clone()).or_default() += n;
         if let Some(col) = Series::TRAFFIC.iter().position(|s| s.name() == series) {
-            days.entry(Tier::Day.start(at, offset)).or_default()[col] += n;
+            days.entry(Tier::Day.start(at, zone)).or_default()[col] += n;
             if tier == Tier::Hour {
-                hours[((at + offset).rem_euclid(time::DAY) / time::HOUR) as usize][col] += n;
+                let local = at + zone.utc_offset(at);
+                hours[(local.rem_euclid(time::DAY) / time::HOUR) as usize][col] += n;
             }
         }
     }
@@ -144,7 +150,7 @@ async fn series_tables(
     };
     let mut per_day = table("per_day", "Per day", &traffic_columns("day"));
     for (day, counts) in days {
-        let mut row = vec![local(day, offset, "%Y-%m-%d")];
+        let mut row = vec![local(day, zone.utc_offset(day), "%Y-%m-%d")];
         row.extend(counts.iter().map(u64::to_string));
         per_day.rows.push(row);
     }
@@ -254,7 +260,7 @@ impl<'a> Messages<'a> {
                     self.bytes_delivered += size;
                 }
                 "bounced" => *self.bounces.entry(relay_host(&r.relay)).or_default() += 1,
-                "deferred" => *self.deferrals.entry(reason(&r.reply)).or_default() += 1,
+                "deferred" => *self.deferrals.entry(deferral_reason(&r.reply)).or_default() += 1,
                 _ => {}
             }
         }
@@ -331,7 +337,7 @@ impl<'a> Messages<'a> {
             (
                 &self.deferrals,
                 "deferral_reasons",
-                "Deferral reasons",
+                "Deferrals by reason",
                 "reason",
                 "recipients",
             ),
@@ -434,33 +440,48 @@ fn relay_host(relay: &str) -> String {
     }
 }
 
-/// A deferral reply grouped with others like it: without the parenthesised
-/// queue ids and addresses that differ per message, at most 100 characters.
-fn reason(reply: &str) -> String {
-    let mut out = String::with_capacity(reply.len().min(100));
-    for word in reply.split_whitespace() {
-        let word = if word.contains('@') {
-            "<address>"
-        } else {
-            word
-        };
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(word);
-        if out.len() >= 100 {
-            break;
-        }
+/// A deferral reply grouped with others like it: what the remote server
+/// or the connection said, without who said it. The wrapper Postfix puts
+/// around a reply (`delivery temporarily suspended:`, `host NAME[IP]
+/// said:`, `(in reply to … command)`) is dropped, every host name given
+/// with its address (`mx.z.com[198.51.100.2]`) becomes `<host>`, then the
+/// text is reduced like an unclassified reject
+/// ([`mailflow::count::unclassified::normalise`]: `<addr>`, `<ip>`, `<n>`…).
+/// At most that normaliser's length.
+pub fn deferral_reason(reply: &str) -> String {
+    let mut text = reply.trim();
+    text = text
+        .strip_prefix("delivery temporarily suspended:")
+        .unwrap_or(text)
+        .trim_start();
+    if let Some(rest) = text.strip_prefix("host ")
+        && let Some((_, said)) = rest.split_once(" said:")
+    {
+        text = said.trim_start();
     }
-    let mut cut = out.len().min(100);
-    while !out.is_char_boundary(cut) {
-        cut -= 1;
+    if let Some(i) = text.rfind(" (in reply to ")
+        && text.ends_with(" command)")
+    {
+        text = &text[..i];
     }
-    out.truncate(cut);
-    if out.is_empty() {
+    // `mx.z.com[198.51.100.2]:25:` → `<host>[198.51.100.2]:25:`; a
+    // hostile reply of any length is cut by the normaliser after this.
+    let words: Vec<String> = text
+        .split_whitespace()
+        .take(200)
+        .map(|word| match word.find('[') {
+            Some(i) if i > 0 => format!("<host>{}", &word[i..]),
+            _ => match word.split_once("name=") {
+                Some((before, _)) => format!("{before}name=<host>"),
+                None => word.to_string(),
+            },
+        })
+        .collect();
+    let shape = mailflow::count::unclassified::normalise(&words.join(" "));
+    if shape.is_empty() {
         "(no reply)".into()
     } else {
-        out
+        shape
     }
 }
 
@@ -605,13 +626,35 @@ mod tests {
     }
 
     #[test]
-    fn deferral_reasons_group_without_addresses() {
+    fn deferral_reasons_group_without_hosts_addresses_or_numbers() {
+        let same = [
+            "host mx.z.com[198.51.100.2] said: 452 4.2.2 <d@z.com>: Mailbox full (in reply to RCPT TO command)",
+            "host mx7.y.net[203.0.113.9] said: 452 4.2.2 <e@y.net>: Mailbox full (in reply to RCPT TO command)",
+        ];
+        for reply in same {
+            assert_eq!(deferral_reason(reply), "452 4.2.2 <addr>: Mailbox full");
+        }
         assert_eq!(
-            reason("host mx.z.com said: 452 4.2.2 <d@z.com>: Mailbox full"),
-            "host mx.z.com said: 452 4.2.2 <address> Mailbox full"
+            deferral_reason("connect to mx.z.com[198.51.100.2]:25: Connection timed out"),
+            deferral_reason(
+                "delivery temporarily suspended: connect to mail.q.org[2001:db8::7]:25: Connection timed out"
+            ),
         );
-        assert_eq!(reason(""), "(no reply)");
-        assert!(reason(&"é".repeat(300)).len() <= 100);
+        assert_eq!(
+            deferral_reason("connect to mx.z.com[198.51.100.2]:25: Connection refused"),
+            "connect to <host>[<ip>]<n>: Connection refused"
+        );
+        assert_eq!(
+            deferral_reason(
+                "Host or domain name not found. Name service error for name=z.com type=MX: Host not found, try again"
+            ),
+            deferral_reason(
+                "Host or domain name not found. Name service error for name=other.com.br type=MX: Host not found, try again"
+            ),
+        );
+        assert_eq!(deferral_reason(""), "(no reply)");
+        let huge = format!("host a[1.2.3.4] said: 451 {}", "é".repeat(2_000_000));
+        assert!(deferral_reason(&huge).len() <= 1024);
     }
 
     #[test]

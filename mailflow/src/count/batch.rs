@@ -121,8 +121,8 @@ pub struct Batch {
     pub alerts: Vec<crate::detect::Alert>,
     pub lines: u64,
     pub unparsed: u64,
-    /// [`Settings::day_offset`](super::Settings::day_offset), for the daily roll-up.
-    pub day_offset: i64,
+    /// [`Settings::day_zone`](super::Settings::day_zone), for the daily roll-up.
+    pub day_zone: std::sync::Arc<crate::time::OffsetChanges>,
 }
 
 impl Batch {

@@ -53,8 +53,9 @@ pub struct Settings {
     pub traces: bool,
     /// The domains counted per domain.
     pub domains: Arc<HostedDomains>,
-    /// Where days begin for the daily totals, in seconds east of UTC.
-    pub day_offset: i64,
+    /// The time zone whose days the daily totals follow (its offset
+    /// changes; empty: UTC).
+    pub day_zone: Arc<crate::time::OffsetChanges>,
 }
 
 impl Default for Settings {
@@ -69,7 +70,7 @@ impl Default for Settings {
             limits: Limits::default(),
             traces: true,
             domains: Arc::default(),
-            day_offset: 0,
+            day_zone: Arc::default(),
         }
     }
 }
@@ -210,7 +211,7 @@ impl Counter {
         let next = self.batch.next();
         let mut batch = std::mem::replace(&mut self.batch, next);
         batch.hosts = self.hosts.clone();
-        batch.day_offset = self.settings.day_offset;
+        batch.day_zone = self.settings.day_zone.clone();
         batch.series = series_names(&self.rules);
         batch.messages = self.tracker.take();
         if let Some(d) = &mut self.detector {

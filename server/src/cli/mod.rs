@@ -31,6 +31,7 @@ impl Cli {
         let cfg = self.load_config()?;
         let db_given = self.db.is_some();
         init_tracing(&cfg);
+        cfg.warnings.iter().for_each(|w| tracing::warn!("{w}"));
         let default = Command::Serve {
             listen: None,
             demo: false,

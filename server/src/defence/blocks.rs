@@ -1,8 +1,13 @@
 //! The active blocks as an in-memory snapshot: what the policy daemon
 //! answers from. A refresher re-reads them from the database every few
-//! seconds and writes back how many requests each block refused; when the
-//! database is down the last snapshot stays in force, so mail keeps
-//! flowing under the blocks already known.
+//! seconds and writes back how many requests each block refused, and how
+//! many were refused in each minute by IP and by account blocks (the
+//! "refused by blocks" series of the Charts page); when the database is
+//! down the last snapshot stays in force, so mail keeps flowing under the
+//! blocks already known, and the counts wait in memory for the next write.
+//! Counting is a map update under a mutex: the policy answer never waits
+//! for the database. A crash or a stop loses the counts since the last
+//! write (at most `defence.refresh_secs`).
 
 use anyhow::{Context, Result};
 use app::server::entities::defence_block::{Column, Entity};
@@ -140,13 +145,19 @@ fn canonical(ip: IpAddr) -> IpAddr {
 pub struct Shared {
     current: RwLock<Arc<Snapshot>>,
     hits: Mutex<FxHashMap<i64, u64>>,
+    /// (minute start, kind of block) → requests refused.
+    refused: Mutex<Refused>,
 }
+
+/// Refusals per minute and kind of block, not yet written.
+type Refused = FxHashMap<(i64, SubjectKind), u64>;
 
 impl Shared {
     pub fn new(snapshot: Snapshot) -> Self {
         Self {
             current: RwLock::new(Arc::new(snapshot)),
             hits: Mutex::default(),
+            refused: Mutex::default(),
         }
     }
 
@@ -164,10 +175,33 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(snapshot);
     }
 
-    /// Block `id` refused a request.
-    pub fn hit(&self, id: i64) {
-        let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
-        *hits.entry(id).or_default() += 1;
+    /// Block `id`, of an IP address or network or of an account
+    /// (`kind`), refused a request at `now` (Unix seconds).
+    pub fn hit(&self, id: i64, kind: SubjectKind, now: i64) {
+        *self
+            .hits
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(id)
+            .or_default() += 1;
+        let minute = mailflow::time::floor(now, mailflow::time::MINUTE);
+        *self
+            .refused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry((minute, kind))
+            .or_default() += 1;
+    }
+
+    fn take_refused(&self) -> Refused {
+        std::mem::take(&mut *self.refused.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn give_back_refused(&self, refused: Refused) {
+        let mut current = self.refused.lock().unwrap_or_else(|p| p.into_inner());
+        for (key, n) in refused {
+            *current.entry(key).or_default() += n;
+        }
     }
 
     fn take_hits(&self) -> FxHashMap<i64, u64> {
@@ -228,6 +262,17 @@ async fn write_hits(db: &DatabaseConnection, shared: &Shared) -> Result<()> {
     Ok(())
 }
 
+/// Adds the counted refusals to the per-minute series; on failure they
+/// are kept for the next try.
+async fn write_refused(db: &DatabaseConnection, shared: &Shared) -> Result<()> {
+    let refused = shared.take_refused();
+    if let Err(e) = app::server::refused::add(db, &refused).await {
+        shared.give_back_refused(refused);
+        return Err(e).context("cannot record the refusals per minute");
+    }
+    Ok(())
+}
+
 /// What the refresher keeps up to date besides the snapshot.
 #[derive(Clone, Debug, Default)]
 pub struct RefreshOptions {
@@ -252,6 +297,7 @@ pub async fn start(db: DatabaseConnection, opts: RefreshOptions) -> Result<Arc<S
             tick.tick().await;
             let refreshed = async {
                 write_hits(&db, &keep).await?;
+                write_refused(&db, &keep).await?;
                 let before = keep.snapshot();
                 let next = Snapshot::new(load_active(&db, now()).await?);
                 write_cidr(&next, &opts, Some(&before))?;
@@ -364,15 +410,23 @@ mod tests {
     #[test]
     fn hits_are_counted_and_kept_until_written() {
         let shared = Shared::new(Snapshot::default());
-        shared.hit(7);
-        shared.hit(7);
-        shared.hit(9);
+        shared.hit(7, Ip, 60);
+        shared.hit(7, Ip, 119);
+        shared.hit(9, Account, 120);
         let hits = shared.take_hits();
         assert_eq!((hits[&7], hits[&9]), (2, 1));
-        shared.hit(7);
+        shared.hit(7, Ip, 130);
         shared.give_back_hits(hits);
         let hits = shared.take_hits();
         assert_eq!((hits[&7], hits[&9]), (3, 1));
         assert!(shared.take_hits().is_empty());
+        // Per minute and kind, kept the same way.
+        let refused = shared.take_refused();
+        assert_eq!(refused[&(60, Ip)], 2);
+        assert_eq!(refused[&(120, Ip)], 1);
+        assert_eq!(refused[&(120, Account)], 1);
+        shared.hit(9, Account, 125);
+        shared.give_back_refused(refused);
+        assert_eq!(shared.take_refused()[&(120, Account)], 2);
     }
 }

@@ -24,6 +24,7 @@
 
 use super::blocks::{Shared, reject_line};
 use crate::config::DefenceConfig;
+use mailflow::SubjectKind;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -102,15 +103,17 @@ fn decide(shared: &Shared, request: &Request, reject_text: &str) -> String {
     let block = request
         .client_address
         .and_then(|ip| snapshot.client(ip))
+        .map(|id| (id, SubjectKind::Ip))
         .or_else(|| {
             request
                 .sasl_username
                 .as_deref()
                 .and_then(|u| snapshot.account(u))
+                .map(|id| (id, SubjectKind::Account))
         });
     match block {
-        Some(id) => {
-            shared.hit(id);
+        Some((id, kind)) => {
+            shared.hit(id, kind, super::blocks::now());
             format!("action=REJECT {}\n\n", reject_line(reject_text, id))
         }
         None => "action=DUNNO\n\n".to_string(),

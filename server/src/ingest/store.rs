@@ -129,7 +129,7 @@ async fn write_series(txn: &DatabaseTransaction, batch: &Batch) -> Result<()> {
             let mut sums: BTreeMap<(UnixTime, &str, &str), u64> = BTreeMap::new();
             for &((key, minute, series), n) in &rows {
                 *sums
-                    .entry((tier.start(minute, batch.day_offset), key, series))
+                    .entry((tier.start(minute, &*batch.day_zone), key, series))
                     .or_default() += n;
             }
             write_counts(txn, tier, scope, &sums).await?;

@@ -28,7 +28,8 @@ Nov  2 12:00:01 mx1 postfix/smtpd[30]: NOQUEUE: reject: RCPT from unknown[192.0.
 ";
 
 async fn app_with_log() -> TestApp {
-    let app = app_importing(LOG, |_| {}).await;
+    // Days by UTC: these tests are about tiers (`report_zone` about zones).
+    let app = app_importing(LOG, |cfg| cfg.server.time_zone = "Etc/UTC".into()).await;
     let db = &app.state.db;
     // A block approved at 11:00 that day, and one long before.
     for (id, at) in [(1, DAY + 11 * 3600), (2, DAY - 40 * 86_400)] {

@@ -25,6 +25,7 @@ mod provision;
 mod provision_input;
 mod provision_races;
 mod report_filter_relays;
+mod report_zone;
 mod role_matrix;
 mod ssr;
 mod staff;

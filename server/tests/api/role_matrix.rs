@@ -408,6 +408,17 @@ fn server_functions() -> Vec<Endpoint> {
             args: |_| vec![("preset", "today".into())],
         },
         Endpoint {
+            path: "/api/mailgraph/refused",
+            access: Roles(CHARTS),
+            args: |_| {
+                vec![
+                    ("from", "0".into()),
+                    ("to", "3600".into()),
+                    ("step", "60".into()),
+                ]
+            },
+        },
+        Endpoint {
             path: "/api/provision/tokens",
             access: Roles(ADMIN),
             args: none,

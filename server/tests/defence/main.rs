@@ -13,3 +13,4 @@ mod helpers;
 mod mailhost;
 mod policyd;
 mod postfix;
+mod refused;

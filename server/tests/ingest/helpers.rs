@@ -199,7 +199,7 @@ pub async fn domain_sums(db: &DatabaseConnection) -> BTreeMap<(String, String), 
 }
 
 /// Asserts that every hour and day row is the exact sum of its minutes
-/// (days begin at UTC midnight in the test configuration).
+/// (days are São Paulo's, the default zone: -03:00 all of 2026).
 pub async fn assert_tiers_agree(db: &DatabaseConnection) {
     for (key, tables) in [
         ("host", ["mail_minute", "mail_hour", "mail_day"]),
@@ -208,12 +208,16 @@ pub async fn assert_tiers_agree(db: &DatabaseConnection) {
             ["mail_domain_minute", "mail_domain_hour", "mail_domain_day"],
         ),
     ] {
-        for (table, time, seconds) in [(tables[1], "hour", 3600), (tables[2], "day", 86_400)] {
+        for (table, time, seconds, offset) in [
+            (tables[1], "hour", 3600, 0),
+            (tables[2], "day", 86_400, -3 * 3600),
+        ] {
+            let start = format!("minute - (minute + {offset}) % {seconds}");
             let rolled = rows(
                 db,
                 &format!(
-                    "SELECT CAST(minute - minute % {seconds} AS BIGINT) AS t, {key}, series, CAST(SUM(n) AS BIGINT) \
-                     FROM {} GROUP BY minute - minute % {seconds}, {key}, series ORDER BY 1, 2, 3",
+                    "SELECT CAST({start} AS BIGINT) AS t, {key}, series, CAST(SUM(n) AS BIGINT) \
+                     FROM {} GROUP BY {start}, {key}, series ORDER BY 1, 2, 3",
                     tables[0]
                 ),
             )

@@ -263,7 +263,7 @@ async fn the_text_report_shows_the_periods_tables() {
         "{line}"
     );
     for section in [
-        "Mail report 2026-11-01 00:00",
+        "Mail report 2026-10-31 21:00",
         "Grand totals",
         "Per day",
         "Per hour of day",
@@ -273,7 +273,7 @@ async fn the_text_report_shows_the_periods_tables() {
         "Sending domains by count",
         "Receiving domains by size",
         "Bounces by remote server",
-        "Deferral reasons",
+        "Deferrals by reason",
         "Rejects by client",
         "20000 lines (0 unparsed)",
     ] {
