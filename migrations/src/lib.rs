@@ -19,6 +19,7 @@ mod m20261202_030000_detect_networks_alerts;
 mod m20261202_030000_evidence_proposal_detail;
 mod m20261202_030000_rules_unclassified;
 mod m20261202_060000_staff_language;
+mod m20261202_070000_search_words;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_030000_detect_networks_alerts::Migration),
             Box::new(m20261202_030000_evidence_proposal_detail::Migration),
             Box::new(m20261202_060000_staff_language::Migration),
+            Box::new(m20261202_070000_search_words::Migration),
         ]
     }
 }

@@ -482,6 +482,11 @@ pub fn catalogue() -> Vec<(
         ("login", crate::pages::login::LoginTexts::ENTRIES),
         ("guard", crate::components::guard::GuardTexts::ENTRIES),
         ("notice", crate::components::notice::NoticeTexts::ENTRIES),
+        (
+            "mailboxes",
+            crate::pages::mailboxes::MailboxesTexts::ENTRIES,
+        ),
+        ("mailbox", crate::pages::mailbox::MailboxTexts::ENTRIES),
     ]
 }
 

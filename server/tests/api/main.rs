@@ -24,6 +24,7 @@ mod provision_input;
 mod provision_races;
 mod report_filter_relays;
 mod role_matrix;
+mod search;
 mod ssr;
 mod staff;
 mod support;
