@@ -62,11 +62,8 @@ crate::texts! {
         blocks = "Security blocks", "Bloqueios de segurança";
         blocks_none = "No active block on this account.", "Nenhum bloqueio ativo nesta conta.";
         blocks_note = "Set by the security team in MailFlow; while a block is active this account cannot send.", "Definidos pela equipe de segurança no MailFlow; enquanto um bloqueio está ativo esta conta não pode enviar.";
-        col_block = "Block", "Bloqueio";
-        col_reason = "Reason", "Motivo";
-        col_by = "By", "Por";
-        col_since = "Since", "Desde";
-        col_until = "Until", "Até";
+        blocked_until = "Sending blocked until", "Envio bloqueado até";
+        in_mailflow = "See it in MailFlow →", "Ver no MailFlow →";
         history = "History", "Histórico";
         fix_fields = "Please correct the fields marked below.", "Corrija os campos marcados abaixo.";
         done_update = "Details saved.", "Dados salvos.";
@@ -83,7 +80,9 @@ crate::texts! {
         ask_reset(a: &str) = format!("Give {a} a new generated password? The old one stops working at once."), format!("Gerar uma nova senha para {a}? A antiga deixa de funcionar na hora.");
         ask_delete(a: &str) = format!("Delete {a}? It stops receiving mail at once and can be restored until it is purged."), format!("Excluir {a}? Ela deixa de receber e-mail na hora e pode ser restaurada até ser removida de vez.");
         missing_text(a: &str) = format!("There is no mailbox {a} (nor a deleted one still kept)."), format!("Não existe a caixa postal {a} (nem excluída e ainda guardada).");
-        block_link(id: i64) = format!("#{id} in MailFlow"), format!("nº {id} no MailFlow");
+        block_reason(reason: &str) = format!(", reason: {reason}"), format!(", motivo: {reason}");
+        block_by(who: &str) = format!(", set by {who} on"), format!(", definido por {who} em");
+        block_no(id: i64) = format!(", block #{id}."), format!(", bloqueio nº {id}.");
     }
 }
 
@@ -410,44 +409,30 @@ fn Pointing(aliases: Vec<String>, forwards: Vec<String>) -> impl IntoView {
     }
 }
 
-/// The active MailFlow account blocks of this mailbox (read-only).
+/// The active MailFlow account blocks of this mailbox (read-only): until
+/// when, why, and a link to each in MailFlow.
 #[component]
 fn Blocks(blocks: Vec<BlockRow>) -> impl IntoView {
     let t = use_texts::<MailboxTexts>();
     let active = !blocks.is_empty();
+    let rows = blocks
+        .into_iter()
+        .map(|b| {
+            view! {
+                <p class="notice error" role="status">
+                    {t.blocked_until()} " " <Time at=b.expires_at /> {t.block_reason(&b.reason)}
+                    {t.block_by(&b.approved_by)} " " <Time at=b.approved_at />
+                    {t.block_no(b.id)} " "
+                    <a href=format!("/mailflow#block-{}", b.id)>{t.in_mailflow()}</a>
+                </p>
+            }
+        })
+        .collect_view();
     view! {
-        <section class="panel" class:blocked=active data-testid="blocks">
+        <section class="panel" data-testid="blocks">
             <h2>{t.blocks()}</h2>
             {if active {
-                view! {
-                    <p class="notice error" role="status">{t.blocks_note()}</p>
-                    <table class="data">
-                        <thead>
-                            <tr>
-                                <th>{t.col_block()}</th>
-                                <th>{t.col_reason()}</th>
-                                <th>{t.col_by()}</th>
-                                <th>{t.col_since()}</th>
-                                <th>{t.col_until()}</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {blocks
-                                .into_iter()
-                                .map(|b| view! {
-                                    <tr>
-                                        <td><a href=format!("/mailflow#block-{}", b.id)>{t.block_link(b.id)}</a></td>
-                                        <td>{b.reason}</td>
-                                        <td>{b.approved_by}</td>
-                                        <td class="nowrap"><Time at=b.approved_at /></td>
-                                        <td class="nowrap"><Time at=b.expires_at /></td>
-                                    </tr>
-                                })
-                                .collect_view()}
-                        </tbody>
-                    </table>
-                }
-                .into_any()
+                view! { {rows} <p class="muted">{t.blocks_note()}</p> }.into_any()
             } else {
                 view! { <p class="muted">{t.blocks_none()}</p> }.into_any()
             }}
