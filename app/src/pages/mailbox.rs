@@ -8,9 +8,9 @@
 //! action's notice replaces it. A mailbox that does not exist answers 404.
 
 use super::admin_audit::AuditTable;
-use super::mailboxes::{MailboxesTexts, StatusBadge, encode, flow, quota};
+use super::mailboxes::{MailboxesTexts, Outcome, StatusBadge, encode, flow, quota};
 use crate::api::provision::mailbox_detail;
-use crate::components::notice::{ErrorBox, OneTimeSecret, SuccessBox};
+use crate::components::notice::ErrorBox;
 use crate::components::page::{Page, SubmitRow};
 use crate::components::request_form::{Field, FieldMessage, confirm_first};
 use crate::components::subnav::MailboxesNav;
@@ -65,7 +65,6 @@ crate::texts! {
         blocked_until = "Sending blocked until", "Envio bloqueado até";
         in_mailflow = "See it in MailFlow →", "Ver no MailFlow →";
         history = "History", "Histórico";
-        fix_fields = "Please correct the fields marked below.", "Corrija os campos marcados abaixo.";
         done_update = "Details saved.", "Dados salvos.";
         done_suspend = "Mailbox suspended.", "Caixa suspensa.";
         done_reactivate = "Mailbox reactivated.", "Caixa reativada.";
@@ -263,28 +262,16 @@ fn LastNotice(actions: Actions) -> impl IntoView {
     move || {
         actions.last.with(|last| {
             let (did, answer) = last.as_ref()?;
-            Some(match answer {
-                Err(AppError::Fields(_)) => {
-                    view! { <div class="notice error" role="alert">{t.fix_fields()}</div> }
-                        .into_any()
-                }
-                Err(e) => view! { <ErrorBox error=e.clone() /> }.into_any(),
-                Ok(done) => {
-                    let said = match did {
-                        Did::Update => t.done_update(),
-                        Did::Suspend => t.done_suspend(),
-                        Did::Reactivate => t.done_reactivate(),
-                        Did::Reset => t.done_reset(),
-                        Did::Forward => t.done_forward(),
-                        Did::Delete => t.done_delete(),
-                        Did::Restore => t.done_restore(),
-                    };
-                    let secret = done.secret.clone().map(|secret| {
-                        view! { <OneTimeSecret username=done.target.clone() password=secret /> }
-                    });
-                    view! { <SuccessBox message=said /> {secret} }.into_any()
-                }
-            })
+            let said = match did {
+                Did::Update => t.done_update(),
+                Did::Suspend => t.done_suspend(),
+                Did::Reactivate => t.done_reactivate(),
+                Did::Reset => t.done_reset(),
+                Did::Forward => t.done_forward(),
+                Did::Delete => t.done_delete(),
+                Did::Restore => t.done_restore(),
+            };
+            Some(view! { <Outcome answer=answer.clone() said /> })
         })
     }
 }

@@ -5,13 +5,15 @@
 //! bookmarked or shared.
 
 use crate::api::provision::{list_domains, search_mailboxes};
+use crate::components::notice::{ErrorBox, OneTimeSecret, SuccessBox};
 use crate::components::page::{DataTable, Loaded, Page, SearchForm, SubmitRow, param, url_search};
-use crate::components::request_form::{Field, FieldMessage, RequestOutcome, cleared_on_success};
+use crate::components::request_form::{Field, FieldMessage, cleared_on_success};
 use crate::components::subnav::MailboxesNav;
+use crate::errors::AppError;
 use crate::i18n::{Time, common::Common, use_locale, use_texts};
 use crate::model::Section;
 use crate::provision::mailbox_create::CreateMailbox;
-use crate::provision::{MailboxPage, MailboxStatus, MailboxView, SearchedAs};
+use crate::provision::{MailboxPage, MailboxStatus, MailboxView, RequestDone, SearchedAs};
 use leptos::prelude::*;
 
 crate::texts! {
@@ -59,9 +61,11 @@ crate::texts! {
         receive_only_long = "Receive-only (may not send)", "Só recebe (não pode enviar)";
         domains = "Domains:", "Domínios:";
         create = "Create mailbox", "Criar caixa postal";
+        fix_fields = "Please correct the fields marked below.", "Corrija os campos marcados abaixo.";
         bad_cursor = "That page link is broken; start the search again.", "Esse link de página está quebrado; comece a busca de novo.";
     }
     formats {
+        created(address: &str) = format!("Mailbox {address} created."), format!("Caixa postal {address} criada.");
         open(address: &str) = format!("Open {address} →"), format!("Abrir {address} →");
         alias_domain_note(real: &str) = format!("That is an alias domain of {real}: searched in {real}."), format!("Esse é um domínio alias de {real}: buscado em {real}.");
         query_too_long(max: usize) = format!("The search may be at most {max} characters long."), format!("A busca pode ter no máximo {max} caracteres.");
@@ -228,6 +232,25 @@ fn SearchedAsNote(page: MailboxPage, search: Search) -> impl IntoView {
     .into_any()
 }
 
+/// What a mailbox request did, said by the page in the past tense
+/// (`said`), with a generated password to copy; or why it did nothing.
+#[component]
+pub fn Outcome(answer: Result<RequestDone, AppError>, #[prop(into)] said: String) -> impl IntoView {
+    let t = use_texts::<MailboxesTexts>();
+    match answer {
+        Err(AppError::Fields(_)) => {
+            view! { <div class="notice error" role="alert">{t.fix_fields()}</div> }.into_any()
+        }
+        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+        Ok(done) => {
+            let secret = done.secret.map(|secret| {
+                view! { <OneTimeSecret username=done.target.clone() password=secret /> }
+            });
+            view! { <SuccessBox message=said /> {secret} }.into_any()
+        }
+    }
+}
+
 /// `<option>`s of the domains that hold mailboxes (not alias domains).
 #[component]
 pub fn DomainOptions(
@@ -333,7 +356,14 @@ fn CreateMailboxPanel(
     view! {
         <section class="panel">
             <h2>{t.new_mailbox()}</h2>
-            <RequestOutcome result=result />
+            {move || {
+                result.with(|r| {
+                    r.as_ref().map(|answer| {
+                        let said = answer.as_ref().map(|d| t.created(&d.target)).unwrap_or_default();
+                        view! { <Outcome answer=answer.clone() said /> }
+                    })
+                })
+            }}
             {move || {
                 result
                     .with(|r| r.as_ref().and_then(|r| r.as_ref().ok()).map(|d| d.target.clone()))

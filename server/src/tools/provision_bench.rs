@@ -8,7 +8,7 @@
 //! portal and Postfix use, and prints the latency percentiles.
 
 use anyhow::{Context, Result};
-use app::provision::MailboxStatus;
+use app::provision::{MailboxStatus, SearchedAs};
 use app::server::entities::{mail_domain, mailbox};
 use app::server::provision::search::{self, MailboxSearch};
 use app::server::provision::types::name_key;
@@ -194,7 +194,7 @@ pub async fn run(db: &DatabaseConnection, mailboxes: u64, queries: usize) -> Res
         .context("cannot fill the database")?;
     let total = mailbox::Entity::find().count(db).await? as usize;
     let mut rng = Rng(42);
-    let search_kinds: [(&str, MakeSearch); 6] = [
+    let search_kinds: [(&str, MakeSearch); 7] = [
         ("search: address prefix (3 letters)", |r, _| MailboxSearch {
             q: FIRST[r.below(FIRST.len())][..3].to_string(),
             ..Default::default()
@@ -222,11 +222,18 @@ pub async fn run(db: &DatabaseConnection, mailboxes: u64, queries: usize) -> Res
         }),
         ("search: domain + local part prefix", |r, _| MailboxSearch {
             q: FIRST[r.below(FIRST.len())].to_string(),
+            by: Some(SearchedAs::Address),
+            domain: domain_name(r.below(DOMAINS)),
+            ..Default::default()
+        }),
+        ("search: domain + a name word", |r, _| MailboxSearch {
+            q: FIRST[r.below(FIRST.len())].to_string(),
             domain: domain_name(r.below(DOMAINS)),
             ..Default::default()
         }),
         ("search: suspended only", |r, _| MailboxSearch {
             q: FIRST[r.below(FIRST.len())][..2].to_string(),
+            by: Some(SearchedAs::Address),
             status: MailboxStatus::Suspended.as_str().into(),
             ..Default::default()
         }),
