@@ -60,9 +60,8 @@ pub struct MailboxSearch {
 pub fn read_query(q: &str) -> SearchedAs {
     let q = q.trim();
     let addressy = |c: char| c.is_ascii_digit() || matches!(c, '.' | '_' | '+');
-    if q.contains('@') || (!q.contains(char::is_whitespace) && q.contains(addressy)) {
-        SearchedAs::Address
-    } else if q.is_empty() {
+    let address = q.contains('@') || (!q.contains(char::is_whitespace) && q.contains(addressy));
+    if address || q.is_empty() {
         SearchedAs::Address
     } else {
         SearchedAs::Name
