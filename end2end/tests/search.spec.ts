@@ -4,7 +4,7 @@ import { hydrated, password } from "./fixtures/session";
 // Issue 18: support's journey in Portuguese. The demo domain cliente.com.br
 // (serve --demo) has "João Pereira" (joao5@), whom the alias
 // contato@cliente.com.br reaches, and the alias domain cliente.net.br.
-test.use({ locale: "pt-BR" });
+test.use({ locale: "pt-BR", permissions: ["clipboard-read", "clipboard-write"] });
 
 async function entrar(page: Page, usuario: string): Promise<void> {
   await page.goto("/login");
@@ -50,6 +50,15 @@ test("o suporte encontra uma caixa postal pelo sobrenome, abre e vê os aliases 
   await page.getByRole("button", { name: "Reativar" }).click();
   await expect(page.getByRole("status").first()).toHaveText("Caixa reativada.");
   await expect(page.getByText("Caixa suspensa.")).toHaveCount(0);
+
+  // A senha gerada, com o botão Copiar (a área de transferência recebe ela).
+  page.once("dialog", (d) => d.accept());
+  await page.getByRole("button", { name: "Redefinir senha" }).click();
+  await expect(page.getByRole("status").first()).toHaveText("Senha redefinida.");
+  const senha = (await page.getByTestId("one-time-password").textContent())!.trim();
+  await page.getByRole("button", { name: "Copiar" }).click();
+  await expect(page.getByText("Copiado")).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(senha);
 
   // Um endereço do domínio alias encontra a caixa verdadeira.
   await page.goto("/mailboxes?q=joao5%40cliente.net.br");
