@@ -21,6 +21,7 @@ mod m20261202_030000_rules_unclassified;
 mod m20261202_060000_staff_language;
 mod m20261202_070000_import_fingerprint;
 mod m20261202_070000_refused_minute;
+mod m20261202_070000_search_words;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_060000_staff_language::Migration),
             Box::new(m20261202_070000_import_fingerprint::Migration),
             Box::new(m20261202_070000_refused_minute::Migration),
+            Box::new(m20261202_070000_search_words::Migration),
         ]
     }
 }

@@ -180,16 +180,9 @@ async fn mailboxes(
     Query(q): Query<MailboxQuery>,
 ) -> ApiResult<app::provision::MailboxPage> {
     caller.require(SUPPORT)?;
-    let by_name = match q.by.as_str() {
-        "" | "address" => false,
-        "name" => true,
-        other => {
-            return Err(AppError::field("by", format!("{other:?}: use address or name.")).into());
-        }
-    };
     let s = search::MailboxSearch {
         q: q.q,
-        by_name,
+        by: search::parse_by(&q.by)?,
         domain: q.domain,
         status: q.status,
         after: q.after,

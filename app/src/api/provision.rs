@@ -4,9 +4,8 @@
 //! request server functions in `crate::provision`.
 
 use crate::errors::AppError;
-use crate::model::AuditEntry;
 use crate::provision::{
-    AliasPage, DomainView, ImportJob, IssuedToken, MailboxPage, MailboxView, TokenView,
+    AliasPage, DomainView, ImportJob, IssuedToken, MailboxOverview, MailboxPage, TokenView,
 };
 use leptos::prelude::*;
 
@@ -17,11 +16,13 @@ use crate::{
     state::app_state,
 };
 
-/// One page of mailboxes whose address (or name, with `by_name`) starts with `q`.
+/// One page of mailboxes matching `q`: the start of an address, one of
+/// our domains, or words of the name — `by` (`address`, `domain`, `name`)
+/// or, empty, the query itself decides (the page says which).
 #[server(endpoint = "provision/mailboxes", output = crate::api::TextJson)]
 pub async fn search_mailboxes(
     #[server(default)] q: String,
-    #[server(default)] by_name: bool,
+    #[server(default)] by: String,
     #[server(default)] domain: String,
     #[server(default)] status: String,
     #[server(default)] after: Option<String>,
@@ -29,7 +30,7 @@ pub async fn search_mailboxes(
     require(SUPPORT).await?;
     let query = search::MailboxSearch {
         q,
-        by_name,
+        by: search::parse_by(&by)?,
         domain,
         status,
         after,
@@ -37,14 +38,14 @@ pub async fn search_mailboxes(
     search::mailboxes(&app_state()?.db, &query).await
 }
 
-/// One mailbox and the newest audit entries about it.
+/// One mailbox with what points at it, its blocks and its newest history.
 #[server(endpoint = "provision/mailbox", output = crate::api::TextJson)]
-pub async fn mailbox_detail(address: String) -> Result<(MailboxView, Vec<AuditEntry>), AppError> {
+pub async fn mailbox_detail(address: String) -> Result<MailboxOverview, AppError> {
     require(SUPPORT).await?;
-    let db = &app_state()?.db;
-    let m = lookup::mailbox(db, &address).await?;
-    let history = crate::server::audit::for_target(db, &m.address, "provision.", 50).await?;
-    Ok((lookup::mailbox_view_of(&m), history))
+    if address.len() > search::MAX_QUERY {
+        return Err(AppError::NotFound(address.chars().take(64).collect()));
+    }
+    lookup::mailbox_detail(&app_state()?.db, &address, chrono::Utc::now().timestamp()).await
 }
 
 /// One page of aliases whose address starts with `q`.

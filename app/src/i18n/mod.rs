@@ -513,6 +513,11 @@ pub fn catalogue() -> Vec<(&'static str, Entries)> {
             "refused",
             crate::components::refused_chart::RefusedTexts::ENTRIES,
         ),
+        (
+            "mailboxes",
+            crate::pages::mailboxes::MailboxesTexts::ENTRIES,
+        ),
+        ("mailbox", crate::pages::mailbox::MailboxTexts::ENTRIES),
     ]
 }
 

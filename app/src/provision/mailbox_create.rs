@@ -141,6 +141,7 @@ mod apply {
             }
             .insert(tx)
             .await?;
+            crate::server::provision::search::index_name(tx, row.id, &row.name).await?;
             let after = lookup::mailbox_view_of(&row);
             let mut change = Change::created(row.address, &after);
             change.secret = secret;

@@ -106,6 +106,43 @@ pub struct MailboxPage {
     pub rows: Vec<MailboxView>,
     /// Pass as `after` for the next page; `None` on the last one.
     pub next: Option<String>,
+    /// How the query was read (one search box: an address, a domain or a
+    /// name).
+    #[serde(default)]
+    pub searched_as: SearchedAs,
+    /// Set when the query named an alias domain: the domain it mirrors
+    /// (for people: Unicode), which was searched instead.
+    #[serde(default)]
+    pub alias_domain_of: Option<String>,
+}
+
+crate::model::string_enum! {
+    /// How a mailbox search read its query.
+    #[derive(Default)]
+    pub enum SearchedAs {
+        /// The start of an address (it has an `@`, a digit, a dot…).
+        #[default]
+        Address = "address",
+        /// One of our domains: its mailboxes.
+        Domain = "domain",
+        /// Words of the name, each the start of a word.
+        Name = "name",
+    }
+}
+
+/// One mailbox as its page shows it: the mailbox, what sends mail to it,
+/// the security team's blocks on it, and its history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MailboxOverview {
+    pub mailbox: MailboxView,
+    /// Aliases with this mailbox among their targets (at most 100).
+    pub aliases: Vec<String>,
+    /// Mailboxes that forward to it (at most 100).
+    pub forwards: Vec<String>,
+    /// Active MailFlow account blocks of its address.
+    pub blocks: Vec<crate::model::BlockRow>,
+    /// The newest audit entries about it.
+    pub history: Vec<crate::model::AuditEntry>,
 }
 
 /// A domain (or alias domain) as admins and support see it.

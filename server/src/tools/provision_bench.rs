@@ -8,13 +8,14 @@
 //! portal and Postfix use, and prints the latency percentiles.
 
 use anyhow::{Context, Result};
-use app::provision::MailboxStatus;
+use app::provision::{MailboxStatus, SearchedAs};
 use app::server::entities::{mail_domain, mailbox};
 use app::server::provision::search::{self, MailboxSearch};
 use app::server::provision::types::name_key;
 use sea_orm::sea_query::{Alias, Query};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Statement, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder, Statement,
+    TransactionTrait,
 };
 use std::time::{Duration, Instant};
 
@@ -94,6 +95,11 @@ pub async fn fill(db: &DatabaseConnection, target: u64) -> Result<()> {
         println!("{have} mailboxes already there");
         return Ok(());
     }
+    let last_id = mailbox::Entity::find()
+        .order_by_desc(mailbox::Column::Id)
+        .one(db)
+        .await?
+        .map_or(0, |m| m.id);
     let started = Instant::now();
     let chunk = 400;
     let mut n = have as usize;
@@ -153,6 +159,8 @@ pub async fn fill(db: &DatabaseConnection, target: u64) -> Result<()> {
         eprint!("\r{n} mailboxes ({:.0} s)", started.elapsed().as_secs_f64());
     }
     eprintln!();
+    // The name search's words, as creating each mailbox would have written.
+    search::index_names_after(db, last_id).await?;
     println!(
         "filled {} mailboxes in {:.1} s",
         n as u64 - have,
@@ -186,7 +194,7 @@ pub async fn run(db: &DatabaseConnection, mailboxes: u64, queries: usize) -> Res
         .context("cannot fill the database")?;
     let total = mailbox::Entity::find().count(db).await? as usize;
     let mut rng = Rng(42);
-    let search_kinds: [(&str, MakeSearch); 5] = [
+    let search_kinds: [(&str, MakeSearch); 7] = [
         ("search: address prefix (3 letters)", |r, _| MailboxSearch {
             q: FIRST[r.below(FIRST.len())][..3].to_string(),
             ..Default::default()
@@ -198,22 +206,34 @@ pub async fn run(db: &DatabaseConnection, mailboxes: u64, queries: usize) -> Res
                 ..Default::default()
             }
         }),
-        ("search: name prefix", |r, _| MailboxSearch {
-            q: format!(
-                "{} {}",
-                FIRST[r.below(FIRST.len())],
-                &LAST[r.below(LAST.len())][..2]
-            ),
-            by_name: true,
+        ("search: name words (first name, surname start)", |r, _| {
+            MailboxSearch {
+                q: format!(
+                    "{} {}",
+                    FIRST[r.below(FIRST.len())],
+                    &LAST[r.below(LAST.len())][..2]
+                ),
+                ..Default::default()
+            }
+        }),
+        ("search: a surname alone", |r, _| MailboxSearch {
+            q: LAST[r.below(LAST.len())].to_string(),
             ..Default::default()
         }),
         ("search: domain + local part prefix", |r, _| MailboxSearch {
+            q: FIRST[r.below(FIRST.len())].to_string(),
+            by: Some(SearchedAs::Address),
+            domain: domain_name(r.below(DOMAINS)),
+            ..Default::default()
+        }),
+        ("search: domain + a name word", |r, _| MailboxSearch {
             q: FIRST[r.below(FIRST.len())].to_string(),
             domain: domain_name(r.below(DOMAINS)),
             ..Default::default()
         }),
         ("search: suspended only", |r, _| MailboxSearch {
             q: FIRST[r.below(FIRST.len())][..2].to_string(),
+            by: Some(SearchedAs::Address),
             status: MailboxStatus::Suspended.as_str().into(),
             ..Default::default()
         }),

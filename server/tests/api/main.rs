@@ -27,6 +27,7 @@ mod provision_races;
 mod report_filter_relays;
 mod report_zone;
 mod role_matrix;
+mod search;
 mod ssr;
 mod staff;
 mod support;

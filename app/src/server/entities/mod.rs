@@ -15,5 +15,6 @@ pub mod login_throttle;
 pub mod mail_alias;
 pub mod mail_domain;
 pub mod mailbox;
+pub mod mailbox_word;
 pub mod staff_user;
 pub mod web_session;

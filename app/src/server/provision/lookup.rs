@@ -429,27 +429,12 @@ pub async fn pointing_to(
     db: &impl ConnectionTrait,
     address: &str,
 ) -> Result<Option<String>, AppError> {
-    let pattern = format!("%{address}%");
-    let aliases = mail_alias::Entity::find()
-        .filter(mail_alias::Column::Targets.like(pattern.as_str()))
-        .all(db)
-        .await?;
-    if let Some(a) = aliases
-        .iter()
-        .find(|a| split_list(&a.targets).iter().any(|t| t == address))
-    {
-        return Ok(Some(format!("The alias {}", a.address)));
+    let (aliases, forwards) = pointing_at(db, &[address.to_string()], 1).await?;
+    if let Some(a) = aliases.first() {
+        return Ok(Some(format!("The alias {a}")));
     }
-    let forwards = mailbox::Entity::find()
-        .filter(mailbox::Column::ForwardTo.like(pattern.as_str()))
-        .all(db)
-        .await?;
-    if let Some(m) = forwards.iter().find(|m| {
-        m.forward_to
-            .as_deref()
-            .is_some_and(|f| split_list(f).iter().any(|t| t == address))
-    }) {
-        return Ok(Some(format!("The forward of {}", m.address)));
+    if let Some(m) = forwards.first() {
+        return Ok(Some(format!("The forward of {m}")));
     }
     if let Some(d) = mail_domain::Entity::find()
         .filter(mail_domain::Column::CatchAll.eq(address))
@@ -459,6 +444,99 @@ pub async fn pointing_to(
         return Ok(Some(format!("The catch-all of {}", d.name)));
     }
     Ok(None)
+}
+
+/// The aliases and the mailboxes' forwards with any of `addresses` among
+/// their targets (at most `limit` of each, by address).
+pub async fn pointing_at(
+    db: &impl ConnectionTrait,
+    addresses: &[String],
+    limit: usize,
+) -> Result<(Vec<String>, Vec<String>), AppError> {
+    let names = |list: &str| split_list(list).iter().any(|t| addresses.contains(t));
+    let (mut aliases, mut forwards) = (Vec::new(), Vec::new());
+    for address in addresses {
+        let pattern = format!("%{address}%");
+        let found = mail_alias::Entity::find()
+            .filter(mail_alias::Column::Targets.like(pattern.as_str()))
+            .all(db)
+            .await?;
+        aliases.extend(
+            found
+                .into_iter()
+                .filter(|a| names(&a.targets))
+                .map(|a| a.address),
+        );
+        let found = mailbox::Entity::find()
+            .filter(mailbox::Column::ForwardTo.like(pattern.as_str()))
+            .all(db)
+            .await?;
+        forwards.extend(
+            found
+                .into_iter()
+                .filter(|m| m.forward_to.as_deref().is_some_and(names))
+                .map(|m| m.address),
+        );
+    }
+    for list in [&mut aliases, &mut forwards] {
+        list.sort();
+        list.dedup();
+        list.truncate(limit);
+    }
+    Ok((aliases, forwards))
+}
+
+/// `address` and the same local part in each alias domain of its domain:
+/// every address that delivers to it.
+pub async fn with_alias_domains(
+    db: &impl ConnectionTrait,
+    m: &mailbox::Model,
+) -> Result<Vec<String>, AppError> {
+    let mut out = vec![m.address.clone()];
+    let mirrors = mail_domain::Entity::find()
+        .filter(mail_domain::Column::AliasOf.eq(m.domain_id))
+        .all(db)
+        .await?;
+    out.extend(
+        mirrors
+            .into_iter()
+            .map(|d| format!("{}@{}", m.local_part, d.name)),
+    );
+    Ok(out)
+}
+
+/// Mailbox `address`'s page: the mailbox, the aliases and forwards
+/// pointing at it (also through an alias domain), its active MailFlow
+/// account blocks and its newest history. Not found: `NotFound`.
+pub async fn mailbox_detail(
+    db: &impl ConnectionTrait,
+    address: &str,
+    now: i64,
+) -> Result<crate::provision::MailboxOverview, AppError> {
+    use crate::server::entities::defence_block;
+    use sea_orm::QueryOrder;
+    let m = mailbox(db, address).await?;
+    let (aliases, forwards) = pointing_at(db, &with_alias_domains(db, &m).await?, 100).await?;
+    let blocks = defence_block::Entity::find()
+        .filter(defence_block::Column::Subject.eq(crate::model::SubjectKind::Account.name()))
+        .filter(defence_block::Column::Target.eq(m.address.as_str()))
+        .filter(defence_block::Column::LiftedAt.is_null())
+        .filter(defence_block::Column::ExpiresAt.gt(now))
+        .order_by_desc(defence_block::Column::ExpiresAt)
+        .limit(20)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(crate::server::defence::block_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    let history = crate::server::audit::for_target(db, &m.address, "provision.", 50).await?;
+    Ok(crate::provision::MailboxOverview {
+        mailbox: mailbox_view_of(&m),
+        aliases,
+        forwards,
+        blocks,
+        history,
+    })
 }
 
 /// The audit snapshot of a domain.
@@ -638,6 +716,9 @@ pub async fn change_mailbox(
     edit(&mut row);
     row.updated_at = Set(now);
     let row = row.update(db).await?;
+    if row.name != before.name {
+        super::search::index_name(db, row.id, &row.name).await?;
+    }
     let after = mailbox_view_of(&row);
     Ok(super::Change::new(row.address, Some(&before), Some(&after)))
 }

@@ -34,6 +34,7 @@ pub async fn purge_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u6
         if gone.rows_affected == 0 {
             continue;
         }
+        super::search::forget_name(&tx, m.id).await?;
         purged += 1;
         audit::record(
             &tx,
