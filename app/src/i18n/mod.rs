@@ -482,6 +482,7 @@ pub fn catalogue() -> Vec<(
         ("login", crate::pages::login::LoginTexts::ENTRIES),
         ("guard", crate::components::guard::GuardTexts::ENTRIES),
         ("notice", crate::components::notice::NoticeTexts::ENTRIES),
+        ("defence", crate::pages::defence::DefenceTexts::ENTRIES),
     ]
 }
 
