@@ -483,6 +483,21 @@ pub fn catalogue() -> Vec<(
         ("guard", crate::components::guard::GuardTexts::ENTRIES),
         ("notice", crate::components::notice::NoticeTexts::ENTRIES),
         ("defence", crate::pages::defence::DefenceTexts::ENTRIES),
+        (
+            "detection",
+            crate::pages::detection::DetectionTexts::ENTRIES,
+        ),
+        (
+            "never_block",
+            crate::pages::never_block::NeverBlockTexts::ENTRIES,
+        ),
+        ("alerts", crate::pages::alerts::AlertTexts::ENTRIES),
+        (
+            "unclassified",
+            crate::pages::unclassified::UnclassifiedTexts::ENTRIES,
+        ),
+        ("whatif", crate::pages::whatif::WhatIfTexts::ENTRIES),
+        ("ingest", crate::pages::admin_ingest::IngestTexts::ENTRIES),
     ]
 }
 
