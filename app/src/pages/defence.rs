@@ -161,9 +161,9 @@ crate::texts! {
         search_too_long = "The search text is too long.", "O texto da busca é longo demais.";
     }
     formats {
-        approved(n: &str) = format!("Approved {n}."), format!("{n} aprovada(s).");
-        rejected(n: &str) = format!("Rejected {n}."), format!("{n} rejeitada(s).");
-        not_done(list: &str) = format!(" Not done: {list}."), format!(" Não feito: {list}.");
+        approved(n: &str) = format!("Approved {n}."), format!("Aprovadas: {n}.");
+        rejected(n: &str) = format!("Rejected {n}."), format!("Rejeitadas: {n}.");
+        not_done(list: &str) = format!(" Not done: {list}."), format!(" Não feitas: {list}.");
         blocked(target: &str, until: &str, id: i64) = format!("Blocked {target} until {until} (block #{id})."), format!("{target} bloqueado até {until} (bloqueio nº {id}).");
         found(total: &str, page: u64, pages: u64) = format!("{total} block(s), page {page} of {pages}"), format!("{total} bloqueio(s), página {page} de {pages}");
         select(target: &str) = format!("Select {target}"), format!("Selecionar {target}");

@@ -247,12 +247,7 @@ async fn rejecting_suppresses_and_bad_input_changes_nothing() {
         .await;
     let outcome: BulkOutcome = res.json().await.unwrap();
     assert_eq!(outcome.done, 0);
-    assert!(
-        outcome
-            .skipped
-            .iter()
-            .all(|(_, why)| why == "already rejected")
-    );
+    assert!(outcome.skipped.iter().all(|(_, why)| why == "já rejeitada"));
 }
 
 #[tokio::test]
