@@ -58,8 +58,10 @@ crate::texts! {
     }
 }
 
+#[cfg(feature = "ssr")]
 impl UnclassifiedTexts {
-    /// Why a rule as typed is refused, in this language.
+    /// Why a rule as typed is refused, in this language (on the server,
+    /// where rules are parsed).
     pub fn rule_error(self, e: &mailflow::count::RuleError) -> String {
         use mailflow::count::{MAX_PATTERN, RuleError};
         match e {
@@ -257,7 +259,7 @@ fn TextRow(r: UnclassifiedRow, draft: Draft) -> impl IntoView {
     .into_any()
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
     use crate::i18n::Lang;

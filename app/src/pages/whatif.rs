@@ -36,7 +36,8 @@ crate::texts! {
     formats {
         windows(hours: i64) = format!("{hours} h windows"), format!("janelas de {hours} h");
         windows_changed(now: i64, edited: i64) = format!("{now} h windows now, {edited} h edited"), format!("janelas de {now} h agora, {edited} h na edição");
-        summary(days: i64, since: &str, n: &str, subject: &str, windows: &str, now: &str, no_longer: &str, unchanged: &str) = format!("{days} days from {since}, {n} {subject}s, {windows}: {now} would now be proposed, {no_longer} no longer, {unchanged} unchanged."), format!("{days} dias desde {since}, {n} alvos do tipo {subject}, {windows}: {now} passariam a ser propostos, {no_longer} deixariam de ser, {unchanged} sem mudança.");
+        replayed(days: i64, since: &str, n: &str, subject: &str, windows: &str) = format!("{days} days from {since}, {n} {subject}s, {windows}"), format!("{days} dias desde {since}, {n} alvos do tipo {subject}, {windows}");
+        outcome(now: &str, no_longer: &str, unchanged: &str) = format!("{now} would now be proposed, {no_longer} no longer, {unchanged} unchanged."), format!("{now} passariam a ser propostos, {no_longer} deixariam de ser, {unchanged} sem mudança.");
         biggest(n: usize, total: &str) = format!("The {n} biggest of {total}."), format!("Os {n} maiores de {total}.");
         not_whole(label: &str, text: &str) = format!("{label}: {text:?} is not a whole number."), format!("{label}: {text:?} não é um número inteiro.");
         out_of_range(why: &str) = format!("The saved policy is out of range: {why}"), format!("A política salva está fora dos limites: {why}");
@@ -119,15 +120,20 @@ fn Report(r: WhatIfResult) -> impl IntoView {
     } else {
         t.windows_changed(r.current_window_hours, r.edited_window_hours)
     };
-    let summary = t.summary(
-        r.days,
-        &locale.datetime(r.since),
-        &locale.number(r.subjects),
-        locale.texts::<DefenceTexts>().subject(r.subject),
-        &windows,
-        &locale.number(r.now_proposed_total),
-        &locale.number(r.no_longer_total),
-        &locale.number(r.unchanged),
+    let summary = format!(
+        "{}: {}",
+        t.replayed(
+            r.days,
+            &locale.datetime(r.since),
+            &locale.number(r.subjects),
+            locale.texts::<DefenceTexts>().subject(r.subject),
+            &windows,
+        ),
+        t.outcome(
+            &locale.number(r.now_proposed_total),
+            &locale.number(r.no_longer_total),
+            &locale.number(r.unchanged),
+        )
     );
     view! {
         <p class="whatif-summary" title=locale.utc(r.since)>{summary}</p>
