@@ -169,15 +169,15 @@ impl Guardrails {
         if let Some(net) = as_network(target)
             && let Some(never) = crate::server::detection::never_block_covering(db, &net).await?
         {
-            return Err(AppError::Validation(format!(
-                "{net} touches the never-block network {never}: it cannot be blocked \
-                 (an admin can take the network off the list in the detection settings)"
-            )));
+            return Err(AppError::Validation(
+                crate::pages::defence::server_texts()
+                    .never_block_touch(&net.to_string(), &never.to_string()),
+            ));
         }
         match self.concern(target) {
-            Some(concern) if !override_guard => Err(AppError::Validation(format!(
-                "{concern}: an admin must override"
-            ))),
+            Some(concern) if !override_guard => Err(AppError::Validation(
+                crate::pages::defence::server_texts().admin_must_override(&concern),
+            )),
             _ => Ok(()),
         }
     }
@@ -190,12 +190,16 @@ impl Guardrails {
             ipnet::IpNet::V6(_) => self.max_prefix_v6,
         };
         if net.prefix_len() < widest {
-            return Some(format!("{net} is wider than /{widest}"));
+            return Some(
+                crate::pages::defence::server_texts().wider_than(&net.to_string(), widest),
+            );
         }
         self.customer_pools
             .iter()
             .find(|pool| pool.contains(&net.network()) || net.contains(&pool.network()))
-            .map(|pool| format!("{net} is in the customer pool {pool}"))
+            .map(|pool| {
+                crate::pages::defence::server_texts().in_pool(&net.to_string(), &pool.to_string())
+            })
     }
 }
 

@@ -71,8 +71,10 @@ test("an analyst reads an account's evidence and approves it; support sees the b
   // When it started (the first login), not only when the threshold was crossed.
   const proposal = analyst.locator("table.proposals tbody tr[data-target='ana17@cliente.com.br']");
   await expect(proposal).toContainText("distinct client IPs");
-  await expect(proposal).toContainText("Started 2026-11-29 10:10 UTC");
-  await expect(proposal).toContainText("Threshold 2026-11-29 10:17 UTC");
+  // Times are local (America/Sao_Paulo, UTC-3), in UTC on hover.
+  await expect(proposal).toContainText("Started 2026-11-29 07:10");
+  await expect(proposal).toContainText("Threshold 2026-11-29 07:17");
+  await expect(proposal.locator("td.seen time").first()).toHaveAttribute("title", "2026-11-29 10:10:00 UTC");
   // The admin-only override is not offered to an analyst.
   await expect(analyst.getByRole("checkbox", { name: /Override guardrails/ })).toHaveCount(0);
 

@@ -68,9 +68,9 @@ pub async fn add_block(
         "custom" => custom_minutes.trim(),
         preset => preset,
     };
-    let minutes = text
-        .parse::<i64>()
-        .map_err(|_| AppError::Validation(format!("{text:?} is not a number of minutes.")))?;
+    let minutes = text.parse::<i64>().map_err(|_| {
+        AppError::Validation(crate::pages::defence::server_texts().not_minutes(text))
+    })?;
     let block = defence::ManualBlock {
         subject: &subject,
         target: &target,
@@ -127,10 +127,9 @@ pub async fn approve_proposals(
     let state = app_state()?;
     let minutes = match minutes.trim() {
         "" => None,
-        m => Some(
-            m.parse()
-                .map_err(|_| AppError::Validation(format!("{m:?} is not a number of minutes.")))?,
-        ),
+        m => Some(m.parse().map_err(|_| {
+            AppError::Validation(crate::pages::defence::server_texts().not_minutes(m))
+        })?),
     };
     let ids = defence::parse_ids(&ids)?;
     let approval = defence::Approval {
@@ -200,10 +199,9 @@ pub async fn save_policy(
     let me = require(Section::MailFlow.roles()).await?;
     let burst_factor = match burst_factor.trim() {
         "" => None,
-        f => Some(
-            f.parse::<f64>()
-                .map_err(|_| AppError::Validation(format!("{f:?} is not a number.")))?,
-        ),
+        f => Some(f.parse::<f64>().map_err(|_| {
+            AppError::Validation(crate::pages::defence::server_texts().not_number(f))
+        })?),
     };
     let change = PolicyChange {
         id,

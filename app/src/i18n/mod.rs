@@ -518,6 +518,22 @@ pub fn catalogue() -> Vec<(&'static str, Entries)> {
             crate::pages::mailboxes::MailboxesTexts::ENTRIES,
         ),
         ("mailbox", crate::pages::mailbox::MailboxTexts::ENTRIES),
+        ("defence", crate::pages::defence::DefenceTexts::ENTRIES),
+        (
+            "detection",
+            crate::pages::detection::DetectionTexts::ENTRIES,
+        ),
+        (
+            "never_block",
+            crate::pages::never_block::NeverBlockTexts::ENTRIES,
+        ),
+        ("alerts", crate::pages::alerts::AlertTexts::ENTRIES),
+        (
+            "unclassified",
+            crate::pages::unclassified::UnclassifiedTexts::ENTRIES,
+        ),
+        ("whatif", crate::pages::whatif::WhatIfTexts::ENTRIES),
+        ("ingest", crate::pages::admin_ingest::IngestTexts::ENTRIES),
     ]
 }
 

@@ -10,6 +10,7 @@ use super::audit::{self, Actor, NONE};
 use super::entities::defence_alert;
 use crate::api::detect::AlertRow;
 use crate::errors::AppError;
+use crate::pages::alerts::server_texts as texts;
 use mailflow::detect::Alert;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
@@ -130,11 +131,12 @@ pub async fn acknowledge(
     let row = defence_alert::Entity::find_by_id(id)
         .one(&txn)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("Alert {id}")))?;
+        .ok_or_else(|| AppError::NotFound(texts().alert_n(id)))?;
     if row.status != OPEN {
-        return Err(AppError::Conflict(format!(
-            "Alert {id} was already acknowledged by {}.",
-            row.acknowledged_by.as_deref().unwrap_or("someone")
+        let t = texts();
+        return Err(AppError::Conflict(t.already_acknowledged(
+            id,
+            row.acknowledged_by.as_deref().unwrap_or(t.someone()),
         )));
     }
     let mut m: defence_alert::ActiveModel = row.into();

@@ -25,6 +25,7 @@ use crate::model::{
     AccountContext, BlockPage, BlockRow, BulkOutcome, DETAIL_LISTS, DefenceState, DetailPage,
     HistoryProposal, ProposalRow, Role, SubjectHistory, SubjectKind,
 };
+use crate::pages::defence::server_texts as texts;
 use crate::state::Guardrails;
 use mailflow::detect::proposals::{Details, Listed, MAX_LISTED};
 use mailflow::time::{DAY, HOUR, HOURS_PER_DAY, MINUTE, MINUTES_PER_DAY};
@@ -480,14 +481,12 @@ pub async fn detail_page(
 ) -> Result<DetailPage, AppError> {
     use defence_proposal_detail as d;
     if !DETAIL_LISTS.iter().any(|(l, _)| *l == list) {
-        return Err(AppError::Validation(format!(
-            "{list:?} is not a detail list."
-        )));
+        return Err(AppError::Validation(texts().not_detail_list(list)));
     }
     let p = defence_proposal::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("Proposal {id}")))?;
+        .ok_or_else(|| AppError::NotFound(texts().proposal_n(id)))?;
     let query = d::Entity::find()
         .filter(d::Column::ProposalId.eq(id))
         .filter(d::Column::List.eq(list));
@@ -733,18 +732,16 @@ pub fn parse_ids(ids: &str) -> Result<Vec<i64>, AppError> {
     for s in ids.split([',', ' ']).filter(|s| !s.is_empty()) {
         let id: i64 = s
             .parse()
-            .map_err(|_| AppError::Validation(format!("{s:?} is not a proposal number.")))?;
+            .map_err(|_| AppError::Validation(texts().not_proposal_number(s)))?;
         if seen.insert(id) {
             list.push(id);
         }
         if list.len() > MAX_BULK {
-            return Err(AppError::Validation(format!(
-                "Select at most {MAX_BULK} proposals at once."
-            )));
+            return Err(AppError::Validation(texts().at_most_bulk(MAX_BULK)));
         }
     }
     if list.is_empty() {
-        return Err(AppError::Validation("Select at least one proposal.".into()));
+        return Err(AppError::Validation(texts().select_one().into()));
     }
     Ok(list)
 }
@@ -752,19 +749,16 @@ pub fn parse_ids(ids: &str) -> Result<Vec<i64>, AppError> {
 fn required_reason(reason: &str) -> Result<String, AppError> {
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(AppError::Validation(
-            "Give a reason: it goes to the audit log.".into(),
-        ));
+        return Err(AppError::Validation(texts().give_reason().into()));
     }
     Ok(reason.chars().take(500).collect())
 }
 
 fn checked_minutes(minutes: i64) -> Result<i64, AppError> {
     if !(1..=MAX_MINUTES).contains(&minutes) {
-        return Err(AppError::Validation(format!(
-            "A duration is between 1 minute and {} days.",
-            MAX_MINUTES / MINUTES_PER_DAY
-        )));
+        return Err(AppError::Validation(
+            texts().duration_range(MAX_MINUTES / MINUTES_PER_DAY),
+        ));
     }
     Ok(minutes)
 }
@@ -843,7 +837,7 @@ pub async fn reject_many(
 ) -> Result<BulkOutcome, AppError> {
     let reason = required_reason(reason)?;
     if !(0..=365 * HOURS_PER_DAY).contains(&suppress_hours) {
-        return Err(AppError::Validation("Suppress for 0 to 8760 hours.".into()));
+        return Err(AppError::Validation(texts().suppress_range().into()));
     }
     let txn = crate::server::retry::begin_write(db).await?;
     let mut outcome = BulkOutcome::default();
@@ -959,8 +953,11 @@ async fn pending(
         .await?
     {
         Some(p) if p.status == ProposalStatus::Pending => return Ok(Some(p)),
-        Some(p) => (p.target, format!("already {}", p.status)),
-        None => (format!("#{id}"), "no such proposal".into()),
+        Some(p) => {
+            let t = texts();
+            (p.target, t.already(&t.status(p.status.as_str())))
+        }
+        None => (format!("#{id}"), texts().no_such_proposal().into()),
     };
     outcome.skipped.push(skip);
     Ok(None)
@@ -976,11 +973,9 @@ async fn active_block(
         .lock_exclusive()
         .one(db)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("Block {id}")))?;
+        .ok_or_else(|| AppError::NotFound(texts().block_n(id)))?;
     if b.lifted_at.is_some() || b.expires_at <= now {
-        return Err(AppError::Conflict(format!(
-            "Block {id} is no longer active."
-        )));
+        return Err(AppError::Conflict(texts().no_longer_active(id)));
     }
     Ok(b)
 }
@@ -1015,23 +1010,19 @@ pub struct ManualBlock<'a> {
 /// account (lower case, no spaces or control characters).
 pub fn parse_target(subject: &str, target: &str) -> Result<(SubjectKind, String), AppError> {
     let kind = SubjectKind::parse(subject.trim())
-        .ok_or_else(|| AppError::Validation("Block an ip or an account.".into()))?;
+        .ok_or_else(|| AppError::Validation(texts().block_ip_or_account().into()))?;
     let target = target.trim();
     if target.is_empty() || target.len() > 320 {
-        return Err(AppError::Validation(
-            "Give the address, network or account to block (at most 320 characters).".into(),
-        ));
+        return Err(AppError::Validation(texts().give_target().into()));
     }
     let parsed = match kind {
         SubjectKind::Ip => {
             if let Ok(ip) = target.parse::<std::net::IpAddr>() {
                 ip.to_string()
             } else {
-                let net = target.parse::<ipnet::IpNet>().map_err(|_| {
-                    AppError::Validation(format!(
-                        "{target:?} is not an IP address or a network such as 192.0.2.0/24."
-                    ))
-                })?;
+                let net = target
+                    .parse::<ipnet::IpNet>()
+                    .map_err(|_| AppError::Validation(texts().not_ip(target)))?;
                 let net = net.trunc();
                 if net.prefix_len() == net.max_prefix_len() {
                     net.addr().to_string()
@@ -1045,9 +1036,7 @@ pub fn parse_target(subject: &str, target: &str) -> Result<(SubjectKind, String)
                 .chars()
                 .any(|c| c.is_whitespace() || c.is_control() || c == ',')
             {
-                return Err(AppError::Validation(format!(
-                    "{target:?} is not an account name."
-                )));
+                return Err(AppError::Validation(texts().not_account(target)));
             }
             target.to_lowercase()
         }
@@ -1058,9 +1047,7 @@ pub fn parse_target(subject: &str, target: &str) -> Result<(SubjectKind, String)
 /// A reason: required and at most [`MAX_REASON`] characters.
 fn bounded_reason(reason: &str) -> Result<String, AppError> {
     if reason.chars().count() > MAX_REASON {
-        return Err(AppError::Validation(format!(
-            "A reason is at most {MAX_REASON} characters."
-        )));
+        return Err(AppError::Validation(texts().reason_too_long(MAX_REASON)));
     }
     required_reason(reason)
 }
@@ -1097,10 +1084,7 @@ pub async fn block_by_hand(
         .await?;
     }
     if let Some(b) = active_block_of(&txn, kind, &target, now).await? {
-        return Err(AppError::Conflict(format!(
-            "{target} is already blocked (block #{}).",
-            b.id
-        )));
+        return Err(AppError::Conflict(texts().already_blocked(&target, b.id)));
     }
     let b = defence_block::ActiveModel {
         subject: Set(kind.name().into()),
@@ -1166,7 +1150,7 @@ pub async fn mailbox_block(
         .filter(mailbox::Column::Address.eq(&address))
         .one(db)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("Mailbox {address}")))?;
+        .ok_or_else(|| AppError::NotFound(texts().mailbox_n(&address)))?;
     Ok(active_block_of(db, SubjectKind::Account, &address, now)
         .await?
         .map(block_row)
@@ -1188,9 +1172,7 @@ impl BlockState {
             "" | "all" => Ok(Self::All),
             "active" => Ok(Self::Active),
             "ended" => Ok(Self::Ended),
-            other => Err(AppError::Validation(format!(
-                "{other:?} is not a block state (all, active, ended)."
-            ))),
+            other => Err(AppError::Validation(texts().not_block_state(other))),
         }
     }
 }
@@ -1219,7 +1201,7 @@ pub fn parse_day(s: &str) -> Result<Option<i64>, AppError> {
         return Ok(None);
     }
     let day = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| AppError::Validation(format!("{s:?} is not a date (YYYY-MM-DD).")))?;
+        .map_err(|_| AppError::Validation(texts().not_date(s)))?;
     Ok(Some(
         day.and_time(chrono::NaiveTime::MIN).and_utc().timestamp(),
     ))
@@ -1248,7 +1230,7 @@ pub async fn search_blocks(
     use defence_block::Column as C;
     use sea_orm::sea_query::ExprTrait;
     if q.text.chars().count() > 320 || q.by.chars().count() > 64 {
-        return Err(AppError::Validation("The search text is too long.".into()));
+        return Err(AppError::Validation(texts().search_too_long().into()));
     }
     let mut cond = Condition::all();
     let like = |col: C, text: &str| {

@@ -12,6 +12,8 @@ use super::entities::{defence_allow, defence_never_block, defence_policy};
 use crate::api::detect::NeverBlockRow;
 use crate::errors::AppError;
 use crate::model::{AllowRow, DetectionSettings, PolicyRow, Role, SubjectKind};
+use crate::pages::detection::server_texts as texts;
+use crate::pages::never_block::server_texts as never_texts;
 use crate::state::Guardrails;
 use mailflow::time::MINUTES_PER_DAY;
 use sea_orm::{
@@ -79,33 +81,48 @@ pub struct PolicyChange {
     pub auto_approve: bool,
 }
 
+/// Checks a policy's window, threshold and burst factor as the settings
+/// page saves them (and the what-if replays them), saying in the caller's
+/// language what is out of range.
+pub fn check_rule(
+    window_minutes: i64,
+    threshold: i64,
+    burst_factor: Option<f64>,
+) -> Result<(), AppError> {
+    let t = texts();
+    let invalid = |m: &str| Err(AppError::Validation(m.into()));
+    if !(1..=MINUTES_PER_DAY).contains(&window_minutes) {
+        return invalid(t.window_range());
+    }
+    if threshold < 1 {
+        return invalid(t.threshold_min());
+    }
+    if burst_factor.is_some_and(|f| !(1.0..=1000.0).contains(&f)) {
+        return invalid(t.burst_range());
+    }
+    Ok(())
+}
+
 pub async fn save_policy(
     db: &DatabaseConnection,
     staff: &Staff,
     change: PolicyChange,
     now: i64,
 ) -> Result<PolicyRow, AppError> {
-    let invalid = |m: &str| Err(AppError::Validation(m.into()));
-    if !(1..=MINUTES_PER_DAY).contains(&i64::from(change.window_minutes)) {
-        return invalid("The window is 1 to 1440 minutes.");
-    }
-    if change.threshold < 1 {
-        return invalid("The threshold is at least 1.");
-    }
-    if change
-        .burst_factor
-        .is_some_and(|f| !(1.0..=1000.0).contains(&f))
-    {
-        return invalid("A burst factor is between 1 and 1000 (empty: none).");
-    }
+    let t = texts();
+    check_rule(
+        i64::from(change.window_minutes),
+        change.threshold,
+        change.burst_factor,
+    )?;
     if !(1..=365 * MINUTES_PER_DAY).contains(&i64::from(change.block_minutes)) {
-        return invalid("A block lasts 1 minute to 365 days.");
+        return Err(AppError::Validation(t.block_range().into()));
     }
     let txn = crate::server::retry::begin_write(db).await?;
     let p = defence_policy::Entity::find_by_id(change.id)
         .one(&txn)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("Policy {}", change.id)))?;
+        .ok_or_else(|| AppError::NotFound(t.policy_n(change.id)))?;
     if change.auto_approve != p.auto_approve && !staff.roles.contains(Role::Admin) {
         return Err(AppError::Forbidden);
     }
@@ -168,23 +185,19 @@ pub async fn allow(
     let actor = &staff.actor();
     let target = target.trim();
     let Some(subject) = SubjectKind::parse(subject) else {
-        return Err(AppError::Validation("Allow an ip or an account.".into()));
+        return Err(AppError::Validation(texts().allow_ip_or_account().into()));
     };
     let target = match subject {
         SubjectKind::Ip => target
             .parse::<ipnet::IpNet>()
             .map(|n| n.trunc().to_string())
             .or_else(|_| target.parse::<std::net::IpAddr>().map(|a| a.to_string()))
-            .map_err(|_| {
-                AppError::Validation(format!("{target:?} is not an IP address or CIDR network."))
-            })?,
+            .map_err(|_| AppError::Validation(texts().not_ip_or_network(target)))?,
         SubjectKind::Account if !target.is_empty() && !target.contains(char::is_whitespace) => {
             target.to_lowercase()
         }
         SubjectKind::Account => {
-            return Err(AppError::Validation(
-                "Name the account, e.g. ana@example.com.br.".into(),
-            ));
+            return Err(AppError::Validation(texts().name_account().into()));
         }
     };
     if subject == SubjectKind::Ip
@@ -193,9 +206,7 @@ pub async fn allow(
     {
         return Err(AppError::field(
             "target",
-            format!(
-                "{concern}: allowing it would stop detection for all of it; an admin must override."
-            ),
+            texts().allow_needs_admin(&concern),
         ));
     }
     let txn = crate::server::retry::begin_write(db).await?;
@@ -228,7 +239,7 @@ pub async fn disallow(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result
     let row = defence_allow::Entity::find_by_id(id)
         .one(&txn)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("Allowlist entry {id}")))?;
+        .ok_or_else(|| AppError::NotFound(texts().allow_entry_n(id)))?;
     let before = allow_row(row.clone())?;
     defence_allow::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
@@ -303,12 +314,7 @@ pub async fn never_block_covering(
 /// /128), or a message saying why not.
 pub fn parse_never_block(text: &str) -> Result<ipnet::IpNet, AppError> {
     let text = text.trim();
-    let bad = || {
-        AppError::field(
-            "network",
-            "Enter an IP address or a CIDR network, e.g. 200.160.0.0/24 or 2001:db8::/48.",
-        )
-    };
+    let bad = || AppError::field("network", never_texts().enter_network());
     if text.is_empty() || text.len() > 64 {
         return Err(bad());
     }
@@ -324,7 +330,7 @@ pub fn parse_never_block(text: &str) -> Result<ipnet::IpNet, AppError> {
     if net.prefix_len() < widest {
         return Err(AppError::field(
             "network",
-            format!("{net} is too wide: list networks of /{widest} or narrower."),
+            never_texts().too_wide(&net.to_string(), widest),
         ));
     }
     Ok(net)
@@ -341,14 +347,12 @@ pub async fn add_never_block(
     let net = parse_never_block(network)?;
     let note = note.trim();
     if note.chars().count() > 500 {
-        return Err(AppError::field("note", "A note is at most 500 characters."));
+        return Err(AppError::field("note", never_texts().note_too_long()));
     }
     let txn = crate::server::retry::begin_write(db).await?;
     let listed = defence_never_block::Entity::find().count(&txn).await?;
     if listed >= MAX_NEVER_BLOCK {
-        return Err(AppError::Conflict(format!(
-            "At most {MAX_NEVER_BLOCK} never-block networks; merge some into a wider one."
-        )));
+        return Err(AppError::Conflict(never_texts().too_many(MAX_NEVER_BLOCK)));
     }
     let text = net.to_string();
     let exists = defence_never_block::Entity::find()
@@ -358,7 +362,7 @@ pub async fn add_never_block(
     if exists.is_some() {
         return Err(AppError::field(
             "network",
-            format!("{text} is already listed."),
+            never_texts().already_listed(&text),
         ));
     }
     let row = defence_never_block::ActiveModel {
@@ -394,7 +398,7 @@ pub async fn remove_never_block(
     let row = defence_never_block::Entity::find_by_id(id)
         .one(&txn)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("Never-block network {id}")))?;
+        .ok_or_else(|| AppError::NotFound(never_texts().network_n(id)))?;
     let before = never_block_row(row);
     defence_never_block::Entity::delete_by_id(id)
         .exec(&txn)

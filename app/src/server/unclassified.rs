@@ -11,6 +11,7 @@
 
 pub use crate::api::unclassified::{RulePreview, SavedRule, UnclassifiedPage, UnclassifiedRow};
 use crate::errors::AppError;
+use crate::pages::unclassified::server_texts as texts;
 use crate::server::audit::{self, Actor};
 use crate::server::retry;
 use crate::server::tables::{MailRejectRule, MailUnclassified};
@@ -164,7 +165,7 @@ async fn matched(
 
 /// Checks a rule as typed (see [`NewRule::parse`]).
 pub fn parse_rule(class: &str, pattern: &str) -> Result<NewRule, AppError> {
-    NewRule::parse(class, pattern).map_err(AppError::Validation)
+    NewRule::parse(class, pattern).map_err(|e| AppError::Validation(texts().rule_error(&e)))
 }
 
 /// How many stored unclassified rejects `class`/`pattern` would have
@@ -216,10 +217,7 @@ async fn try_save(
         .and_where(Expr::col(Class).eq(rule.class.as_str()))
         .to_owned();
     if txn.query_one(&exists).await?.is_some() {
-        return Err(AppError::Conflict(format!(
-            "The class {} already has a rule; choose another name.",
-            rule.class
-        )));
+        return Err(AppError::Conflict(texts().class_taken(&rule.class)));
     }
     let last = Query::select()
         .expr(Func::max(Expr::col(Position)))
@@ -240,10 +238,7 @@ async fn try_save(
         .to_owned();
     if let Err(e) = txn.execute(&insert).await {
         return Err(if is_unique_violation(&e) {
-            AppError::Conflict(format!(
-                "The class {} already has a rule; choose another name.",
-                rule.class
-            ))
+            AppError::Conflict(texts().class_taken(&rule.class))
         } else {
             e.into()
         });

@@ -15,6 +15,7 @@ use super::tables::MailSubjectHour as S;
 use crate::api::whatif::{WhatIfResult, WhatIfSubject};
 use crate::errors::AppError;
 use crate::model::SubjectKind;
+use crate::pages::whatif::server_texts as texts;
 use mailflow::detect::whatif::{self, Crossing, Rule};
 use mailflow::detect::{Allowlist, Metric};
 use mailflow::series::{self, Series};
@@ -43,12 +44,9 @@ pub struct Edit<'a> {
 
 /// A whole number from a form field, or a message naming it.
 fn number(field: &str, label: &str, text: &str) -> Result<i64, AppError> {
-    text.trim().parse().map_err(|_| {
-        AppError::field(
-            field,
-            format!("{label}: {:?} is not a whole number.", cut(text)),
-        )
-    })
+    text.trim()
+        .parse()
+        .map_err(|_| AppError::field(field, texts().not_whole(label, &cut(text))))
 }
 
 /// The start of a long text, to quote it back.
@@ -63,40 +61,44 @@ pub async fn what_if(
     edit: Edit<'_>,
     now: i64,
 ) -> Result<WhatIfResult, AppError> {
-    let window = number("window_minutes", "Window", edit.window_minutes)?;
-    let threshold = number("threshold", "Threshold", edit.threshold)?;
-    let days = number("days", "Days", edit.days)?;
+    let t = texts();
+    let window = number("window_minutes", t.window(), edit.window_minutes)?;
+    let threshold = number("threshold", t.threshold(), edit.threshold)?;
+    let days = number("days", t.days(), edit.days)?;
     if !(1..=MAX_DAYS).contains(&days) {
-        return Err(AppError::field("days", "Replay 1 to 30 days."));
+        return Err(AppError::field("days", t.days_range()));
     }
     let burst = match edit.burst_factor.trim() {
         "" => None,
         f => Some(f.parse::<f64>().map_err(|_| {
-            AppError::field("burst_factor", format!("{:?} is not a number.", cut(f)))
+            AppError::field(
+                "burst_factor",
+                crate::pages::defence::server_texts().not_number(&cut(f)),
+            )
         })?),
     };
+    crate::server::detection::check_rule(window, threshold, burst)?;
     let edited = Rule::new(window, threshold, burst).map_err(|m| AppError::Validation(m.into()))?;
     let p = defence_policy::Entity::find_by_id(edit.policy)
         .one(db)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("Policy {}", edit.policy)))?;
+        .ok_or_else(|| {
+            AppError::NotFound(crate::pages::detection::server_texts().policy_n(edit.policy))
+        })?;
     let current = Rule::new(i64::from(p.window_minutes), p.threshold, p.burst_factor)
-        .map_err(|m| AppError::Validation(format!("The saved policy is out of range: {m}")))?;
+        .map_err(|m| AppError::Validation(t.out_of_range(m)))?;
     let (Some(kind), Some(metric)) = (
         SubjectKind::parse(&p.subject),
         Metric::parse(&p.metric, p.reject_class.as_deref()),
     ) else {
-        return Err(AppError::Validation(format!(
-            "Policy {} cannot be read.",
-            p.name
-        )));
+        return Err(AppError::Validation(t.unreadable(&p.name)));
     };
     let series = replayable(&metric).ok_or_else(|| {
-        AppError::Validation(format!(
-            "{} counts {}, which the hourly counters do not keep: it cannot be replayed.",
-            p.name,
-            metric.reason().replace('_', " ")
-        ))
+        let reason = metric.reason();
+        let what = crate::pages::defence::server_texts()
+            .reason_of(&reason)
+            .map_or_else(|| reason.replace('_', " "), str::to_string);
+        AppError::Validation(t.not_replayable(&p.name, &what))
     })?;
     let since = (now - days * DAY).div_euclid(HOUR) * HOUR;
     let (counts, truncated) = load(db, kind, &series, since).await?;

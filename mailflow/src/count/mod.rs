@@ -58,6 +58,7 @@ pub mod unclassified;
 pub use batch::{Batch, HostedDomains, SubjectCounts};
 pub use counter::{Counter, MAX_LINE, Settings, Totals, parse_bytes, parse_text};
 pub use rules::{
-    DEFAULT_RULES, MAX_PATTERN, NewRule, OTHER, RejectRule, RejectRules, SERVER, is_filter_relay,
+    DEFAULT_RULES, MAX_PATTERN, NewRule, OTHER, RejectRule, RejectRules, RuleError, SERVER,
+    is_filter_relay,
 };
 pub use unclassified::Unclassified;

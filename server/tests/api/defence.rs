@@ -117,8 +117,25 @@ async fn a_customer_pool_needs_an_admin_override() {
         .await;
     let outcome: BulkOutcome = res.json().await.unwrap();
     assert_eq!(outcome.done, 0);
-    assert!(
-        outcome.skipped[0].1.contains("customer pool"),
+    assert_eq!(
+        outcome.skipped[0].1,
+        "100.64.1.2/32 está no pool de clientes 100.64.0.0/10: \
+         um administrador precisa autorizar a exceção",
+        "{outcome:?}"
+    );
+    // The same refusal, to an analyst whose browser asks for English.
+    let res = sec
+        .post(app.url("/api/defence/approve"))
+        .header("Accept", "application/json")
+        .header("Accept-Language", "en-US,en;q=0.9")
+        .form(&[("ids", id.as_str()), ("reason", "spam")])
+        .send()
+        .await
+        .unwrap();
+    let outcome: BulkOutcome = res.json().await.unwrap();
+    assert_eq!(
+        outcome.skipped[0].1,
+        "100.64.1.2/32 is in the customer pool 100.64.0.0/10: an admin must override",
         "{outcome:?}"
     );
     let res = app
@@ -230,12 +247,7 @@ async fn rejecting_suppresses_and_bad_input_changes_nothing() {
         .await;
     let outcome: BulkOutcome = res.json().await.unwrap();
     assert_eq!(outcome.done, 0);
-    assert!(
-        outcome
-            .skipped
-            .iter()
-            .all(|(_, why)| why == "already rejected")
-    );
+    assert!(outcome.skipped.iter().all(|(_, why)| why == "já rejeitada"));
 }
 
 #[tokio::test]

@@ -217,7 +217,12 @@ async fn blocking_one_target_at_once_makes_one_active_block() {
         .call(sec, "/api/defence/block", &block_form("ip", "203.0.113.9"))
         .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
-    assert!(res.text().await.unwrap().contains("block #"));
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("203.0.113.9 já está bloqueado (bloqueio nº ")
+    );
 }
 
 /// Stores a block made `days_ago` by `by`, `lifted` or not.

@@ -96,7 +96,10 @@ async fn no_block_is_approved_inside_a_never_block_network_by_any_role() {
             let outcome = approve(&app, who, id, force).await;
             assert_eq!(outcome.done, 0, "{target}: {outcome:?}");
             let why = &outcome.skipped[0].1;
-            assert!(why.contains("never-block network 198.51.100.0/24"), "{why}");
+            assert!(
+                why.contains("se sobrepõe à rede 198.51.100.0/24 da lista nunca bloquear"),
+                "{why}"
+            );
         }
     }
     // Nor blocked by hand, whoever asks and whatever the override.
@@ -111,7 +114,10 @@ async fn no_block_is_approved_inside_a_never_block_network_by_any_role() {
         let res = app.call(who, "/api/defence/block", &form).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let why = res.text().await.unwrap();
-        assert!(why.contains("never-block network 198.51.100.0/24"), "{why}");
+        assert!(
+            why.contains("se sobrepõe à rede 198.51.100.0/24 da lista nunca bloquear"),
+            "{why}"
+        );
     }
     assert_eq!(blocks(&app).await, 0);
 
@@ -142,13 +148,21 @@ async fn hostile_never_block_input_is_refused_clearly() {
     let huge = "1".repeat(2 * 1024 * 1024);
     let long_note = "x".repeat(501);
     for (network, note, says) in [
-        ("not a network", "", "Enter an IP address or a CIDR network"),
-        ("10.0.0.0/33", "", "Enter an IP address or a CIDR network"),
-        ("", "", "Enter an IP address or a CIDR network"),
-        (huge.as_str(), "", "Enter an IP address or a CIDR network"),
-        ("0.0.0.0/0", "", "too wide"),
-        ("::/0", "", "too wide"),
-        ("192.0.2.0/24", long_note.as_str(), "at most 500 characters"),
+        (
+            "not a network",
+            "",
+            "Informe um endereço IP ou uma rede CIDR",
+        ),
+        ("10.0.0.0/33", "", "Informe um endereço IP ou uma rede CIDR"),
+        ("", "", "Informe um endereço IP ou uma rede CIDR"),
+        (huge.as_str(), "", "Informe um endereço IP ou uma rede CIDR"),
+        ("0.0.0.0/0", "", "ampla demais"),
+        ("::/0", "", "ampla demais"),
+        (
+            "192.0.2.0/24",
+            long_note.as_str(),
+            "no máximo 500 caracteres",
+        ),
     ] {
         let res = app
             .call(
@@ -173,7 +187,12 @@ async fn hostile_never_block_input_is_refused_clearly() {
     assert_eq!(res.status(), StatusCode::OK);
     let res = app.call(&boss, "/api/defence/never_block_add", &ok).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.text().await.unwrap().contains("already listed"));
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("2001:db8::/48 já está na lista.")
+    );
     assert_eq!(audited(&app, "never_block.add").await, 1);
 }
 

@@ -145,11 +145,11 @@ async fn bad_rules_are_refused_with_a_reason() {
     let sec = app.signed_in("sec").await;
     let long = "a".repeat(100_000);
     for (class, pattern, says) in [
-        ("ok_name", "(unclosed", "not a valid regular expression"),
-        ("ok_name", long.as_str(), "too long"),
-        ("ok_name", r"\w{1000}{1000}", "too complex"),
-        ("Bad-Name", "x", "class name"),
-        ("other", "x", "other"),
+        ("ok_name", "(unclosed", "não é uma expressão regular válida"),
+        ("ok_name", long.as_str(), "longo demais (100000 caracteres"),
+        ("ok_name", r"\w{1000}{1000}", "complexo demais"),
+        ("Bad-Name", "x", "nome da classe"),
+        ("other", "x", "\\\"other\\\" é a classe"),
     ] {
         for path in ["/api/unclassified/preview", "/api/unclassified/save"] {
             let res = app

@@ -124,11 +124,11 @@ async fn bad_numbers_are_refused_with_a_message() {
     for (fields, needle) in [
         (
             vec![("window_minutes", "0"), ("threshold", "5"), ("days", "7")],
-            "window",
+            "janela",
         ),
         (
             vec![("window_minutes", "-5"), ("threshold", "5"), ("days", "7")],
-            "window",
+            "janela",
         ),
         (
             vec![
@@ -136,11 +136,11 @@ async fn bad_numbers_are_refused_with_a_message() {
                 ("threshold", "5"),
                 ("days", "7"),
             ],
-            "window",
+            "janela",
         ),
         (
             vec![("window_minutes", "10"), ("threshold", "0"), ("days", "7")],
-            "threshold",
+            "limiar",
         ),
         (
             vec![
@@ -148,7 +148,7 @@ async fn bad_numbers_are_refused_with_a_message() {
                 ("threshold", "99999999999999999999"),
                 ("days", "7"),
             ],
-            "not a whole number",
+            "não é um número inteiro",
         ),
         (
             vec![
@@ -160,11 +160,11 @@ async fn bad_numbers_are_refused_with_a_message() {
         ),
         (
             vec![("window_minutes", "10"), ("threshold", "5"), ("days", "31")],
-            "1 to 30",
+            "1 a 30 dias",
         ),
         (
             vec![("window_minutes", "10"), ("threshold", "5"), ("days", "0")],
-            "1 to 30",
+            "1 a 30 dias",
         ),
         (
             vec![
@@ -173,7 +173,7 @@ async fn bad_numbers_are_refused_with_a_message() {
                 ("burst_factor", "abc"),
                 ("days", "7"),
             ],
-            "not a number",
+            "não é um número",
         ),
         (
             vec![
@@ -182,7 +182,7 @@ async fn bad_numbers_are_refused_with_a_message() {
                 ("burst_factor", "0.5"),
                 ("days", "7"),
             ],
-            "burst",
+            "fator de pico",
         ),
     ] {
         let res = what_if(&app, &sec, id, &fields).await;
@@ -203,5 +203,10 @@ async fn a_policy_the_hourly_counters_cannot_replay_says_so() {
     let edit = [("window_minutes", "60"), ("threshold", "4"), ("days", "7")];
     let res = what_if(&app, &sec, id, &edit).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.text().await.unwrap().contains("cannot be replayed"));
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("compromised-many-ips conta IPs de clientes distintos, que os contadores por hora não guardam: não pode ser reproduzida.")
+    );
 }
