@@ -482,6 +482,9 @@ pub fn catalogue() -> Vec<(
         ("login", crate::pages::login::LoginTexts::ENTRIES),
         ("guard", crate::components::guard::GuardTexts::ENTRIES),
         ("notice", crate::components::notice::NoticeTexts::ENTRIES),
+        ("charts", crate::pages::charts::ChartsTexts::ENTRIES),
+        ("chart", crate::components::chart::ChartTexts::ENTRIES),
+        ("range", crate::components::range::RangeTexts::ENTRIES),
     ]
 }
 
