@@ -933,7 +933,13 @@ pub fn TimeChart(
                     on:pointermove=on_move
                     on:pointerup=on_up
                     on:pointercancel=move |_| drag.set(None)
-                    on:pointerleave=move |_| hover.set(None)
+                    on:pointerleave=move |_| {
+                        hover.set(None);
+                        // A press that never became a drag ends here.
+                        if drag.get_untracked().is_some_and(|(a, b)| (a - b).abs() < 0.01) {
+                            drag.set(None);
+                        }
+                    }
                 >
                     <title>{t.zoom_hint()}</title>
                     {move || {

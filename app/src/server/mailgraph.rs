@@ -247,7 +247,7 @@ pub async fn chart(
     } else {
         Vec::new()
     };
-    let (data_from, data_until) = data_bounds(db, scope, &key).await?;
+    let (data_from, data_until) = data_bounds(db, (scope, &key), (tier, first), now).await?;
     Ok(ChartData {
         from: first,
         to,
@@ -356,39 +356,52 @@ impl Bucketing<'_> {
 }
 
 /// Where the stored counts of one host or domain (`key`; empty: all
-/// hosts) begin and end: the start of the first day with a row, and the
-/// end of the last minute with a row (of the finest tier that still has
-/// one). See [`ChartData::data_until`] for how a chart reads them.
+/// hosts) begin and end, for a chart of `tier` from `first`: the start of
+/// the first day with a row, and the end of the last minute with a row
+/// (of the last hour or day when the minutes of the last day have none).
+/// See [`ChartData::data_until`] for how a chart reads them.
+///
+/// Each look-up is bounded by time, the tables' leading key, so that it
+/// costs no more than the chart's own query: the minutes of the last day,
+/// else the chart's tier from `first` on, else (nothing since `first`)
+/// the day tier.
 pub async fn data_bounds(
     db: &impl ConnectionTrait,
-    scope: Scope,
-    key: &str,
+    (scope, key): (Scope, &str),
+    (tier, first): (Tier, i64),
+    now: i64,
 ) -> Result<(Option<i64>, Option<i64>), DbErr> {
     use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
-    let edge = |tier: Tier, last: bool| {
+    let edge = async |tier: Tier, last: bool, since: Option<i64>| -> Result<Option<i64>, DbErr> {
         let col = Expr::col(tier.column());
         let mut select = Query::select();
         select
             .expr(if last { Func::max(col) } else { Func::min(col) })
             .from(tier.table(scope));
+        if let Some(since) = since {
+            select.and_where(Expr::col(tier.column()).gte(since));
+        }
         if !key.is_empty() {
             select.and_where(Expr::col(scope.column()).eq(key));
         }
-        db.get_database_backend().build(&select)
+        let row = db
+            .query_one_raw(db.get_database_backend().build(&select))
+            .await?;
+        Ok(row.map(|r| r.try_get_by_index(0)).transpose()?.flatten())
     };
-    let first = db.query_one_raw(edge(Tier::Day, false)).await?;
-    let first: Option<i64> = first.map(|r| r.try_get_by_index(0)).transpose()?.flatten();
+    let first_day = edge(Tier::Day, false, None).await?;
     let mut until = None;
-    // Minutes first; when they are purged, the hours, then the days.
-    for tier in Tier::ALL {
-        let last = db.query_one_raw(edge(tier, true)).await?;
-        let last: Option<i64> = last.map(|r| r.try_get_by_index(0)).transpose()?.flatten();
-        if let Some(t) = last {
+    for (tier, since) in [
+        (Tier::Minute, Some(std::cmp::max(first, now - DAY))),
+        (tier, Some(first)),
+        (Tier::Day, None),
+    ] {
+        if let Some(t) = edge(tier, true, since).await? {
             until = Some(t + tier.seconds());
             break;
         }
     }
-    Ok((first, until))
+    Ok((first_day, until))
 }
 
 /// `bucket, series, SUM(n)` of one tier's table over `[from, to)`, for one

@@ -496,22 +496,33 @@ async fn a_chart_says_where_its_stored_counts_begin_and_end() {
     let (from, to) = day_range(0);
     let range = [("query[from]", from.as_str()), ("query[to]", to.as_str())];
 
-    // All hosts: the last line is at 12:00:01, so counts end at 12:01.
+    // All hosts: the last line is at 12:00:01. The day is a month old, so
+    // the chart reads hours, and the counts end with the hour 12:00–13:00.
     let all = chart(&app, &boss, &range).await;
+    assert_eq!(all.step, 3600);
     assert_eq!(all.data_from, Some(DAY), "the first day with a row");
-    assert_eq!(all.data_until, Some(DAY + 12 * 3600 + 60));
+    assert_eq!(all.data_until, Some(DAY + 13 * 3600));
 
     // smtp1's last line is at 11:30.
     let mut on_host = range.to_vec();
     on_host.push(("query[host]", "smtp1"));
     let smtp1 = chart(&app, &boss, &on_host).await;
-    assert_eq!(smtp1.data_until, Some(DAY + 11 * 3600 + 30 * 60 + 60));
+    assert_eq!(smtp1.data_until, Some(DAY + 12 * 3600));
+
+    // A week later, nothing since: the day tier says where the counts end.
+    let (later_from, later_to) = day_range(7);
+    let later = [
+        ("query[from]", later_from.as_str()),
+        ("query[to]", later_to.as_str()),
+    ];
+    let later = chart(&app, &boss, &later).await;
+    assert_eq!(later.data_until, Some(DAY + 86_400));
 
     // A domain: its own rows; one without any: nothing stored at all.
     let mut on_domain = range.to_vec();
     on_domain.push(("query[domain]", "cliente.com.br"));
     let domain = chart(&app, &boss, &on_domain).await;
-    assert_eq!(domain.data_until, Some(DAY + 12 * 3600 + 60));
+    assert_eq!(domain.data_until, Some(DAY + 13 * 3600));
     let mut nowhere = range.to_vec();
     nowhere.push(("query[domain]", "nada.example"));
     let none = chart(&app, &boss, &nowhere).await;
