@@ -26,7 +26,7 @@ test("o gerente amplia um gráfico, compara com a semana passada e compartilha o
   await expect(page.getByTestId("data-until")).toContainText("dados até");
 
   // The date fields follow the presets (they used to keep stale dates).
-  const first = page.getByLabel("De");
+  const first = page.getByLabel("De", { exact: true });
   const before = await first.inputValue();
   await page.getByRole("button", { name: "Mês", exact: true }).click();
   await expect(page).toHaveURL(/range=month/);
@@ -37,14 +37,14 @@ test("o gerente amplia um gráfico, compara com a semana passada e compartilha o
   await expect(range).toContainText("por hora");
   await expect(first).not.toHaveValue(month);
 
-  // Drag across the last third of the mail flow: the range becomes that span.
+  // Drag across the last hours of the mail flow: the range becomes that span.
   const flow = page.getByRole("figure", { name: "Fluxo de e-mail" });
   const svg = flow.locator("svg");
   const box = (await svg.boundingBox())!;
   const y = box.y + box.height / 2;
-  await page.mouse.move(box.x + box.width * 0.66, y);
+  await page.mouse.move(box.x + box.width * 0.88, y);
   await page.mouse.down();
-  await page.mouse.move(box.x + box.width * 0.8, y, { steps: 5 });
+  await page.mouse.move(box.x + box.width * 0.92, y, { steps: 5 });
   await page.mouse.move(box.x + box.width * 0.97, y, { steps: 5 });
   await page.mouse.up();
   await expect(page).toHaveURL(/range=\d+-\d+/);
@@ -99,7 +99,7 @@ test("o gerente amplia um gráfico, compara com a semana passada e compartilha o
   await expect(range).toContainText("por hora");
 
   // A domain's charts say that spam and virus are per host only.
-  await page.getByLabel("Domínio").selectOption({ index: 1 });
+  await page.locator("label", { hasText: "Domínio" }).locator("select").selectOption({ index: 1 });
   await expect(page).toHaveURL(/domain=/);
   await expect(page.getByText("Spam e vírus são contados só por servidor")).toBeVisible();
 });

@@ -609,8 +609,17 @@ mod export {
     pub fn save_text(text: &str, kind: &str, name: &str) {
         if let Some(url) = text_url(text, kind) {
             download(&url, name);
-            let _ = web_sys::Url::revoke_object_url(&url);
+            revoke_later(url);
         }
+    }
+
+    /// Frees an object URL once the download it started has read it.
+    fn revoke_later(url: String) {
+        let free = Closure::once_into_js(move || {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        });
+        let _ = leptos::prelude::window()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(free.unchecked_ref(), 10_000);
     }
 
     /// The SVG element as a standalone SVG file's text.
@@ -656,7 +665,7 @@ mod export {
                     download(&png, &name);
                 }
             }
-            let _ = web_sys::Url::revoke_object_url(&source);
+            revoke_later(source);
         });
         img.set_onload(Some(onload.unchecked_ref()));
         img.set_src(&url);
