@@ -40,6 +40,7 @@ test("o gerente amplia um gráfico, compara com a semana passada e compartilha o
   // Drag across the last hours of the mail flow: the range becomes that span.
   const flow = page.getByRole("figure", { name: "Fluxo de e-mail" });
   const svg = flow.locator("svg");
+  await svg.scrollIntoViewIfNeeded();
   const box = (await svg.boundingBox())!;
   const y = box.y + box.height / 2;
   await page.mouse.move(box.x + box.width * 0.88, y);

@@ -633,9 +633,11 @@ mod export {
     /// Draws the SVG `text` (`width` × `height`) at twice its size on a
     /// white canvas and offers it as the PNG `name`.
     pub fn save_png(text: &str, width: f64, height: f64, name: String) {
-        let Some(url) = text_url(text, "image/svg+xml") else {
-            return;
-        };
+        // A data URL: an image from it does not taint the canvas.
+        let url = format!(
+            "data:image/svg+xml;charset=utf-8,{}",
+            web_sys::js_sys::encode_uri_component(text)
+        );
         let (Ok(img), Some(canvas)) = (
             web_sys::HtmlImageElement::new(),
             document()
@@ -649,7 +651,6 @@ mod export {
         canvas.set_width(w as u32);
         canvas.set_height(h as u32);
         let image = img.clone();
-        let source = url.clone();
         let onload = Closure::once_into_js(move || {
             let context = canvas
                 .get_context("2d")
@@ -665,15 +666,14 @@ mod export {
                     download(&png, &name);
                 }
             }
-            revoke_later(source);
         });
         img.set_onload(Some(onload.unchecked_ref()));
         img.set_src(&url);
     }
 }
 
-/// Where on the SVG (a fraction of its width) a pointer event is.
-fn pointer_fraction(ev: &leptos::ev::PointerEvent) -> Option<f64> {
+/// Where on the SVG (a fraction of its width) a mouse event is.
+fn pointer_fraction(ev: &leptos::ev::MouseEvent) -> Option<f64> {
     use leptos::wasm_bindgen::JsCast;
     let target = ev
         .current_target()
@@ -725,31 +725,23 @@ pub fn TimeChart(
         let s = style.get();
         data.with_value(|d| locale.with_value(|l| plot(d, &v, s, l)))
     });
-    let on_down = move |ev: leptos::ev::PointerEvent| {
+    let on_down = move |ev: leptos::ev::MouseEvent| {
         if on_zoom.is_some() && ev.button() == 0 {
+            // No text selection or native drag while a span is dragged.
+            ev.prevent_default();
             drag.set(pointer_fraction(&ev).map(|f| (f, f)));
         }
     };
-    let on_move = move |ev: leptos::ev::PointerEvent| {
+    let on_move = move |ev: leptos::ev::MouseEvent| {
         let Some(f) = pointer_fraction(&ev) else {
             return;
         };
         hover.set(bucket_at(f, drawing.with(|p| p.buckets)));
-        if let Some((a, b)) = drag.get_untracked() {
-            // Capture only once it is a drag: a click on a marker stays a click.
-            if (a - b).abs() < 0.01 && (a - f).abs() >= 0.01 {
-                use leptos::wasm_bindgen::JsCast;
-                if let Some(el) = ev
-                    .current_target()
-                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                {
-                    let _ = el.set_pointer_capture(ev.pointer_id());
-                }
-            }
+        if let Some((a, _)) = drag.get_untracked() {
             drag.set(Some((a, f)));
         }
     };
-    let on_up = move |ev: leptos::ev::PointerEvent| {
+    let on_up = move |ev: leptos::ev::MouseEvent| {
         let Some((a, _)) = drag.get_untracked() else {
             return;
         };
@@ -938,16 +930,13 @@ pub fn TimeChart(
                     role="img"
                     aria-label=t.over_time(title)
                     font-family="system-ui, sans-serif"
-                    on:pointerdown=on_down
-                    on:pointermove=on_move
-                    on:pointerup=on_up
-                    on:pointercancel=move |_| drag.set(None)
-                    on:pointerleave=move |_| {
+                    on:mousedown=on_down
+                    on:mousemove=on_move
+                    on:mouseup=on_up
+                    on:mouseleave=move |_| {
+                        // Leaving the chart ends a drag: nothing is zoomed.
                         hover.set(None);
-                        // A press that never became a drag ends here.
-                        if drag.get_untracked().is_some_and(|(a, b)| (a - b).abs() < 0.01) {
-                            drag.set(None);
-                        }
+                        drag.set(None);
                     }
                 >
                     <title>{t.zoom_hint()}</title>
