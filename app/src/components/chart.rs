@@ -672,8 +672,8 @@ mod export {
     }
 }
 
-/// Where on the SVG (a fraction of its width) a mouse event is.
-fn pointer_fraction(ev: &leptos::ev::MouseEvent) -> Option<f64> {
+/// Where on the SVG (a fraction of its width) a pointer event is.
+fn pointer_fraction(ev: &leptos::ev::PointerEvent) -> Option<f64> {
     use leptos::wasm_bindgen::JsCast;
     let target = ev
         .current_target()
@@ -725,23 +725,34 @@ pub fn TimeChart(
         let s = style.get();
         data.with_value(|d| locale.with_value(|l| plot(d, &v, s, l)))
     });
-    let on_down = move |ev: leptos::ev::MouseEvent| {
+    let on_down = move |ev: leptos::ev::PointerEvent| {
         if on_zoom.is_some() && ev.button() == 0 {
             // No text selection or native drag while a span is dragged.
             ev.prevent_default();
             drag.set(pointer_fraction(&ev).map(|f| (f, f)));
         }
     };
-    let on_move = move |ev: leptos::ev::MouseEvent| {
+    let on_move = move |ev: leptos::ev::PointerEvent| {
         let Some(f) = pointer_fraction(&ev) else {
             return;
         };
         hover.set(bucket_at(f, drawing.with(|p| p.buckets)));
-        if let Some((a, _)) = drag.get_untracked() {
+        if let Some((a, b)) = drag.get_untracked() {
+            // Capture once it is a drag (a click on a marker stays a click):
+            // the release then counts even outside the chart.
+            if (a - b).abs() < 0.01 && (a - f).abs() >= 0.01 {
+                use leptos::wasm_bindgen::JsCast;
+                if let Some(el) = ev
+                    .current_target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                {
+                    let _ = el.set_pointer_capture(ev.pointer_id());
+                }
+            }
             drag.set(Some((a, f)));
         }
     };
-    let on_up = move |ev: leptos::ev::MouseEvent| {
+    let on_up = move |ev: leptos::ev::PointerEvent| {
         let Some((a, _)) = drag.get_untracked() else {
             return;
         };
@@ -930,13 +941,16 @@ pub fn TimeChart(
                     role="img"
                     aria-label=t.over_time(title)
                     font-family="system-ui, sans-serif"
-                    on:mousedown=on_down
-                    on:mousemove=on_move
-                    on:mouseup=on_up
-                    on:mouseleave=move |_| {
-                        // Leaving the chart ends a drag: nothing is zoomed.
+                    on:pointerdown=on_down
+                    on:pointermove=on_move
+                    on:pointerup=on_up
+                    on:pointercancel=move |_| drag.set(None)
+                    on:pointerleave=move |_| {
                         hover.set(None);
-                        drag.set(None);
+                        // A press that never became a drag ends here.
+                        if drag.get_untracked().is_some_and(|(a, b)| (a - b).abs() < 0.01) {
+                            drag.set(None);
+                        }
                     }
                 >
                     <title>{t.zoom_hint()}</title>
