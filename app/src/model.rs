@@ -743,6 +743,23 @@ pub struct ChartQuery {
     /// One hosted domain's series (instead of hosts); empty for none.
     #[serde(default)]
     pub domain: String,
+    /// The period to compare with: `previous` (as long, just before),
+    /// `week` (the same period a week earlier) or empty (none).
+    #[serde(default)]
+    pub compare: String,
+}
+
+impl ChartQuery {
+    /// How many days a preset covers (up to now).
+    pub fn preset_days(preset: &str) -> Option<i64> {
+        match preset {
+            "day" => Some(1),
+            "week" => Some(7),
+            "month" => Some(30),
+            "year" => Some(365),
+            _ => None,
+        }
+    }
 }
 
 /// The series of a chart, one value per bucket of `step` seconds from `from`.
@@ -758,6 +775,24 @@ pub struct ChartData {
     /// Blocks approved in the range, for markers on the time axis.
     pub blocks: Vec<BlockRow>,
     pub now: i64,
+    /// The period compared with (`ChartQuery::compare`), bucket by bucket
+    /// aligned to `series`: `previous[k].values[i]` is `shift` seconds
+    /// before `series[k].values[i]`. Empty when there is no comparison.
+    #[serde(default)]
+    pub previous: Vec<SeriesData>,
+    /// How many seconds earlier the compared period is (0: none).
+    #[serde(default)]
+    pub shift: i64,
+    /// Where the stored counts of this host, domain or of all hosts begin
+    /// and end: the first second of the first day with any row, and the
+    /// end of the last minute with any row (`None`: no row at all). A
+    /// bucket outside `[data_from, data_until)` is *missing* (drawn as a
+    /// gap); inside it, a bucket without rows is zero, since a count is
+    /// stored only when it is not zero.
+    #[serde(default)]
+    pub data_from: Option<i64>,
+    #[serde(default)]
+    pub data_until: Option<i64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -32,10 +32,10 @@ test("a manager reads the charts across presets and downloads a report table", a
   const svg = flow.locator("svg");
   const box = (await svg.boundingBox())!;
   await page.mouse.move(box.x + box.width * 0.9, box.y + box.height / 2);
-  await expect(flow.getByRole("status")).toContainText("received");
+  await expect(flow.getByRole("status")).toContainText("Received");
 
   // A legend entry hides its series, and shows it again.
-  const received = flow.getByRole("button", { name: /^received/ });
+  const received = flow.getByRole("button", { name: /^Received/ });
   await received.click();
   await expect(received).toHaveAttribute("aria-pressed", "false");
   await expect(flow.locator('path[data-series="received"]')).toHaveCount(0);

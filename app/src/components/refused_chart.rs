@@ -60,8 +60,11 @@ pub fn refused_data(
 pub fn RefusedChart(
     chart: ChartData,
     style: Signal<Style>,
-    /// The block whose details are open (shared with the page's charts).
+    /// The block whose details are open beside its marker on this chart.
     selected: RwSignal<Option<BlockRow>>,
+    /// The open block's details (shown next to its marker).
+    #[prop(into)]
+    details: ViewFn,
 ) -> impl IntoView {
     let t = use_texts::<RefusedTexts>();
     let (from, to, step) = (chart.from, chart.to, chart.step);
@@ -71,20 +74,23 @@ pub fn RefusedChart(
     view! {
         <section class="refused-chart" data-testid="refused-chart">
             <Transition fallback=move || view! { <p class="muted">{t.loading()}</p> }>
-                {move || Suspend::new(async move {
+                {move || {
+                    let details = details.clone();
+                    Suspend::new(async move {
                     match refused.await {
                         Ok(s) => {
                             let data = chart.with_value(|c| refused_data(t, c, s.ip, s.account));
                             let names = data.series.iter().map(|s| s.name.clone()).collect();
                             view! {
-                                <TimeChart title=t.title() data names hidden style selected />
+                                <TimeChart title=t.title() file="refused" data names hidden style selected details />
                                 <p class="muted small">{t.note()}</p>
                             }
                                 .into_any()
                         }
                         Err(e) => view! { <ErrorBox error=e /> }.into_any(),
                     }
-                })}
+                })
+                }}
             </Transition>
         </section>
     }

@@ -534,6 +534,9 @@ pub fn catalogue() -> Vec<(&'static str, Entries)> {
         ),
         ("whatif", crate::pages::whatif::WhatIfTexts::ENTRIES),
         ("ingest", crate::pages::admin_ingest::IngestTexts::ENTRIES),
+        ("charts", crate::pages::charts::ChartsTexts::ENTRIES),
+        ("chart", crate::components::chart::ChartTexts::ENTRIES),
+        ("range", crate::components::range::RangeTexts::ENTRIES),
     ]
 }
 

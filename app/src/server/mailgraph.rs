@@ -151,23 +151,21 @@ impl TimeRange {
     /// Checks `[from, to)` (Unix seconds from a request) for a range of at
     /// most `max_days` days; `what` names it in the message ("A chart").
     pub fn parse(from: i64, to: i64, max_days: i64, what: &str) -> Result<Self, AppError> {
-        let date = |field: &str, t: i64| {
+        let t = crate::components::range::RangeTexts(super::locale::request_lang());
+        let date = |field: &str, at: i64| {
             (EARLIEST..=LATEST)
-                .contains(&t)
-                .then(|| chrono::DateTime::from_timestamp(t, 0))
+                .contains(&at)
+                .then(|| chrono::DateTime::from_timestamp(at, 0))
                 .flatten()
-                .ok_or_else(|| AppError::field(field, "Choose a date between 1970 and 2099."))
+                .ok_or_else(|| AppError::field(field, t.date_out_of_bounds()))
         };
         let (from_at, to_at) = (date("from", from)?, date("to", to)?);
         if to_at <= from_at {
-            return Err(AppError::field("to", "The end must be after the start."));
+            return Err(AppError::field("to", t.end_before_start()));
         }
         let too_long = (to_at - from_at) > chrono::TimeDelta::days(max_days);
         if too_long {
-            return Err(AppError::field(
-                "from",
-                format!("{what} covers at most {max_days} days."),
-            ));
+            return Err(AppError::field("from", t.too_long(what, max_days)));
         }
         Ok(Self {
             from: from_at,
@@ -191,15 +189,26 @@ impl TimeRange {
     }
 }
 
+/// The longest host or domain name a chart may be narrowed to (the
+/// series tables' key columns).
+pub const MAX_KEY: usize = 255;
+
 /// The series of `q`'s range from the tier that fits it (see [`tier_for`]),
 /// summed over hosts unless one host or domain is asked for, with the
-/// blocks approved in the range.
+/// blocks approved in the range, where the stored counts begin and end
+/// (see [`ChartData::data_until`]) and, when `q.compare` asks for it, the
+/// compared period's series aligned bucket by bucket.
+///
+/// With a comparison both periods are read from the same tier, the
+/// coarser of the two periods' own (an older period may have lost its
+/// minutes), so their buckets line up.
 pub async fn chart(
     db: &impl ConnectionTrait,
     settings: &MailgraphSettings,
     q: &ChartQuery,
     now: i64,
 ) -> Result<ChartData, AppError> {
+    let t = crate::pages::charts::ChartsTexts(super::locale::request_lang());
     let (from, to) = match preset_days(&q.preset) {
         Some(days) => {
             // Up to the current minute, which is not over yet.
@@ -207,66 +216,210 @@ pub async fn chart(
             (to - days * DAY, to)
         }
         None if q.preset.is_empty() => (q.from, q.to),
-        None => {
-            return Err(AppError::field(
-                "preset",
-                "Choose day, week, month or year.",
-            ));
-        }
+        None => return Err(AppError::field("preset", t.bad_preset())),
     };
+    if q.host.len() > MAX_KEY || q.domain.len() > MAX_KEY {
+        let field = if q.host.len() > MAX_KEY {
+            "host"
+        } else {
+            "domain"
+        };
+        return Err(AppError::field(field, t.name_too_long(MAX_KEY)));
+    }
+    let compare =
+        Compare::parse(&q.compare).ok_or_else(|| AppError::field("compare", t.bad_compare()))?;
     let range = TimeRange::parse(from, to, MAX_RANGE_DAYS, "A chart")?;
-    let q = &ChartQuery {
-        from: range.from(),
-        to: range.to(),
-        ..q.clone()
-    };
-    let (zone, offset) = (&*settings.zone, settings.offset_at(q.from));
+    let (from, to) = (range.from(), range.to());
+    let (zone, offset) = (&*settings.zone, settings.offset_at(from));
     let (scope, key) = if !q.domain.trim().is_empty() {
         (Scope::Domain, q.domain.trim().to_ascii_lowercase())
     } else {
         (Scope::Host, q.host.trim().to_string())
     };
-    let tier = tier_for(q.from, q.to, now, settings.retention_of(scope));
-    let step = bucket_seconds(tier, range.seconds());
-    let first = bucket_start(tier, step, q.from, zone);
-    let buckets = usize::try_from(bucket_index(tier, step, first, q.to - 1, zone) + 1).unwrap_or(1);
-    let select = sums_by_time(tier, scope, &key, (first, q.to), (step, offset));
-    let rows = db
-        .query_all_raw(db.get_database_backend().build(&select))
-        .await?;
-    // Base series always, even at zero, in their order; reject classes
-    // after them by name (see `mailflow::series::rank`).
-    let mut by_name: std::collections::BTreeMap<(u16, String), Vec<u64>> = Series::ALL
-        .iter()
-        .map(|s| ((s.index(), s.name().to_string()), vec![0; buckets]))
-        .collect();
-    for row in rows {
-        let at: i64 = row.try_get_by_index(0)?;
-        let name: String = row.try_get_by_index(1)?;
-        let n: i64 = row.try_get_by_index(2)?;
-        let rank = mailflow::series::rank(&name).0;
-        let values = by_name
-            .entry((rank, name))
-            .or_insert_with(|| vec![0; buckets]);
-        if let Some(v) = usize::try_from(bucket_index(tier, step, first, at, zone))
-            .ok()
-            .and_then(|i| values.get_mut(i))
-        {
-            *v += u64::try_from(n).unwrap_or(0);
-        }
+    let retention = settings.retention_of(scope);
+    let mut tier = tier_for(from, to, now, retention);
+    // The compared period, roughly, for its tier (exactly below).
+    let rough = compare.shift(range.seconds(), 1);
+    if rough > 0 {
+        tier = tier.max(tier_for(from - rough, to - rough, now, retention));
     }
-    Ok(ChartData {
-        from: first,
-        to: q.to,
+    let step = bucket_seconds(tier, range.seconds());
+    let first = bucket_start(tier, step, from, zone);
+    let buckets = usize::try_from(bucket_index(tier, step, first, to - 1, zone) + 1).unwrap_or(1);
+    let bucketing = Bucketing {
+        tier,
+        scope,
+        key: &key,
         step,
         offset,
-        series: by_name
+        zone,
+        buckets,
+    };
+    let series = bucketing.sums(db, first, to).await?;
+    let shift = compare.shift(to - first, step);
+    let previous = if shift > 0 {
+        bucketing.sums(db, first - shift, to - shift).await?
+    } else {
+        Vec::new()
+    };
+    let (data_from, data_until) = data_bounds(db, (scope, &key), (tier, first), now).await?;
+    Ok(ChartData {
+        from: first,
+        to,
+        step,
+        offset,
+        series,
+        blocks: block_markers(db, from, to).await?,
+        now,
+        previous,
+        shift,
+        data_from,
+        data_until,
+    })
+}
+
+/// The period a chart is compared with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compare {
+    None,
+    /// As long, just before.
+    Previous,
+    /// The same times a week earlier.
+    Week,
+}
+
+impl Compare {
+    /// `""`, `previous` or `week`.
+    pub fn parse(text: &str) -> Option<Compare> {
+        match text {
+            "" => Some(Compare::None),
+            "previous" => Some(Compare::Previous),
+            "week" => Some(Compare::Week),
+            _ => None,
+        }
+    }
+
+    /// How many seconds earlier the compared period of a chart `span`
+    /// seconds long (from its first bucket) begins: a whole number of
+    /// `step`s, so that its buckets line up with the chart's.
+    pub fn shift(self, span: i64, step: i64) -> i64 {
+        let step = step.max(1);
+        match self {
+            Compare::None => 0,
+            Compare::Previous => (span + step - 1) / step * step,
+            // A week is a whole number of every chart step (a day at most).
+            Compare::Week => 7 * DAY,
+        }
+    }
+}
+
+/// How one chart's rows become series: which table, and buckets of `step`
+/// seconds (`buckets` of them).
+struct Bucketing<'a> {
+    tier: Tier,
+    scope: Scope,
+    key: &'a str,
+    step: i64,
+    offset: i64,
+    /// Local days: a day bucket of 23 or 25 hours is still one bucket.
+    zone: &'a crate::i18n::Zone,
+    buckets: usize,
+}
+
+impl Bucketing<'_> {
+    /// The series of `[first, to)`, `first` being a bucket's start: the
+    /// base series always, even at zero, in their order; reject classes
+    /// after them by name (see `mailflow::series::rank`).
+    async fn sums(
+        &self,
+        db: &impl ConnectionTrait,
+        first: i64,
+        to: i64,
+    ) -> Result<Vec<SeriesData>, AppError> {
+        let select = sums_by_time(
+            self.tier,
+            self.scope,
+            self.key,
+            (first, to),
+            (self.step, self.offset),
+        );
+        let rows = db
+            .query_all_raw(db.get_database_backend().build(&select))
+            .await?;
+        let mut by_name: std::collections::BTreeMap<(u16, String), Vec<u64>> = Series::ALL
+            .iter()
+            .map(|s| ((s.index(), s.name().to_string()), vec![0; self.buckets]))
+            .collect();
+        for row in rows {
+            let at: i64 = row.try_get_by_index(0)?;
+            let name: String = row.try_get_by_index(1)?;
+            let n: i64 = row.try_get_by_index(2)?;
+            let rank = mailflow::series::rank(&name).0;
+            let values = by_name
+                .entry((rank, name))
+                .or_insert_with(|| vec![0; self.buckets]);
+            if let Some(v) =
+                usize::try_from(bucket_index(self.tier, self.step, first, at, self.zone))
+                    .ok()
+                    .and_then(|i| values.get_mut(i))
+            {
+                *v += u64::try_from(n).unwrap_or(0);
+            }
+        }
+        Ok(by_name
             .into_iter()
             .map(|((_, name), values)| SeriesData { name, values })
-            .collect(),
-        blocks: block_markers(db, q.from, q.to).await?,
-        now,
-    })
+            .collect())
+    }
+}
+
+/// Where the stored counts of one host or domain (`key`; empty: all
+/// hosts) begin and end, for a chart of `tier` from `first`: the start of
+/// the first day with a row, and the end of the last minute with a row
+/// (of the last hour or day when the minutes of the last day have none).
+/// See [`ChartData::data_until`] for how a chart reads them.
+///
+/// Each look-up is bounded by time, the tables' leading key, so that it
+/// costs no more than the chart's own query: the minutes of the last day,
+/// else the chart's tier from `first` on, else (nothing since `first`)
+/// the day tier.
+pub async fn data_bounds(
+    db: &impl ConnectionTrait,
+    (scope, key): (Scope, &str),
+    (tier, first): (Tier, i64),
+    now: i64,
+) -> Result<(Option<i64>, Option<i64>), DbErr> {
+    use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
+    let edge = async |tier: Tier, last: bool, since: Option<i64>| -> Result<Option<i64>, DbErr> {
+        let col = Expr::col(tier.column());
+        let mut select = Query::select();
+        select
+            .expr(if last { Func::max(col) } else { Func::min(col) })
+            .from(tier.table(scope));
+        if let Some(since) = since {
+            select.and_where(Expr::col(tier.column()).gte(since));
+        }
+        if !key.is_empty() {
+            select.and_where(Expr::col(scope.column()).eq(key));
+        }
+        let row = db
+            .query_one_raw(db.get_database_backend().build(&select))
+            .await?;
+        Ok(row.map(|r| r.try_get_by_index(0)).transpose()?.flatten())
+    };
+    let first_day = edge(Tier::Day, false, None).await?;
+    let mut until = None;
+    for (tier, since) in [
+        (Tier::Minute, Some(std::cmp::max(first, now - DAY))),
+        (tier, Some(first)),
+        (Tier::Day, None),
+    ] {
+        if let Some(t) = edge(tier, true, since).await? {
+            until = Some(t + tier.seconds());
+            break;
+        }
+    }
+    Ok((first_day, until))
 }
 
 /// `bucket, series, SUM(n)` of one tier's table over `[from, to)`, for one
@@ -348,13 +501,7 @@ pub fn bucket_index(tier: Tier, step: i64, first: i64, at: i64, zone: impl Local
 
 /// The length of a chart preset.
 pub fn preset_days(preset: &str) -> Option<i64> {
-    match preset {
-        "day" => Some(1),
-        "week" => Some(7),
-        "month" => Some(30),
-        "year" => Some(365),
-        _ => None,
-    }
+    ChartQuery::preset_days(preset)
 }
 
 /// Blocks approved in `[from, to)`, oldest first (at most 500).

@@ -66,7 +66,7 @@ async fn ranges_that_would_overflow_are_refused_at_once() {
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = res.text().await.unwrap();
-    assert!(body.contains("between 1970 and 2099"), "{body}");
+    assert!(body.contains("1970") && body.contains("2099"), "{body}");
 
     // Charts and CSV downloads, with every extreme pair.
     let max = i64::MAX.to_string();

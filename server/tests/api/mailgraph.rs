@@ -422,3 +422,194 @@ async fn each_tier_is_purged_after_its_own_retention() {
     assert_eq!(count("mail_domain_hour").await, 3);
     assert_eq!(count("mail_domain_day").await, 5);
 }
+
+/// The chart of one day of the test log's month: `day` days after it.
+fn day_range(day: i64) -> (String, String) {
+    let from = DAY + day * 86_400;
+    (from.to_string(), (from + 86_400).to_string())
+}
+
+#[tokio::test]
+async fn a_chart_compares_with_last_week_or_the_previous_period_bucket_by_bucket() {
+    let app = app_with_log().await;
+    app.add_staff("boss", &[Role::Manager]).await;
+    let boss = app.signed_in("boss").await;
+
+    // A week after the log's day, against the same day a week before.
+    let (from, to) = day_range(7);
+    let mut form = vec![("query[from]", from.as_str()), ("query[to]", to.as_str())];
+    form.push(("query[compare]", "week"));
+    let week = chart(&app, &boss, &form).await;
+    assert_eq!(week.shift, 7 * 86_400);
+    assert_eq!(week.step, 3600);
+    let was = |data: &ChartData, name: &str| -> Vec<u64> {
+        data.previous
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("no compared {name}"))
+            .values
+            .clone()
+    };
+    assert_eq!(was(&week, "received").len(), 24, "aligned to the chart");
+    assert_eq!(was(&week, "received")[10], 1);
+    assert_eq!(was(&week, "received")[11], 1);
+    assert_eq!(was(&week, "rejected")[12], 2);
+    assert_eq!(series(&week, "received").iter().sum::<u64>(), 0);
+
+    // The day after, against the day before it (the log's).
+    let (from, to) = day_range(1);
+    let form = [
+        ("query[from]", from.as_str()),
+        ("query[to]", to.as_str()),
+        ("query[compare]", "previous"),
+    ];
+    let next = chart(&app, &boss, &form).await;
+    assert_eq!(next.shift, 86_400);
+    assert_eq!(was(&next, "sent")[10], 2);
+    assert_eq!(was(&next, "bounced")[11], 1);
+
+    // A range that is not a whole number of buckets: the compared period
+    // still starts a whole number of buckets earlier.
+    let (from, to) = (
+        (DAY + 86_400 + 1800).to_string(),
+        (DAY + 2 * 86_400).to_string(),
+    );
+    let form = [
+        ("query[from]", from.as_str()),
+        ("query[to]", to.as_str()),
+        ("query[compare]", "previous"),
+    ];
+    let odd = chart(&app, &boss, &form).await;
+    assert_eq!(odd.shift % odd.step, 0);
+    assert_eq!(odd.shift, 86_400);
+
+    // No comparison: nothing more is sent.
+    let plain = chart(&app, &boss, &[("query[from]", &from), ("query[to]", &to)]).await;
+    assert!(plain.previous.is_empty());
+    assert_eq!(plain.shift, 0);
+}
+
+#[tokio::test]
+async fn a_chart_says_where_its_stored_counts_begin_and_end() {
+    let app = app_with_log().await;
+    app.add_staff("boss", &[Role::Manager]).await;
+    let boss = app.signed_in("boss").await;
+    let (from, to) = day_range(0);
+    let range = [("query[from]", from.as_str()), ("query[to]", to.as_str())];
+
+    // All hosts: the last line is at 12:00:01. The day is a month old, so
+    // the chart reads hours, and the counts end with the hour 12:00–13:00.
+    let all = chart(&app, &boss, &range).await;
+    assert_eq!(all.step, 3600);
+    assert_eq!(all.data_from, Some(DAY), "the first day with a row");
+    assert_eq!(all.data_until, Some(DAY + 13 * 3600));
+
+    // smtp1's last line is at 11:30.
+    let mut on_host = range.to_vec();
+    on_host.push(("query[host]", "smtp1"));
+    let smtp1 = chart(&app, &boss, &on_host).await;
+    assert_eq!(smtp1.data_until, Some(DAY + 12 * 3600));
+
+    // A week later, nothing since: the day tier says where the counts end.
+    let (later_from, later_to) = day_range(7);
+    let later = [
+        ("query[from]", later_from.as_str()),
+        ("query[to]", later_to.as_str()),
+    ];
+    let later = chart(&app, &boss, &later).await;
+    assert_eq!(later.data_until, Some(DAY + 86_400));
+
+    // A domain: its own rows; one without any: nothing stored at all.
+    let mut on_domain = range.to_vec();
+    on_domain.push(("query[domain]", "cliente.com.br"));
+    let domain = chart(&app, &boss, &on_domain).await;
+    assert_eq!(domain.data_until, Some(DAY + 13 * 3600));
+    let mut nowhere = range.to_vec();
+    nowhere.push(("query[domain]", "nada.example"));
+    let none = chart(&app, &boss, &nowhere).await;
+    assert_eq!((none.data_from, none.data_until), (None, None));
+}
+
+#[tokio::test]
+async fn bad_chart_queries_are_refused_in_the_callers_language() {
+    let app = app_with_log().await;
+    app.add_staff("boss", &[Role::Manager]).await;
+    let boss = app.signed_in("boss").await;
+    // 2 MB in a field: refused before any parsing.
+    let huge = "a".repeat(2 << 20);
+    let form = [("query[preset]", "day"), ("query[host]", huge.as_str())];
+    let res = app.call(&boss, "/api/mailgraph/chart", &form).await;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let long = "a".repeat(300);
+    for (form, pt) in [
+        (
+            vec![("query[preset]", "day"), ("query[compare]", "year")],
+            "Compare com o período anterior",
+        ),
+        (
+            vec![("query[preset]", "day"), ("query[host]", long.as_str())],
+            "no máximo 255 caracteres",
+        ),
+        (
+            vec![("query[preset]", "day"), ("query[domain]", &long[..256])],
+            "no máximo 255 caracteres",
+        ),
+        (
+            vec![("query[preset]", "decade")],
+            "Escolha dia, semana, mês ou ano.",
+        ),
+        (
+            vec![("query[from]", "10"), ("query[to]", "5")],
+            "O fim deve ser depois do início.",
+        ),
+    ] {
+        let res = app.call(&boss, "/api/mailgraph/chart", &form).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{pt}");
+        let body = res.text().await.unwrap();
+        assert!(body.contains(pt), "{body}");
+        assert!(body.len() < 4096, "the input is not echoed back");
+    }
+    let res = boss
+        .post(app.url("/api/mailgraph/chart"))
+        .header("Accept", "application/json")
+        .header("Accept-Language", "en")
+        .form(&[("query[preset]", "day"), ("query[compare]", "year")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("Compare with the previous period"), "{body}");
+}
+
+#[tokio::test]
+async fn parallel_compared_charts_all_answer() {
+    let app = app_with_log().await;
+    app.add_staff("boss", &[Role::Manager]).await;
+    let boss = app.signed_in("boss").await;
+    let (from, to) = day_range(7);
+    let url = app.url("/api/mailgraph/chart");
+    let mut calls = tokio::task::JoinSet::new();
+    for i in 0..10 {
+        let (boss, url, from, to) = (boss.clone(), url.clone(), from.clone(), to.clone());
+        calls.spawn(async move {
+            let compare = if i % 2 == 0 { "week" } else { "previous" };
+            let res = boss
+                .post(url)
+                .header("Accept", "application/json")
+                .form(&[
+                    ("query[from]", from.as_str()),
+                    ("query[to]", to.as_str()),
+                    ("query[compare]", compare),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+            res.json::<ChartData>().await.unwrap()
+        });
+    }
+    let answers = calls.join_all().await;
+    assert_eq!(answers.len(), 10);
+    assert!(answers.iter().all(|a| a.previous.len() >= 8 && a.shift > 0));
+}
