@@ -231,7 +231,7 @@ async fn without_javascript_a_failed_sign_in_returns_to_the_form_with_the_error(
         .unwrap();
     let html = page.text().await.unwrap();
     assert!(
-        html.contains("Wrong username or password."),
+        html.contains("Usuário ou senha incorretos."),
         "the form page shows the error"
     );
 }

@@ -387,7 +387,10 @@ async fn allowing_a_wide_network_needs_an_admins_override() {
         let res = allow(&sec, target, false).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{target}");
         let body = res.text().await.unwrap();
-        assert!(body.contains("an admin must override"), "{target}: {body}");
+        assert!(
+            body.contains("um administrador precisa autorizar"),
+            "{target}: {body}"
+        );
         let res = allow(&sec, target, true).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{target}");
         assert_eq!(error_kind(res).await, "Forbidden");
@@ -431,7 +434,12 @@ async fn bulk_decisions_name_at_most_a_thousand_proposals() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.text().await.unwrap().contains("at most 1000"));
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("no máximo 1000 propostas")
+    );
     let reject = |ids: String| {
         let (app, sec) = (&app, &sec);
         async move {

@@ -237,8 +237,11 @@ async fn admins_see_and_lift_sign_in_locks_and_lifting_is_audited() {
     let key = lock["key"].as_str().unwrap().to_string();
     // The page lists it too.
     let page = app.page(&boss, "/admin/staff").await;
-    assert!(page.contains("Sign-in locks"), "the section is on the page");
-    assert!(page.contains("Locked until"), "the lock is on the page");
+    assert!(
+        page.contains("Bloqueios de entrada"),
+        "the section is on the page"
+    );
+    assert!(page.contains("Bloqueado até"), "the lock is on the page");
 
     let res = app
         .call(&boss, "/api/staff/clear_lock", &[("key", &key)])
@@ -539,7 +542,7 @@ async fn disabling_an_admin_revokes_the_api_tokens_they_issued() {
     let row = listed.iter().find(|m| m["username"] == "rita").unwrap();
     assert_eq!(row["api_tokens"], 2);
     let page = app.page(&boss, "/admin/staff").await;
-    assert!(page.contains("Issued 2 API tokens, revoked if the account is disabled."));
+    assert!(page.contains("Emitiu 2 tokens de API, revogados se a conta for desativada."));
 
     let res = app
         .call(
