@@ -24,6 +24,8 @@ test("o gerente amplia um gráfico, compara com a semana passada e compartilha o
   const range = page.getByTestId("range");
   await expect(range).toContainText("por 5 minutos");
   await expect(page.getByTestId("data-until")).toContainText("dados até");
+  // Under the mail flow, what the blocks refused (drawn once the page works).
+  await expect(page.getByTestId("refused-chart")).toContainText("Recusadas por bloqueios");
 
   // The date fields follow the presets (they used to keep stale dates).
   const first = page.getByLabel("De", { exact: true });

@@ -2,8 +2,7 @@
 //! daemon answered REJECT in each bucket of the main chart, by IP blocks
 //! and by account blocks, with the blocks approved in the range marked, so
 //! the effect of a block shows at a glance. Drawn by the page's own
-//! [`TimeChart`] from a [`ChartData`] holding these two series; loaded in
-//! the browser once the main chart is there.
+//! [`TimeChart`] from a [`ChartData`] holding these two series.
 
 use crate::api::refused::load_refused;
 use crate::components::chart::{Style, TimeChart};
@@ -67,31 +66,44 @@ pub fn RefusedChart(
     details: ViewFn,
 ) -> impl IntoView {
     let t = use_texts::<RefusedTexts>();
+    // Drawn in the browser only, once the page has hydrated: a resource
+    // created inside the main chart's own loaded view does not hydrate
+    // reliably, and this chart is secondary. The server renders the empty
+    // section, and so does the browser while it hydrates.
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
     let (from, to, step) = (chart.from, chart.to, chart.step);
-    let refused = LocalResource::new(move || load_refused(from, to, step));
     let hidden = RwSignal::new(BTreeSet::new());
     let chart = StoredValue::new(chart);
     view! {
         <section class="refused-chart" data-testid="refused-chart">
-            <Transition fallback=move || view! { <p class="muted">{t.loading()}</p> }>
-                {move || {
-                    let details = details.clone();
-                    Suspend::new(async move {
-                    match refused.await {
-                        Ok(s) => {
-                            let data = chart.with_value(|c| refused_data(t, c, s.ip, s.account));
-                            let names = data.series.iter().map(|s| s.name.clone()).collect();
-                            view! {
-                                <TimeChart title=t.title() file="refused" data names hidden style selected details />
-                                <p class="muted small">{t.note()}</p>
-                            }
-                                .into_any()
-                        }
-                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+            {move || {
+                let details = details.clone();
+                mounted.get().then(move || {
+                    let refused = LocalResource::new(move || load_refused(from, to, step));
+                    view! {
+                        <Transition fallback=move || view! { <p class="muted">{t.loading()}</p> }>
+                            {move || {
+                                let details = details.clone();
+                                Suspend::new(async move {
+                                    match refused.await {
+                                        Ok(s) => {
+                                            let data = chart.with_value(|c| refused_data(t, c, s.ip, s.account));
+                                            let names = data.series.iter().map(|s| s.name.clone()).collect();
+                                            view! {
+                                                <TimeChart title=t.title() file="refused" data names hidden style selected details />
+                                                <p class="muted small">{t.note()}</p>
+                                            }
+                                            .into_any()
+                                        }
+                                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                                    }
+                                })
+                            }}
+                        </Transition>
                     }
                 })
-                }}
-            </Transition>
+            }}
         </section>
     }
 }

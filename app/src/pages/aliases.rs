@@ -4,7 +4,7 @@
 use super::mailboxes::{DomainOptions, encode};
 use crate::api::provision::{list_domains, search_aliases};
 use crate::components::page::{
-    DataTable, Loaded, Page, SearchForm, SubmitRow, param, submissions, url_search,
+    Loaded, Page, SearchForm, SubmitRow, param, submissions, url_search,
 };
 use crate::components::request_form::{
     ConfirmedSubmit, Field, RequestOutcome, RowEdits, RowOutcome, cleared_on_success,
@@ -127,47 +127,65 @@ fn AliasTable(
 ) -> impl IntoView {
     let (t, common) = (use_texts::<AliasesTexts>(), use_texts::<Common>());
     let (updates, deletes) = (RowEdits::new(update.value()), RowEdits::new(delete.value()));
+    if rows.is_empty() {
+        return view! { <p class="muted">{t.none()}</p> }.into_any();
+    }
+    // Rows are keyed by what they show: after a reload, a row whose alias
+    // or targets changed is a new row, never an old one patched in place
+    // (a patched textarea kept the targets of the alias that had been in
+    // its place, which a Save would have written to this one).
+    let row = move |a: AliasView| {
+        let form_id = format!("alias-{}", a.address);
+        let (address, address2) = (a.address.clone(), a.address.clone());
+        let (description, targets, active) =
+            (a.description.clone(), a.targets.join(", "), a.active);
+        let ask = t.ask_delete(&a.address);
+        let form = NodeRef::<leptos::html::Form>::new();
+        view! {
+            <tr class:inactive=!a.active data-alias=a.address.clone()>
+                <td>
+                    <strong>{a.display_address.clone()}</strong>
+                    <br />
+                    <span class="muted">{a.description.clone()}</span>
+                </td>
+                <td on:submit=updates.submitted(a.address.clone())>
+                    <ActionForm action=update node_ref=form attr:class="inline alias-form" attr:id=form_id>
+                        <input type="hidden" name="request[address]" value=address.clone() />
+                        <input type="hidden" name="request[description]" value=description.clone() />
+                        <textarea name="request[targets]" rows="1" aria-label=t.targets_of(&address)>
+                            {targets.clone()}
+                        </textarea>
+                        <label class="check">
+                            <input type="checkbox" name="request[active]" value="true" checked=active />
+                            {t.on()}
+                        </label>
+                        <button type="submit" class="small">{common.save()}</button>
+                    </ActionForm>
+                    <RowOutcome edits=updates key=a.address.clone() form />
+                </td>
+                <td class="actions" on:submit=deletes.submitted(a.address.clone())>
+                    <ActionForm action=delete attr:class="inline">
+                        <ConfirmedSubmit name="request[address]" value=address2.clone() label=common.delete() ask />
+                    </ActionForm>
+                    <RowOutcome edits=deletes key=a.address.clone() />
+                </td>
+            </tr>
+        }
+    };
     view! {
         <div class="table-scroll">
-        <DataTable rows=rows head=vec![t.col_alias(), t.delivers_to(), t.col_actions()]
-            empty=t.none() row=move |a| {
-                let form_id = format!("alias-{}", a.address);
-                let (address, address2) = (a.address.clone(), a.address.clone());
-                let (description, targets, active) = (a.description.clone(), a.targets.join(", "), a.active);
-                let ask = t.ask_delete(&a.address);
-                let form = NodeRef::<leptos::html::Form>::new();
-                view! {
-                    <tr class:inactive=!a.active data-alias=a.address.clone()>
-                        <td>
-                            <strong>{a.display_address.clone()}</strong>
-                            <br />
-                            <span class="muted">{a.description.clone()}</span>
-                        </td>
-                        <td on:submit=updates.submitted(a.address.clone())>
-                            <ActionForm action=update node_ref=form attr:class="inline alias-form" attr:id=form_id>
-                                <input type="hidden" name="request[address]" value=address.clone() />
-                                <input type="hidden" name="request[description]" value=description.clone() />
-                                <textarea name="request[targets]" rows="1" aria-label=t.targets_of(&address)>
-                                    {targets.clone()}
-                                </textarea>
-                                <label class="check">
-                                    <input type="checkbox" name="request[active]" value="true" checked=active />
-                                    {t.on()}
-                                </label>
-                                <button type="submit" class="small">{common.save()}</button>
-                            </ActionForm>
-                            <RowOutcome edits=updates key=a.address.clone() form />
-                        </td>
-                        <td class="actions" on:submit=deletes.submitted(a.address.clone())>
-                            <ActionForm action=delete attr:class="inline">
-                                <ConfirmedSubmit name="request[address]" value=address2.clone() label=common.delete() ask />
-                            </ActionForm>
-                            <RowOutcome edits=deletes key=a.address.clone() />
-                        </td>
-                    </tr>
-                }
-            }
-        />
+            <table class="data">
+                <thead>
+                    <tr><th>{t.col_alias()}</th><th>{t.delivers_to()}</th><th>{t.col_actions()}</th></tr>
+                </thead>
+                <tbody>
+                    <For
+                        each=move || rows.clone()
+                        key=|a| (a.address.clone(), a.targets.clone(), a.active, a.description.clone())
+                        children=row
+                    />
+                </tbody>
+            </table>
         </div>
     }
     .into_any()
