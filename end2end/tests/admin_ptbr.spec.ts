@@ -1,19 +1,10 @@
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, password } from "./fixtures/session";
+import { signInPtBr } from "./fixtures/pt_br";
+import { hydrated } from "./fixtures/session";
 
 // The portal in Portuguese (the browser asks for pt-BR): the admin's pages,
 // inline edits that fail on their own row, and a phone-sized screen.
 test.use({ locale: "pt-BR" });
-
-async function entrar(page: Page, username: string): Promise<void> {
-  await page.goto("/login");
-  await hydrated(page);
-  await page.getByLabel("Usuário").fill(username);
-  await page.getByLabel("Senha").fill(password());
-  await page.getByRole("button", { name: "Entrar" }).click();
-  await expect(page).toHaveURL(/\/$/);
-  await hydrated(page);
-}
 
 /** How far the page is wider than its window (0: it fits). */
 async function overflow(page: Page): Promise<number> {
@@ -21,7 +12,7 @@ async function overflow(page: Page): Promise<number> {
 }
 
 test("the pages speak Portuguese and the still-loading note goes once the page works", async ({ page }) => {
-  await entrar(page, "e2e-admin");
+  await signInPtBr(page, "e2e-admin");
   await expect(page.locator("html")).toHaveAttribute("lang", "pt-BR");
   await expect(page.getByRole("heading", { level: 1 })).toContainText("Olá");
   await expect(page.locator("body[data-loading]")).toHaveCount(0);
@@ -30,7 +21,7 @@ test("the pages speak Portuguese and the still-loading note goes once the page w
 });
 
 test("an inline edit that fails says so on its row, which goes back to the stored targets", async ({ page }) => {
-  await entrar(page, "e2e-admin");
+  await signInPtBr(page, "e2e-admin");
   await page.goto("/mailboxes/aliases");
   await hydrated(page);
   // A new alias to edit.
@@ -48,7 +39,7 @@ test("an inline edit that fails says so on its row, which goes back to the store
 });
 
 test("the token form explains a bad number of days by the field", async ({ page }) => {
-  await entrar(page, "e2e-admin");
+  await signInPtBr(page, "e2e-admin");
   await page.goto("/admin/tokens");
   await hydrated(page);
   await page.getByLabel("Nome (quem ou o que o usa)").fill("crm-e2e");
@@ -61,7 +52,7 @@ test("the token form explains a bad number of days by the field", async ({ page 
 
 test("the audit log fits a wide screen", async ({ page }) => {
   await page.setViewportSize({ width: 1440, height: 900 });
-  await entrar(page, "e2e-admin");
+  await signInPtBr(page, "e2e-admin");
   await page.goto("/admin/audit");
   await hydrated(page);
   await expect(page.getByRole("heading", { name: "Registro de auditoria" })).toBeVisible();
@@ -72,7 +63,7 @@ test("the audit log fits a wide screen", async ({ page }) => {
 
 test("on a phone the top bar folds into a menu and no page is wider than the screen", async ({ page }) => {
   await page.setViewportSize({ width: 390, height: 844 });
-  await entrar(page, "e2e-admin");
+  await signInPtBr(page, "e2e-admin");
   const sections = page.getByRole("navigation", { name: "Seções" });
   await expect(sections).toBeHidden();
   await page.locator("label.menu-toggle").click();

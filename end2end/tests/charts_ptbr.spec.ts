@@ -1,23 +1,13 @@
 import { test, expect } from "@playwright/test";
 import { readFileSync } from "node:fs";
-import { hydrated, password } from "./fixtures/session";
-import type { Page } from "@playwright/test";
+import { signInPtBr } from "./fixtures/pt_br";
+import { hydrated } from "./fixtures/session";
 
 test.use({ locale: "pt-BR" });
 
 /** Signs in through the login page as a pt-BR browser sees it. */
-async function entrar(page: Page, username: string): Promise<void> {
-  await page.goto("/login");
-  await hydrated(page);
-  await page.getByLabel("Usuário").fill(username);
-  await page.getByLabel("Senha").fill(password());
-  await page.getByRole("button", { name: "Entrar" }).click();
-  await expect(page).toHaveURL(/\/$/);
-  await hydrated(page);
-}
-
 test("o gerente amplia um gráfico, compara com a semana passada e compartilha o endereço", async ({ page, context }) => {
-  await entrar(page, "e2e-manager");
+  await signInPtBr(page, "e2e-manager");
   await page.getByRole("navigation", { name: "Seções" }).getByRole("link", { name: "Gráficos" }).click();
   await expect(page).toHaveURL(/\/charts$/);
   await hydrated(page);

@@ -1,6 +1,7 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { appendFileSync } from "node:fs";
-import { hydrated, password } from "./fixtures/session";
+import { signInPtBr } from "./fixtures/pt_br";
+import { hydrated } from "./fixtures/session";
 
 // The security team works in Portuguese (the browser asks for pt-BR).
 test.use({ locale: "pt-BR" });
@@ -20,16 +21,6 @@ function saoPaulo(d: Date): string {
   return `${two(l.getUTCDate())}/${two(l.getUTCMonth() + 1)}/${l.getUTCFullYear()} ${two(l.getUTCHours())}:${two(l.getUTCMinutes())}`;
 }
 
-async function entrar(page: Page, username: string): Promise<void> {
-  await page.goto("/login");
-  await hydrated(page);
-  await page.getByLabel("Usuário").fill(username);
-  await page.getByLabel("Senha").fill(password());
-  await page.getByRole("button", { name: "Entrar" }).click();
-  await expect(page).toHaveURL(/\/$/);
-  await hydrated(page);
-}
-
 test("um analista de segurança vê as propostas em português, no horário local, e aprova uma", async ({ page }) => {
   test.setTimeout(90_000);
   // A dictionary attack reaches the live log: 40 unknown recipients from one
@@ -46,7 +37,7 @@ test("um analista de segurança vê as propostas em português, no horário loca
   }
   appendFileSync(process.env.E2E_LIVE_LOG!, lines.join("\n") + "\n");
 
-  await entrar(page, "e2e-security");
+  await signInPtBr(page, "e2e-security");
   await page.getByRole("navigation", { name: "Seções" }).getByRole("link", { name: "MailFlow", exact: true }).click();
   await expect(page).toHaveURL(/\/mailflow$/);
   await hydrated(page);

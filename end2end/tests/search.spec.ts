@@ -1,23 +1,14 @@
-import { expect, test, type Page } from "@playwright/test";
-import { hydrated, password } from "./fixtures/session";
+import { expect, test } from "@playwright/test";
+import { signInPtBr } from "./fixtures/pt_br";
+import { hydrated } from "./fixtures/session";
 
 // Issue 18: support's journey in Portuguese. The demo domain cliente.com.br
 // (serve --demo) has "João Pereira" (joao5@), whom the alias
 // contato@cliente.com.br reaches, and the alias domain cliente.net.br.
 test.use({ locale: "pt-BR", permissions: ["clipboard-read", "clipboard-write"] });
 
-async function entrar(page: Page, usuario: string): Promise<void> {
-  await page.goto("/login");
-  await hydrated(page);
-  await page.getByLabel("Usuário").fill(usuario);
-  await page.getByLabel("Senha").fill(password());
-  await page.getByRole("button", { name: "Entrar" }).click();
-  await expect(page).toHaveURL(/\/$/);
-  await hydrated(page);
-}
-
 test("o suporte encontra uma caixa postal pelo sobrenome, abre e vê os aliases que chegam a ela", async ({ page }) => {
-  await entrar(page, "e2e-support");
+  await signInPtBr(page, "e2e-support");
   await page.getByRole("navigation", { name: "Seções" }).getByRole("link", { name: "Caixas postais", exact: true }).click();
   await expect(page).toHaveURL(/\/mailboxes$/);
   await hydrated(page);
@@ -68,7 +59,7 @@ test("o suporte encontra uma caixa postal pelo sobrenome, abre e vê os aliases 
 });
 
 test("uma caixa postal que não existe responde 404 com uma página clara", async ({ page }) => {
-  await entrar(page, "e2e-support");
+  await signInPtBr(page, "e2e-support");
   const res = await page.goto("/mailboxes/ninguem@lugar-nenhum.example");
   expect(res?.status()).toBe(404);
   await expect(page.getByRole("heading", { name: "Caixa postal não encontrada" })).toBeVisible();

@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
-import { hydrated, password } from "./fixtures/session";
+import { signInPtBr } from "./fixtures/pt_br";
+import { hydrated } from "./fixtures/session";
 
 // Support works in Portuguese: the whole journey in pt-BR.
 test.use({ locale: "pt-BR" });
@@ -8,13 +9,7 @@ test.use({ locale: "pt-BR" });
 // joao.silva@gmail.com an hour ago that Gmail bounced with 5.1.1, beside
 // one she sent to boss@gmail.com.
 test("suporte descobre por que a mensagem de ana17 para joao.silva voltou", async ({ page }) => {
-  await page.goto("/login");
-  await hydrated(page);
-  await page.getByLabel("Usuário").fill("e2e-support");
-  await page.getByLabel("Senha").fill(password());
-  await page.getByRole("button", { name: "Entrar" }).click();
-  await expect(page).toHaveURL(/\/$/);
-  await hydrated(page);
+  await signInPtBr(page, "e2e-support");
 
   await page.goto("/mailboxes/trace");
   await hydrated(page);

@@ -1,7 +1,6 @@
 //! Pieces shared by several pages.
 
 pub mod chart;
-pub mod format;
 pub mod guard;
 pub mod layout;
 pub mod notice;
