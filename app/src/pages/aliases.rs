@@ -59,6 +59,9 @@ fn Aliases() -> impl IntoView {
     let create = ServerAction::<CreateAlias>::new();
     let update = ServerAction::<UpdateAlias>::new();
     let delete = ServerAction::<DeleteAlias>::new();
+    // Which row's inline edit was sent last: held by the page, so the list
+    // made anew after each submission keeps its outcome on its row.
+    let (updates, deletes) = (RowEdits::new(update.value()), RowEdits::new(delete.value()));
     let results = Resource::new(
         move || {
             (
@@ -111,7 +114,7 @@ fn Aliases() -> impl IntoView {
                     format!("/mailboxes/aliases?q={}&domain={}&after={}", encode(&q), encode(&d), encode(&n))
                 });
                 view! {
-                    <AliasTable rows=page.rows update delete />
+                    <AliasTable rows=page.rows update delete updates deletes />
                     {next.map(|href| view! { <p class="pager"><a href=href>{t.next_page()}</a></p> })}
                 }
             } />
@@ -119,21 +122,25 @@ fn Aliases() -> impl IntoView {
     }
 }
 
+/// Loads of the alias list so far (see [`AliasTable`]).
+static LOADS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 #[component]
 fn AliasTable(
     rows: Vec<AliasView>,
     update: ServerAction<UpdateAlias>,
     delete: ServerAction<DeleteAlias>,
+    updates: RowEdits,
+    deletes: RowEdits,
 ) -> impl IntoView {
     let (t, common) = (use_texts::<AliasesTexts>(), use_texts::<Common>());
-    let (updates, deletes) = (RowEdits::new(update.value()), RowEdits::new(delete.value()));
     if rows.is_empty() {
         return view! { <p class="muted">{t.none()}</p> }.into_any();
     }
-    // Rows are keyed by what they show: after a reload, a row whose alias
-    // or targets changed is a new row, never an old one patched in place
-    // (a patched textarea kept the targets of the alias that had been in
-    // its place, which a Save would have written to this one).
+    // Each load of the list makes its rows anew (keyed by the load): a row
+    // patched in place kept the targets of the alias that had been in its
+    // place in its textarea, which a Save would have written to this one.
+    let load = LOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let row = move |a: AliasView| {
         let form_id = format!("alias-{}", a.address);
         let (address, address2) = (a.address.clone(), a.address.clone());
@@ -181,7 +188,7 @@ fn AliasTable(
                 <tbody>
                     <For
                         each=move || rows.clone()
-                        key=|a| (a.address.clone(), a.targets.clone(), a.active, a.description.clone())
+                        key=move |a| (load, a.address.clone())
                         children=row
                     />
                 </tbody>

@@ -65,6 +65,9 @@ fn Domains() -> impl IntoView {
     let alias = ServerAction::<CreateAliasDomain>::new();
     let update = ServerAction::<UpdateDomain>::new();
     let delete = ServerAction::<DeleteDomain>::new();
+    // Which row's inline edit was sent last: held by the page, so a reload
+    // of the list (after every submission) keeps its outcome on its row.
+    let (updates, deletes) = (RowEdits::new(update.value()), RowEdits::new(delete.value()));
     let domains = Resource::new(
         move || {
             submissions([
@@ -116,7 +119,7 @@ fn Domains() -> impl IntoView {
         <section class="panel">
             <h2>{t.our_domains()}</h2>
             <Loaded resource=domains let:list>
-                <DomainTable list update delete />
+                <DomainTable list update delete updates deletes />
             </Loaded>
         </section>
     }
@@ -180,6 +183,8 @@ fn DomainTable(
     list: Vec<DomainView>,
     update: ServerAction<UpdateDomain>,
     delete: ServerAction<DeleteDomain>,
+    updates: RowEdits,
+    deletes: RowEdits,
 ) -> impl IntoView {
     let limit = |n: i64| {
         if n == 0 {
@@ -189,7 +194,6 @@ fn DomainTable(
         }
     };
     let (t, common) = (use_texts::<DomainsTexts>(), use_texts::<Common>());
-    let (updates, deletes) = (RowEdits::new(update.value()), RowEdits::new(delete.value()));
     view! {
         <div class="table-scroll">
         <DataTable rows=list head=vec![t.domain(), t.col_mailboxes(), t.col_aliases(), t.col_quota(), t.col_catch_all(), t.col_change()]
