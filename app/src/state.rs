@@ -300,7 +300,14 @@ impl Default for ThrottleSettings {
 /// The server state, from inside a server function.
 pub fn app_state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or_else(|| {
-        tracing::error!("AppState missing from the Leptos context");
+        if use_context::<http::request::Parts>().is_some() {
+            tracing::error!("AppState missing from the Leptos context");
+        } else {
+            // Neither the state nor the request: the page's request ended
+            // (the browser went on) while a resource of its rendering was
+            // still loading; nobody reads this answer.
+            tracing::debug!("the request ended before its work: no AppState");
+        }
         AppError::Internal
     })
 }
