@@ -1074,6 +1074,12 @@ mod tests {
         n.iter().map(|s| s.to_string()).collect()
     }
 
+    /// `d` drawn in UTC with the series `shown`, stacked or not, as counts
+    /// or per-minute rates.
+    fn plot_utc(d: &ChartData, shown: &[&str], stacked: bool, rate: bool) -> Plot {
+        plot(d, &names(shown), Style { stacked, rate }, &utc())
+    }
+
     #[test]
     fn axis_steps_are_whole() {
         for (top_value, want) in [
@@ -1082,15 +1088,7 @@ mod tests {
             (45, "0 10 20 30 40 50"),
         ] {
             let d = data(&[("received", &[top_value])], 60);
-            let p = plot(
-                &d,
-                &names(&["received"]),
-                Style {
-                    stacked: true,
-                    rate: false,
-                },
-                &utc(),
-            );
+            let p = plot_utc(&d, &["received"], true, false);
             let labels: Vec<&str> = p.y_ticks.iter().map(|(_, l)| l.as_str()).collect();
             assert_eq!(labels.join(" "), want);
         }
@@ -1109,15 +1107,7 @@ mod tests {
     #[test]
     fn stacked_areas_sit_on_each_other_and_the_scale_fits_the_sum() {
         let d = data(&[("received", &[2, 4]), ("sent", &[3, 6])], 3600);
-        let p = plot(
-            &d,
-            &names(&["received", "sent"]),
-            Style {
-                stacked: true,
-                rate: false,
-            },
-            &utc(),
-        );
+        let p = plot_utc(&d, &["received", "sent"], true, false);
         // Largest stack 10 → scale to 10; the top label says so.
         assert_eq!(p.y_ticks.last().unwrap().1, "10");
         assert_eq!(p.shapes.len(), 2);
@@ -1130,15 +1120,7 @@ mod tests {
     #[test]
     fn lines_scale_to_the_largest_single_value_and_hidden_series_are_left_out() {
         let d = data(&[("received", &[2, 4]), ("sent", &[3, 6])], 3600);
-        let p = plot(
-            &d,
-            &names(&["sent"]),
-            Style {
-                stacked: false,
-                rate: false,
-            },
-            &utc(),
-        );
+        let p = plot_utc(&d, &["sent"], false, false);
         assert_eq!(p.shapes.len(), 1);
         assert_eq!(p.shapes[0].name, "sent");
         assert_eq!(p.y_ticks.last().unwrap().1, "10");
@@ -1151,15 +1133,7 @@ mod tests {
         assert_eq!(shown(120, 60, true), 120.0);
         assert_eq!(shown(120, 86_400, false), 120.0);
         let d = data(&[("received", &[600, 1200])], 3600);
-        let p = plot(
-            &d,
-            &names(&["received"]),
-            Style {
-                stacked: false,
-                rate: true,
-            },
-            &utc(),
-        );
+        let p = plot_utc(&d, &["received"], false, true);
         assert_eq!(p.y_ticks.last().unwrap().1, "20");
     }
 
@@ -1180,15 +1154,7 @@ mod tests {
             approved_at: d.from + 9 * 3600,
             ..BlockRow::default()
         });
-        let p = plot(
-            &d,
-            &names(&["received"]),
-            Style {
-                stacked: true,
-                rate: false,
-            },
-            &utc(),
-        );
+        let p = plot_utc(&d, &["received"], true, false);
         assert_eq!(
             p.markers.len(),
             1,
@@ -1202,15 +1168,7 @@ mod tests {
     #[test]
     fn axis_labels_fall_on_round_times() {
         let d = data(&[("received", &[0; 24])], 3600);
-        let p = plot(
-            &d,
-            &names(&["received"]),
-            Style {
-                stacked: true,
-                rate: false,
-            },
-            &utc(),
-        );
+        let p = plot_utc(&d, &["received"], true, false);
         let labels: Vec<&str> = p.x_ticks.iter().map(|(_, l)| l.as_str()).collect();
         assert_eq!(labels, ["29/11 00h", "29/11 06h", "29/11 12h", "29/11 18h"]);
         assert_eq!(number(1_500_000.0, Lang::En), "1.5M");
@@ -1318,15 +1276,7 @@ mod tests {
         let known: Vec<bool> = (0..6).map(|i| known(&d, d.from + i * 60)).collect();
         assert_eq!(known, [false, true, true, true, false, false]);
         for stacked in [true, false] {
-            let p = plot(
-                &d,
-                &names(&["received"]),
-                Style {
-                    stacked,
-                    rate: false,
-                },
-                &utc(),
-            );
+            let p = plot_utc(&d, &["received"], stacked, false);
             // One piece, over buckets 1..4 only; the zero at 2 is drawn.
             let path = &p.shapes[0].d;
             assert_eq!(path.matches('M').count(), 1, "{path}");
@@ -1345,28 +1295,12 @@ mod tests {
         // A gap in the middle splits a line in two.
         let mut d = data(&[("received", &[1, 1, 1, 1])], 60);
         d.data_from = Some(d.from + 120);
-        let p = plot(
-            &d,
-            &names(&["received"]),
-            Style {
-                stacked: false,
-                rate: false,
-            },
-            &utc(),
-        );
+        let p = plot_utc(&d, &["received"], false, false);
         assert_eq!(p.shapes[0].d.matches('M').count(), 1);
         // No stored count at all: nothing but gap.
         d.data_from = None;
         d.data_until = None;
-        let p = plot(
-            &d,
-            &names(&["received"]),
-            Style {
-                stacked: true,
-                rate: false,
-            },
-            &utc(),
-        );
+        let p = plot_utc(&d, &["received"], true, false);
         assert!(p.shapes[0].d.is_empty());
         assert_eq!(p.gaps.len(), 1);
     }
