@@ -769,8 +769,6 @@ pub struct ChartData {
     /// The end of the range asked for (exclusive).
     pub to: i64,
     pub step: i64,
-    /// Seconds east of UTC the times are shown in (`mailgraph.utc_offset`).
-    pub offset: i64,
     pub series: Vec<SeriesData>,
     /// Blocks approved in the range, for markers on the time axis.
     pub blocks: Vec<BlockRow>,
@@ -808,7 +806,6 @@ pub struct SeriesData {
 pub struct ChartFilters {
     pub hosts: Vec<String>,
     pub domains: Vec<String>,
-    pub offset: i64,
     pub now: i64,
 }
 

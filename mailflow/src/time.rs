@@ -107,28 +107,49 @@ impl<T: LocalDays + ?Sized> LocalDays for &T {
 /// applies before its instant too. Empty: UTC.
 pub type Changes = [(UnixTime, i32)];
 
+/// How many entries of `changes` begin at or before `t` (the one in force
+/// at `t` is the last of them): the one lookup every offset question asks.
+fn entries_until(changes: &Changes, t: UnixTime) -> usize {
+    changes.partition_point(|&(from, _)| from <= t)
+}
+
+/// The offset of `changes` at `t`, in the list's own width.
+fn offset_in(changes: &Changes, t: UnixTime) -> i32 {
+    let i = entries_until(changes, t);
+    changes
+        .get(i.saturating_sub(1))
+        .map_or(0, |&(_, offset)| offset)
+}
+
 impl LocalDays for Changes {
     fn utc_offset(&self, t: UnixTime) -> i64 {
-        let i = self.partition_point(|&(from, _)| from <= t);
-        self.get(i.saturating_sub(1))
-            .map_or(0, |&(_, offset)| i64::from(offset))
+        i64::from(offset_in(self, t))
     }
 
     fn last_change(&self, t: UnixTime) -> Option<UnixTime> {
-        let i = self.partition_point(|&(from, _)| from <= t);
+        let i = entries_until(self, t);
         // The first entry is where the list begins, not a change.
         (i >= 2).then(|| self[i - 1].0)
     }
 }
 
-/// An owned [`Changes`] list, for settings (the engine's daily roll-up).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// An owned [`Changes`] list: the engine's daily roll-up and the portal's
+/// time zone (`app::i18n::Zone`, which the browser receives with the page)
+/// both hold one. Serialised as the plain list `[[from, offset], …]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct OffsetChanges(pub Vec<(UnixTime, i32)>);
 
 impl OffsetChanges {
     /// A zone that is always `offset` seconds east of UTC.
     pub fn fixed(offset: i32) -> Self {
         Self(vec![(UnixTime::MIN, offset)])
+    }
+
+    /// Seconds east of UTC at instant `t`, as stored (the same lookup as
+    /// [`LocalDays::utc_offset`]).
+    pub fn offset_at(&self, t: UnixTime) -> i32 {
+        offset_in(&self.0, t)
     }
 }
 
@@ -210,6 +231,29 @@ mod tests {
         let utc = OffsetChanges::default();
         assert_eq!(utc.day_start(DAY + 5), DAY);
         assert_eq!(utc.last_change(DAY), None);
+        assert_eq!(utc.offset_at(DAY), 0);
+    }
+
+    #[test]
+    fn the_offset_changes_at_each_change_to_the_second() {
+        let sp = sao_paulo_2018();
+        assert_eq!(sp.offset_at(1_541_300_400 - 1), -3 * 3600);
+        assert_eq!(sp.offset_at(1_541_300_400), -2 * 3600);
+        assert_eq!(sp.utc_offset(1_541_300_400), -2 * 3600);
+        assert_eq!(sp.offset_at(1_550_368_800), -3 * 3600);
+        assert_eq!(sp.offset_at(UnixTime::MIN), -3 * 3600);
+        assert_eq!(sp.last_change(1_550_368_800 + 1), Some(1_550_368_800));
+    }
+
+    #[test]
+    fn a_list_is_serialised_as_plain_pairs() {
+        let sp = sao_paulo_2018();
+        let json = serde_json::to_string(&sp).unwrap();
+        assert_eq!(
+            json,
+            "[[-9223372036854775808,-10800],[1541300400,-7200],[1550368800,-10800]]"
+        );
+        assert_eq!(serde_json::from_str::<OffsetChanges>(&json).unwrap(), sp);
     }
 
     #[test]

@@ -363,7 +363,7 @@ impl Config {
             .extend(self.defence.customer_pools()?);
         settings.alerts = self.defence.alert_rules()?;
         let zone = self.server.locale()?.zone;
-        settings.day_zone = Arc::new(mailflow::time::OffsetChanges(zone.changes.clone()));
+        settings.day_zone = Arc::new(zone.changes.clone());
         Ok(settings)
     }
 

@@ -22,7 +22,7 @@ pub async fn load_chart_filters() -> Result<ChartFilters, AppError> {
     require(Section::Charts.roles()).await?;
     let state = app_state()?;
     let now = chrono::Utc::now().timestamp();
-    crate::server::mailgraph::filters(&state.db, &state.mailgraph, now).await
+    crate::server::mailgraph::filters(&state.db, now).await
 }
 
 /// The report of `preset` (`today`, `yesterday`, `week`: the last seven

@@ -1049,7 +1049,6 @@ mod tests {
             from: 1_795_910_400,
             to: 1_795_910_400 + step * series[0].1.len() as i64,
             step,
-            offset: 0,
             series: series
                 .iter()
                 .map(|(n, v)| SeriesData {

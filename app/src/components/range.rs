@@ -1,11 +1,14 @@
 //! The period picker of the Charts and Report pages: preset buttons, or a
 //! start and end date shown when "Show dates" is pressed. Dates are whole
-//! local days (days begin at `mailgraph.utc_offset`). The date fields
-//! follow the range shown: a preset's days, a zoomed range's days.
+//! local days of the configured zone (`server.time_zone`, the page's
+//! [`Zone`](crate::i18n::Zone)), each converted with the offset in force
+//! on that day, so a range across a summer-time change begins and ends at
+//! local midnights. The date fields follow the range shown: a preset's
+//! days, a zoomed range's days.
 
-use crate::i18n::use_texts;
+use crate::i18n::{use_locale, use_texts};
 use leptos::prelude::*;
-use mailflow::time::DAY;
+use mailflow::time::LocalDays;
 
 crate::texts! {
     /// The period picker, and the server's checks of a period.
@@ -64,24 +67,31 @@ impl Range {
     }
 }
 
-/// Unix time of local midnight starting `date` (`YYYY-MM-DD`).
-pub fn local_midnight(date: &str, offset: i64) -> Option<i64> {
+/// The first instant of the local day `date` (`YYYY-MM-DD`) in `zone`:
+/// its midnight, or when the clocks skipped midnight (São Paulo's summer
+/// time began at 00:00), the moment they jumped.
+pub fn local_midnight(date: &str, zone: impl LocalDays) -> Option<i64> {
     let day = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok()?;
-    Some(day.and_hms_opt(0, 0, 0)?.and_utc().timestamp() - offset)
+    // Local noon is inside the day whatever the offset (offsets change by
+    // an hour or two, never near noon): the day that holds it.
+    let noon = day.and_hms_opt(12, 0, 0)?.and_utc().timestamp();
+    Some(zone.day_start(noon - zone.utc_offset(noon)))
 }
 
-/// A Unix time's local date, `YYYY-MM-DD`.
-pub fn local_date(t: i64, offset: i64) -> String {
-    chrono::DateTime::from_timestamp(t + offset, 0)
+/// A Unix time's local date in `zone`, `YYYY-MM-DD`.
+pub fn local_date(t: i64, zone: impl LocalDays) -> String {
+    chrono::DateTime::from_timestamp(t + zone.utc_offset(t), 0)
         .map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_default()
 }
 
-/// The days from `first` to `last` (inclusive, `YYYY-MM-DD`) as a range.
-pub fn dates(first: &str, last: &str, offset: i64) -> Option<Range> {
+/// The days from `first` to `last` (inclusive, `YYYY-MM-DD`) as a range:
+/// from the start of `first` to the start of the day after `last`, local
+/// days of `zone` (23 or 25 hours long around a summer-time change).
+pub fn dates(first: &str, last: &str, zone: impl LocalDays) -> Option<Range> {
     match (
-        local_midnight(first, offset),
-        local_midnight(last, offset).map(|t| t + DAY),
+        local_midnight(first, &zone),
+        local_midnight(last, &zone).map(|t| zone.next_day_start(t)),
     ) {
         (Some(from), Some(to)) if to > from => Some(Range {
             preset: String::new(),
@@ -92,6 +102,12 @@ pub fn dates(first: &str, last: &str, offset: i64) -> Option<Range> {
     }
 }
 
+/// The first and last local days of `[from, to)` in `zone`, as the date
+/// fields show them.
+pub fn date_fields(from: i64, to: i64, zone: impl LocalDays) -> (String, String) {
+    (local_date(from, &zone), local_date(to - 1, &zone))
+}
+
 #[component]
 pub fn RangePicker(
     /// The group's name for screen readers, e.g. "Range".
@@ -100,7 +116,6 @@ pub fn RangePicker(
     #[prop(into)]
     presets: Vec<(&'static str, &'static str)>,
     range: RwSignal<Range>,
-    offset: i64,
     /// The dates the date fields start with.
     first: String,
     last: String,
@@ -110,6 +125,7 @@ pub fn RangePicker(
     span_of: Option<Callback<String, Option<(i64, i64)>>>,
 ) -> impl IntoView {
     let t = use_texts::<RangeTexts>();
+    let zone = StoredValue::new(use_locale().zone);
     let first = RwSignal::new(first);
     let last = RwSignal::new(last);
     let error = RwSignal::new(None::<&'static str>);
@@ -124,12 +140,13 @@ pub fn RangePicker(
                 span_of.run(r.preset.clone())
             };
             if let Some((from, to)) = span {
-                first.set(local_date(from, offset));
-                last.set(local_date(to - 1, offset));
+                let (a, b) = zone.with_value(|z| date_fields(from, to, &**z));
+                first.set(a);
+                last.set(b);
             }
         });
     }
-    let show_dates = move |_| match dates(&first.get(), &last.get(), offset) {
+    let show_dates = move |_| match zone.with_value(|z| dates(&first.get(), &last.get(), &**z)) {
         Some(r) => {
             error.set(None);
             range.set(r);
@@ -179,17 +196,70 @@ pub fn RangePicker(
 mod tests {
     use super::*;
 
+    use crate::i18n::Zone;
+
     #[test]
     fn dates_are_whole_local_days() {
         // 2026-11-29 00:00 in Brazil (UTC-3) is 03:00 UTC.
-        assert_eq!(local_midnight("2026-11-29", -3 * 3600), Some(1_795_921_200));
+        let brt = -3 * 3600_i64;
+        assert_eq!(local_midnight("2026-11-29", brt), Some(1_795_921_200));
         assert_eq!(local_midnight("29/11/2026", 0), None);
-        assert_eq!(local_date(1_795_921_200, -3 * 3600), "2026-11-29");
-        let r = dates("2026-11-29", "2026-11-29", -3 * 3600).unwrap();
+        assert_eq!(local_date(1_795_921_200, brt), "2026-11-29");
+        let r = dates("2026-11-29", "2026-11-29", brt).unwrap();
         assert_eq!((r.from, r.to), (1_795_921_200, 1_795_921_200 + 86_400));
         assert!(r.preset.is_empty());
         assert!(dates("2026-11-30", "2026-11-29", 0).is_none());
         assert!(dates("", "2026-11-29", 0).is_none());
+    }
+
+    /// São Paulo around its 2018 summer time, as the server sends it:
+    /// -03:00, -02:00 from 2018-11-04 03:00 UTC (local midnight skipped to
+    /// 01:00), -03:00 again from 2019-02-17 02:00 UTC (23:00 twice).
+    fn sao_paulo_2018() -> Zone {
+        Zone {
+            name: "America/Sao_Paulo".into(),
+            changes: mailflow::time::OffsetChanges(vec![
+                (i64::MIN, -3 * 3600),
+                (1_541_300_400, -2 * 3600),
+                (1_550_368_800, -3 * 3600),
+            ]),
+        }
+    }
+
+    #[test]
+    fn dates_across_a_summer_time_change_follow_the_zone() {
+        let sp = sao_paulo_2018();
+        // 3 to 5 November 2018: 3 Nov began at 03:00 UTC; 4 Nov (23 h) at
+        // 03:00 UTC too, when the clocks jumped to 01:00; 5 Nov at 02:00
+        // UTC; 6 Nov, the end, at 02:00 UTC. 24 + 23 + 24 hours.
+        let r = dates("2018-11-03", "2018-11-05", &sp).unwrap();
+        assert_eq!(r.from, 1_541_214_000);
+        assert_eq!(r.to, 1_541_469_600);
+        assert_eq!(r.to - r.from, 71 * 3600);
+        assert_eq!(local_midnight("2018-11-04", &sp), Some(1_541_300_400));
+        assert_eq!(local_midnight("2018-11-05", &sp), Some(1_541_383_200));
+        // The fields show the same days back.
+        assert_eq!(
+            date_fields(r.from, r.to, &sp),
+            ("2018-11-03".to_string(), "2018-11-05".to_string())
+        );
+        // 16 February 2019 lasted 25 hours (02:00 UTC to 03:00 UTC next day).
+        let r = dates("2019-02-16", "2019-02-16", &sp).unwrap();
+        assert_eq!((r.from, r.to), (1_550_282_400, 1_550_372_400));
+        assert_eq!(
+            date_fields(r.from, r.to, &sp),
+            ("2019-02-16".to_string(), "2019-02-16".to_string())
+        );
+        // A fixed offset (the one at some other instant, as the picker
+        // used) puts a summer day's range an hour off: its first field
+        // shows the day before.
+        let summer = dates("2018-12-10", "2018-12-12", &sp).unwrap();
+        assert_eq!(summer.from, 1_544_407_200, "local midnight is 02:00 UTC");
+        assert_eq!(
+            date_fields(summer.from, summer.to, -3 * 3600_i64).0,
+            "2018-12-09"
+        );
+        assert_eq!(date_fields(summer.from, summer.to, &sp).0, "2018-12-10");
     }
 
     #[test]

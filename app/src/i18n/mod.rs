@@ -20,6 +20,7 @@
 //! [`Zone`]): the browser needs no time-zone database.
 
 use leptos::prelude::*;
+use mailflow::time::{LocalDays, OffsetChanges};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -105,14 +106,18 @@ impl Lang {
 }
 
 /// A time zone as the pages need it: its name and its UTC offset from each
-/// change on (sorted). Built on the server from the IANA database
-/// (`Zone::named`), sent to the browser in the page.
+/// change on. Built on the server from the IANA database (`Zone::named`),
+/// sent to the browser in the page (`<html data-zone>`, as
+/// `{"name":…,"changes":[[from, offset], …]}`). Its offsets are a
+/// [`mailflow::time::OffsetChanges`], the list the engine's days use: one
+/// lookup and one [`LocalDays::day_start`] for the engine, the server and
+/// the browser.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Zone {
     pub name: String,
     /// `(utc_seconds, offset_seconds)`: the offset east of UTC from that
     /// instant until the next change. The first applies before it, too.
-    pub changes: Vec<(i64, i32)>,
+    pub changes: OffsetChanges,
 }
 
 impl Default for Zone {
@@ -121,21 +126,30 @@ impl Default for Zone {
     }
 }
 
+/// The zone's local days are the days the report, the charts and the
+/// range picker count.
+impl LocalDays for Zone {
+    fn utc_offset(&self, t: i64) -> i64 {
+        self.changes.utc_offset(t)
+    }
+
+    fn last_change(&self, t: i64) -> Option<i64> {
+        self.changes.last_change(t)
+    }
+}
+
 impl Zone {
     /// A zone that never changes its offset.
     pub fn fixed(name: &str, offset_secs: i32) -> Zone {
         Zone {
             name: name.into(),
-            changes: vec![(i64::MIN, offset_secs)],
+            changes: OffsetChanges::fixed(offset_secs),
         }
     }
 
     /// Seconds east of UTC at the instant `t` (UTC seconds).
     pub fn offset_at(&self, t: i64) -> i32 {
-        let i = self.changes.partition_point(|&(from, _)| from <= t);
-        self.changes
-            .get(i.saturating_sub(1))
-            .map_or(0, |&(_, offset)| offset)
+        self.changes.offset_at(t)
     }
 
     /// `t` as a local date and time (no zone).
@@ -196,7 +210,7 @@ impl Zone {
         }
         Ok(Zone {
             name: name.into(),
-            changes,
+            changes: OffsetChanges(changes),
         })
     }
 }
@@ -660,6 +674,22 @@ mod tests {
         assert_eq!(Lang::of_request(None, None, Lang::En), Lang::En);
     }
 
+    #[test]
+    fn a_zone_goes_to_the_browser_in_the_same_form() {
+        // `<html data-zone>`: the name and plain `[from, offset]` pairs,
+        // as the browser's `current_locale` reads them back.
+        let zone = Zone::fixed("America/Sao_Paulo", -3 * 3600);
+        let (_, json) = html_attributes(&Locale {
+            lang: Lang::PtBr,
+            zone: Arc::new(zone.clone()),
+        });
+        assert_eq!(
+            json,
+            r#"{"name":"America/Sao_Paulo","changes":[[-9223372036854775808,-10800]]}"#
+        );
+        assert_eq!(serde_json::from_str::<Zone>(&json).unwrap(), zone);
+    }
+
     #[cfg(feature = "ssr")]
     #[test]
     fn an_iana_zone_gives_its_offsets_and_summer_times() {
@@ -680,5 +710,11 @@ mod tests {
             .unwrap();
         assert_eq!(sp.utc_of_local(midnight), 1_764_558_000 + 365 * 86_400);
         assert_eq!(sp.local(sp.utc_of_local(midnight)), Some(midnight));
+        // Its days are the engine's: 4 November 2018 began when the clocks
+        // jumped from 00:00 to 01:00 (03:00 UTC) and lasted 23 hours.
+        let nov4 = 1_541_300_400;
+        assert_eq!(sp.day_start(nov4 + 3600), nov4);
+        assert_eq!(sp.next_day_start(nov4) - nov4, 23 * 3600);
+        assert_eq!(sp.day_start(nov4 + 3600), sp.changes.day_start(nov4 + 3600));
     }
 }

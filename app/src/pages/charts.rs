@@ -245,7 +245,7 @@ fn ChartBoard(
     chart: Resource<Result<ChartData, AppError>>,
 ) -> impl IntoView {
     let t = use_texts::<ChartsTexts>();
-    let offset = filters.offset;
+    let zone = use_locale().zone;
     let navigate = use_navigate();
     let go = Callback::new(move |next: ChartView| {
         navigate(&next.href(), Default::default());
@@ -316,9 +316,8 @@ fn ChartBoard(
                 label=t.range()
                 presets
                 range
-                offset
-                first=local_date(filters.now - 7 * DAY, offset)
-                last=local_date(filters.now, offset)
+                first=local_date(filters.now - 7 * DAY, &*zone)
+                last=local_date(filters.now, &*zone)
                 span_of
             />
             <div class="toolbar">

@@ -148,16 +148,15 @@ fn ReportBoard(
     report: Resource<Result<MailReport, AppError>>,
 ) -> impl IntoView {
     let t = use_texts::<ReportTexts>();
-    let offset = i64::from(use_locale().zone.offset_at(now));
+    let zone = use_locale().zone;
     view! {
         <section class="panel chart-controls">
             <RangePicker
                 label=t.period()
                 presets=t.presets()
                 range
-                offset
-                first=local_date(now - DAY, offset)
-                last=local_date(now - DAY, offset)
+                first=local_date(now - DAY, &*zone)
+                last=local_date(now - DAY, &*zone)
             />
         </section>
         <Loaded resource=report loading=t.building() let:r>

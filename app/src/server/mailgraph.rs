@@ -91,18 +91,6 @@ impl Tier {
     }
 }
 
-/// The configured zone's local days are the days the report and the
-/// charts count (its list of offset changes, searched like the engine's).
-impl LocalDays for crate::i18n::Zone {
-    fn utc_offset(&self, t: i64) -> i64 {
-        self.changes.as_slice().utc_offset(t)
-    }
-
-    fn last_change(&self, t: i64) -> Option<i64> {
-        self.changes.as_slice().last_change(t)
-    }
-}
-
 /// The most points a chart asks for; a finer tier would give more.
 pub const MAX_POINTS: i64 = 1500;
 
@@ -267,7 +255,6 @@ pub async fn chart(
         from: first,
         to,
         step,
-        offset,
         series,
         blocks: block_markers(db, from, to).await?,
         now,
@@ -525,11 +512,7 @@ async fn block_markers(
 }
 
 /// The hosts with any count in the hour tier, and the hosted domains.
-pub async fn filters(
-    db: &impl ConnectionTrait,
-    settings: &MailgraphSettings,
-    now: i64,
-) -> Result<ChartFilters, AppError> {
+pub async fn filters(db: &impl ConnectionTrait, now: i64) -> Result<ChartFilters, AppError> {
     use sea_orm::sea_query::{Order, Query};
     let mut select = Query::select();
     select
@@ -549,7 +532,6 @@ pub async fn filters(
     Ok(ChartFilters {
         hosts,
         domains,
-        offset: settings.offset_at(now),
         now,
     })
 }
