@@ -80,6 +80,21 @@ test("o gerente amplia um gráfico, compara com a semana passada e compartilha o
   const otherFlow = other.getByRole("figure", { name: "Fluxo de e-mail" });
   await expect(otherFlow.locator('path[data-compared="true"][data-series="received"]')).toHaveCount(1);
   await expect(other.getByRole("button", { name: "Voltar ao período" })).toBeVisible();
+  // There, the comparison as the difference: current − compared around a
+  // zero line, kept in the address; the read-out gives both values.
+  await other.getByRole("button", { name: "Diferença" }).click();
+  await expect(other).toHaveURL(/compared=delta/);
+  await expect(otherFlow.locator('path[data-delta="true"][data-series="received"]')).toHaveCount(1);
+  await expect(otherFlow.locator('path[data-compared="true"]')).toHaveCount(0);
+  await expect(otherFlow.locator("line.zero")).toHaveCount(1);
+  await expect(otherFlow.locator("svg")).toContainText("atual − comparado");
+  await expect(other.getByTestId("data-until")).toContainText("diferença em relação a");
+  const otherBox = (await otherFlow.locator("svg").boundingBox())!;
+  await other.mouse.move(otherBox.x + otherBox.width * 0.5, otherBox.y + otherBox.height / 2);
+  await expect(otherFlow.getByRole("status")).toContainText(/agora [\d.]+, comparado [\d.]+|sem dados/);
+  await other.getByRole("button", { name: "Sobreposição" }).click();
+  await expect(other).not.toHaveURL(/compared=/);
+  await expect(otherFlow.locator('path[data-compared="true"][data-series="received"]')).toHaveCount(1);
   await other.close();
 
   // Back: the view before the comparison; "Voltar ao período" undoes the zoom.
@@ -95,4 +110,58 @@ test("o gerente amplia um gráfico, compara com a semana passada e compartilha o
   await page.locator("label", { hasText: "Domínio" }).locator("select").selectOption({ index: 1 });
   await expect(page).toHaveURL(/domain=/);
   await expect(page.getByText("Spam e vírus são contados só por servidor")).toBeVisible();
+});
+
+test("o gerente clica no marcador de um bloqueio manual e vê os detalhes ao lado dele", async ({ page, context }) => {
+  // The security team blocks an address by hand.
+  const ip = "198.51.100.77";
+  await signInPtBr(page, "e2e-security");
+  await page.goto("/mailflow");
+  await hydrated(page);
+  const byHand = page.locator("section.panel", { has: page.getByRole("heading", { name: "Bloqueio manual" }) });
+  await byHand.getByLabel("Endereço, rede ou conta").fill(ip);
+  await byHand.getByLabel("Motivo").fill("varredura de portas vista no firewall");
+  await byHand.getByRole("button", { name: "Bloquear" }).click();
+  const done = page.getByText(new RegExp(`${ip.replace(/\./g, "\\.")} bloqueado até .* \\(bloqueio nº (\\d+)\\)`));
+  await expect(done).toBeVisible();
+  const id = (await done.innerText()).match(/bloqueio nº (\d+)/)![1];
+
+  // The manager opens the charts over the hours around it (a range in the
+  // address, as a shared link would give it).
+  await context.clearCookies();
+  await signInPtBr(page, "e2e-manager");
+  const now = Math.floor(Date.now() / 1000);
+  await page.goto(`/charts?range=${now - 3 * 3600}-${now + 3600}`);
+  await hydrated(page);
+  const flow = page.getByRole("figure", { name: "Fluxo de e-mail" });
+  const marker = flow.getByRole("button", { name: `Bloqueio nº ${id} de ${ip} aprovado por e2e-security` });
+  await expect(marker).toHaveCount(1);
+
+  // A click on its triangle opens the block's details beside it.
+  await marker.locator("path").click();
+  const popover = flow.locator(".block-popover");
+  await expect(popover).toBeVisible();
+  await expect(popover.getByRole("heading")).toHaveText(`Bloqueio nº ${id}: ${ip}`);
+  await expect(popover).toContainText("aprovado por e2e-security");
+  await expect(popover).toContainText("varredura de portas vista no firewall");
+  await expect(popover).toContainText(/Recusou \d+ pedido\(s\)/);
+
+  // Next to the marker: one of its sides at the marker's line, its top
+  // within the chart, and all of it inside the window.
+  const m = (await marker.locator("line").boundingBox())!;
+  const p = (await popover.boundingBox())!;
+  const svg = (await flow.locator("svg").boundingBox())!;
+  const markerX = m.x + m.width / 2;
+  expect(Math.min(Math.abs(p.x - markerX), Math.abs(p.x + p.width - markerX))).toBeLessThan(12);
+  expect(p.y).toBeGreaterThan(svg.y);
+  expect(p.y).toBeLessThan(svg.y + svg.height);
+  const window = page.viewportSize()!;
+  expect(p.x).toBeGreaterThanOrEqual(0);
+  expect(p.x + p.width).toBeLessThanOrEqual(window.width);
+  expect(p.y).toBeGreaterThanOrEqual(0);
+  expect(p.y + p.height).toBeLessThanOrEqual(window.height);
+
+  // Closing it hides it again.
+  await popover.getByRole("button", { name: "Fechar" }).click();
+  await expect(popover).toHaveCount(0);
 });

@@ -2,8 +2,9 @@
 //! a legend whose entries switch series on and off, a hover read-out with
 //! the exact values of the bucket under the pointer, approved blocks as
 //! markers on the time axis (click: the block's details beside the
-//! marker), the compared period as dashed lines, missing data as gaps,
-//! drag across it to zoom, and its export as SVG, PNG or CSV.
+//! marker), the compared period as dashed lines or the difference from it
+//! (current − compared, around a zero line), missing data as gaps, drag
+//! across it to zoom, and its export as SVG, PNG or CSV.
 //!
 //! The geometry is plain functions of the data ([`plot`]), unit-tested
 //! without a browser; the component only draws what they return.
@@ -23,6 +24,7 @@ crate::texts! {
         no_data = "no data", "sem dados";
         gap_title = "No counts stored for this time", "Nenhuma contagem guardada para este horário";
         previous = "compared", "comparado";
+        delta_axis = "current − compared", "atual − comparado";
         export = "Export", "Exportar";
         export_svg = "SVG", "SVG";
         export_png = "PNG", "PNG";
@@ -65,6 +67,9 @@ crate::texts! {
         hours(n: i64) = format!("{n} hours"), format!("{n} horas");
         marker(id: i64, target: &str, by: &str) = format!("Block #{id} of {target} approved by {by}"), format!("Bloqueio nº {id} de {target} aprovado por {by}");
         was(value: &str, delta: &str) = format!("compared: {value} ({delta})"), format!("comparado: {value} ({delta})");
+        difference(diff: &str, now: &str, was: &str, change: &str) =
+            format!("{diff} (now {now}, compared {was}, {change})"),
+            format!("{diff} (agora {now}, comparado {was}, {change})");
     }
 }
 
@@ -146,6 +151,9 @@ pub struct Plot {
     pub gaps: Vec<(f64, f64)>,
     /// Buckets on the time axis.
     pub buckets: usize,
+    /// The y of the zero line when the difference from the compared
+    /// period is drawn (values below it are negative).
+    pub zero: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -160,11 +168,14 @@ pub struct Shape {
 }
 
 /// How the values are shown.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Style {
     pub stacked: bool,
     /// Messages per minute instead of counts per bucket.
     pub rate: bool,
+    /// With a compared period: the difference from it (current −
+    /// compared, lines around zero) instead of both periods overlaid.
+    pub delta: bool,
 }
 
 /// A bucket's value as shown: its count, or the count per minute.
@@ -270,6 +281,14 @@ pub fn known(data: &ChartData, start: i64) -> bool {
     after_first && before_last
 }
 
+/// Appends to the path `d` a line through buckets `a..b` at heights `y`.
+fn trace(d: &mut String, (a, b): (usize, usize), buckets: usize, y: impl Fn(usize) -> f64) {
+    for (k, i) in (a..b).enumerate() {
+        let cmd = if k == 0 { 'M' } else { 'L' };
+        d.push_str(&format!("{cmd}{:.1},{:.1}", x_of(i as f64, buckets), y(i)));
+    }
+}
+
 /// The runs `[a, b)` of consecutive buckets for which `ok` holds.
 fn runs(buckets: usize, ok: impl Fn(usize) -> bool) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
@@ -291,6 +310,9 @@ fn runs(buckets: usize, ok: impl Fn(usize) -> bool) -> Vec<(usize, usize)> {
 /// the compared period's (dashed) when it came along. Times are placed on
 /// round local times of `locale`'s zone.
 pub fn plot(data: &ChartData, names: &[String], style: Style, locale: &Locale) -> Plot {
+    if style.delta && data.shift > 0 {
+        return plot_delta(data, names, style.rate, locale);
+    }
     let pick = |list: &[SeriesData]| -> Vec<SeriesData> {
         names
             .iter()
@@ -331,15 +353,8 @@ pub fn plot(data: &ChartData, names: &[String], style: Style, locale: &Locale) -
         .fold(0.0, f64::max);
     let top = nice_max(max);
     let y_of = |v: f64| HEIGHT - BOTTOM - v / top * (HEIGHT - TOP - BOTTOM);
-    let line = |upper: &[f64], (a, b): (usize, usize), d: &mut String| {
-        for (k, i) in (a..b).enumerate() {
-            let cmd = if k == 0 { 'M' } else { 'L' };
-            d.push_str(&format!(
-                "{cmd}{:.1},{:.1}",
-                x_of(i as f64, buckets),
-                y_of(upper[i])
-            ));
-        }
+    let line = |upper: &[f64], run: (usize, usize), d: &mut String| {
+        trace(d, run, buckets, |i| y_of(upper[i]));
     };
     let mut shapes = Vec::new();
     let now_runs = runs(buckets, now_known);
@@ -395,25 +410,110 @@ pub fn plot(data: &ChartData, names: &[String], style: Style, locale: &Locale) -
             (y_of(v), number(v, locale.lang))
         })
         .collect();
-    let x_ticks = time_ticks(data, buckets, locale);
+    Plot {
+        shapes,
+        y_ticks,
+        x_ticks: time_ticks(data, buckets, locale),
+        markers: markers(data, buckets),
+        gaps,
+        buckets,
+        zero: None,
+    }
+}
+
+/// One series' difference from the compared period, bucket by bucket: its
+/// value now minus its value then, as shown (counts, or per minute with
+/// `rate`). A bucket missing on either side (no counts stored then, or no
+/// period compared) is missing in the difference too: `None`, never a
+/// zero. Within stored data a series without a row is zero (a reject class
+/// seen in only one of the periods).
+pub fn delta(data: &ChartData, name: &str, rate: bool) -> Vec<Option<f64>> {
+    let buckets = data.series.first().map_or(0, |s| s.values.len());
+    let find = |list: &[SeriesData]| list.iter().find(|s| s.name == name).cloned();
+    let (now, then) = (find(&data.series), find(&data.previous));
+    let at = |s: &Option<SeriesData>, i: usize| {
+        let v = s.as_ref().and_then(|s| s.values.get(i).copied());
+        shown(v.unwrap_or(0), data.step, rate)
+    };
+    (0..buckets)
+        .map(|i| {
+            let start = data.from + i as i64 * data.step;
+            let both = data.shift > 0 && known(data, start) && known(data, start - data.shift);
+            both.then(|| at(&now, i) - at(&then, i))
+        })
+        .collect()
+}
+
+/// The difference view of [`plot`]: one line per series around a zero
+/// line in the middle, on a scale symmetric about it.
+fn plot_delta(data: &ChartData, names: &[String], rate: bool, locale: &Locale) -> Plot {
+    let buckets = data.series.first().map_or(0, |s| s.values.len());
+    let lines: Vec<(&String, Vec<Option<f64>>)> = names
+        .iter()
+        .filter(|n| data.series.iter().any(|s| &s.name == *n))
+        .map(|n| (n, delta(data, n, rate)))
+        .collect();
+    let reach = lines
+        .iter()
+        .flat_map(|(_, d)| d.iter().flatten())
+        .fold(0.0, |m: f64, v| m.max(v.abs()));
+    let top = nice_max(reach);
+    let zero = (TOP + HEIGHT - BOTTOM) / 2.0;
+    let y_of = |v: f64| zero - v / top * (HEIGHT - TOP - BOTTOM) / 2.0;
+    let shapes = lines
+        .iter()
+        .map(|(name, d)| {
+            let mut path = String::new();
+            for run in runs(buckets, |i| d[i].is_some()) {
+                trace(&mut path, run, buckets, |i| y_of(d[i].unwrap_or(0.0)));
+            }
+            Shape {
+                name: name.to_string(),
+                color: color(name),
+                d: path,
+                previous: false,
+            }
+        })
+        .collect();
+    let start = |i: usize| data.from + i as i64 * data.step;
+    let gaps = runs(buckets, |i| {
+        !known(data, start(i)) || !known(data, start(i) - data.shift)
+    })
+    .into_iter()
+    .map(|(a, b)| (x_of(a as f64 - 0.5, buckets), x_of(b as f64 - 0.5, buckets)))
+    .collect();
+    // ±top, ±half of it when that is a whole number, and zero.
+    let mut levels = vec![-top, 0.0, top];
+    if (top / 2.0).fract() == 0.0 {
+        levels.extend([-top / 2.0, top / 2.0]);
+    }
+    levels.sort_by(f64::total_cmp);
+    let y_ticks = levels
+        .into_iter()
+        .map(|v| (y_of(v), signed(v, locale.lang)))
+        .collect();
+    Plot {
+        shapes,
+        y_ticks,
+        x_ticks: time_ticks(data, buckets, locale),
+        markers: markers(data, buckets),
+        gaps,
+        buckets,
+        zero: Some(zero),
+    }
+}
+
+/// The blocks approved within the chart's buckets, at their time.
+fn markers(data: &ChartData, buckets: usize) -> Vec<(f64, BlockRow)> {
     let span = data.step * buckets as i64;
-    let markers = data
-        .blocks
+    data.blocks
         .iter()
         .filter(|b| b.approved_at >= data.from && b.approved_at < data.from + span)
         .map(|b| {
             let i = (b.approved_at - data.from) as f64 / data.step as f64 - 0.5;
             (x_of(i, buckets), b.clone())
         })
-        .collect();
-    Plot {
-        shapes,
-        y_ticks,
-        x_ticks,
-        markers,
-        gaps,
-        buckets,
-    }
+        .collect()
 }
 
 /// About seven labels on the time axis, on round local times.
@@ -500,6 +600,35 @@ pub fn number(v: f64, lang: Lang) -> String {
         Lang::PtBr => text.replace('.', ","),
         Lang::En => text,
     }
+}
+
+/// A difference as an axis or read-out shows it: `+12`, `−3,5` (a true
+/// minus sign), `0`.
+pub fn signed(v: f64, lang: Lang) -> String {
+    if v > 0.0 {
+        format!("+{}", number(v, lang))
+    } else if v < 0.0 {
+        format!("−{}", number(-v, lang))
+    } else {
+        "0".into()
+    }
+}
+
+/// How much `now` changed from `was`, in percent of `was` (`+12%`,
+/// `−40%`); `—` when `was` is zero.
+pub fn change(now: f64, was: f64, locale: &Locale) -> String {
+    if was == 0.0 {
+        return "—".into();
+    }
+    let pct = (now - was) / was * 100.0;
+    let sign = if pct >= 0.5 {
+        "+"
+    } else if pct <= -0.5 {
+        "−"
+    } else {
+        ""
+    };
+    format!("{sign}{}%", locale.decimal(pct.abs(), 0))
 }
 
 /// A cell as a spreadsheet shows it but never runs it: text beginning
@@ -682,6 +811,17 @@ fn pointer_fraction(ev: &leptos::ev::PointerEvent) -> Option<f64> {
     (rect.width() > 0.0).then(|| (f64::from(ev.client_x()) - rect.left()) / rect.width())
 }
 
+/// Scrolls `el` up just into the window when it ends below it.
+fn reveal(el: &web_sys::Element) {
+    let height = leptos::prelude::window()
+        .inner_height()
+        .ok()
+        .and_then(|h| h.as_f64());
+    if height.is_some_and(|h| el.get_bounding_client_rect().bottom() > h) {
+        el.scroll_into_view_with_bool(false);
+    }
+}
+
 /// A chart of the named series of `data`. `hidden` holds the series the
 /// legend switched off (shared by the page's charts).
 #[component]
@@ -827,6 +967,7 @@ pub fn TimeChart(
                         l.number(v)
                     }
                 };
+                let (now_ok, then_ok) = (known(d, start), d.shift > 0 && known(d, start - d.shift));
                 let rows: Vec<(String, &'static str, String)> = p
                     .shapes
                     .iter()
@@ -834,27 +975,35 @@ pub fn TimeChart(
                     .rev()
                     .filter_map(|s| {
                         let v = d.series.iter().find(|x| x.name == s.name)?.values[i];
-                        let mut shown = if known(d, start) {
-                            text(v)
-                        } else {
-                            t.no_data().to_string()
-                        };
                         let was = d.previous.iter().find(|x| x.name == s.name);
-                        if let (Some(was), true) = (was, known(d, start - d.shift)) {
-                            let w = was.values.get(i).copied().unwrap_or(0);
-                            let delta = if w == 0 {
-                                "—".to_string()
-                            } else {
-                                let pct = (v as f64 - w as f64) / w as f64 * 100.0;
-                                format!(
-                                    "{}{}%",
-                                    if pct >= 0.0 { "+" } else { "" },
-                                    l.decimal(pct, 0)
+                        let w = was.and_then(|x| x.values.get(i).copied()).unwrap_or(0);
+                        let (a, b) = (shown(v, d.step, rate), shown(w, d.step, rate));
+                        let line = if p.zero.is_some() {
+                            // The difference: both values and the change.
+                            if now_ok && then_ok {
+                                t.difference(
+                                    &signed(a - b, l.lang),
+                                    &text(v),
+                                    &text(w),
+                                    &change(a, b, l),
                                 )
+                            } else {
+                                t.no_data().to_string()
+                            }
+                        } else {
+                            let now = if now_ok {
+                                text(v)
+                            } else {
+                                t.no_data().to_string()
                             };
-                            shown = format!("{shown} · {}", t.was(&text(w), &delta));
-                        }
-                        Some((t.series(&s.name), s.color, shown))
+                            match was {
+                                Some(_) if then_ok => {
+                                    format!("{now} · {}", t.was(&text(w), &change(a, b, l)))
+                                }
+                                _ => now,
+                            }
+                        };
+                        Some((t.series(&s.name), s.color, line))
                     })
                     .collect();
                 (time, rows, d.step)
@@ -888,6 +1037,7 @@ pub fn TimeChart(
         })
     };
     // The open block's details beside its marker on this chart.
+    let popover_ref = NodeRef::<leptos::html::Div>::new();
     let popover = move || {
         let block = selected.get()?;
         let x = drawing.with(|p| {
@@ -901,8 +1051,16 @@ pub fn TimeChart(
         } else {
             format!("left:{:.2}%", x * 100.0)
         };
-        Some(view! { <div class="block-popover" style=pos>{details.run()}</div> })
+        Some(
+            view! { <div class="block-popover" style=pos node_ref=popover_ref>{details.run()}</div> },
+        )
     };
+    // Details that open below the window's edge are brought up into it.
+    Effect::new(move |_| {
+        if let Some(el) = popover_ref.get() {
+            reveal(&el);
+        }
+    });
     let export_svg = move |_| {
         if let Some(text) = svg_ref.get_untracked().and_then(|s| export::svg_text(&s)) {
             let name = data.with_value(|d| locale.with_value(|l| file_name(file, d, l, "svg")));
@@ -956,7 +1114,8 @@ pub fn TimeChart(
                     <title>{t.zoom_hint()}</title>
                     {move || {
                         let p = drawing.get();
-                        let stacked = style.get().stacked;
+                        // The difference is drawn as lines around zero.
+                        let stacked = style.get().stacked && p.zero.is_none();
                         view! {
                             <g class="gaps">
                                 {p.gaps.iter().map(|(x0, x1)| view! {
@@ -975,6 +1134,18 @@ pub fn TimeChart(
                                     <text x=*x y=HEIGHT - 10.0 text-anchor="middle" font-size="11" fill="#6b7280">{label.clone()}</text>
                                 }).collect_view()}
                             </g>
+                            {p.zero.map(|y| view! {
+                                <line class="zero" x1=LEFT x2=WIDTH - RIGHT y1=y y2=y stroke="#374151" />
+                                <text
+                                    class="axis-title"
+                                    transform=format!("rotate(-90) translate({:.1},12)", -(TOP + HEIGHT - BOTTOM) / 2.0)
+                                    text-anchor="middle"
+                                    font-size="11"
+                                    fill="#374151"
+                                >
+                                    {t.delta_axis()}
+                                </text>
+                            })}
                             <g class="series">
                                 {p.shapes.iter().map(|s| {
                                     let fill = if stacked && !s.previous { s.color } else { "none" };
@@ -983,6 +1154,7 @@ pub fn TimeChart(
                                             d=s.d.clone()
                                             data-series=s.name.clone()
                                             data-compared=s.previous.then_some("true")
+                                            data-delta=p.zero.is_some().then_some("true")
                                             fill=fill
                                             fill-opacity="0.75"
                                             stroke=s.color
@@ -1076,7 +1248,12 @@ mod tests {
     /// `d` drawn in UTC with the series `shown`, stacked or not, as counts
     /// or per-minute rates.
     fn plot_utc(d: &ChartData, shown: &[&str], stacked: bool, rate: bool) -> Plot {
-        plot(d, &names(shown), Style { stacked, rate }, &utc())
+        let style = Style {
+            stacked,
+            rate,
+            delta: false,
+        };
+        plot(d, &names(shown), style, &utc())
     }
 
     #[test]
@@ -1190,7 +1367,7 @@ mod tests {
             &names(&["received"]),
             Style {
                 stacked: true,
-                rate: false,
+                ..Style::default()
             },
             &sp,
         );
@@ -1248,7 +1425,7 @@ mod tests {
         );
         let style = Style {
             stacked: true,
-            rate: false,
+            ..Style::default()
         };
         for shown in [
             &["reject.rbl"][..],
@@ -1321,7 +1498,7 @@ mod tests {
         d.data_from = Some(d.from - 8 * 86_400);
         let style = Style {
             stacked: true,
-            rate: false,
+            ..Style::default()
         };
         let p = plot(&d, &names(&["received"]), style, &utc());
         assert_eq!(p.shapes.len(), 2, "the current and the compared received");
@@ -1337,6 +1514,122 @@ mod tests {
         d.data_from = Some(d.from);
         let p = plot(&d, &names(&["received"]), style, &utc());
         assert!(p.shapes.iter().find(|s| s.previous).unwrap().d.is_empty());
+    }
+
+    /// Four hourly buckets of `received` now and a week before, stored
+    /// from the first bucket on (and the week before).
+    fn compared(now: &[u64], then: &[u64]) -> ChartData {
+        let mut d = data(&[("received", now), ("sent", &[0; 4])], 3600);
+        d.previous = vec![
+            SeriesData {
+                name: "received".into(),
+                values: then.to_vec(),
+            },
+            SeriesData {
+                name: "sent".into(),
+                values: vec![0; 4],
+            },
+        ];
+        d.shift = 7 * 86_400;
+        d.data_from = Some(d.from - d.shift);
+        d
+    }
+
+    #[test]
+    fn the_difference_is_now_minus_then_and_gaps_stay_gaps() {
+        let mut d = compared(&[10, 3, 0, 8], &[4, 5, 0, 2]);
+        assert_eq!(
+            delta(&d, "received", false),
+            [Some(6.0), Some(-2.0), Some(0.0), Some(6.0)]
+        );
+        // Per minute: hourly buckets divided by 60 (6 more a hour).
+        let rate = delta(&d, "received", true)[0].unwrap();
+        assert!((rate - 0.1).abs() < 1e-9, "{rate}");
+        // Missing now (after the last stored minute): missing, not 0 − 2.
+        d.data_until = Some(d.from + 3 * 3600);
+        assert_eq!(delta(&d, "received", false)[3], None);
+        // Missing then (before the first stored day): missing, not 10 − 0.
+        d.data_from = Some(d.from - d.shift + 3600);
+        assert_eq!(
+            delta(&d, "received", false),
+            [None, Some(-2.0), Some(0.0), None]
+        );
+        // A reject class seen in only one period is zero in the other.
+        d.series.push(SeriesData {
+            name: "reject.rbl".into(),
+            values: vec![1, 2, 3, 4],
+        });
+        assert_eq!(
+            delta(&d, "reject.rbl", false),
+            [None, Some(2.0), Some(3.0), None]
+        );
+        // Nothing compared: nothing to subtract.
+        d.shift = 0;
+        assert_eq!(delta(&d, "received", false), [None; 4]);
+    }
+
+    #[test]
+    fn the_difference_is_drawn_around_a_zero_line() {
+        let mut d = compared(&[10, 3, 0, 8], &[4, 5, 0, 2]);
+        d.data_until = Some(d.from + 3 * 3600);
+        let style = Style {
+            stacked: true,
+            rate: false,
+            delta: true,
+        };
+        let p = plot(&d, &names(&["received"]), style, &utc());
+        let zero = p.zero.expect("a zero line");
+        assert_eq!(zero, (TOP + HEIGHT - BOTTOM) / 2.0);
+        // One line, no area, no dashed copy: +6, −2, 0 (the 4th is missing).
+        assert_eq!(p.shapes.len(), 1);
+        let path = &p.shapes[0].d;
+        assert!(!p.shapes[0].previous && !path.contains('Z'), "{path}");
+        assert_eq!(path.matches(['M', 'L']).count(), 3, "{path}");
+        let half = (HEIGHT - TOP - BOTTOM) / 2.0;
+        let y = |v: f64| zero - v / 10.0 * half;
+        assert!(
+            path.starts_with(&format!("M{:.1},{:.1}", x_of(0.0, 4), y(6.0))),
+            "{path}"
+        );
+        assert!(
+            path.contains(&format!("L{:.1},{:.1}", x_of(1.0, 4), y(-2.0))),
+            "{path}"
+        );
+        assert!(
+            y(-2.0) > zero,
+            "a negative difference is below the zero line"
+        );
+        assert!(
+            path.contains(&format!("L{:.1},{zero:.1}", x_of(2.0, 4))),
+            "{path}"
+        );
+        // The scale is symmetric and signed; the missing bucket is a gap.
+        let labels: Vec<&str> = p.y_ticks.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(labels, ["−10", "−5", "0", "+5", "+10"]);
+        assert_eq!(p.gaps.len(), 1);
+        // A gap in the compared period splits the line too.
+        d.data_from = Some(d.from - d.shift + 3600);
+        let p = plot(&d, &names(&["received"]), style, &utc());
+        assert_eq!(p.shapes[0].d.matches('M').count(), 1);
+        assert!(!p.shapes[0].d.contains(&format!("{:.1},", x_of(0.0, 4))));
+        assert_eq!(p.gaps.len(), 2);
+        // Without a compared period the delta style draws the plain chart.
+        d.shift = 0;
+        d.previous.clear();
+        assert_eq!(plot(&d, &names(&["received"]), style, &utc()).zero, None);
+    }
+
+    #[test]
+    fn differences_and_changes_are_signed() {
+        assert_eq!(signed(12.0, Lang::PtBr), "+12");
+        assert_eq!(signed(-2.5, Lang::PtBr), "−2,50");
+        assert_eq!(signed(-25_000.0, Lang::En), "−25k");
+        assert_eq!(signed(0.0, Lang::En), "0");
+        let pt = utc();
+        assert_eq!(change(120.0, 100.0, &pt), "+20%");
+        assert_eq!(change(60.0, 100.0, &pt), "−40%");
+        assert_eq!(change(100.2, 100.0, &pt), "0%");
+        assert_eq!(change(5.0, 0.0, &pt), "—");
     }
 
     #[test]

@@ -31,7 +31,8 @@ crate::texts! {
 }
 
 /// The two refusal series in `chart`'s buckets, with its block markers,
-/// named in `t`'s language.
+/// named in `t`'s language. Nothing is compared on this chart (the
+/// main chart's compared period holds other series).
 pub fn refused_data(
     t: RefusedTexts,
     chart: &ChartData,
@@ -49,6 +50,8 @@ pub fn refused_data(
                 values: account,
             },
         ],
+        previous: Vec::new(),
+        shift: 0,
         ..chart.clone()
     }
 }

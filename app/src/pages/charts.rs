@@ -2,7 +2,8 @@
 //! and the rejects by class over a day, week, month, year or any dates,
 //! for all hosts, one host or one hosted domain; stacked or lines, counts
 //! or messages per minute, alone or against the previous period or the
-//! same time last week. Approved blocks are markers on the time axis.
+//! same time last week (both overlaid, or the difference from it).
+//! Approved blocks are markers on the time axis.
 //!
 //! The view lives in the address bar ([`ChartView`]): every choice, and
 //! every zoom (drag across a chart), is a navigation, so the URL can be
@@ -53,6 +54,9 @@ crate::texts! {
         compare_none = "Nothing", "Nada";
         compare_previous = "Previous period", "Período anterior";
         compare_week = "Last week", "Semana passada";
+        compare_as = "Show the comparison as", "Mostrar a comparação como";
+        overlay = "Overlay", "Sobreposição";
+        difference = "Difference", "Diferença";
         reset_zoom = "Reset zoom", "Voltar ao período";
         loading = "Loading the charts…", "Carregando os gráficos…";
         flow = "Mail flow", "Fluxo de e-mail";
@@ -71,6 +75,8 @@ crate::texts! {
         data_until(at: &str) = format!("data until {at}"), format!("dados até {at}");
         compared_with(from: &str, to: &str) =
             format!("dashed: {from} – {to}"), format!("tracejado: {from} – {to}");
+        difference_from(from: &str, to: &str) =
+            format!("difference from {from} – {to}"), format!("diferença em relação a {from} – {to}");
         name_too_long(max: usize) =
             format!("A host or domain name has at most {max} characters."),
             format!("Um nome de servidor ou domínio tem no máximo {max} caracteres.");
@@ -93,7 +99,8 @@ const FLOW: [Series; 7] = Series::TRAFFIC;
 
 /// What the page shows, as its address carries it:
 /// `?range=day|week|month|year|<from>-<to>` (Unix seconds), `host`,
-/// `domain`, `draw=lines`, `values=rate`, `compare=previous|week`, and
+/// `domain`, `draw=lines`, `values=rate`, `compare=previous|week`,
+/// `compared=delta` (the difference instead of the overlay), and
 /// `unzoom` (the range before the first zoom, for "Reset zoom").
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChartView {
@@ -103,6 +110,8 @@ pub struct ChartView {
     pub lines: bool,
     pub rate: bool,
     pub compare: String,
+    /// The comparison drawn as the difference (current − compared).
+    pub delta: bool,
     pub unzoom: Option<Range>,
 }
 
@@ -115,6 +124,7 @@ impl Default for ChartView {
             lines: false,
             rate: false,
             compare: String::new(),
+            delta: false,
             unzoom: None,
         }
     }
@@ -136,6 +146,7 @@ impl ChartView {
             } else {
                 String::new()
             },
+            delta: param(params, "compared") == "delta",
             unzoom: range("unzoom"),
         }
     }
@@ -156,6 +167,7 @@ impl ChartView {
         put("draw", if self.lines { "lines" } else { "" }.into());
         put("values", if self.rate { "rate" } else { "" }.into());
         put("compare", self.compare.clone());
+        put("compared", if self.delta { "delta" } else { "" }.into());
         put(
             "unzoom",
             self.unzoom
@@ -285,6 +297,7 @@ fn ChartBoard(
         Style {
             stacked: !v.lines,
             rate: v.rate,
+            delta: v.delta,
         }
     });
     let on_zoom = Callback::new(move |(from, to): (i64, i64)| {
@@ -356,6 +369,13 @@ fn ChartBoard(
                     <button type="button" aria-pressed=pressed(|v| v.compare == "previous") on:click=toggle(|v| v.compare = "previous".into())>{t.compare_previous()}</button>
                     <button type="button" aria-pressed=pressed(|v| v.compare == "week") on:click=toggle(|v| v.compare = "week".into())>{t.compare_week()}</button>
                 </div>
+                // Overlay or difference: only with something to compare.
+                {move || view.with(|v| !v.compare.is_empty()).then(|| view! {
+                    <div class="segmented" role="group" aria-label=t.compare_as()>
+                        <button type="button" aria-pressed=pressed(|v| !v.delta) on:click=toggle(|v| v.delta = false)>{t.overlay()}</button>
+                        <button type="button" aria-pressed=pressed(|v| v.delta) on:click=toggle(|v| v.delta = true)>{t.difference()}</button>
+                    </div>
+                })}
                 {move || view.get().unzoom.map(|before| view! {
                     <button
                         type="button"
@@ -412,8 +432,18 @@ fn ChartSet(
         Some(u) => t.data_until(&locale.datetime(u)),
         None => t.no_data().to_string(),
     };
-    let compared = (data.shift > 0)
-        .then(|| t.compared_with(&at(data.from - data.shift), &at(data.to - data.shift)));
+    // The compared period, named as the view draws it (switching between
+    // overlay and difference asks the server nothing).
+    let compared = (data.shift > 0).then(|| {
+        let (from, to) = (at(data.from - data.shift), at(data.to - data.shift));
+        move || {
+            if style.get().delta {
+                t.difference_from(&from, &to)
+            } else {
+                t.compared_with(&from, &to)
+            }
+        }
+    });
     let totals: Vec<(String, String)> = FLOW
         .iter()
         .map(|n| {
@@ -537,6 +567,7 @@ mod tests {
             lines: true,
             rate: true,
             compare: "week".into(),
+            delta: true,
             unzoom: None,
         };
         let zoomed = view.zoomed(1_795_921_200, 1_795_924_800);
@@ -556,6 +587,14 @@ mod tests {
             ("", 1_795_921_200, 1_795_924_800)
         );
         assert_eq!(q.compare, "previous");
+        // The difference view is the page's choice: the server is asked
+        // the same.
+        let delta = ChartView::from_query(&params(
+            "range=1795921200-1795924800&compare=previous&compared=delta",
+        ));
+        assert!(delta.delta);
+        assert_eq!(delta.query(), q);
+        assert!(!ChartView::from_query(&params("compared=overlay")).delta);
     }
 
     #[test]
