@@ -89,6 +89,7 @@ test("o gerente amplia um gráfico, compara com a semana passada e compartilha o
   await expect(otherFlow.locator("line.zero")).toHaveCount(1);
   await expect(otherFlow.locator("svg")).toContainText("atual − comparado");
   await expect(other.getByTestId("data-until")).toContainText("diferença em relação a");
+  await otherFlow.locator("svg").scrollIntoViewIfNeeded();
   const otherBox = (await otherFlow.locator("svg").boundingBox())!;
   await other.mouse.move(otherBox.x + otherBox.width * 0.5, otherBox.y + otherBox.height / 2);
   await expect(otherFlow.getByRole("status")).toContainText(/agora [\d.]+, comparado [\d.]+|sem dados/);

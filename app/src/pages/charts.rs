@@ -365,7 +365,10 @@ fn ChartBoard(
                     <button type="button" aria-pressed=pressed(|v| v.rate) on:click=toggle(|v| v.rate = true)>{t.per_minute()}</button>
                 </div>
                 <div class="segmented" role="group" aria-label=t.compare()>
-                    <button type="button" aria-pressed=pressed(|v| v.compare.is_empty()) on:click=toggle(|v| v.compare.clear())>{t.compare_none()}</button>
+                    <button type="button" aria-pressed=pressed(|v| v.compare.is_empty()) on:click=toggle(|v| {
+                        v.compare.clear();
+                        v.delta = false;
+                    })>{t.compare_none()}</button>
                     <button type="button" aria-pressed=pressed(|v| v.compare == "previous") on:click=toggle(|v| v.compare = "previous".into())>{t.compare_previous()}</button>
                     <button type="button" aria-pressed=pressed(|v| v.compare == "week") on:click=toggle(|v| v.compare = "week".into())>{t.compare_week()}</button>
                 </div>
