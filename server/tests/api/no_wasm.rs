@@ -74,7 +74,12 @@ async fn generated_password(
     form: &[(&str, &str)],
 ) -> String {
     let (location, body) = post_plain(app, client, page, api, form).await;
-    assert_eq!(location, app.url(page), "straight back to the form's page");
+    // (Leptos leaves an empty query on main: `/mailboxes?`.)
+    assert_eq!(
+        location.trim_end_matches('?'),
+        app.url(page),
+        "straight back to the form's page"
+    );
     let html = follow(client, &location).await;
     let password =
         shown_password(&html).unwrap_or_else(|| panic!("{page} shows no password after {api}"));
@@ -293,9 +298,9 @@ async fn an_own_password_change_without_wasm_says_it_was_changed() {
         &[("current", PASSWORD), ("new", new), ("confirm", new)],
     )
     .await;
-    assert_eq!(location, app.url("/account"));
+    assert_eq!(location.trim_end_matches('?'), app.url("/account"));
     let html = follow(&ana, &location).await;
-    assert!(html.contains("Sua senha foi trocada."), "{html}");
+    assert!(html.contains("Sua senha foi trocada."), "the page says so");
     assert!(!html.contains(new));
     assert_eq!(app.login_status("ana", new).await, StatusCode::OK);
 }
