@@ -73,9 +73,17 @@ pub fn OneTimeSecret(
             </p>
             <code class="secret-value" data-testid="one-time-password" node_ref=code>{password}</code>
             " "
-            <button type="button" class="small" on:click=copy hidden=move || !hydrated.get()>
-                {common.copy()}
-            </button>
+            {move || {
+                hydrated
+                    .get()
+                    .then(|| {
+                        view! {
+                            <button type="button" class="small" on:click=copy>
+                                {common.copy()}
+                            </button>
+                        }
+                    })
+            }}
             " "
             <span class="muted" aria-live="polite">
                 {move || said.get().or((!hydrated.get()).then(|| t.click_to_select()))}
