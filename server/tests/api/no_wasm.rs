@@ -370,3 +370,79 @@ async fn with_wasm_the_answer_is_unchanged() {
     let html = follow(&ana, &app.url("/mailboxes")).await;
     assert!(shown_password(&html).is_none(), "nothing kept for the page");
 }
+
+#[tokio::test]
+async fn a_refused_mailbox_edit_comes_back_with_what_was_typed_not_the_stored_values() {
+    let (app, _, ana) = provision_app().await;
+    let address = "rita@exemplo.com.br";
+    crate::provision::accepted(
+        &app,
+        &ana,
+        "mailbox_create",
+        &[("address", address), ("name", "Rita Lee")],
+    )
+    .await;
+    let page = format!("/mailboxes/{address}");
+    let (location, _) = post_plain(
+        &app,
+        &ana,
+        &page,
+        "/api/provision/mailbox_update",
+        &[
+            ("request[address]", address),
+            ("request[name]", "Rita Lee Jones"),
+            ("request[quota_mb]", "muito"),
+        ],
+    )
+    .await;
+    let html = follow(&ana, &location).await;
+    assert!(html.contains(r#"value="Rita Lee Jones""#), "the typed name");
+    assert!(html.contains(r#"value="muito""#), "the typed quota");
+    assert!(html.contains(r#"data-field="quota_mb""#), "its message");
+    // Once: the next load shows the stored values.
+    let again = follow(&ana, &app.url(&page)).await;
+    assert!(again.contains(r#"value="Rita Lee""#) && !again.contains(r#"value="muito""#));
+}
+
+#[tokio::test]
+async fn ten_parallel_plain_posts_leave_one_outcome() {
+    let (app, _, ana) = provision_app().await;
+    let mut posts = tokio::task::JoinSet::new();
+    for i in 0..10 {
+        let req = ana
+            .post(app.url("/api/provision/mailbox_create"))
+            .header("Accept", BROWSER_ACCEPT)
+            .header("Referer", app.url("/mailboxes"))
+            .form(&[("request[address]", format!("p{i}@exemplo.com.br"))]);
+        posts.spawn(async move { req.send().await.unwrap().status() });
+    }
+    // Every answer is the redirect back (the domain's limit refuses some).
+    let statuses = posts.join_all().await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::FOUND),
+        "{statuses:?}"
+    );
+    let html = follow(&ana, &app.url("/mailboxes")).await;
+    let passwords = html.matches("data-testid=\"one-time-password\"").count();
+    let errors = html.matches("class=\"notice error\"").count();
+    assert_eq!(passwords + errors, 1, "one outcome: the last answer's");
+}
+
+#[tokio::test]
+async fn signing_out_without_wasm_leaves_no_session_behind() {
+    let app = spawn_app().await;
+    app.add_staff("ana", &[Role::Support]).await;
+    let ana = app.signed_in("ana").await;
+    let count = || async {
+        web_session::Entity::find()
+            .all(&app.state.db)
+            .await
+            .unwrap()
+            .len()
+    };
+    assert_eq!(count().await, 1);
+    let (location, _) = post_plain(&app, &ana, "/", "/api/session/logout", &[]).await;
+    assert!(location.ends_with("/login"), "{location}");
+    assert_eq!(count().await, 0, "the flash did not bring the session back");
+    assert_eq!(app.whoami(&ana).await, None);
+}
