@@ -136,6 +136,19 @@ async fn a_mailbox_created_without_wasm_shows_its_generated_password_once() {
     let other = follow(&boss, &location).await;
     assert!(shown_password(&other).is_none(), "another session's page");
     assert!(shown_password(&follow(&ana, &location).await).is_some());
+
+    // Kept for the form's page only: loading another page first drops it.
+    let (location, _) = post_plain(
+        &app,
+        &ana,
+        "/mailboxes",
+        "/api/provision/mailbox_create",
+        &[("request[address]", "terceira@exemplo.com.br")],
+    )
+    .await;
+    let elsewhere = follow(&ana, &app.url("/mailboxes/aliases")).await;
+    assert!(shown_password(&elsewhere).is_none());
+    assert!(shown_password(&follow(&ana, &location).await).is_none());
 }
 
 #[tokio::test]
