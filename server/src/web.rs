@@ -115,6 +115,7 @@ pub fn router(state: AppState, cfg: &Config) -> Router {
             shell,
         ))
         .layer(middleware::from_fn(server_fn_error_status))
+        .layer(middleware::from_fn(app::server::flash::layer))
         .layer(sessions)
         .layer(middleware::from_fn(check_server_fn_body))
         .layer(middleware::from_fn_with_state(origins, refuse_cross_site))

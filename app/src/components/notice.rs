@@ -38,7 +38,9 @@ pub fn SuccessBox(#[prop(into)] message: String) -> impl IntoView {
 
 /// A password that is shown once and never again, with a button that
 /// copies it (the clipboard API; where the browser refuses, the text is
-/// selected for Ctrl+C instead).
+/// selected for Ctrl+C instead). Until the page's WASM has loaded (or
+/// without JavaScript) the button is not there and the note says how to
+/// copy by hand: a click selects the whole password.
 #[component]
 pub fn OneTimeSecret(
     #[prop(into)] username: String,
@@ -48,6 +50,9 @@ pub fn OneTimeSecret(
     let common = use_texts::<Common>();
     let code = NodeRef::<leptos::html::Code>::new();
     let said = RwSignal::new(None::<&'static str>);
+    // Effects run in the browser only, once the page has hydrated.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move || hydrated.set(true));
     let copy = move |_| {
         let Some(el) = code.get() else { return };
         let text = el.text_content().unwrap_or_default();
@@ -68,9 +73,21 @@ pub fn OneTimeSecret(
             </p>
             <code class="secret-value" data-testid="one-time-password" node_ref=code>{password}</code>
             " "
-            <button type="button" class="small" on:click=copy>{common.copy()}</button>
+            {move || {
+                hydrated
+                    .get()
+                    .then(|| {
+                        view! {
+                            <button type="button" class="small" on:click=copy>
+                                {common.copy()}
+                            </button>
+                        }
+                    })
+            }}
             " "
-            <span class="muted" aria-live="polite">{move || said.get()}</span>
+            <span class="muted" aria-live="polite">
+                {move || said.get().or((!hydrated.get()).then(|| t.click_to_select()))}
+            </span>
         </div>
     }
 }
@@ -127,5 +144,6 @@ crate::texts! {
         new_password_for = "New password for", "Nova senha de";
         shown_once = "Copy it now: it is shown only once.", "Copie-a agora: ela é mostrada só uma vez.";
         select_to_copy = "Selected: press Ctrl+C to copy it.", "Selecionada: tecle Ctrl+C para copiá-la.";
+        click_to_select = "Click it to select it, then press Ctrl+C.", "Clique nela para selecioná-la e tecle Ctrl+C.";
     }
 }

@@ -204,3 +204,133 @@ pub fn RowOutcome(
         None => None,
     }
 }
+
+/// What the server kept of a plain form post (one sent before the page's
+/// WASM had loaded, or without JavaScript) for the page it came from: the
+/// server function's answer and, when it refused, what was typed (never a
+/// password, each value cut short). The post's redirect URL carries none of
+/// it: it lives in the poster's session until that page is next loaded
+/// (`crate::server::flash`).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Flash {
+    /// The server function's path, e.g. `/api/provision/mailbox_create`.
+    pub action: String,
+    /// The path of the page the form was on (its `Referer`).
+    pub page: String,
+    /// When it was posted (UTC seconds).
+    pub at: i64,
+    /// Whether the server function succeeded.
+    pub ok: bool,
+    /// Its answer as it sent it (JSON), unless that was too long to keep.
+    pub outcome: Option<String>,
+    /// What was typed, when it refused: `(field name, value)`.
+    pub typed: Vec<(String, String)>,
+}
+
+/// A page's [`Flash`], read once when the page is built (on the server; the
+/// browser gets the same value with the page, so hydration agrees). Give
+/// each of the page's actions to [`PlainPost::outcome`] and refill a
+/// refused form from [`PlainPost::typed`].
+#[derive(Clone, Copy)]
+pub struct PlainPost(StoredValue<Option<Flash>>);
+
+impl PlainPost {
+    /// This page's flash, if the last plain form post was sent from it.
+    pub fn take() -> Self {
+        let flash = leptos::prelude::SharedValue::new(|| {
+            #[cfg(feature = "ssr")]
+            {
+                crate::server::flash::for_this_page()
+            }
+            #[cfg(not(feature = "ssr"))]
+            {
+                None::<Flash>
+            }
+        })
+        .into_inner();
+        PlainPost(StoredValue::new(flash))
+    }
+
+    /// The flash, if it is `S`'s.
+    fn of<S: leptos::server_fn::ServerFn>(self) -> Option<Flash> {
+        self.0
+            .with_value(|f| f.as_ref().filter(|f| f.action == S::PATH).cloned())
+    }
+
+    /// `action`'s answer to the plain post, if it was `action`'s: also made
+    /// the action's value, so the page shows it as it shows an
+    /// `ActionForm`'s answer (the summary, the generated password once,
+    /// the error beside its field).
+    pub fn outcome<S>(self, action: ServerAction<S>) -> Option<Result<S::Output, AppError>>
+    where
+        S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+        S::Output: serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        let flash = self.of::<S>()?;
+        let text = flash.outcome?;
+        let outcome = if flash.ok {
+            Ok(serde_json::from_str::<S::Output>(&text).ok()?)
+        } else {
+            Err(serde_json::from_str::<AppError>(&text).ok()?)
+        };
+        action.value().set(Some(outcome.clone()));
+        Some(outcome)
+    }
+
+    /// What was typed into `action`'s form before the server refused its
+    /// plain post, until `action` is next sent (with WASM).
+    pub fn typed<S>(self, action: ServerAction<S>) -> Typed
+    where
+        S: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
+        S::Output: Send + Sync + 'static,
+        S::Error: Send + Sync + 'static,
+    {
+        Typed {
+            typed: StoredValue::new(self.of::<S>().map(|f| f.typed).unwrap_or_default()),
+            sent: action.version(),
+        }
+    }
+}
+
+/// What was typed into a refused form, to put back into its fields.
+#[derive(Clone, Copy)]
+pub struct Typed {
+    typed: StoredValue<Vec<(String, String)>>,
+    /// The action's submissions since the page loaded.
+    sent: RwSignal<usize>,
+}
+
+impl Typed {
+    /// Whether the form was refused with something typed (and not sent
+    /// again since).
+    pub fn refused(self) -> bool {
+        self.sent.get_untracked() == 0 && self.typed.with_value(|t| !t.is_empty())
+    }
+
+    /// The value typed into `name` ("" when none).
+    pub fn value(self, name: &str) -> String {
+        self.value_or(name, String::new())
+    }
+
+    /// The value typed into `name` after a refusal, else `stored`.
+    pub fn value_or(self, name: &str, stored: String) -> String {
+        if !self.refused() {
+            return stored;
+        }
+        self.typed.with_value(|t| {
+            t.iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        })
+    }
+
+    /// Whether checkbox `name` was ticked (after a refusal), else `stored`.
+    pub fn checked_or(self, name: &str, stored: bool) -> bool {
+        if !self.refused() {
+            return stored;
+        }
+        self.typed
+            .with_value(|t| t.iter().any(|(n, v)| n == name && v != "false"))
+    }
+}

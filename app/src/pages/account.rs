@@ -3,6 +3,7 @@
 use crate::api::session::{ChangePassword, SetLanguage};
 use crate::components::notice::{ActionError, SuccessBox};
 use crate::components::page::Page;
+use crate::components::request_form::PlainPost;
 use crate::i18n::{Lang, common::Common, use_locale, use_texts};
 use crate::model::CurrentUser;
 use leptos::prelude::*;
@@ -74,6 +75,8 @@ fn LanguageForm() -> impl IntoView {
 fn ChangePasswordForm() -> impl IntoView {
     let t = use_texts::<AccountTexts>();
     let change = ServerAction::<ChangePassword>::new();
+    // Posted without WASM: the answer came back with the page.
+    PlainPost::take().outcome(change);
     let done = move || matches!(change.value().get(), Some(Ok(())));
     view! {
         <h2>{t.change_password()}</h2>

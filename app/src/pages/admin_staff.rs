@@ -8,7 +8,7 @@ use crate::api::staff::{
 };
 use crate::components::notice::{ActionError, OneTimeSecret, SuccessBox};
 use crate::components::page::{DataTable, Loaded, Page, SubmitRow, submissions};
-use crate::components::request_form::{cleared_on_success, confirm_first};
+use crate::components::request_form::{PlainPost, cleared_on_success, confirm_first};
 use crate::i18n::{Time, common::Common, use_texts};
 use crate::model::{IssuedPassword, Role, Section, SignInLock, StaffMember};
 use leptos::prelude::*;
@@ -89,6 +89,16 @@ fn StaffAdmin() -> impl IntoView {
     // Only the most recently issued password is shown, so an admin never
     // hands out an older one by mistake.
     let issued = RwSignal::new(None::<IssuedPassword>);
+    // A form posted without WASM: its answer came back with the page.
+    let plain = PlainPost::take();
+    for p in [plain.outcome(create), plain.outcome(reset)] {
+        if let Some(Ok(p)) = p {
+            issued.set(Some(p));
+        }
+    }
+    plain.outcome(set_roles);
+    plain.outcome(set_active);
+    let typed = plain.typed(create);
     for value in [create.value(), reset.value()] {
         Effect::new(move |_| {
             if let Some(Ok(p)) = value.get() {
@@ -110,11 +120,11 @@ fn StaffAdmin() -> impl IntoView {
             <ActionForm action=create node_ref=create_form attr:class="grid-form">
                 <label>
                     {t.username()}
-                    <input type="text" name="username" required pattern="[A-Za-z0-9][A-Za-z0-9._\\-]{1,63}" autocomplete="off" />
+                    <input type="text" name="username" value=typed.value("username") required pattern="[A-Za-z0-9][A-Za-z0-9._\\-]{1,63}" autocomplete="off" />
                 </label>
                 <label>
                     {t.full_name()}
-                    <input type="text" name="display_name" autocomplete="off" />
+                    <input type="text" name="display_name" value=typed.value("display_name") autocomplete="off" />
                 </label>
                 <label>
                     {t.password()}
@@ -122,7 +132,7 @@ fn StaffAdmin() -> impl IntoView {
                 </label>
                 <fieldset class="roles">
                     <legend>{t.roles()}</legend>
-                    <RoleCheckboxes has=|_| false />
+                    <RoleCheckboxes has=move |r| typed.checked_or(r.as_str(), false) />
                 </fieldset>
                 <SubmitRow label=t.add() disabled=move || create.pending().get() />
             </ActionForm>

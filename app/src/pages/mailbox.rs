@@ -12,7 +12,7 @@ use super::mailboxes::{MailboxesTexts, Outcome, StatusBadge, encode, flow, quota
 use crate::api::provision::mailbox_detail;
 use crate::components::notice::ErrorBox;
 use crate::components::page::{Page, SubmitRow};
-use crate::components::request_form::{Field, FieldMessage, confirm_first};
+use crate::components::request_form::{Field, FieldMessage, PlainPost, confirm_first};
 use crate::components::subnav::MailboxesNav;
 use crate::errors::AppError;
 use crate::i18n::{Time, common::Common, use_texts};
@@ -116,13 +116,17 @@ struct Actions {
     restore: ServerAction<RestoreMailbox>,
     /// The last answer, and from which action.
     last: RwSignal<Option<(Did, Result<RequestDone, AppError>)>>,
+    /// What a plain form post (without WASM) left for this page.
+    plain: PlainPost,
 }
 
-/// Notes each answer of `action` as the page's last one.
+/// Notes each answer of `action` as the page's last one, starting with
+/// its answer to a plain form post (without WASM), if it had one.
 fn follow<A>(
     action: ServerAction<A>,
     did: Did,
     last: RwSignal<Option<(Did, Result<RequestDone, AppError>)>>,
+    plain: PlainPost,
 ) where
     A: leptos::server_fn::ServerFn<Output = RequestDone, Error = AppError>
         + Clone
@@ -130,6 +134,9 @@ fn follow<A>(
         + Sync
         + 'static,
 {
+    if let Some(answer) = plain.outcome(action) {
+        last.set(Some((did, answer)));
+    }
     Effect::new(move |_| {
         if let Some(answer) = action.value().get() {
             last.set(Some((did, answer)));
@@ -148,14 +155,15 @@ impl Actions {
             delete: ServerAction::new(),
             restore: ServerAction::new(),
             last: RwSignal::new(None),
+            plain: PlainPost::take(),
         };
-        follow(a.update, Did::Update, a.last);
-        follow(a.suspend, Did::Suspend, a.last);
-        follow(a.reactivate, Did::Reactivate, a.last);
-        follow(a.reset, Did::Reset, a.last);
-        follow(a.forward, Did::Forward, a.last);
-        follow(a.delete, Did::Delete, a.last);
-        follow(a.restore, Did::Restore, a.last);
+        follow(a.update, Did::Update, a.last, a.plain);
+        follow(a.suspend, Did::Suspend, a.last, a.plain);
+        follow(a.reactivate, Did::Reactivate, a.last, a.plain);
+        follow(a.reset, Did::Reset, a.last, a.plain);
+        follow(a.forward, Did::Forward, a.last, a.plain);
+        follow(a.delete, Did::Delete, a.last, a.plain);
+        follow(a.restore, Did::Restore, a.last, a.plain);
         a
     }
 
@@ -320,7 +328,7 @@ fn Summary(m: MailboxView, actions: Actions) -> impl IntoView {
                             {field()}
                             <label>
                                 {t.reason()}
-                                <input type="text" name="request[reason]" required placeholder=t.reason_placeholder() />
+                                <input type="text" name="request[reason]" value=actions.plain.typed(actions.suspend).value("request[reason]") required placeholder=t.reason_placeholder() />
                             </label>
                             <button type="submit">{t.suspend()}</button>
                             <FieldMessage result=actions.result_of(Did::Suspend) field="reason" />
@@ -434,25 +442,27 @@ fn EditPanel(m: MailboxView, actions: Actions) -> impl IntoView {
     let result = actions.result_of(Did::Update);
     let deleted = m.status == MailboxStatus::Deleted;
     let mt = use_texts::<MailboxesTexts>();
+    // After a refused post without WASM: what was typed, not the stored values.
+    let typed = actions.plain.typed(actions.update);
     view! {
         <section class="panel">
             <h2>{t.details()}</h2>
             <ActionForm action=actions.update attr:class="grid-form">
                 <input type="hidden" name="request[address]" value=m.address.clone() />
                 <Field label=t.name() result=result field="name">
-                    <input type="text" name="request[name]" value=m.name.clone() disabled=deleted />
+                    <input type="text" name="request[name]" value=typed.value_or("request[name]", m.name.clone()) disabled=deleted />
                 </Field>
                 <Field label=t.quota_field() result=result field="quota_mb">
-                    <input type="text" inputmode="numeric" name="request[quota_mb]" value=m.quota_mb.to_string() disabled=deleted />
+                    <input type="text" inputmode="numeric" name="request[quota_mb]" value=typed.value_or("request[quota_mb]", m.quota_mb.to_string()) disabled=deleted />
                 </Field>
                 <fieldset>
                     <legend>{mt.mail()}</legend>
                     <label class="check">
-                        <input type="checkbox" name="request[send_only]" value="true" checked=!m.can_receive disabled=deleted />
+                        <input type="checkbox" name="request[send_only]" value="true" checked=typed.checked_or("request[send_only]", !m.can_receive) disabled=deleted />
                         {t.send_only()}
                     </label>
                     <label class="check">
-                        <input type="checkbox" name="request[receive_only]" value="true" checked=!m.can_send disabled=deleted />
+                        <input type="checkbox" name="request[receive_only]" value="true" checked=typed.checked_or("request[receive_only]", !m.can_send) disabled=deleted />
                         {t.receive_only()}
                     </label>
                     <FieldMessage result=result field="send_only" />
@@ -468,6 +478,7 @@ fn ForwardPanel(m: MailboxView, actions: Actions) -> impl IntoView {
     let t = use_texts::<MailboxTexts>();
     let result = actions.result_of(Did::Forward);
     let deleted = m.status == MailboxStatus::Deleted;
+    let typed = actions.plain.typed(actions.forward);
     view! {
         <section class="panel">
             <h2>{t.forward()}</h2>
@@ -475,11 +486,11 @@ fn ForwardPanel(m: MailboxView, actions: Actions) -> impl IntoView {
                 <input type="hidden" name="request[address]" value=m.address.clone() />
                 <Field label=t.forward_to() result=result field="forward_to">
                     <textarea name="request[forward_to]" rows="2" disabled=deleted placeholder="other@example.org">
-                        {m.forward_to.join(", ")}
+                        {typed.value_or("request[forward_to]", m.forward_to.join(", "))}
                     </textarea>
                 </Field>
                 <label class="check">
-                    <input type="checkbox" name="request[keep_copy]" value="true" checked=m.forward_keep_copy disabled=deleted />
+                    <input type="checkbox" name="request[keep_copy]" value="true" checked=typed.checked_or("request[keep_copy]", m.forward_keep_copy) disabled=deleted />
                     {t.keep_copy()}
                 </label>
                 <SubmitRow label=t.save_forward() disabled=deleted />

@@ -7,7 +7,7 @@
 use crate::api::provision::{list_domains, search_mailboxes};
 use crate::components::notice::{ErrorBox, OneTimeSecret, SuccessBox};
 use crate::components::page::{DataTable, Loaded, Page, SearchForm, SubmitRow, param, url_search};
-use crate::components::request_form::{Field, FieldMessage, cleared_on_success};
+use crate::components::request_form::{Field, FieldMessage, PlainPost, cleared_on_success};
 use crate::components::subnav::MailboxesNav;
 use crate::errors::AppError;
 use crate::i18n::{Time, common::Common, use_locale, use_texts};
@@ -138,6 +138,8 @@ fn Mailboxes() -> impl IntoView {
         after: p.get("after").filter(|a| !a.is_empty()),
     });
     let create = ServerAction::<CreateMailbox>::new();
+    let plain = PlainPost::take();
+    plain.outcome(create);
     let results = Resource::new(
         move || (search.get(), create.version().get()),
         |(s, _)| search_mailboxes(s.q, s.by, s.domain, s.status, s.after),
@@ -191,7 +193,7 @@ fn Mailboxes() -> impl IntoView {
                 }
             } />
         </section>
-        <CreateMailboxPanel create domains />
+        <CreateMailboxPanel create domains plain />
     }
 }
 
@@ -349,9 +351,12 @@ pub fn flow(m: &MailboxView) -> String {
 fn CreateMailboxPanel(
     create: ServerAction<CreateMailbox>,
     domains: Resource<Result<Vec<crate::provision::DomainView>, crate::errors::AppError>>,
+    plain: PlainPost,
 ) -> impl IntoView {
     let t = use_texts::<MailboxesTexts>();
     let result = create.value();
+    // After a refused post without WASM, the form again holds what was typed.
+    let typed = plain.typed(create);
     let form = cleared_on_success(move || result.get());
     view! {
         <section class="panel">
@@ -377,25 +382,25 @@ fn CreateMailboxPanel(
             }}
             <ActionForm action=create node_ref=form attr:class="grid-form">
                 <Field label=t.address() result=result field="address">
-                    <input type="text" name="request[address]" required placeholder="maria.silva@exemplo.com.br" autocomplete="off" />
+                    <input type="text" name="request[address]" value=typed.value("request[address]") required placeholder="maria.silva@exemplo.com.br" autocomplete="off" />
                 </Field>
                 <Field label=t.name() result=result field="name">
-                    <input type="text" name="request[name]" autocomplete="off" />
+                    <input type="text" name="request[name]" value=typed.value("request[name]") autocomplete="off" />
                 </Field>
                 <Field label=t.password() result=result field="password">
                     <input type="password" name="request[password]" autocomplete="new-password" placeholder=t.password_placeholder() />
                 </Field>
                 <Field label=t.quota_mb() result=result field="quota_mb">
-                    <input type="text" inputmode="numeric" name="request[quota_mb]" placeholder=t.quota_placeholder() />
+                    <input type="text" inputmode="numeric" name="request[quota_mb]" value=typed.value("request[quota_mb]") placeholder=t.quota_placeholder() />
                 </Field>
                 <fieldset>
                     <legend>{t.mail()}</legend>
                     <label class="check">
-                        <input type="checkbox" name="request[send_only]" value="true" />
+                        <input type="checkbox" name="request[send_only]" value="true" checked=typed.checked_or("request[send_only]", false) />
                         {t.send_only_long()}
                     </label>
                     <label class="check">
-                        <input type="checkbox" name="request[receive_only]" value="true" />
+                        <input type="checkbox" name="request[receive_only]" value="true" checked=typed.checked_or("request[receive_only]", false) />
                         {t.receive_only_long()}
                     </label>
                     <FieldMessage result=result field="send_only" />

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod defence;
 pub mod detection;
 pub mod entities;
+pub mod flash;
 pub mod ingest_status;
 pub mod locale;
 pub mod mailgraph;

@@ -21,6 +21,7 @@ mod import_jobs;
 mod language;
 mod mailgraph;
 mod never_block;
+mod no_wasm;
 mod provision;
 mod provision_input;
 mod provision_races;
