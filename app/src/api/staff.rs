@@ -122,4 +122,13 @@ impl StaffMessages {
     pub fn caller() -> Self {
         StaffMessages(crate::server::locale::request_lang())
     }
+
+    /// `n` as the language writes numbers (`1.024` / `1,024`).
+    pub fn number(self, n: usize) -> String {
+        crate::i18n::Locale {
+            lang: self.0,
+            ..Default::default()
+        }
+        .number(n as u64)
+    }
 }

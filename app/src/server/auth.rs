@@ -134,12 +134,7 @@ fn bounded(
 ) -> Result<(), AppError> {
     if value.len() > max {
         let t = StaffMessages::caller();
-        let max = crate::i18n::Locale {
-            lang: t.0,
-            ..Default::default()
-        }
-        .number(max as u64);
-        return Err(AppError::field(field, too_long(t, &max)));
+        return Err(AppError::field(field, too_long(t, &t.number(max))));
     }
     Ok(())
 }

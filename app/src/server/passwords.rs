@@ -23,12 +23,9 @@ pub fn validate_new(password: &str) -> Result<(), AppError> {
     }
     if password.len() > MAX_BYTES {
         let t = crate::api::staff::StaffMessages::caller();
-        let max = crate::i18n::Locale {
-            lang: t.0,
-            ..Default::default()
-        }
-        .number(MAX_BYTES as u64);
-        return Err(AppError::Validation(t.password_too_long(&max)));
+        return Err(AppError::Validation(
+            t.password_too_long(&t.number(MAX_BYTES)),
+        ));
     }
     Ok(())
 }
