@@ -95,10 +95,34 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             ServerFnErrorErr::Args(msg) | ServerFnErrorErr::MissingArg(msg) => {
-                AppError::Validation(format!("Invalid request: {msg}"))
+                AppError::Validation(ErrorTexts(caller_lang()).invalid_request(&msg))
             }
             other => AppError::Transport(other.to_string()),
         }
+    }
+}
+
+crate::texts! {
+    /// The generic messages made here (the fixed variants' texts are in
+    /// `i18n::common::Common`).
+    pub struct ErrorTexts {
+        taken_meanwhile = "That already exists: someone created it a moment ago. Look it up again.", "Isso já existe: alguém acabou de criá-lo. Consulte de novo.";
+    }
+    formats {
+        invalid_request(detail: &str) = format!("Invalid request: {detail}"), format!("Pedido inválido: {detail}");
+    }
+}
+
+/// The language of the request being answered (on the server) or of the
+/// page (in the browser).
+fn caller_lang() -> crate::i18n::Lang {
+    #[cfg(feature = "ssr")]
+    {
+        crate::server::locale::request_lang()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        crate::i18n::current_locale().lang
     }
 }
 
@@ -109,9 +133,8 @@ impl From<sea_orm::DbErr> for AppError {
         // someone else wrote the same thing a moment earlier.
         if let Some(sea_orm::SqlErr::UniqueConstraintViolation(detail)) = err.sql_err() {
             tracing::info!(%detail, "a concurrent change took the same key first");
-            return AppError::Conflict(
-                "That already exists: someone created it a moment ago. Look it up again.".into(),
-            );
+            let t = ErrorTexts(caller_lang());
+            return AppError::Conflict(t.taken_meanwhile().into());
         }
         if crate::server::retry::is_transient(&err) {
             tracing::warn!(error = %err, "the database stayed busy");

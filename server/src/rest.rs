@@ -81,7 +81,8 @@ impl FromRequestParts<AppState> for RequestLang {
 }
 
 /// An error as the API answers it: the HTTP status of the error, and
-/// `{"error": message, "fields": [...]}`.
+/// `{"error": message, "fields": [...]}`, in the caller's language (every
+/// request runs in it: `app::server::locale::scope_request_lang`).
 pub struct ApiError(AppError);
 
 impl From<AppError> for ApiError {
@@ -94,7 +95,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status =
             StatusCode::from_u16(self.0.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut body = serde_json::json!({ "error": self.0.to_string() });
+        let lang = app::server::locale::request_lang();
+        let message = app::i18n::common::Common(lang).error(&self.0);
+        let mut body = serde_json::json!({ "error": message });
         if let AppError::Fields(list) = &self.0 {
             body["fields"] = serde_json::to_value(list).unwrap_or_default();
         }
@@ -282,7 +285,8 @@ async fn import(
             .into_response(),
         None => {
             return Err(AppError::Validation(
-                job.message.unwrap_or_else(|| "The import failed.".into()),
+                job.message
+                    .unwrap_or_else(|| ImportTexts(lang).failed().into()),
             )
             .into());
         }

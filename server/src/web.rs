@@ -114,6 +114,10 @@ pub fn router(state: AppState, cfg: &Config) -> Router {
             },
             shell,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.locale.default_lang,
+            app::server::locale::scope_request_lang,
+        ))
         .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn(app::server::flash::layer))
         .layer(sessions)

@@ -62,7 +62,8 @@ pub async fn change_password(
     use crate::server::auth;
     let me = auth::require_signed_in().await?;
     if new != confirm {
-        return Err(AppError::Validation("The two new passwords differ.".into()));
+        let t = crate::api::staff::StaffMessages::caller();
+        return Err(AppError::Validation(t.passwords_differ().into()));
     }
     let hash = auth::change_own_password(&me, current, new).await?;
     auth::refresh_stamp(&hash).await

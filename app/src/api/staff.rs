@@ -79,3 +79,56 @@ pub async fn clear_sign_in_lock(key: String) -> Result<(), AppError> {
     let me = require(Section::Admin.roles()).await?;
     crate::server::staff::clear_sign_in_lock(&app_state()?.db, &me.actor(), &key).await
 }
+
+crate::texts! {
+    /// What the server says about staff accounts, sign-in, passwords and
+    /// API tokens (validation errors, conflicts, locks), in the caller's
+    /// language (`StaffMessages::caller`).
+    pub struct StaffMessages {
+        username_rules = "The username must be 2 to 64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit.", "O nome de usuário deve ter de 2 a 64 caracteres: letras, dígitos, '.', '_' ou '-', começando com letra ou dígito.";
+        choose_role = "Choose at least one role.", "Escolha pelo menos um papel.";
+        display_name_too_long = "The display name is too long (128 characters at most).", "O nome de exibição é longo demais (no máximo 128 caracteres).";
+        last_admin = "This is the last active administrator; give another account the admin role first.", "Este é o último administrador ativo; dê antes o papel de administrador a outra conta.";
+        disable_self = "You cannot disable your own account.", "Você não pode desativar a sua própria conta.";
+        lock_gone = "That sign-in lock (it may have ended already)", "Esse bloqueio de login (talvez já tenha terminado)";
+        current_wrong = "The current password is not right.", "A senha atual não está certa.";
+        passwords_differ = "The two new passwords differ.", "As duas novas senhas são diferentes.";
+        token_revoked = "That token is already revoked.", "Esse token já foi revogado.";
+    }
+    formats {
+        username_taken(u: &str) = format!("The username {u} is already taken."), format!("O nome de usuário {u} já está em uso.");
+        staff_member(id: i32) = format!("Staff member #{id}"), format!("O membro da equipe nº {id}");
+        username_too_long(max: &str) = format!("The username is too long ({max} bytes at most)."), format!("O nome de usuário é longo demais (no máximo {max} bytes).");
+        password_too_long(max: &str) = format!("The password is too long ({max} bytes at most)."), format!("A senha é longa demais (no máximo {max} bytes).");
+        current_too_long(max: &str) = format!("The current password is too long ({max} bytes at most)."), format!("A senha atual é longa demais (no máximo {max} bytes).");
+        password_too_short(min: usize) = format!("The password must have at least {min} characters."), format!("A senha deve ter pelo menos {min} caracteres.");
+        more_minutes(n: u64) =
+            if n == 1 { "1 more minute".to_string() } else { format!("{n} more minutes") },
+            if n == 1 { "mais 1 minuto".to_string() } else { format!("mais {n} minutos") };
+        sign_in_locked(more: &str) =
+            format!("Too many failed sign-in attempts. Sign-in is locked for {more}; try again later or ask an administrator."),
+            format!("Tentativas de login malsucedidas demais. O login está bloqueado por {more}; tente de novo mais tarde ou peça ajuda a um administrador.");
+        password_change_locked(more: &str) =
+            format!("Too many wrong current passwords. Changing the password is locked for {more}; try again later or ask an administrator."),
+            format!("Senhas atuais erradas demais. A troca de senha está bloqueada por {more}; tente de novo mais tarde ou peça ajuda a um administrador.");
+        token_not_found(id: i32) = format!("API token {id}"), format!("O token de API {id}");
+        role_unknown(role: &str) = format!("Unknown role {role:?}: choose admin, support, security or manager."), format!("Papel desconhecido {role:?}: escolha admin, support, security ou manager.");
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl StaffMessages {
+    /// The texts in the language of the request being answered.
+    pub fn caller() -> Self {
+        StaffMessages(crate::server::locale::request_lang())
+    }
+
+    /// `n` as the language writes numbers (`1.024` / `1,024`).
+    pub fn number(self, n: usize) -> String {
+        crate::i18n::Locale {
+            lang: self.0,
+            ..Default::default()
+        }
+        .number(n as u64)
+    }
+}

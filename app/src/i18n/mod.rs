@@ -551,6 +551,12 @@ pub fn catalogue() -> Vec<(&'static str, Entries)> {
         ("charts", crate::pages::charts::ChartsTexts::ENTRIES),
         ("chart", crate::components::chart::ChartTexts::ENTRIES),
         ("range", crate::components::range::RangeTexts::ENTRIES),
+        (
+            "provision",
+            crate::provision::texts::ProvisionTexts::ENTRIES,
+        ),
+        ("staff_messages", crate::api::staff::StaffMessages::ENTRIES),
+        ("errors", crate::errors::ErrorTexts::ENTRIES),
     ]
 }
 

@@ -20,6 +20,7 @@ super::server_fn!(create_alias(AliasCreate), "provision/alias_create");
 mod apply {
     use super::AliasCreate;
     use crate::errors::AppError;
+    use crate::provision::texts::ProvisionTexts;
     use crate::server::entities::mail_alias;
     use crate::server::provision::types::{Address, Target};
     use crate::server::provision::{Change, Context, Fields, Request, SUPPORT, lookup, secrets};
@@ -59,7 +60,8 @@ mod apply {
         }
 
         fn describe(v: &Valid) -> String {
-            format!("Create alias {} → {}.", v.address, Target::join(&v.targets))
+            ProvisionTexts::caller()
+                .did_create_alias(&v.address.to_string(), &Target::join(&v.targets))
         }
 
         async fn apply(

@@ -15,6 +15,7 @@ super::server_fn!(delete_alias(AliasDelete), "provision/alias_delete");
 mod apply {
     use super::AliasDelete;
     use crate::errors::AppError;
+    use crate::provision::texts::ProvisionTexts;
     use crate::server::entities::mail_alias;
     use crate::server::provision::{Change, Context, Request, SUPPORT, lookup};
     use sea_orm::{DatabaseTransaction, EntityTrait};
@@ -29,16 +30,15 @@ mod apply {
         async fn validate(self, tx: &DatabaseTransaction) -> Result<mail_alias::Model, AppError> {
             let current = lookup::alias(tx, &self.address).await?;
             if let Some(user) = lookup::pointing_to(tx, &current.address).await? {
-                return Err(AppError::Conflict(format!(
-                    "{user} still sends mail to {}; change it first.",
-                    current.address
-                )));
+                return Err(AppError::Conflict(
+                    ProvisionTexts::caller().still_points(&user, &current.address),
+                ));
             }
             Ok(current)
         }
 
         fn describe(v: &mail_alias::Model) -> String {
-            format!("Delete alias {}.", v.address)
+            ProvisionTexts::caller().did_delete_alias(&v.address)
         }
 
         async fn apply(

@@ -19,6 +19,7 @@ super::server_fn!(update_alias(AliasUpdate), "provision/alias_update");
 mod apply {
     use super::AliasUpdate;
     use crate::errors::AppError;
+    use crate::provision::texts::ProvisionTexts;
     use crate::server::entities::mail_alias;
     use crate::server::provision::types::Target;
     use crate::server::provision::{Change, Context, Fields, Request, SUPPORT, lookup, secrets};
@@ -56,11 +57,11 @@ mod apply {
         }
 
         fn describe(v: &Valid) -> String {
-            format!(
-                "Update alias {} → {}{}.",
-                v.current.address,
-                Target::join(&v.targets),
-                if v.active { "" } else { " (switched off)" }
+            let t = ProvisionTexts::caller();
+            t.did_update_alias(
+                &v.current.address,
+                &Target::join(&v.targets),
+                if v.active { "" } else { t.alias_off() },
             )
         }
 

@@ -21,6 +21,7 @@ super::server_fn!(
 mod apply {
     use super::DomainAliasCreate;
     use crate::errors::AppError;
+    use crate::provision::texts::ProvisionTexts;
     use crate::server::entities::mail_domain;
     use crate::server::provision::types::DomainName;
     use crate::server::provision::{ADMIN, Change, Context, Fields, Request, lookup};
@@ -50,7 +51,7 @@ mod apply {
         }
 
         fn describe(v: &Valid) -> String {
-            format!("Add alias domain {} → {}.", v.name.display(), v.target.name)
+            ProvisionTexts::caller().did_create_domain_alias(&v.name.display(), &v.target.name)
         }
 
         fn warnings(v: &Valid) -> Vec<String> {

@@ -28,6 +28,7 @@ super::server_fn!(create_domain(DomainCreate), "provision/domain_create");
 mod apply {
     use super::DomainCreate;
     use crate::errors::AppError;
+    use crate::provision::texts::ProvisionTexts;
     use crate::server::provision::types::DomainName;
     use crate::server::provision::{ADMIN, Change, Context, Request, lookup, secrets};
     use sea_orm::DatabaseTransaction;
@@ -67,7 +68,8 @@ mod apply {
         }
 
         fn describe(v: &Valid) -> String {
-            format!("Add domain {} ({}).", v.name.display(), v.limits)
+            let t = ProvisionTexts::caller();
+            t.did_create_domain(&v.name.display(), &v.limits.describe(t))
         }
 
         fn warnings(v: &Valid) -> Vec<String> {

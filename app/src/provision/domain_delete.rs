@@ -15,6 +15,7 @@ super::server_fn!(delete_domain(DomainDelete), "provision/domain_delete");
 mod apply {
     use super::DomainDelete;
     use crate::errors::AppError;
+    use crate::provision::texts::ProvisionTexts;
     use crate::server::entities::{mail_alias, mail_domain, mailbox};
     use crate::server::provision::types::DomainName;
     use crate::server::provision::{ADMIN, Change, Context, Request, lookup};
@@ -29,9 +30,9 @@ mod apply {
 
         async fn validate(self, tx: &DatabaseTransaction) -> Result<mail_domain::Model, AppError> {
             let name = DomainName::parse(&self.name).map_err(|m| AppError::field("name", m))?;
-            let d = lookup::domain(tx, &name)
-                .await?
-                .ok_or_else(|| AppError::NotFound(format!("The domain {}", name.display())))?;
+            let d = lookup::domain(tx, &name).await?.ok_or_else(|| {
+                AppError::NotFound(ProvisionTexts::caller().the_domain(&name.display()))
+            })?;
             let mailboxes = mailbox::Entity::find()
                 .filter(mailbox::Column::DomainId.eq(d.id))
                 .count(tx)
@@ -45,16 +46,19 @@ mod apply {
                 .count(tx)
                 .await?;
             if mailboxes + aliases + mirrors > 0 {
-                return Err(AppError::Conflict(format!(
-                    "{} still has {mailboxes} mailboxes (deleted ones count until purged), {aliases} aliases and {mirrors} alias domains.",
-                    name.display()
+                let t = ProvisionTexts::caller();
+                return Err(AppError::Conflict(t.domain_not_empty(
+                    &name.display(),
+                    &t.number(mailboxes),
+                    &t.number(aliases),
+                    &t.number(mirrors),
                 )));
             }
             Ok(d)
         }
 
         fn describe(v: &mail_domain::Model) -> String {
-            format!("Delete domain {}.", v.name)
+            ProvisionTexts::caller().did_delete_domain(&v.name)
         }
 
         async fn apply(

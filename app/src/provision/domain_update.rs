@@ -29,6 +29,7 @@ super::server_fn!(update_domain(DomainUpdate), "provision/domain_update");
 mod apply {
     use super::DomainUpdate;
     use crate::errors::AppError;
+    use crate::provision::texts::ProvisionTexts;
     use crate::server::entities::mail_domain;
     use crate::server::provision::types::{DomainName, Target};
     use crate::server::provision::{ADMIN, Change, Context, Fields, Request, lookup, secrets};
@@ -52,9 +53,9 @@ mod apply {
 
         async fn validate(self, tx: &DatabaseTransaction) -> Result<Valid, AppError> {
             let name = DomainName::parse(&self.name).map_err(|m| AppError::field("name", m))?;
-            let current = lookup::domain(tx, &name)
-                .await?
-                .ok_or_else(|| AppError::NotFound(format!("The domain {}", name.display())))?;
+            let current = lookup::domain(tx, &name).await?.ok_or_else(|| {
+                AppError::NotFound(ProvisionTexts::caller().the_domain(&name.display()))
+            })?;
             let mut f = Fields::default();
             let description = f.check("description", secrets::check_note(&self.description));
             let limits = lookup::DomainLimits::parse(
@@ -72,7 +73,7 @@ mod apply {
             if current.alias_of.is_some() && catch_all.is_some() {
                 return Err(AppError::field(
                     "catch_all",
-                    "An alias domain uses the catch-all of the domain it mirrors.",
+                    ProvisionTexts::caller().alias_domain_catch_all(),
                 ));
             }
             if let Some(c) = &catch_all {
@@ -94,15 +95,15 @@ mod apply {
         }
 
         fn describe(v: &Valid) -> String {
-            format!(
-                "Update domain {} ({}{}{}).",
-                v.current.name,
-                v.limits,
-                v.catch_all
+            let t = ProvisionTexts::caller();
+            t.did_update_domain(
+                &v.current.name,
+                &v.limits.describe(t),
+                &v.catch_all
                     .as_ref()
-                    .map(|c| format!(", catch-all to {c}"))
+                    .map(|c| t.catch_all_to(&c.to_string()))
                     .unwrap_or_default(),
-                if v.active { "" } else { ", switched off" }
+                if v.active { "" } else { t.domain_off() },
             )
         }
 

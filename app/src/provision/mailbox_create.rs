@@ -32,6 +32,7 @@ super::server_fn!(create_mailbox(MailboxCreate), "provision/mailbox_create");
 mod apply {
     use super::MailboxCreate;
     use crate::errors::AppError;
+    use crate::provision::texts::ProvisionTexts;
     use crate::server::entities::mailbox;
     use crate::server::provision::types::{Address, parse_quota};
     use crate::server::provision::{Change, Context, Fields, Request, SUPPORT, lookup, secrets};
@@ -73,7 +74,7 @@ mod apply {
             if self.send_only && self.receive_only {
                 f.add(
                     "send_only",
-                    "A mailbox cannot be both send-only and receive-only.",
+                    ProvisionTexts::caller().send_and_receive_only(),
                 );
             }
             let quota = match self.quota_mb.trim() {
@@ -99,18 +100,15 @@ mod apply {
         }
 
         fn describe(v: &Valid) -> String {
-            format!(
-                "Create mailbox {} ({}{}).",
-                v.address,
-                secrets::quota_text(v.quota_mb),
-                if !v.can_send {
-                    ", receive-only"
-                } else if !v.can_receive {
-                    ", send-only"
-                } else {
-                    ""
-                }
-            )
+            let t = ProvisionTexts::caller();
+            let mode = if !v.can_send {
+                format!(", {}", t.receive_only())
+            } else if !v.can_receive {
+                format!(", {}", t.send_only())
+            } else {
+                String::new()
+            };
+            t.did_create_mailbox(&v.address.to_string(), &t.quota(v.quota_mb), &mode)
         }
 
         async fn apply(

@@ -19,6 +19,7 @@ mod apply {
     use super::MailboxDelete;
     use crate::errors::AppError;
     use crate::provision::MailboxStatus;
+    use crate::provision::texts::ProvisionTexts;
     use crate::server::entities::mailbox;
     use crate::server::provision::{Change, Context, Request, SUPPORT, lookup, secrets};
     use sea_orm::DatabaseTransaction;
@@ -41,16 +42,15 @@ mod apply {
             let reason =
                 secrets::check_note(&self.reason).map_err(|m| AppError::field("reason", m))?;
             if current.status == MailboxStatus::Deleted {
-                return Err(AppError::Conflict(format!(
-                    "{} is already deleted.",
-                    current.address
-                )));
+                return Err(AppError::Conflict(
+                    ProvisionTexts::caller().already_deleted(&current.address),
+                ));
             }
             Ok(Valid { current, reason })
         }
 
         fn describe(v: &Valid) -> String {
-            format!("Delete mailbox {}.", v.current.address)
+            ProvisionTexts::caller().did_delete_mailbox(&v.current.address)
         }
 
         async fn apply(

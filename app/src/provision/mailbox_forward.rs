@@ -20,6 +20,7 @@ super::server_fn!(forward_mailbox(MailboxForward), "provision/mailbox_forward");
 mod apply {
     use super::MailboxForward;
     use crate::errors::AppError;
+    use crate::provision::texts::ProvisionTexts;
     use crate::server::entities::mailbox;
     use crate::server::provision::types::Target;
     use crate::server::provision::{Change, Context, Request, SUPPORT, lookup};
@@ -40,7 +41,7 @@ mod apply {
 
         async fn validate(self, tx: &DatabaseTransaction) -> Result<Valid, AppError> {
             let current = lookup::mailbox(tx, &self.address).await?;
-            lookup::refuse_deleted(&current, ".")?;
+            lookup::refuse_deleted(&current, ProvisionTexts::deleted)?;
             let targets = if self.forward_to.trim().is_empty() {
                 None
             } else {
@@ -57,13 +58,13 @@ mod apply {
         }
 
         fn describe(v: &Valid) -> String {
+            let t = ProvisionTexts::caller();
             match &v.targets {
-                None => format!("Remove the forward of {}.", v.current.address),
-                Some(t) => format!(
-                    "Forward {} to {}{}.",
-                    v.current.address,
-                    Target::join(t),
-                    if v.keep_copy { ", keeping a copy" } else { "" }
+                None => t.did_unforward(&v.current.address),
+                Some(to) => t.did_forward(
+                    &v.current.address,
+                    &Target::join(to),
+                    if v.keep_copy { t.keeping_copy() } else { "" },
                 ),
             }
         }

@@ -18,6 +18,7 @@ mod apply {
     use super::MailboxReactivate;
     use crate::errors::AppError;
     use crate::provision::MailboxStatus;
+    use crate::provision::texts::ProvisionTexts;
     use crate::server::entities::mailbox;
     use crate::server::provision::{Change, Context, Request, SUPPORT, lookup};
     use sea_orm::DatabaseTransaction;
@@ -36,7 +37,7 @@ mod apply {
         }
 
         fn describe(v: &mailbox::Model) -> String {
-            format!("Reactivate mailbox {}.", v.address)
+            ProvisionTexts::caller().did_reactivate(&v.address)
         }
 
         async fn apply(

@@ -20,6 +20,7 @@ super::server_fn!(
 mod apply {
     use super::MailboxResetPassword;
     use crate::errors::AppError;
+    use crate::provision::texts::ProvisionTexts;
     use crate::server::entities::mailbox;
     use crate::server::provision::secrets::NewPassword;
     use crate::server::provision::{Change, Context, Request, SUPPORT, lookup, secrets};
@@ -43,12 +44,12 @@ mod apply {
 
         async fn validate(self, tx: &DatabaseTransaction) -> Result<Self::Valid, AppError> {
             let current = lookup::mailbox(tx, &self.address).await?;
-            lookup::refuse_deleted(&current, "; restore it first.")?;
+            lookup::refuse_deleted(&current, ProvisionTexts::deleted_restore_first)?;
             Ok((current, self.prepared))
         }
 
         fn describe((v, _): &Self::Valid) -> String {
-            format!("Reset the password of {}.", v.address)
+            ProvisionTexts::caller().did_reset_password(&v.address)
         }
 
         async fn apply(

@@ -16,6 +16,7 @@ mod apply {
     use super::MailboxRestore;
     use crate::errors::AppError;
     use crate::provision::MailboxStatus;
+    use crate::provision::texts::ProvisionTexts;
     use crate::server::entities::mailbox;
     use crate::server::provision::{Change, Context, Request, SUPPORT, lookup};
     use sea_orm::DatabaseTransaction;
@@ -30,16 +31,15 @@ mod apply {
         async fn validate(self, tx: &DatabaseTransaction) -> Result<mailbox::Model, AppError> {
             let current = lookup::mailbox(tx, &self.address).await?;
             if current.status != MailboxStatus::Deleted {
-                return Err(AppError::Conflict(format!(
-                    "{} is not deleted.",
-                    current.address
-                )));
+                return Err(AppError::Conflict(
+                    ProvisionTexts::caller().not_deleted(&current.address),
+                ));
             }
             Ok(current)
         }
 
         fn describe(v: &mailbox::Model) -> String {
-            format!("Restore mailbox {} (suspended).", v.address)
+            ProvisionTexts::caller().did_restore(&v.address)
         }
 
         async fn apply(

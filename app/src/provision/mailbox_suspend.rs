@@ -19,6 +19,7 @@ mod apply {
     use super::MailboxSuspend;
     use crate::errors::AppError;
     use crate::provision::MailboxStatus;
+    use crate::provision::texts::ProvisionTexts;
     use crate::server::entities::mailbox;
     use crate::server::provision::{Change, Context, Fields, Request, SUPPORT, lookup, secrets};
     use sea_orm::DatabaseTransaction;
@@ -41,7 +42,7 @@ mod apply {
             let mut f = Fields::default();
             let reason = f.check("reason", secrets::check_note(&self.reason));
             if reason.as_deref() == Some("") {
-                f.add("reason", "Say why the mailbox is suspended.");
+                f.add("reason", ProvisionTexts::caller().suspend_reason());
             }
             f.finish()?;
             lookup::require_status(&current, MailboxStatus::Active)?;
@@ -52,7 +53,7 @@ mod apply {
         }
 
         fn describe(v: &Valid) -> String {
-            format!("Suspend mailbox {} ({}).", v.current.address, v.reason)
+            ProvisionTexts::caller().did_suspend(&v.current.address, &v.reason)
         }
 
         async fn apply(

@@ -23,6 +23,7 @@ super::server_fn!(update_mailbox(MailboxUpdate), "provision/mailbox_update");
 mod apply {
     use super::MailboxUpdate;
     use crate::errors::AppError;
+    use crate::provision::texts::ProvisionTexts;
     use crate::server::entities::{mail_domain, mailbox};
     use crate::server::provision::types::parse_quota;
     use crate::server::provision::{Change, Context, Fields, Request, SUPPORT, lookup, secrets};
@@ -46,14 +47,14 @@ mod apply {
 
         async fn validate(self, tx: &DatabaseTransaction) -> Result<Valid, AppError> {
             let current = lookup::mailbox(tx, &self.address).await?;
-            lookup::refuse_deleted(&current, "; restore it before changing it.")?;
+            lookup::refuse_deleted(&current, ProvisionTexts::deleted_restore_to_change)?;
             let mut f = Fields::default();
             let name = f.check("name", secrets::check_name(&self.name));
             let quota = f.check("quota_mb", parse_quota(&self.quota_mb));
             if self.send_only && self.receive_only {
                 f.add(
                     "send_only",
-                    "A mailbox cannot be both send-only and receive-only.",
+                    ProvisionTexts::caller().send_and_receive_only(),
                 );
             }
             f.finish()?;
@@ -73,16 +74,16 @@ mod apply {
         }
 
         fn describe(v: &Valid) -> String {
-            format!(
-                "Update mailbox {}: name {:?}, quota {}, {}.",
-                v.current.address,
-                v.name,
-                secrets::quota_text(v.quota_mb),
+            let t = ProvisionTexts::caller();
+            t.did_update_mailbox(
+                &v.current.address,
+                &v.name,
+                &t.quota(v.quota_mb),
                 match (v.can_send, v.can_receive) {
-                    (false, _) => "receive-only",
-                    (_, false) => "send-only",
-                    _ => "sends and receives",
-                }
+                    (false, _) => t.receive_only(),
+                    (_, false) => t.send_only(),
+                    _ => t.sends_and_receives(),
+                },
             )
         }
 

@@ -25,6 +25,7 @@ pub mod mailbox_reset_password;
 pub mod mailbox_restore;
 pub mod mailbox_suspend;
 pub mod mailbox_update;
+pub mod texts;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

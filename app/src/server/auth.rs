@@ -9,6 +9,7 @@
 use super::audit::{self, Actor};
 use super::entities::staff_user;
 use super::{passwords, staff, throttle};
+use crate::api::staff::StaffMessages;
 use crate::errors::AppError;
 use crate::model::{CurrentUser, Role, Roles};
 use crate::state::{AuthSettings, app_state};
@@ -125,12 +126,15 @@ pub const MAX_PASSWORD_BYTES: usize = passwords::MAX_BYTES;
 /// Refuses oversized credentials before they reach the throttle table or
 /// the password hasher. Says nothing about whether an account exists: no
 /// account has a longer name or password.
-fn bounded(field: &str, value: &str, max: usize, what: &str) -> Result<(), AppError> {
+fn bounded(
+    field: &str,
+    value: &str,
+    max: usize,
+    too_long: fn(StaffMessages, &str) -> String,
+) -> Result<(), AppError> {
     if value.len() > max {
-        return Err(AppError::field(
-            field,
-            format!("The {what} is too long ({max} bytes at most)."),
-        ));
+        let t = StaffMessages::caller();
+        return Err(AppError::field(field, too_long(t, &t.number(max))));
     }
     Ok(())
 }
@@ -141,12 +145,14 @@ fn bounded(field: &str, value: &str, max: usize, what: &str) -> Result<(), AppEr
 /// The attempt is counted before the password is checked (see
 /// [`throttle`]); a success takes it back.
 pub async fn log_in(username: &str, password: String) -> Result<Staff, AppError> {
-    bounded("password", &password, MAX_PASSWORD_BYTES, "password")?;
+    let password_too_long = StaffMessages::password_too_long;
+    let username_too_long = StaffMessages::username_too_long;
+    bounded("password", &password, MAX_PASSWORD_BYTES, password_too_long)?;
     let username = username.trim();
-    bounded("username", username, MAX_USERNAME_BYTES, "username")?;
+    bounded("username", username, MAX_USERNAME_BYTES, username_too_long)?;
     // Lowercasing can lengthen some letters (`İ`): bounded once more.
     let username = username.to_lowercase();
-    bounded("username", &username, MAX_USERNAME_BYTES, "username")?;
+    bounded("username", &username, MAX_USERNAME_BYTES, username_too_long)?;
     let state = app_state()?;
     let settings = &state.auth.throttle;
     let addr = client_addr();
@@ -154,7 +160,7 @@ pub async fn log_in(username: &str, password: String) -> Result<Staff, AppError>
     let verdict =
         throttle::admit_sign_in(&state.db, settings, &username, addr.as_deref(), Utc::now())
             .await?;
-    obey(verdict, "failed sign-in attempts. Sign-in is locked").await?;
+    obey(verdict, StaffMessages::sign_in_locked).await?;
 
     let user = staff_user::Entity::find()
         .filter(staff_user::Column::Username.eq(username.as_str()))
@@ -230,17 +236,14 @@ pub async fn change_own_password(
     current: String,
     new: String,
 ) -> Result<String, AppError> {
-    bounded("current", &current, MAX_PASSWORD_BYTES, "current password")?;
+    let current_too_long = StaffMessages::current_too_long;
+    bounded("current", &current, MAX_PASSWORD_BYTES, current_too_long)?;
     passwords::validate_new(&new)?;
     let state = app_state()?;
     let settings = &state.auth.throttle;
     let verdict =
         throttle::admit_password_check(&state.db, settings, &me.username, Utc::now()).await?;
-    obey(
-        verdict,
-        "wrong current passwords. Changing the password is locked",
-    )
-    .await?;
+    obey(verdict, StaffMessages::password_change_locked).await?;
     if !staff::has_password(&state.db, me.id, current).await? {
         audit::record(
             &state.db,
@@ -253,7 +256,7 @@ pub async fn change_own_password(
         .await?;
         return Err(AppError::field(
             "current",
-            "The current password is not right.",
+            StaffMessages::caller().current_wrong(),
         ));
     }
     let hash = staff::set_own_password(&state.db, &me.actor(), me.id, new).await?;
@@ -261,15 +264,19 @@ pub async fn change_own_password(
     Ok(hash)
 }
 
-/// Waits as the throttle says, or refuses with "Too many {what} for N
-/// more minutes".
-async fn obey(verdict: throttle::Verdict, what: &str) -> Result<(), AppError> {
+/// Waits as the throttle says, or refuses with `locked` ("Too many … for
+/// N more minutes").
+async fn obey(
+    verdict: throttle::Verdict,
+    locked: fn(StaffMessages, &str) -> String,
+) -> Result<(), AppError> {
     match verdict {
         throttle::Verdict::Refuse { retry_after_secs } => {
+            let t = StaffMessages::caller();
             let minutes = (retry_after_secs + 59) / 60;
-            Err(AppError::TooManyAttempts(format!(
-                "Too many {what} for {minutes} more minute{}; try again later or ask an administrator.",
-                if minutes == 1 { "" } else { "s" }
+            Err(AppError::TooManyAttempts(locked(
+                t,
+                &t.more_minutes(minutes.max(1) as u64),
             )))
         }
         throttle::Verdict::Proceed { delay } => {

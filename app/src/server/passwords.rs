@@ -18,14 +18,14 @@ pub const MAX_BYTES: usize = 1024;
 /// Checks a password a person typed (not a generated one).
 pub fn validate_new(password: &str) -> Result<(), AppError> {
     if password.chars().count() < MIN_LEN {
-        return Err(AppError::Validation(format!(
-            "The password must have at least {MIN_LEN} characters."
-        )));
+        let t = crate::api::staff::StaffMessages::caller();
+        return Err(AppError::Validation(t.password_too_short(MIN_LEN)));
     }
     if password.len() > MAX_BYTES {
-        return Err(AppError::Validation(format!(
-            "The password is too long ({MAX_BYTES} bytes at most)."
-        )));
+        let t = crate::api::staff::StaffMessages::caller();
+        return Err(AppError::Validation(
+            t.password_too_long(&t.number(MAX_BYTES)),
+        ));
     }
     Ok(())
 }

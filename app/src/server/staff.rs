@@ -6,6 +6,7 @@ use super::audit::{self, Actor};
 use super::entities::{login_throttle, staff_user};
 use super::provision::tokens;
 use super::{passwords, throttle};
+use crate::api::staff::StaffMessages;
 use crate::errors::AppError;
 use crate::model::{IssuedPassword, Role, Roles, SignInLock, StaffMember};
 use crate::state::ThrottleSettings;
@@ -31,8 +32,7 @@ impl Username {
             Ok(Username(name))
         } else {
             Err(AppError::Validation(
-                "The username must be 2 to 64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit."
-                    .into(),
+                StaffMessages::caller().username_rules().into(),
             ))
         }
     }
@@ -84,7 +84,9 @@ fn to_member(m: staff_user::Model, api_tokens: u64) -> StaffMember {
 
 fn require_roles(roles: &Roles) -> Result<(), AppError> {
     if roles.is_empty() {
-        return Err(AppError::Validation("Choose at least one role.".into()));
+        return Err(AppError::Validation(
+            StaffMessages::caller().choose_role().into(),
+        ));
     }
     Ok(())
 }
@@ -103,7 +105,7 @@ pub async fn create(
     };
     if display_name.chars().count() > 128 {
         return Err(AppError::Validation(
-            "The display name is too long (128 characters at most).".into(),
+            StaffMessages::caller().display_name_too_long().into(),
         ));
     }
     require_roles(&new.roles)?;
@@ -122,10 +124,9 @@ pub async fn create(
         .await?
         > 0;
     if taken {
-        return Err(AppError::Conflict(format!(
-            "The username {} is already taken.",
-            username.as_str()
-        )));
+        return Err(AppError::Conflict(
+            StaffMessages::caller().username_taken(username.as_str()),
+        ));
     }
     let now = Utc::now();
     let model = staff_user::ActiveModel {
@@ -182,7 +183,7 @@ async fn find(db: &impl ConnectionTrait, id: i32) -> Result<staff_user::Model, A
     staff_user::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("Staff member #{id}")))
+        .ok_or_else(|| AppError::NotFound(StaffMessages::caller().staff_member(id)))
 }
 
 /// Refuses a change that would leave no active administrator.
@@ -203,8 +204,7 @@ async fn keep_an_admin(
         .await?;
     if others == 0 {
         return Err(AppError::Conflict(
-            "This is the last active administrator; give another account the admin role first."
-                .into(),
+            StaffMessages::caller().last_admin().into(),
         ));
     }
     Ok(())
@@ -250,7 +250,7 @@ pub async fn set_active(
         keep_an_admin(&txn, &before, false).await?;
         if actor.id == Some(id) {
             return Err(AppError::Conflict(
-                "You cannot disable your own account.".into(),
+                StaffMessages::caller().disable_self().into(),
             ));
         }
     }
@@ -386,7 +386,7 @@ pub async fn clear_sign_in_lock(
     actor: &Actor,
     key: &str,
 ) -> Result<(), AppError> {
-    let gone = || AppError::NotFound("That sign-in lock (it may have ended already)".into());
+    let gone = || AppError::NotFound(StaffMessages::caller().lock_gone().into());
     if key.len() > 512 {
         return Err(gone());
     }

@@ -129,7 +129,10 @@ async fn repeated_failures_slow_down_then_lock_the_username() {
     let res = app.login(&app.client(), "ana", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     let body = res.text().await.unwrap();
-    assert!(body.contains("Too many failed sign-in attempts"), "{body}");
+    assert!(
+        body.contains("Tentativas de login malsucedidas demais"),
+        "{body}"
+    );
 }
 
 #[tokio::test]

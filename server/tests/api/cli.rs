@@ -76,6 +76,22 @@ fn user_add_reads_the_password_from_stdin_and_rejects_bad_roles() {
         .unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown role"));
+
+    // The command line has no request to take a language from: its
+    // messages are in English, like its help and its log.
+    let mut child = user_add(&db, "x", "support")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"a-long-passphrase\n").unwrap();
+    drop(stdin);
+    let bad = child.wait_with_output().unwrap();
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("The username must be 2 to 64"), "{stderr}");
 }
 
 #[test]

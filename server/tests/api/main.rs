@@ -20,6 +20,7 @@ mod helpers;
 mod import_jobs;
 mod language;
 mod mailgraph;
+mod messages;
 mod never_block;
 mod no_wasm;
 mod provision;

@@ -169,9 +169,9 @@ async fn bad_input_gets_a_message_per_field_and_writes_nothing() {
         ],
     )
     .await;
-    assert!(field_error(&err, "address").contains("not allowed before the @"));
-    assert!(field_error(&err, "password").contains("at least 10"));
-    assert!(field_error(&err, "quota_mb").contains("whole number"));
+    assert!(field_error(&err, "address").contains("não é permitido antes do @"));
+    assert!(field_error(&err, "password").contains("pelo menos 10"));
+    assert!(field_error(&err, "quota_mb").contains("não é um número inteiro de megabytes"));
 
     let err = refused(
         &app,
@@ -180,7 +180,7 @@ async fn bad_input_gets_a_message_per_field_and_writes_nothing() {
         &[("address", "ANA@exemplo.com.br")],
     )
     .await;
-    assert!(field_error(&err, "address").contains("already exists as a mailbox"));
+    assert!(field_error(&err, "address").contains("já existe como caixa postal"));
     let err = refused(
         &app,
         &ana,
@@ -188,7 +188,7 @@ async fn bad_input_gets_a_message_per_field_and_writes_nothing() {
         &[("address", "big@exemplo.com.br"), ("quota_mb", "4096")],
     )
     .await;
-    assert!(field_error(&err, "quota_mb").contains("at most 2048 MB"));
+    assert!(field_error(&err, "quota_mb").contains("permite no máximo 2.048 MB por caixa postal"));
     let err = refused(
         &app,
         &ana,
@@ -196,7 +196,7 @@ async fn bad_input_gets_a_message_per_field_and_writes_nothing() {
         &[("address", "x@elsewhere.org")],
     )
     .await;
-    assert!(field_error(&err, "address").contains("not one of our domains"));
+    assert!(field_error(&err, "address").contains("não é um dos nossos domínios"));
 
     assert_eq!(mailbox_count(&app).await, before);
     assert_eq!(
@@ -218,7 +218,7 @@ async fn bad_input_gets_a_message_per_field_and_writes_nothing() {
         &[("address", "d@exemplo.com.br")],
     )
     .await;
-    assert!(field_error(&err, "address").contains("limit of 3 mailboxes"));
+    assert!(field_error(&err, "address").contains("limite de 3 caixas postais"));
 }
 
 #[tokio::test]
@@ -255,7 +255,7 @@ async fn domains_are_for_admins_and_idn_names_become_punycode() {
         &[("name", "xn--aa-4iaz.com.br"), ("default_quota_mb", "1")],
     )
     .await;
-    assert!(field_error(&err, "name").contains("already exists"));
+    assert!(field_error(&err, "name").contains("já existe"));
     // A domain with mailboxes cannot be deleted; an alias domain can.
     let err = refused(&app, &boss, "domain_delete", &[("name", "açaí.com.br")]).await;
     assert_eq!(err.0, StatusCode::CONFLICT);
@@ -273,7 +273,7 @@ async fn domains_are_for_admins_and_idn_names_become_punycode() {
         &[("address", "x@exemplo.net")],
     )
     .await;
-    assert!(field_error(&err, "address").contains("alias domain"));
+    assert!(field_error(&err, "address").contains("domínio alias"));
     accepted(&app, &boss, "domain_delete", &[("name", "exemplo.net")]).await;
 }
 
@@ -329,7 +329,7 @@ async fn aliases_refuse_loops_and_unknown_local_targets() {
     .await;
     let message = field_error(&err, "targets");
     assert!(
-        message.contains("loop")
+        message.contains("Isso criaria um laço")
             && message
                 .contains("vendas@exemplo.com.br → contato@exemplo.com.br → vendas@exemplo.com.br"),
         "{message}"
@@ -345,7 +345,7 @@ async fn aliases_refuse_loops_and_unknown_local_targets() {
         ],
     )
     .await;
-    assert!(field_error(&err, "forward_to").contains("loop"));
+    assert!(field_error(&err, "forward_to").contains("laço"));
     let err = refused(
         &app,
         &ana,
@@ -356,7 +356,7 @@ async fn aliases_refuse_loops_and_unknown_local_targets() {
         ],
     )
     .await;
-    assert!(field_error(&err, "targets").contains("neither a mailbox nor an alias"));
+    assert!(field_error(&err, "targets").contains("não é caixa postal nem alias"));
     let err = refused(
         &app,
         &ana,
@@ -364,7 +364,7 @@ async fn aliases_refuse_loops_and_unknown_local_targets() {
         &[("address", "ana@exemplo.com.br"), ("targets", "x@y.com")],
     )
     .await;
-    assert!(field_error(&err, "address").contains("already exists as a mailbox"));
+    assert!(field_error(&err, "address").contains("já existe como caixa postal"));
     // In use by another alias: not deleted.
     let err = refused(
         &app,
@@ -408,7 +408,7 @@ async fn the_mailbox_lifecycle_is_audited_before_and_after() {
         &[("address", a), ("reason", "")],
     )
     .await;
-    assert!(field_error(&err, "reason").contains("Say why"));
+    assert!(field_error(&err, "reason").contains("Diga por que"));
     accepted(
         &app,
         &ana,
@@ -462,7 +462,7 @@ async fn the_mailbox_lifecycle_is_audited_before_and_after() {
     let days = (row.purge_after.unwrap() - row.deleted_at.unwrap()).num_days();
     assert_eq!(days, 30);
     let err = refused(&app, &ana, "mailbox_create", &[("address", a)]).await;
-    assert!(field_error(&err, "address").contains("deleted mailbox kept until"));
+    assert!(field_error(&err, "address").contains("caixa postal excluída, guardada até"));
     accepted(&app, &ana, "mailbox_restore", &[("address", a)]).await;
 
     let entries = audit_log::Entity::find()
@@ -599,9 +599,9 @@ async fn csv_import_previews_per_row_and_applies_the_rows_without_errors() {
         .collect();
     assert_eq!(errors.len(), 3, "{errors:?}");
     assert_eq!(errors[0].0, 5);
-    assert!(errors[0].1.contains("already exists"));
-    assert!(errors[1].1.contains("neither a mailbox nor an alias"));
-    assert!(errors[2].1.contains("at most 2048 MB") || errors[2].1.contains("limit of 3"));
+    assert!(errors[0].1.contains("já existe"));
+    assert!(errors[1].1.contains("não é caixa postal nem alias"));
+    assert!(errors[2].1.contains("no máximo 2.048 MB") || errors[2].1.contains("limite de 3"));
     assert!(
         preview.rows[2]
             .summary

@@ -40,7 +40,7 @@ async fn hashes_of_unbounded_cost_are_refused_in_the_form_the_api_and_the_csv() 
         .expect_err(hash);
         let message = field_error(&err, "password");
         assert!(
-            message.contains("costs too much") || message.contains("costs 4–14"),
+            message.contains("custa caro demais") || message.contains("custos de 4 a 14"),
             "{hash}: {message}"
         );
     }
@@ -99,7 +99,11 @@ async fn a_domain_name_mixing_scripts_is_created_with_a_warning() {
     .await;
 
     assert_eq!(done.warnings.len(), 1, "{done:?}");
-    assert!(done.warnings[0].contains("Cyrillic"), "{:?}", done.warnings);
+    assert!(
+        done.warnings[0].contains("cirílicas"),
+        "{:?}",
+        done.warnings
+    );
     let plain = accepted(
         &app,
         &boss,

@@ -53,12 +53,12 @@ async fn bad_input_gets_a_clear_error_and_writes_nothing() {
         (
             &[("username", "no roles")],
             StatusCode::UNPROCESSABLE_ENTITY,
-            "username",
+            "nome de usuário",
         ),
         (
             &[("username", "noroles")],
             StatusCode::UNPROCESSABLE_ENTITY,
-            "at least one role",
+            "pelo menos um papel",
         ),
         (
             &[
@@ -67,12 +67,12 @@ async fn bad_input_gets_a_clear_error_and_writes_nothing() {
                 ("password", "short"),
             ],
             StatusCode::UNPROCESSABLE_ENTITY,
-            "10 characters",
+            "10 caracteres",
         ),
         (
             &[("username", "boss"), ("support", "true")],
             StatusCode::CONFLICT,
-            "already taken",
+            "já está em uso",
         ),
     ];
     for (form, status, text) in cases {

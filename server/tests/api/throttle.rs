@@ -124,7 +124,10 @@ async fn one_client_guessing_does_not_lock_others_out_of_its_address() {
     let res = app.login(&app.client(), "ghost", "guess-guess").await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     let body = res.text().await.unwrap();
-    assert!(body.contains("Too many failed sign-in attempts"), "{body}");
+    assert!(
+        body.contains("Tentativas de login malsucedidas demais"),
+        "{body}"
+    );
     // ...but not the others behind the same address (a NAT, a proxy).
     assert_eq!(app.login_status("ana", PASSWORD).await, StatusCode::OK);
     assert_eq!(app.login_status("bia", PASSWORD).await, StatusCode::OK);
@@ -332,7 +335,7 @@ async fn wrong_current_passwords_are_throttled_and_audited() {
     for _ in 0..3 {
         let res = change("a-guess-at-it").await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(res.text().await.unwrap().contains("not right"));
+        assert!(res.text().await.unwrap().contains("não está certa"));
     }
     for current in ["another-guess", PASSWORD] {
         let res = change(current).await;
@@ -341,7 +344,7 @@ async fn wrong_current_passwords_are_throttled_and_audited() {
             res.text()
                 .await
                 .unwrap()
-                .contains("wrong current passwords")
+                .contains("Senhas atuais erradas demais")
         );
     }
 
@@ -366,7 +369,7 @@ async fn oversized_credentials_are_refused_before_they_are_counted() {
         let res = app.login(&app.client(), username, password).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
         let body = res.text().await.unwrap();
-        assert!(body.contains("too long"), "{body}");
+        assert!(body.contains("demais (no máximo"), "{body}");
         assert!(body.contains(field), "{body}");
     }
     assert_eq!(

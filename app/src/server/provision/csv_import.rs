@@ -56,6 +56,7 @@
 use super::{Context, Prepared, dispatch};
 use crate::errors::AppError;
 use crate::i18n::Lang;
+use crate::i18n::common::Common;
 use crate::model::Roles;
 use crate::pages::mailbox_import::ImportTexts;
 use crate::provision::{ImportJob, ImportOutcome, ImportRow, ImportStatus};
@@ -451,18 +452,20 @@ pub async fn start(
     let view = view_of(&job, None);
     let (db, actor, ctx, roles) = (db.clone(), actor.clone(), ctx.clone(), roles.clone());
     let id = job.id;
-    let handle = tokio::spawn(async move {
+    // The rows' messages and summaries are in the language of whoever
+    // started the import, though the job outlives their request.
+    let handle = tokio::spawn(crate::server::locale::with_lang(t.0, async move {
         let finish = match work(&db, id, &actor, &ctx, &roles, &header, rows).await {
             Ok(outcome) => finish(&db, &job, &actor, outcome).await,
             Err(e) => {
                 tracing::error!(job = id, "CSV import failed: {e}");
-                fail(&db, id, &t.stopped_by(&e.to_string())).await
+                fail(&db, id, &t.stopped_by(&Common(t.0).error(&e))).await
             }
         };
         if let Err(e) = finish {
             tracing::error!(job = id, "cannot record the end of a CSV import: {e}");
         }
-    });
+    }));
     Ok((view, handle))
 }
 
@@ -914,7 +917,7 @@ fn row_error(header: &Header, e: &AppError) -> String {
             .map(|f| format!("{}: {}", header.written(&f.field), f.message))
             .collect::<Vec<_>>()
             .join(" "),
-        other => other.to_string(),
+        other => Common(crate::server::locale::request_lang()).error(other),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use super::types::{Address, DomainName, Target, unicode_domain};
 use crate::errors::AppError;
+use crate::provision::texts::ProvisionTexts;
 use crate::provision::{AliasView, DomainView, MailboxStatus, MailboxView};
 use crate::server::entities::{mail_alias, mail_domain, mailbox};
 use sea_orm::{
@@ -36,21 +37,12 @@ pub async fn home_domain(
         .lock_exclusive()
         .one(db)
         .await?;
+    let t = ProvisionTexts::caller();
     match locked {
-        None => Err(AppError::field(
-            field,
-            format!(
-                "{} is not one of our domains: an administrator adds domains first.",
-                name.display()
-            ),
-        )),
-        Some(d) if d.alias_of.is_some() => Err(AppError::field(
-            field,
-            format!(
-                "{} is an alias domain; create the address in the domain it mirrors.",
-                name.display()
-            ),
-        )),
+        None => Err(AppError::field(field, t.not_our_domain(&name.display()))),
+        Some(d) if d.alias_of.is_some() => {
+            Err(AppError::field(field, t.is_alias_domain(&name.display())))
+        }
         Some(d) => Ok(d),
     }
 }
@@ -62,28 +54,34 @@ pub async fn mailbox(db: &impl ConnectionTrait, address: &str) -> Result<mailbox
         .filter(mailbox::Column::Address.eq(key.as_str()))
         .one(db)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("The mailbox {key}")))
+        .ok_or_else(|| AppError::NotFound(ProvisionTexts::caller().the_mailbox(&key)))
 }
 
 /// A conflict unless mailbox `m` is `wanted`: the check of a request that
 /// moves a mailbox from one status to another.
 pub fn require_status(m: &mailbox::Model, wanted: MailboxStatus) -> Result<(), AppError> {
     if m.status != wanted {
-        return Err(AppError::Conflict(format!(
-            "{} is {}, not {wanted}.",
-            m.address, m.status
+        let t = ProvisionTexts::caller();
+        return Err(AppError::Conflict(t.status_is_not(
+            &m.address,
+            t.status(m.status),
+            t.status(wanted),
         )));
     }
     Ok(())
 }
 
-/// A conflict if mailbox `m` is deleted (`{address} is deleted{then}`): a
-/// deleted mailbox is restored before anything else changes it.
-pub fn refuse_deleted(m: &mailbox::Model, then: &str) -> Result<(), AppError> {
+/// A conflict if mailbox `m` is deleted, saying so with `message` (e.g.
+/// `ProvisionTexts::deleted_restore_first`): a deleted mailbox is restored
+/// before anything else changes it.
+pub fn refuse_deleted(
+    m: &mailbox::Model,
+    message: fn(ProvisionTexts, &str) -> String,
+) -> Result<(), AppError> {
     if m.status == MailboxStatus::Deleted {
-        return Err(AppError::Conflict(format!(
-            "{} is deleted{then}",
-            m.address
+        return Err(AppError::Conflict(message(
+            ProvisionTexts::caller(),
+            &m.address,
         )));
     }
     Ok(())
@@ -98,7 +96,7 @@ pub async fn alias(
         .filter(mail_alias::Column::Address.eq(key.as_str()))
         .one(db)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("The alias {key}")))
+        .ok_or_else(|| AppError::NotFound(ProvisionTexts::caller().the_alias(&key)))
 }
 
 /// An address as typed, in its stored form when it parses (IDN domain to
@@ -116,6 +114,7 @@ pub async fn ensure_free(
     address: &Address,
     field: &str,
 ) -> Result<(), AppError> {
+    let t = ProvisionTexts::caller();
     let key = address.to_string();
     if let Some(m) = mailbox::Entity::find()
         .filter(mailbox::Column::Address.eq(key.as_str()))
@@ -123,11 +122,10 @@ pub async fn ensure_free(
         .await?
     {
         let message = match m.purge_after {
-            Some(purge) if m.status == MailboxStatus::Deleted => format!(
-                "{key} is a deleted mailbox kept until {}; restore it, or wait until then.",
-                purge.format("%Y-%m-%d")
-            ),
-            _ => format!("{key} already exists as a mailbox."),
+            Some(purge) if m.status == MailboxStatus::Deleted => {
+                t.deleted_kept(&key, &t.date(purge))
+            }
+            _ => t.exists_as_mailbox(&key),
         };
         return Err(AppError::field(field, message));
     }
@@ -137,10 +135,7 @@ pub async fn ensure_free(
         .await?
         .is_some()
     {
-        return Err(AppError::field(
-            field,
-            format!("{key} already exists as an alias."),
-        ));
+        return Err(AppError::field(field, t.exists_as_alias(&key)));
     }
     Ok(())
 }
@@ -157,12 +152,12 @@ pub async fn ensure_room_for_mailbox(
             .count(db)
             .await?;
         if count >= domain.max_mailboxes as u64 {
+            let t = ProvisionTexts::caller();
             return Err(AppError::field(
                 field,
-                format!(
-                    "{} already has its limit of {} mailboxes (deleted ones count until purged).",
-                    unicode_domain(&domain.name),
-                    domain.max_mailboxes
+                t.mailbox_limit(
+                    &unicode_domain(&domain.name),
+                    &t.number(domain.max_mailboxes),
                 ),
             ));
         }
@@ -181,13 +176,10 @@ pub async fn ensure_room_for_alias(
             .count(db)
             .await?;
         if count >= domain.max_aliases as u64 {
+            let t = ProvisionTexts::caller();
             return Err(AppError::field(
                 field,
-                format!(
-                    "{} already has its limit of {} aliases.",
-                    unicode_domain(&domain.name),
-                    domain.max_aliases
-                ),
+                t.alias_limit(&unicode_domain(&domain.name), &t.number(domain.max_aliases)),
             ));
         }
     }
@@ -197,15 +189,15 @@ pub async fn ensure_room_for_alias(
 /// A quota within the domain's per-mailbox limit.
 pub fn check_quota(domain: &mail_domain::Model, quota_mb: i64) -> Result<(), String> {
     if domain.max_quota_mb > 0 && (quota_mb == 0 || quota_mb > domain.max_quota_mb) {
-        return Err(format!(
-            "{} allows at most {} MB per mailbox{}.",
-            unicode_domain(&domain.name),
-            domain.max_quota_mb,
+        let t = ProvisionTexts::caller();
+        return Err(t.quota_over(
+            &unicode_domain(&domain.name),
+            &t.number(domain.max_quota_mb),
             if quota_mb == 0 {
-                " (unlimited is not allowed)"
+                t.unlimited_refused()
             } else {
                 ""
-            }
+            },
         ));
     }
     Ok(())
@@ -270,7 +262,7 @@ pub async fn check_targets(
         if key == owner {
             return Err(AppError::field(
                 field,
-                format!("{owner} cannot point to itself."),
+                ProvisionTexts::caller().points_to_itself(owner),
             ));
         }
         if let Some(d) = domain(db, &t.domain).await? {
@@ -297,9 +289,7 @@ pub async fn check_targets(
             if !hosted {
                 return Err(AppError::field(
                     field,
-                    format!(
-                        "{key} is in one of our domains but is neither a mailbox nor an alias."
-                    ),
+                    ProvisionTexts::caller().hosted_unknown(&key),
                 ));
             }
         }
@@ -321,7 +311,7 @@ pub async fn check_targets(
                 if hop == owner {
                     return Err(AppError::field(
                         field,
-                        format!("That would make a loop: {}.", p.join(" → ")),
+                        ProvisionTexts::caller().makes_loop(&p.join(" → ")),
                     ));
                 }
                 queue.push((hop, p));
@@ -429,19 +419,20 @@ pub async fn pointing_to(
     db: &impl ConnectionTrait,
     address: &str,
 ) -> Result<Option<String>, AppError> {
+    let t = ProvisionTexts::caller();
     let (aliases, forwards) = pointing_at(db, &[address.to_string()], 1).await?;
     if let Some(a) = aliases.first() {
-        return Ok(Some(format!("The alias {a}")));
+        return Ok(Some(t.the_alias(a)));
     }
     if let Some(m) = forwards.first() {
-        return Ok(Some(format!("The forward of {m}")));
+        return Ok(Some(t.the_forward_of(m)));
     }
     if let Some(d) = mail_domain::Entity::find()
         .filter(mail_domain::Column::CatchAll.eq(address))
         .one(db)
         .await?
     {
-        return Ok(Some(format!("The catch-all of {}", d.name)));
+        return Ok(Some(t.the_catch_all_of(&d.name)));
     }
     Ok(None)
 }
@@ -562,7 +553,7 @@ pub async fn ensure_new_domain(
     if domain(db, name).await?.is_some() {
         return Err(AppError::field(
             "name",
-            format!("{} already exists.", name.display()),
+            ProvisionTexts::caller().exists(&name.display()),
         ));
     }
     Ok(())
@@ -628,8 +619,12 @@ impl DomainLimits {
         default_quota_mb: &str,
     ) -> Option<Self> {
         use super::types::{parse_limit, parse_quota};
-        let max_mailboxes = f.check("max_mailboxes", parse_limit(max_mailboxes, "mailbox limit"));
-        let max_aliases = f.check("max_aliases", parse_limit(max_aliases, "alias limit"));
+        let t = ProvisionTexts::caller();
+        let max_mailboxes = f.check(
+            "max_mailboxes",
+            parse_limit(max_mailboxes, t.limit_mailboxes()),
+        );
+        let max_aliases = f.check("max_aliases", parse_limit(max_aliases, t.limit_aliases()));
         let max_quota_mb = match max_quota_mb.trim() {
             "" => Some(0),
             q => f.check("max_quota_mb", parse_quota(q)),
@@ -646,10 +641,7 @@ impl DomainLimits {
         {
             f.add(
                 "default_quota_mb",
-                format!(
-                    "The default quota must be within the {} MB limit per mailbox.",
-                    limits.max_quota_mb
-                ),
+                t.default_quota_within(&t.number(limits.max_quota_mb)),
             );
             return None;
         }
@@ -657,26 +649,25 @@ impl DomainLimits {
     }
 }
 
-impl std::fmt::Display for DomainLimits {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl DomainLimits {
+    /// The limits as a request's summary lists them, in `t`'s language.
+    pub fn describe(&self, t: ProvisionTexts) -> String {
         let n = |v: i64| {
             if v == 0 {
-                "no limit".to_string()
+                t.no_limit().to_string()
             } else {
-                v.to_string()
+                t.number(v)
             }
         };
-        write!(
-            f,
-            "mailboxes: {}, aliases: {}, quota per mailbox: {}, default quota: {}",
-            n(self.max_mailboxes.into()),
-            n(self.max_aliases.into()),
-            if self.max_quota_mb == 0 {
-                "no limit".into()
+        t.limits(
+            &n(self.max_mailboxes.into()),
+            &n(self.max_aliases.into()),
+            &if self.max_quota_mb == 0 {
+                t.no_limit().into()
             } else {
-                format!("{} MB", self.max_quota_mb)
+                t.mb(&t.number(self.max_quota_mb))
             },
-            super::secrets::quota_text(self.default_quota_mb)
+            &t.quota(self.default_quota_mb),
         )
     }
 }

@@ -290,11 +290,15 @@ macro_rules! registry {
                     if !roles.intersects(<$ty as Request>::ROLES) {
                         return Err(AppError::Forbidden);
                     }
-                    let request: $ty = serde_json::from_value(body)
-                        .map_err(|e| AppError::Validation(format!("Invalid {} request: {e}", $kind)))?;
+                    let request: $ty = serde_json::from_value(body).map_err(|e| {
+                        let t = crate::provision::texts::ProvisionTexts::caller();
+                        AppError::Validation(t.invalid_request($kind, &e.to_string()))
+                    })?;
                     Prepared::new(request, ctx).await
                 })*
-                other => Err(AppError::NotFound(format!("The request kind {other:?}"))),
+                other => Err(AppError::NotFound(
+                    crate::provision::texts::ProvisionTexts::caller().the_request_kind(other),
+                )),
             }
         }
 

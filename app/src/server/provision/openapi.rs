@@ -120,7 +120,7 @@ pub fn document() -> Value {
         "info": {
             "title": "Carteiro provisioning API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Every change is a request of a kind (POST /api/v1/requests/{kind}); it is validated, applied in one transaction and written to the audit log under the token's name. Authenticate with `Authorization: Bearer ct_...`, a token an administrator issues with a role (Admin → API tokens)."
+            "description": "Every change is a request of a kind (POST /api/v1/requests/{kind}); it is validated, applied in one transaction and written to the audit log under the token's name. Authenticate with `Authorization: Bearer ct_...`, a token an administrator issues with a role (Admin → API tokens). Messages (errors, `summary`, `warnings`) are in Brazilian Portuguese unless the request sends `Accept-Language: en` (the server's `server.default_language` when it names neither)."
         },
         "security": [{"bearer": []}],
         "components": {

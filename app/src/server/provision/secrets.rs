@@ -3,6 +3,7 @@
 //! mailbox moves from). Also the small text checks several requests share.
 
 use crate::errors::AppError;
+use crate::provision::texts::ProvisionTexts;
 use crate::server::passwords;
 
 /// Dovecot's scheme prefix for the hashes Carteiro writes.
@@ -28,7 +29,7 @@ impl NewPassword {
                 check_cost(input)?;
                 Ok(NewPassword::Hashed(input.to_string()))
             } else {
-                Err("Only {ARGON2ID}$argon2id$... and {BLF-CRYPT}$2y$... hashes can be taken over; otherwise type the password itself.".into())
+                Err(ProvisionTexts::caller().hash_schemes().into())
             };
         }
         passwords::validate_new(input).map_err(|e| e.to_string())?;
@@ -114,37 +115,33 @@ pub const BCRYPT_COSTS: std::ops::RangeInclusive<u32> = 4..=14;
 /// spend seconds or gigabytes on every sign-in attempt: Argon2 with more
 /// than 256 MiB, 10 passes or 8 lanes; bcrypt outside costs 4–14.
 fn check_cost(hash: &str) -> Result<(), String> {
+    let t = ProvisionTexts::caller();
     if let Some(phc) = hash.strip_prefix(SCHEME) {
         let parsed = argon2::password_hash::PasswordHash::new(phc)
-            .map_err(|e| format!("The Argon2 hash cannot be read: {e}."))?;
+            .map_err(|e| t.argon_unreadable(&e.to_string()))?;
         let param = |name: &str| {
             parsed
                 .params
                 .get_decimal(name)
-                .ok_or_else(|| format!("The Argon2 hash has no {name}= parameter."))
+                .ok_or_else(|| t.argon_no_param(name))
         };
-        let (m, t, p) = (param("m")?, param("t")?, param("p")?);
-        if m > ARGON2_MAX_M_KIB || t > ARGON2_MAX_T || p > ARGON2_MAX_P {
-            return Err(format!(
-                "The Argon2 hash costs too much to check at every sign-in (m={m}, t={t}, p={p}); \
-                 at most m={ARGON2_MAX_M_KIB} (256 MiB), t={ARGON2_MAX_T}, p={ARGON2_MAX_P}. \
-                 Set a new password instead."
+        let (m, passes, p) = (param("m")?, param("t")?, param("p")?);
+        if m > ARGON2_MAX_M_KIB || passes > ARGON2_MAX_T || p > ARGON2_MAX_P {
+            return Err(t.argon_too_costly(
+                &format!("m={m}, t={time}, p={p}", time = passes),
+                &format!("m={ARGON2_MAX_M_KIB} (256 MiB), t={ARGON2_MAX_T}, p={ARGON2_MAX_P}"),
             ));
         }
-        if m == 0 || t == 0 || p == 0 {
-            return Err("The Argon2 hash has a zero cost parameter.".into());
+        if m == 0 || passes == 0 || p == 0 {
+            return Err(t.argon_zero().into());
         }
     }
     if let Some(bcrypt) = hash.strip_prefix("{BLF-CRYPT}") {
         let cost: u32 = bcrypt[4..6]
             .parse()
-            .map_err(|_| "The bcrypt hash has no cost.".to_string())?;
+            .map_err(|_| t.bcrypt_no_cost().to_string())?;
         if !BCRYPT_COSTS.contains(&cost) {
-            return Err(format!(
-                "The bcrypt hash has cost {cost}; costs {}–{} are taken over. Set a new password instead.",
-                BCRYPT_COSTS.start(),
-                BCRYPT_COSTS.end()
-            ));
+            return Err(t.bcrypt_cost(cost, *BCRYPT_COSTS.start(), *BCRYPT_COSTS.end()));
         }
     }
     Ok(())
@@ -152,12 +149,13 @@ fn check_cost(hash: &str) -> Result<(), String> {
 
 /// A customer's name: trimmed, at most 200 characters, no control characters.
 pub fn check_name(input: &str) -> Result<String, String> {
+    let t = ProvisionTexts::caller();
     let name = input.trim();
     if name.chars().count() > 200 {
-        return Err("The name has at most 200 characters.".into());
+        return Err(t.name_too_long().into());
     }
     if name.chars().any(char::is_control) {
-        return Err("The name may not contain control characters.".into());
+        return Err(t.name_control().into());
     }
     Ok(name.to_string())
 }
@@ -166,18 +164,9 @@ pub fn check_name(input: &str) -> Result<String, String> {
 pub fn check_note(input: &str) -> Result<String, String> {
     let note = input.trim();
     if note.chars().count() > 500 {
-        return Err("At most 500 characters.".into());
+        return Err(ProvisionTexts::caller().note_too_long().into());
     }
     Ok(note.to_string())
-}
-
-/// "2048 MB" or "unlimited".
-pub fn quota_text(mb: i64) -> String {
-    if mb == 0 {
-        "unlimited".into()
-    } else {
-        format!("{mb} MB")
-    }
 }
 
 #[cfg(test)]

@@ -83,9 +83,12 @@ pub async fn issue(
     if name.is_empty() || name.chars().count() > 128 {
         return Err(AppError::field("name", texts().name_length()));
     }
-    let role: Role = role
-        .parse()
-        .map_err(|e: String| AppError::field("role", e))?;
+    let role: Role = role.parse().map_err(|_| {
+        AppError::field(
+            "role",
+            crate::api::staff::StaffMessages::caller().role_unknown(role),
+        )
+    })?;
     if !(0..=MAX_DAYS).contains(&days) {
         return Err(AppError::field("days", texts().days_range()));
     }
@@ -134,9 +137,12 @@ pub async fn revoke(
     let t = api_token::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("API token {id}")))?;
+        .ok_or_else(|| {
+            AppError::NotFound(crate::api::staff::StaffMessages::caller().token_not_found(id))
+        })?;
     if t.revoked_at.is_some() {
-        return Err(AppError::Conflict("That token is already revoked.".into()));
+        let texts = crate::api::staff::StaffMessages::caller();
+        return Err(AppError::Conflict(texts.token_revoked().into()));
     }
     mark_revoked(db, actor, t, now, None).await
 }

@@ -2,6 +2,7 @@
 //! to punycode), a mailbox local part, an address, a quota. Once a value
 //! has one of these types it is valid and in the form Postfix looks up.
 
+use crate::provision::texts::ProvisionTexts;
 use std::fmt;
 
 /// A DNS domain in lower-case ASCII (punycode for IDN), without a final dot.
@@ -10,20 +11,18 @@ pub struct DomainName(String);
 
 impl DomainName {
     pub fn parse(input: &str) -> Result<Self, String> {
+        let t = ProvisionTexts::caller();
         let trimmed = input.trim().trim_end_matches('.');
         if trimmed.is_empty() {
-            return Err("Enter a domain name.".into());
+            return Err(t.domain_empty().into());
         }
-        let ascii = idna::domain_to_ascii(trimmed)
-            .map_err(|_| format!("{trimmed:?} is not a valid domain name."))?;
+        let ascii = idna::domain_to_ascii(trimmed).map_err(|_| t.domain_invalid(trimmed))?;
         if ascii.len() > 253 {
-            return Err("A domain name has at most 253 characters.".into());
+            return Err(t.domain_too_long().into());
         }
         let labels: Vec<&str> = ascii.split('.').collect();
         if labels.len() < 2 {
-            return Err(format!(
-                "{trimmed:?} needs at least two parts, like example.com.br."
-            ));
+            return Err(t.domain_two_parts(trimmed));
         }
         for label in &labels {
             let ok = !label.is_empty()
@@ -34,18 +33,14 @@ impl DomainName {
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
             if !ok {
-                return Err(format!(
-                    "{trimmed:?} is not a valid domain name: each part has 1 to 63 letters, digits or inner hyphens."
-                ));
+                return Err(t.domain_label(trimmed));
             }
         }
         if labels
             .last()
             .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
         {
-            return Err(format!(
-                "{trimmed:?} looks like an IP address, not a domain."
-            ));
+            return Err(t.domain_ip(trimmed));
         }
         Ok(DomainName(ascii))
     }
@@ -92,11 +87,11 @@ impl Script {
         }
     }
 
-    fn name(self) -> &'static str {
+    fn name(self, t: ProvisionTexts) -> &'static str {
         match self {
-            Script::Latin => "Latin",
-            Script::Greek => "Greek",
-            Script::Cyrillic => "Cyrillic",
+            Script::Latin => t.script_latin(),
+            Script::Greek => t.script_greek(),
+            Script::Cyrillic => t.script_cyrillic(),
         }
     }
 }
@@ -105,6 +100,7 @@ impl Script {
 const LATIN_LOOKALIKES: &str = "аеорсухіјѕһԁԛԝӏвкмнтαβεικνοπρτυχ";
 
 fn mixed_script_warning(unicode: &str, ascii: &str) -> Option<String> {
+    let t = ProvisionTexts::caller();
     for label in unicode.split('.') {
         let mut scripts: Vec<Script> = Vec::new();
         for s in label.chars().filter_map(Script::of) {
@@ -118,17 +114,11 @@ fn mixed_script_warning(unicode: &str, ascii: &str) -> Option<String> {
                 .filter(|c| Script::of(*c).is_some())
                 .all(|c| LATIN_LOOKALIKES.contains(c.to_lowercase().next().unwrap_or(c)));
         if scripts.len() > 1 {
-            let names: Vec<&str> = scripts.iter().map(|s| s.name()).collect();
-            return Some(format!(
-                "{unicode} mixes {} letters in \"{label}\", so it can pass for a different name. Check that it is the customer's real domain (it is {ascii} in DNS).",
-                names.join(" and ")
-            ));
+            let names: Vec<&str> = scripts.iter().map(|s| s.name(t)).collect();
+            return Some(t.mixed_scripts(unicode, &names.join(t.and()), label, ascii));
         }
         if lookalike_only {
-            return Some(format!(
-                "\"{label}\" in {unicode} is written with {} letters that look Latin, so it can pass for a different name. Check that it is the customer's real domain (it is {ascii} in DNS).",
-                scripts[0].name()
-            ));
+            return Some(t.lookalike(label, unicode, scripts[0].name(t), ascii));
         }
     }
     None
@@ -158,25 +148,22 @@ pub struct LocalPart(String);
 
 impl LocalPart {
     pub fn parse(input: &str) -> Result<Self, String> {
+        let t = ProvisionTexts::caller();
         let s = input.trim().to_lowercase();
         if s.is_empty() {
-            return Err("Enter the part before the @.".into());
+            return Err(t.local_empty().into());
         }
         if s.len() > 64 {
-            return Err("The part before the @ has at most 64 characters.".into());
+            return Err(t.local_too_long().into());
         }
         if let Some(bad) = s
             .chars()
             .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(*c)))
         {
-            return Err(format!(
-                "{bad:?} is not allowed before the @: use letters, digits, dots, hyphens and underscores."
-            ));
+            return Err(t.local_bad_char(bad));
         }
         if s.starts_with('.') || s.ends_with('.') || s.contains("..") {
-            return Err(
-                "Dots may not start or end the part before the @, nor come in pairs.".into(),
-            );
+            return Err(t.local_dots().into());
         }
         Ok(LocalPart(s))
     }
@@ -197,7 +184,7 @@ impl Address {
     pub fn parse(input: &str) -> Result<Self, String> {
         let input = input.trim();
         let Some((local, domain)) = input.rsplit_once('@') else {
-            return Err(format!("{input:?} is not an address: it has no @."));
+            return Err(ProvisionTexts::caller().no_at(input));
         };
         Ok(Address {
             local: LocalPart::parse(local)?,
@@ -223,9 +210,10 @@ pub struct Target {
 
 impl Target {
     pub fn parse(input: &str) -> Result<Self, String> {
+        let t = ProvisionTexts::caller();
         let input = input.trim();
         let Some((local, domain)) = input.rsplit_once('@') else {
-            return Err(format!("{input:?} is not an address: it has no @."));
+            return Err(t.no_at(input));
         };
         let local = local.to_lowercase();
         let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~-.".contains(c);
@@ -236,7 +224,7 @@ impl Target {
             || local.ends_with('.')
             || local.contains("..")
         {
-            return Err(format!("{input:?} is not a valid address."));
+            return Err(t.target_invalid(input));
         }
         Ok(Target {
             local,
@@ -257,10 +245,10 @@ impl Target {
             }
         }
         if out.is_empty() {
-            return Err("Enter at least one target address.".into());
+            return Err(ProvisionTexts::caller().targets_empty().into());
         }
         if out.len() > 200 {
-            return Err("At most 200 targets.".into());
+            return Err(ProvisionTexts::caller().targets_too_many().into());
         }
         Ok(out)
     }
@@ -306,19 +294,17 @@ pub const MAX_QUOTA_MB: i64 = 10_000_000;
 
 /// A mailbox quota in megabytes (0: unlimited), from a form field.
 pub fn parse_quota(input: &str) -> Result<i64, String> {
+    let t = ProvisionTexts::caller();
     let s = input.trim();
-    let mb: i64 = s
-        .parse()
-        .map_err(|_| format!("{s:?} is not a whole number of megabytes."))?;
+    let mb: i64 = s.parse().map_err(|_| t.quota_not_number(s))?;
     if !(0..=MAX_QUOTA_MB).contains(&mb) {
-        return Err(format!(
-            "The quota must be between 0 and {MAX_QUOTA_MB} MB."
-        ));
+        return Err(t.quota_range(&t.number(MAX_QUOTA_MB)));
     }
     Ok(mb)
 }
 
-/// A limit (0: none), from a form field.
+/// A limit (0: none), from a form field; `what` names it in the message
+/// (`ProvisionTexts::limit_mailboxes`).
 pub fn parse_limit(input: &str, what: &str) -> Result<i32, String> {
     let s = input.trim();
     if s.is_empty() {
@@ -327,7 +313,7 @@ pub fn parse_limit(input: &str, what: &str) -> Result<i32, String> {
     s.parse::<i32>()
         .ok()
         .filter(|n| *n >= 0)
-        .ok_or_else(|| format!("The {what} must be a whole number, 0 for no limit."))
+        .ok_or_else(|| ProvisionTexts::caller().limit_not_number(what))
 }
 
 #[cfg(test)]
