@@ -114,16 +114,18 @@ pub fn router(state: AppState, cfg: &Config) -> Router {
             },
             shell,
         ))
-        .layer(middleware::from_fn_with_state(
-            state.locale.default_lang,
-            app::server::locale::scope_request_lang,
-        ))
         .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn(app::server::flash::layer))
         .layer(sessions)
         .layer(middleware::from_fn(check_server_fn_body))
         .layer(middleware::from_fn_with_state(origins, refuse_cross_site))
         .layer(middleware::from_fn_with_state(limits, bound_request))
+        // Outside the limits, so that their refusals speak the caller's
+        // language too.
+        .layer(middleware::from_fn_with_state(
+            state.locale.default_lang,
+            app::server::locale::scope_request_lang,
+        ))
         .layer(TraceLayer::new_for_http())
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
@@ -232,10 +234,7 @@ async fn bound_request(State(limits): State<RequestLimits>, req: Request, next: 
             error_response(
                 &path,
                 StatusCode::SERVICE_UNAVAILABLE,
-                format!(
-                    "The server stopped this request after {} seconds. Try again, or ask for less (e.g. a shorter range).",
-                    limits.total.as_secs()
-                ),
+                texts().timed_out(limits.total.as_secs()),
             )
         }
     }
@@ -243,6 +242,11 @@ async fn bound_request(State(limits): State<RequestLimits>, req: Request, next: 
 
 /// An error in the form the caller of `path` reads: a server function's
 /// [`AppError`] JSON, the REST API's `{"error": …}`, or plain text.
+/// The refusals' texts in the caller's language.
+fn texts() -> app::i18n::common::LimitTexts {
+    app::i18n::common::LimitTexts(app::server::locale::request_lang())
+}
+
 fn error_response(path: &str, status: StatusCode, message: String) -> Response {
     if path.starts_with("/api/v1/") {
         let body = serde_json::json!({ "error": message });
@@ -341,10 +345,7 @@ async fn check_server_fn_body(req: Request, next: Next) -> Response {
         error_response(
             &path,
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "The request is larger than {} MB.",
-                SERVER_FN_BODY_LIMIT / (1024 * 1024)
-            ),
+            texts().too_large(SERVER_FN_BODY_LIMIT / (1024 * 1024)),
         )
     };
     let declared = req
@@ -362,7 +363,7 @@ async fn check_server_fn_body(req: Request, next: Next) -> Response {
             return error_response(
                 &path,
                 StatusCode::REQUEST_TIMEOUT,
-                "The request body stopped arriving; send it again.".into(),
+                texts().body_stalled().into(),
             );
         }
         Err(e) if chain_has::<http_body_util::LengthLimitError>(&e) => return too_large(),
@@ -371,7 +372,7 @@ async fn check_server_fn_body(req: Request, next: Next) -> Response {
             return error_response(
                 &path,
                 StatusCode::BAD_REQUEST,
-                "The request body could not be read.".into(),
+                texts().body_unreadable().into(),
             );
         }
     };
@@ -380,11 +381,7 @@ async fn check_server_fn_body(req: Request, next: Next) -> Response {
         || content_type.starts_with("application/json")
         || content_type.starts_with("text/");
     if text && std::str::from_utf8(&bytes).is_err() {
-        return error_response(
-            &path,
-            StatusCode::BAD_REQUEST,
-            "The request is not valid UTF-8 text.".into(),
-        );
+        return error_response(&path, StatusCode::BAD_REQUEST, texts().not_utf8().into());
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
@@ -482,11 +479,7 @@ async fn refuse_cross_site(
         None => next.run(req).await,
         Some(reason) => {
             tracing::warn!(%reason, method = %req.method(), path = %req.uri().path(), "refused cross-site request");
-            (
-                StatusCode::FORBIDDEN,
-                format!("Cross-site request refused: {reason}."),
-            )
-                .into_response()
+            (StatusCode::FORBIDDEN, texts().cross_site(&reason)).into_response()
         }
     }
 }

@@ -58,7 +58,7 @@ crate::texts! {
     formats {
         hello(name: &str) = format!("Hello, {name}"), format!("Olá, {name}");
         roles_title(roles: &str) = format!("Roles: {roles}"), format!("Papéis: {roles}");
-        not_found(what: &str) = format!("{what} was not found."), format!("{what} não foi encontrado(a).");
+        not_found(what: &str) = format!("{what} was not found."), format!("{what} não existe.");
         transport(detail: &str) = format!("Could not talk to the server: {detail}"), format!("Não foi possível falar com o servidor: {detail}");
     }
 }
@@ -105,5 +105,23 @@ impl Common {
             AppError::Transport(detail) => self.transport(detail),
             other => other.to_string(),
         }
+    }
+}
+
+crate::texts! {
+    /// What the server answers when it refuses a request before any page
+    /// or server function sees it (its size and time limits, a foreign
+    /// site's post).
+    pub struct LimitTexts {
+        body_stalled = "The request body stopped arriving; send it again.", "O corpo da requisição parou de chegar; envie de novo.";
+        body_unreadable = "The request body could not be read.", "Não foi possível ler o corpo da requisição.";
+        not_utf8 = "The request is not valid UTF-8 text.", "A requisição não é um texto UTF-8 válido.";
+    }
+    formats {
+        timed_out(secs: u64) =
+            format!("The server stopped this request after {secs} seconds. Try again, or ask for less (e.g. a shorter range)."),
+            format!("O servidor interrompeu esta requisição após {secs} segundos. Tente de novo, ou peça menos (por exemplo, um período mais curto).");
+        too_large(mb: usize) = format!("The request is larger than {mb} MB."), format!("A requisição passa de {mb} MB.");
+        cross_site(reason: &str) = format!("Cross-site request refused: {reason}."), format!("Requisição de outro site recusada: {reason}.");
     }
 }

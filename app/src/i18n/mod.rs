@@ -503,6 +503,7 @@ type Entries = &'static [(&'static str, &'static str, &'static str)];
 pub fn catalogue() -> Vec<(&'static str, Entries)> {
     vec![
         ("common", common::Common::ENTRIES),
+        ("limits", common::LimitTexts::ENTRIES),
         ("account", crate::pages::account::AccountTexts::ENTRIES),
         ("home", crate::pages::home::HomeTexts::ENTRIES),
         ("login", crate::pages::login::LoginTexts::ENTRIES),

@@ -169,7 +169,7 @@ async fn a_request_still_running_at_the_time_limit_is_answered_503() {
         started.elapsed()
     );
     assert!(
-        answer.contains("stopped this request after 1 seconds"),
+        answer.contains("interrompeu esta requisição após 1 segundos"),
         "{answer}"
     );
     assert!(started.elapsed() < Duration::from_secs(4));
@@ -187,7 +187,7 @@ async fn a_body_that_stops_arriving_is_answered_408() {
     .unwrap();
     let (answer, _) = read_until_closed(&mut s, Duration::from_secs(5)).await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
-    assert!(answer.contains("stopped arriving"), "{answer}");
+    assert!(answer.contains("parou de chegar"), "{answer}");
 }
 
 #[tokio::test]
@@ -247,7 +247,7 @@ async fn oversized_and_malformed_server_function_bodies_are_client_errors() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert!(res.text().await.unwrap().contains("larger than 2 MB"));
+    assert!(res.text().await.unwrap().contains("passa de 2 MB"));
     // The same without a length (chunked).
     let mut s = TcpStream::connect(addr(&app)).await.unwrap();
     let head = "POST /api/session/login HTTP/1.1\r\nHost: x\r\n\
@@ -268,6 +268,23 @@ async fn oversized_and_malformed_server_function_bodies_are_client_errors() {
     let res = client
         .post(app.url("/api/session/login"))
         .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(b"username=\xff\xfe&password=x".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("não é um texto UTF-8 válido")
+    );
+    // The refusal speaks the caller's language, though no page or server
+    // function ran.
+    let res = client
+        .post(app.url("/api/session/login"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Accept-Language", "en")
         .body(b"username=\xff\xfe&password=x".to_vec())
         .send()
         .await

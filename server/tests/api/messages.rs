@@ -191,7 +191,7 @@ async fn the_rest_api_answers_in_the_callers_language() {
     };
     assert_eq!(
         missing(None).await,
-        "A caixa postal ninguem@exemplo.com.br não foi encontrado(a)."
+        "A caixa postal ninguem@exemplo.com.br não existe."
     );
     assert_eq!(
         missing(Some("en")).await,
