@@ -27,16 +27,28 @@ const csv = Buffer.concat([
 /**
  * Opens `path` (or keeps the page where it is when `path` is null), waits for
  * the WASM and the page's data (`ready`, and no "Carregando…" left), then
- * saves the viewport as `name`.png. Anything random on screen (a generated
+ * saves the viewport as `name`.png, scrolled to the top or, `centred`, to
+ * `ready`. Anything random on screen (a generated
  * password) is masked.
  */
-async function shot(page: Page, name: string, path: string | null, ready: (page: Page) => Locator): Promise<void> {
+async function shot(
+  page: Page,
+  name: string,
+  path: string | null,
+  ready: (page: Page) => Locator,
+  { centred = false }: { centred?: boolean } = {},
+): Promise<void> {
   if (path !== null) await page.goto(path);
   await hydrated(page);
-  await expect(ready(page).first()).toBeVisible();
+  const shown = ready(page).first();
+  await expect(shown).toBeVisible();
   await expect(page.getByText("Carregando…").filter({ visible: true })).toHaveCount(0);
   await page.waitForLoadState("networkidle");
-  await page.evaluate(() => window.scrollTo(0, 0));
+  if (centred) {
+    await shown.evaluate((el) => el.scrollIntoView({ block: "center" }));
+  } else {
+    await page.evaluate(() => window.scrollTo(0, 0));
+  }
   await page.screenshot({
     path: join(out, `${name}.png`),
     animations: "disabled",
@@ -71,12 +83,23 @@ test.describe("docs/screenshots", () => {
     await hydrated(page);
     await page.getByLabel("Arquivo CSV").setInputFiles({ name: "caixas.csv", mimeType: "text/csv", buffer: csv });
     await page.getByRole("button", { name: "Pré-visualizar (não grava nada)" }).click();
-    await shot(page, "05-importacao-csv", null, (p) => p.getByRole("cell", { name: "marina.souza@cliente.com.br" }));
+    await shot(page, "05-importacao-csv", null, (p) => p.getByRole("cell", { name: "marina.souza@cliente.com.br" }), {
+      centred: true,
+    });
 
     await shot(page, "06-mailflow-propostas", "/mailflow", (p) => p.locator("table.proposals tbody tr"));
     await shot(page, "07-deteccao", "/mailflow/detection", h1("Políticas de detecção"));
-    await shot(page, "08-graficos", "/charts", (p) => p.getByRole("figure", { name: "Fluxo de e-mail" }).locator("svg"));
-    await shot(page, "09-relatorio", "/charts/report", (p) => p.getByTestId("period"));
+    // A week: yesterday's imported mail is in it (today has two messages).
+    await shot(page, "08-graficos", "/charts?range=week", (p) =>
+      p.getByRole("figure", { name: "Fluxo de e-mail" }).locator("svg"),
+    );
+    await page.goto("/charts/report");
+    await hydrated(page);
+    const period = page.getByTestId("period");
+    const today = await period.textContent();
+    await page.getByRole("button", { name: "Últimos 7 dias" }).click();
+    await expect(period).not.toHaveText(today ?? "");
+    await shot(page, "09-relatorio", null, (p) => p.getByTestId("period"));
     await shot(page, "10-equipe", "/admin/staff", (p) => p.getByRole("cell", { name: "e2e-support", exact: true }));
     await shot(page, "11-auditoria", "/admin/audit", (p) => p.locator("table tbody tr"));
   });
