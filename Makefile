@@ -33,7 +33,7 @@ test-postgres: ## The integration tests again, on a throw-away PostgreSQL server
 test-e2e: ## Browser tests (Playwright in Debian's Chromium)
 	.ci/e2e.sh
 
-wasm-size: ## Build the release site and print its WASM files' sizes
+wasm-size: ## Build the release WASM and print its files' sizes
 	.ci/wasm-size.sh
 
 screenshots: ## Rewrite docs/screenshots/ (pt-BR pages of the e2e data, in Chromium)
