@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help run dev test test-rust test-postgres test-e2e lint fmt deps clean wasm-size
+.PHONY: help run dev test test-rust test-postgres test-e2e lint fmt deps clean wasm-size screenshots
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -33,8 +33,11 @@ test-postgres: ## The integration tests again, on a throw-away PostgreSQL server
 test-e2e: ## Browser tests (Playwright in Debian's Chromium)
 	.ci/e2e.sh
 
-wasm-size: ## Build the release site and print its WASM files' sizes
+wasm-size: ## Build the release WASM and print its files' sizes
 	.ci/wasm-size.sh
+
+screenshots: ## Rewrite docs/screenshots/ (pt-BR pages of the e2e data, in Chromium)
+	SCREENSHOTS=1 .ci/e2e.sh screenshots.spec.ts
 
 lint: ## rustfmt and clippy, warnings are errors
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown

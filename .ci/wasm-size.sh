@@ -4,11 +4,12 @@
 # visit loads and, for each lazily loaded section of pages, everything a visit
 # to it loads (the main file, the section's own file and the shared pieces the
 # split manifest lists for it). `--no-build` measures the site already built.
+# Only the WASM is built: the release server is not needed to measure it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" != --no-build ]; then
   .ci/deps.sh --release
-  cargo leptos build --release --split
+  cargo leptos build --release --split --frontend-only
 fi
 pkg=target/site/pkg
 [ -f "$pkg/carteiro.wasm" ] || pkg="${CARGO_TARGET_DIR:-target}/site/pkg"
