@@ -162,6 +162,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     // Until the page's code has loaded and taken over (`frontend`'s
     // `hydrate` removes it), a note says it is still loading.
     let loading = locale.texts::<i18n::common::Common>().page_loading();
+    // The browser reads its texts from the page (see `page_texts_json`).
+    #[cfg(feature = "ssr")]
+    let texts = i18n::page_texts_json(locale.lang);
+    #[cfg(not(feature = "ssr"))]
+    let texts = "";
     view! {
         <!DOCTYPE html>
         <html lang=lang data-zone=zone>
@@ -172,6 +177,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
+                <script type="application/json" id=i18n::PAGE_TEXTS_ID inner_html=texts />
                 <noscript>
                     <style>"body[data-loading]::after { display: none; }"</style>
                 </noscript>

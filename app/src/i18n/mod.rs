@@ -470,9 +470,25 @@ macro_rules! texts {
             $(
                 $(#[$kdoc])*
                 pub fn $key(self) -> &'static str {
-                    match self.0 {
-                        $crate::i18n::Lang::En => $en,
-                        $crate::i18n::Lang::PtBr => $pt,
+                    // On the server, the text itself; in the browser, the
+                    // page's copy in its language (see `page_text`), so the
+                    // texts of every language stay out of the WASM.
+                    #[cfg(feature = "ssr")]
+                    {
+                        #[cfg(debug_assertions)]
+                        $crate::i18n::assert_registered(Self::NAME);
+                        match self.0 {
+                            $crate::i18n::Lang::En => $en,
+                            $crate::i18n::Lang::PtBr => $pt,
+                        }
+                    }
+                    #[cfg(not(feature = "ssr"))]
+                    {
+                        const INDEX: usize = $crate::i18n::key_index(
+                            $group::KEYS,
+                            stringify!($key),
+                        );
+                        $crate::i18n::page_text(Self::NAME, INDEX)
                     }
                 }
             )*
@@ -489,75 +505,258 @@ macro_rules! texts {
             /// Every plain entry: `(key, English, Portuguese)`.
             pub const ENTRIES: &'static [(&'static str, &'static str, &'static str)] =
                 &[$((stringify!($key), $en, $pt)),*];
+
+            /// The group's name: its texts' name in the page's copy.
+            pub const NAME: &'static str = stringify!($group);
+
+            /// The plain entries' keys, in order (read at compile time
+            /// only).
+            const KEYS: &'static [&'static str] = &[$(stringify!($key)),*];
         }
     };
 }
 
+/// The id of the `<script>` holding the page's copy of the texts.
+pub const PAGE_TEXTS_ID: &str = "carteiro-texts";
+
+/// Where `key` is in `keys` (at compile time: a group's plain entries are
+/// looked up by position in the browser).
+pub const fn key_index(keys: &[&str], key: &str) -> usize {
+    let mut i = 0;
+    while i < keys.len() {
+        let (a, b) = (keys[i].as_bytes(), key.as_bytes());
+        if a.len() == b.len() {
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("no such key in the group")
+}
+
+/// The page's copy of every group's plain texts in its language, as the
+/// server writes it into the page (`{"Group": ["text", …], …}`, inside a
+/// `<script type="application/json">`): the browser reads its texts from
+/// it rather than carrying every language's texts in its WASM (the split
+/// into lazily loaded sections moves code, not data: the texts of every
+/// section would otherwise all sit in the main file).
+#[cfg(feature = "ssr")]
+pub fn page_texts_json(lang: Lang) -> &'static str {
+    use std::sync::OnceLock;
+    static EN: OnceLock<String> = OnceLock::new();
+    static PT: OnceLock<String> = OnceLock::new();
+    let cell = match lang {
+        Lang::En => &EN,
+        Lang::PtBr => &PT,
+    };
+    cell.get_or_init(|| {
+        let groups: std::collections::BTreeMap<&str, Vec<&str>> = catalogue()
+            .into_iter()
+            .map(|(name, entries)| {
+                let texts = entries.iter().map(|&(_, en, pt)| match lang {
+                    Lang::En => en,
+                    Lang::PtBr => pt,
+                });
+                (name, texts.collect())
+            })
+            .collect();
+        // `</` would end the script element early; `<\/` is the same JSON.
+        serde_json::to_string(&groups)
+            .expect("texts serialise")
+            .replace("</", "<\\/")
+    })
+}
+
+/// Panics (debug builds of the server) when group `name` is missing from
+/// [`catalogue`]: the browser would not find its texts.
+#[cfg(all(feature = "ssr", debug_assertions))]
+pub fn assert_registered(name: &str) {
+    use std::sync::OnceLock;
+    static NAMES: OnceLock<std::collections::HashSet<&'static str>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| catalogue().into_iter().map(|(n, _)| n).collect());
+    assert!(
+        names.contains(name),
+        "texts group {name} is not in i18n::catalogue()"
+    );
+}
+
+/// Text `index` of group `group` from the page's copy (see
+/// [`page_texts_json`]), read from the page once.
+#[cfg(not(feature = "ssr"))]
+pub fn page_text(group: &str, index: usize) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::OnceLock;
+    static TEXTS: OnceLock<HashMap<String, Vec<&'static str>>> = OnceLock::new();
+    let texts = TEXTS.get_or_init(|| {
+        let json = document()
+            .get_element_by_id(PAGE_TEXTS_ID)
+            .and_then(|e| e.text_content())
+            .unwrap_or_default();
+        let groups: HashMap<String, Vec<String>> = serde_json::from_str(&json).unwrap_or_default();
+        groups
+            .into_iter()
+            .map(|(name, texts)| {
+                let texts = texts.into_iter().map(|t| &*t.leak()).collect();
+                (name, texts)
+            })
+            .collect()
+    });
+    texts
+        .get(group)
+        .and_then(|t| t.get(index))
+        .copied()
+        .unwrap_or("?")
+}
+
 /// A group's plain entries: `(key, English, Portuguese)`.
-#[cfg(test)]
+#[cfg(any(test, feature = "ssr"))]
 type Entries = &'static [(&'static str, &'static str, &'static str)];
 
-/// Every group's plain entries, for the catalogue's test (add a group here
-/// when you declare one).
-#[cfg(test)]
+/// Every group's plain entries, by group name: for the catalogue's test
+/// and the page's copy of the texts (add a group here when you declare
+/// one; a debug build's server panics on a group missing here).
+#[cfg(any(test, feature = "ssr"))]
 pub fn catalogue() -> Vec<(&'static str, Entries)> {
     vec![
-        ("common", common::Common::ENTRIES),
-        ("limits", common::LimitTexts::ENTRIES),
-        ("account", crate::pages::account::AccountTexts::ENTRIES),
-        ("home", crate::pages::home::HomeTexts::ENTRIES),
-        ("login", crate::pages::login::LoginTexts::ENTRIES),
-        ("guard", crate::components::guard::GuardTexts::ENTRIES),
-        ("notice", crate::components::notice::NoticeTexts::ENTRIES),
-        ("admin", crate::pages::admin::AdminTexts::ENTRIES),
-        ("audit", crate::pages::admin_audit::AuditTexts::ENTRIES),
-        ("staff", crate::pages::admin_staff::StaffTexts::ENTRIES),
-        ("tokens", crate::pages::admin_tokens::TokensTexts::ENTRIES),
-        ("aliases", crate::pages::aliases::AliasesTexts::ENTRIES),
-        ("domains", crate::pages::domains::DomainsTexts::ENTRIES),
-        ("subnav", crate::components::subnav::SubnavTexts::ENTRIES),
+        (common::Common::NAME, common::Common::ENTRIES),
+        (common::LimitTexts::NAME, common::LimitTexts::ENTRIES),
         (
-            "request_form",
+            crate::pages::account::AccountTexts::NAME,
+            crate::pages::account::AccountTexts::ENTRIES,
+        ),
+        (
+            crate::pages::home::HomeTexts::NAME,
+            crate::pages::home::HomeTexts::ENTRIES,
+        ),
+        (
+            crate::pages::login::LoginTexts::NAME,
+            crate::pages::login::LoginTexts::ENTRIES,
+        ),
+        (
+            crate::components::guard::GuardTexts::NAME,
+            crate::components::guard::GuardTexts::ENTRIES,
+        ),
+        (
+            crate::components::notice::NoticeTexts::NAME,
+            crate::components::notice::NoticeTexts::ENTRIES,
+        ),
+        (
+            crate::pages::admin::AdminTexts::NAME,
+            crate::pages::admin::AdminTexts::ENTRIES,
+        ),
+        (
+            crate::pages::admin_audit::AuditTexts::NAME,
+            crate::pages::admin_audit::AuditTexts::ENTRIES,
+        ),
+        (
+            crate::pages::admin_staff::StaffTexts::NAME,
+            crate::pages::admin_staff::StaffTexts::ENTRIES,
+        ),
+        (
+            crate::pages::admin_tokens::TokensTexts::NAME,
+            crate::pages::admin_tokens::TokensTexts::ENTRIES,
+        ),
+        (
+            crate::pages::aliases::AliasesTexts::NAME,
+            crate::pages::aliases::AliasesTexts::ENTRIES,
+        ),
+        (
+            crate::pages::domains::DomainsTexts::NAME,
+            crate::pages::domains::DomainsTexts::ENTRIES,
+        ),
+        (
+            crate::components::subnav::SubnavTexts::NAME,
+            crate::components::subnav::SubnavTexts::ENTRIES,
+        ),
+        (
+            crate::components::request_form::RequestFormTexts::NAME,
             crate::components::request_form::RequestFormTexts::ENTRIES,
         ),
-        ("trace", crate::pages::trace::TraceTexts::ENTRIES),
-        ("dsn", crate::pages::trace::DsnTexts::ENTRIES),
-        ("import", crate::pages::mailbox_import::ImportTexts::ENTRIES),
-        ("report", crate::pages::report::ReportTexts::ENTRIES),
         (
-            "refused",
+            crate::pages::trace::TraceTexts::NAME,
+            crate::pages::trace::TraceTexts::ENTRIES,
+        ),
+        (
+            crate::pages::trace::DsnTexts::NAME,
+            crate::pages::trace::DsnTexts::ENTRIES,
+        ),
+        (
+            crate::pages::mailbox_import::ImportTexts::NAME,
+            crate::pages::mailbox_import::ImportTexts::ENTRIES,
+        ),
+        (
+            crate::pages::report::ReportTexts::NAME,
+            crate::pages::report::ReportTexts::ENTRIES,
+        ),
+        (
+            crate::components::refused_chart::RefusedTexts::NAME,
             crate::components::refused_chart::RefusedTexts::ENTRIES,
         ),
         (
-            "mailboxes",
+            crate::pages::mailboxes::MailboxesTexts::NAME,
             crate::pages::mailboxes::MailboxesTexts::ENTRIES,
         ),
-        ("mailbox", crate::pages::mailbox::MailboxTexts::ENTRIES),
-        ("defence", crate::pages::defence::DefenceTexts::ENTRIES),
         (
-            "detection",
+            crate::pages::mailbox::MailboxTexts::NAME,
+            crate::pages::mailbox::MailboxTexts::ENTRIES,
+        ),
+        (
+            crate::pages::defence::DefenceTexts::NAME,
+            crate::pages::defence::DefenceTexts::ENTRIES,
+        ),
+        (
+            crate::pages::detection::DetectionTexts::NAME,
             crate::pages::detection::DetectionTexts::ENTRIES,
         ),
         (
-            "never_block",
+            crate::pages::never_block::NeverBlockTexts::NAME,
             crate::pages::never_block::NeverBlockTexts::ENTRIES,
         ),
-        ("alerts", crate::pages::alerts::AlertTexts::ENTRIES),
         (
-            "unclassified",
+            crate::pages::alerts::AlertTexts::NAME,
+            crate::pages::alerts::AlertTexts::ENTRIES,
+        ),
+        (
+            crate::pages::unclassified::UnclassifiedTexts::NAME,
             crate::pages::unclassified::UnclassifiedTexts::ENTRIES,
         ),
-        ("whatif", crate::pages::whatif::WhatIfTexts::ENTRIES),
-        ("ingest", crate::pages::admin_ingest::IngestTexts::ENTRIES),
-        ("charts", crate::pages::charts::ChartsTexts::ENTRIES),
-        ("chart", crate::components::chart::ChartTexts::ENTRIES),
-        ("range", crate::components::range::RangeTexts::ENTRIES),
         (
-            "provision",
+            crate::pages::whatif::WhatIfTexts::NAME,
+            crate::pages::whatif::WhatIfTexts::ENTRIES,
+        ),
+        (
+            crate::pages::admin_ingest::IngestTexts::NAME,
+            crate::pages::admin_ingest::IngestTexts::ENTRIES,
+        ),
+        (
+            crate::pages::charts::ChartsTexts::NAME,
+            crate::pages::charts::ChartsTexts::ENTRIES,
+        ),
+        (
+            crate::components::chart::ChartTexts::NAME,
+            crate::components::chart::ChartTexts::ENTRIES,
+        ),
+        (
+            crate::components::range::RangeTexts::NAME,
+            crate::components::range::RangeTexts::ENTRIES,
+        ),
+        (
+            crate::provision::texts::ProvisionTexts::NAME,
             crate::provision::texts::ProvisionTexts::ENTRIES,
         ),
-        ("staff_messages", crate::api::staff::StaffMessages::ENTRIES),
-        ("errors", crate::errors::ErrorTexts::ENTRIES),
+        (
+            crate::api::staff::StaffMessages::NAME,
+            crate::api::staff::StaffMessages::ENTRIES,
+        ),
+        (
+            crate::errors::ErrorTexts::NAME,
+            crate::errors::ErrorTexts::ENTRIES,
+        ),
     ]
 }
 
@@ -596,6 +795,38 @@ const SAME_IN_BOTH: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_page_copy_holds_every_group_in_its_language_and_order() {
+        let mut names: Vec<_> = catalogue().into_iter().map(|(n, _)| n).collect();
+        let n = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), n, "two texts groups share a name");
+        for lang in [Lang::En, Lang::PtBr] {
+            let json = page_texts_json(lang);
+            // Nothing in it may end the page's <script> early.
+            assert!(!json.contains("</"));
+            let copy: std::collections::HashMap<String, Vec<String>> =
+                serde_json::from_str(json).unwrap();
+            assert_eq!(copy.len(), n);
+            for (name, entries) in catalogue() {
+                let want: Vec<_> = entries
+                    .iter()
+                    .map(|&(_, en, pt)| if lang == Lang::En { en } else { pt })
+                    .collect();
+                assert_eq!(copy[name], want, "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn keys_are_found_by_position() {
+        let keys = ["title", "b", "bc", "c"];
+        assert_eq!(key_index(&keys, "title"), 0);
+        assert_eq!(key_index(&keys, "bc"), 2);
+        assert_eq!(key_index(&keys, "c"), 3);
+    }
 
     #[test]
     fn every_text_is_in_both_languages() {
