@@ -251,13 +251,24 @@ const fn t(name: &'static str, key: Key, time: Time, keep: Keep, only: Only) -> 
 }
 
 /// Everything the horizons are read from.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Settings {
     pub retention: RetentionSettings,
     pub mailgraph: Retention,
     pub mailgraph_domain: Retention,
     pub failed_login_days: u32,
     pub throttle_window_secs: u64,
+}
+
+/// The horizons of the default configuration.
+impl Default for Settings {
+    fn default() -> Self {
+        Self::new(
+            &RetentionSettings::default(),
+            &MailgraphSettings::default(),
+            &AuthSettings::default(),
+        )
+    }
 }
 
 impl Settings {
