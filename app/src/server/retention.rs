@@ -558,6 +558,10 @@ pub async fn reclaim(
         .await?;
     }
     let after = pragma(db, "page_count").await?;
+    // The file itself shrinks when the WAL is copied back: now, if no
+    // reader holds an older snapshot (a passive checkpoint waits for no one).
+    db.execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
+        .await?;
     Ok(Some(u64::try_from(before - after).unwrap_or(0)))
 }
 
