@@ -603,6 +603,8 @@ async fn a_sqlite_file_gives_purged_pages_back_and_reuses_them() {
         "incremental"
     );
     let full = retention::pragma(&db, "page_count").await.unwrap();
+    let file = dir.path().join("carteiro.db");
+    let full_bytes = std::fs::metadata(&file).unwrap().len();
 
     // Everything the import wrote goes after a day.
     let a_day = [
@@ -619,6 +621,11 @@ async fn a_sqlite_file_gives_purged_pages_back_and_reuses_them() {
         "the file shrinks: {full} pages before the purge, {purged} after"
     );
     assert_eq!(retention::pragma(&db, "freelist_count").await.unwrap(), 0);
+    let bytes = std::fs::metadata(&file).unwrap().len();
+    assert!(
+        bytes < full_bytes / 2,
+        "the file itself: {full_bytes} bytes, then {bytes}"
+    );
 
     // The same volume again, purged again: the file is no larger than after
     // the first import.
