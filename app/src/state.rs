@@ -311,3 +311,115 @@ pub fn app_state() -> Result<AppState, AppError> {
         AppError::Internal
     })
 }
+
+/// The most days a retention setting may say (100 years): any more is a
+/// typo, and every horizon stays a small number of seconds.
+pub const MAX_RETENTION_DAYS: u32 = 36_500;
+
+/// How long the tables that grow with time keep their rows
+/// (`[retention]` in `carteiro.toml`; 0 keeps forever). The Mailgraph
+/// tiers have theirs in `[mailgraph.retention]`, deleted mailboxes in
+/// `provision.retention_days`, failed sign-ins in
+/// `auth.failed_login_retention_days`; `crate::server::retention` applies
+/// them all.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Message-trace rows (`mail_message`), by the message's first line.
+    pub message_trace_days: u32,
+    /// Per-hour counters per client IP and SASL account
+    /// (`mail_subject_hour`): what *Test this change* replays.
+    pub subject_hour_days: u32,
+    /// Decided (approved, rejected, expired) proposals and their evidence,
+    /// by their last change; pending ones are never deleted.
+    pub proposal_days: u32,
+    /// Blocks, counted from their planned end: an active block is never
+    /// deleted, a lifted one goes this long after it would have expired.
+    pub block_days: u32,
+    /// Acknowledged alerts, by when they were acknowledged.
+    pub alert_days: u32,
+    /// Unclassified reject texts, by when one was last seen.
+    pub unclassified_days: u32,
+    /// The audit log (every action): 0 keeps it forever.
+    pub audit_days: u32,
+    /// CSV import jobs and their results, by their last progress.
+    pub import_job_days: u32,
+    /// Most rows one delete statement (one short write transaction) takes.
+    pub chunk_rows: u32,
+    /// Pause between two chunks, in milliseconds: the time other writers
+    /// (ingest, the portal) get the database's write lock.
+    pub pause_ms: u32,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self {
+            message_trace_days: 30,
+            subject_hour_days: 90,
+            proposal_days: 365,
+            block_days: 365,
+            alert_days: 365,
+            unclassified_days: 90,
+            audit_days: 0,
+            import_job_days: 30,
+            chunk_rows: 5000,
+            pause_ms: 100,
+        }
+    }
+}
+
+impl RetentionSettings {
+    /// Everything kept forever (0 days): for tests that read old data.
+    pub const KEEP_ALL: Self = Self {
+        message_trace_days: 0,
+        subject_hour_days: 0,
+        proposal_days: 0,
+        block_days: 0,
+        alert_days: 0,
+        unclassified_days: 0,
+        audit_days: 0,
+        import_job_days: 0,
+        chunk_rows: 5000,
+        pause_ms: 100,
+    };
+
+    /// The settings by their `carteiro.toml` names, for checks and messages.
+    pub fn days(&self) -> [(&'static str, u32); 8] {
+        [
+            ("message_trace_days", self.message_trace_days),
+            ("subject_hour_days", self.subject_hour_days),
+            ("proposal_days", self.proposal_days),
+            ("block_days", self.block_days),
+            ("alert_days", self.alert_days),
+            ("unclassified_days", self.unclassified_days),
+            ("audit_days", self.audit_days),
+            ("import_job_days", self.import_job_days),
+        ]
+    }
+
+    /// Refuses a horizon beyond [`MAX_RETENTION_DAYS`] and a chunk or
+    /// pause no purge can work with (negative numbers do not load: the
+    /// fields are unsigned).
+    pub fn check(&self) -> Result<(), String> {
+        for (name, days) in self.days() {
+            if days > MAX_RETENTION_DAYS {
+                return Err(format!(
+                    "retention.{name}: {days} is more than {MAX_RETENTION_DAYS} days (0 keeps forever)"
+                ));
+            }
+        }
+        if !(100..=50_000).contains(&self.chunk_rows) {
+            return Err(format!(
+                "retention.chunk_rows: {} is not between 100 and 50000",
+                self.chunk_rows
+            ));
+        }
+        if self.pause_ms > 10_000 {
+            return Err(format!(
+                "retention.pause_ms: {} is more than 10000 (10 s)",
+                self.pause_ms
+            ));
+        }
+        Ok(())
+    }
+}

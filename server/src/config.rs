@@ -7,7 +7,7 @@
 //! given as `CARTEIRO_DATABASE_URL` or `DATABASE_URL`.
 
 use anyhow::{Context, Result, bail};
-use app::state::{AuthSettings, MailgraphSettings, ProvisionSettings};
+use app::state::{AuthSettings, MailgraphSettings, ProvisionSettings, RetentionSettings};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -23,6 +23,8 @@ pub struct Config {
     pub defence: DefenceConfig,
     pub provision: ProvisionSettings,
     pub mailgraph: MailgraphSettings,
+    /// How long the tables that grow with time keep their rows.
+    pub retention: RetentionSettings,
     /// What loading found worth telling the admin (an old setting mapped
     /// to its replacement); logged once tracing is set up.
     #[serde(skip)]
@@ -421,11 +423,29 @@ impl Config {
         cfg.migrate_utc_offset(zone_given)?;
         cfg.server.locale()?;
         cfg.server.trusted_proxies()?;
+        cfg.check_retention()?;
         Ok(cfg)
     }
 }
 
 impl Config {
+    /// Every retention setting within bounds: none negative (the day
+    /// counts are unsigned; `provision.retention_days` is checked here),
+    /// none so large that its seconds overflow.
+    fn check_retention(&self) -> Result<()> {
+        let max = i64::from(app::state::MAX_RETENTION_DAYS);
+        let days = self.provision.retention_days;
+        if !(0..=max).contains(&days) {
+            bail!("provision.retention_days: {days} is not between 0 and {max}");
+        }
+        self.retention.check().map_err(anyhow::Error::msg)
+    }
+
+    /// The horizons `carteiro serve` and `carteiro purge` apply.
+    pub fn retention_settings(&self) -> app::server::retention::Settings {
+        app::server::retention::Settings::new(&self.retention, &self.mailgraph, &self.auth)
+    }
+
     /// Maps the old `mailgraph.utc_offset` to `server.time_zone`: `-03:00`
     /// becomes the fixed zone `Etc/GMT+3` (the IANA `Etc` names count
     /// west as positive), with a warning asking the admin to set a real
@@ -672,6 +692,40 @@ mod tests {
         let half = write(&dir, "[mailgraph]\nutc_offset = \"+05:30\"\n");
         let err = format!("{:#}", Config::load(Some(&half), env(&[])).unwrap_err());
         assert!(err.contains("server.time_zone"), "{err}");
+    }
+
+    #[test]
+    fn retention_settings_out_of_bounds_are_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        for (text, name) in [
+            (
+                "[retention]\nmessage_trace_days = -1\n",
+                "message_trace_days",
+            ),
+            (
+                "[retention]\naudit_days = 4294967295\n",
+                "retention.audit_days",
+            ),
+            ("[retention]\nchunk_rows = 0\n", "retention.chunk_rows"),
+            (
+                "[provision]\nretention_days = -5\n",
+                "provision.retention_days",
+            ),
+            (
+                "[provision]\nretention_days = 9223372036854775807\n",
+                "provision.retention_days",
+            ),
+        ] {
+            let err = Config::load(Some(&write(&dir, text)), env(&[])).unwrap_err();
+            assert!(format!("{err:#}").contains(name), "{text}: {err:#}");
+        }
+        let cfg = Config::load(
+            Some(&write(&dir, "[retention]\nmessage_trace_days = 7\n")),
+            env(&[("CARTEIRO_RETENTION__AUDIT_DAYS", "3650")]),
+        )
+        .unwrap();
+        assert_eq!(cfg.retention.message_trace_days, 7);
+        assert_eq!(cfg.retention.audit_days, 3650);
     }
 
     #[test]

@@ -28,7 +28,14 @@ pub async fn connect(cfg: &DatabaseConfig) -> Result<DatabaseConnection> {
             // together with their checkpoint. A page cache that holds the
             // current hour of the MailFlow indexes keeps the importer from
             // re-reading the file.
-            o.pragma("journal_mode", "WAL")
+            //
+            // Incremental auto-vacuum lets the purge give freed pages back
+            // to the file system (`retention::reclaim`). It takes effect
+            // only on a new file (sqlx sets it before `journal_mode`, so
+            // before the first table); an older database switches with
+            // `carteiro purge --vacuum`.
+            o.auto_vacuum(sea_orm::sqlx::sqlite::SqliteAutoVacuum::Incremental)
+                .pragma("journal_mode", "WAL")
                 .pragma("synchronous", "NORMAL")
                 .pragma("cache_size", cache_kib.clone())
                 // Copy the WAL into the database every ~64 MB rather than

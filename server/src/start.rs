@@ -21,7 +21,7 @@ use sea_orm::DatabaseConnection;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -117,15 +117,12 @@ pub async fn start(cfg: &Config, opts: Options) -> Result<Running> {
             tracing::info!("new database: imported a {lines}-line demo Postfix log");
         }
     }
-    let purge = Purge {
-        db: state.db.clone(),
-        mailgraph: cfg.mailgraph_settings(),
-        auth: (*state.auth).clone(),
-    };
+    let purge = Purge::new(state.db.clone(), cfg);
     // The first round before the ingest workers write and anything
     // listens: what they write and what a request sees never depend on
     // whether the purge task got to run yet.
-    purge.once().await;
+    // Nothing else writes yet: no pause between chunks.
+    purge.without_pause().once().await;
     let mut background = Vec::new();
     if !cfg.mailflow.sources.is_empty() {
         background.extend(crate::ingest::worker::spawn_all(
@@ -199,14 +196,49 @@ fn app_state(cfg: &Config, db: DatabaseConnection) -> Result<AppState> {
 const PURGE_EVERY: Duration = Duration::from_secs(600);
 
 /// What the purge task deletes: deleted mailboxes past their retention,
-/// the Mailgraph rows each tier no longer keeps, and stale sign-in data.
-struct Purge {
+/// and the old rows of every table that grows with time
+/// (`app::server::retention::TABLES`: message trace, subject hours,
+/// Mailgraph tiers, decided proposals, ended blocks, sessions…), in short
+/// chunks; then, on SQLite, it gives the freed pages back to the file
+/// system. `carteiro purge` runs the same [`Purge::round`].
+#[derive(Clone)]
+pub struct Purge {
     db: DatabaseConnection,
-    mailgraph: app::state::MailgraphSettings,
-    auth: app::state::AuthSettings,
+    settings: app::server::retention::Settings,
+    opts: app::server::retention::Options,
 }
 
+/// What one [`Purge::round`] did (or, in a dry run, would do).
+#[derive(Debug)]
+pub struct Round {
+    /// Deleted mailboxes purged (at most 1,000 a round), and the time taken.
+    pub mailboxes: (Result<u64, sea_orm::DbErr>, Duration),
+    pub tables: Vec<app::server::retention::Outcome>,
+    /// SQLite pages given back to the file system (`None`: not SQLite, a
+    /// database without incremental vacuum, or a dry run).
+    pub reclaimed: (Result<Option<u64>, sea_orm::DbErr>, Duration),
+}
+
+/// Most `PRAGMA incremental_vacuum` statements per round (4,096 pages each).
+const RECLAIM_STEPS: u32 = 64;
+
 impl Purge {
+    pub fn new(db: DatabaseConnection, cfg: &Config) -> Self {
+        Self {
+            db,
+            settings: cfg.retention_settings(),
+            opts: app::server::retention::Options::from_settings(&cfg.retention, false),
+        }
+    }
+
+    /// The same purge without the pause between chunks (for a round that
+    /// no other writer waits on).
+    pub fn without_pause(&self) -> Self {
+        let mut quick = self.clone();
+        quick.opts.pause = Duration::ZERO;
+        quick
+    }
+
     /// One round after another, `every` apart (the first after `every`).
     async fn every(self, every: Duration) {
         let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
@@ -216,31 +248,65 @@ impl Purge {
         }
     }
 
-    /// One round; a failure is logged and left to the next round.
+    /// One round, logged; a failure is left to the next round.
     async fn once(&self) {
-        let db = &self.db;
-        let now = chrono::Utc::now();
-        match app::server::provision::purge::purge_due(db, now).await {
+        let round = self.round(false).await;
+        let again = "next try in ten minutes";
+        match &round.mailboxes.0 {
             Ok(0) => {}
             Ok(n) => tracing::info!("purged {n} deleted mailboxes past their retention"),
-            Err(e) => {
-                tracing::warn!(error = %e, "purging deleted mailboxes failed; next try in ten minutes")
+            Err(e) => tracing::warn!(error = %e, "purging deleted mailboxes failed; {again}"),
+        }
+        for outcome in &round.tables {
+            let (table, setting) = (outcome.table.name, outcome.table.keep.setting());
+            match &outcome.rows {
+                Ok(None | Some(0)) => {}
+                Ok(Some(n)) => tracing::info!(
+                    took_ms = outcome.took.as_millis() as u64,
+                    "purged {n} rows of {table} past {setting}"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "purging {table} past {setting} failed; {again}")
+                }
             }
         }
-        match app::server::mailgraph::purge(db, &self.mailgraph, now.timestamp()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!("purged {n} Mailgraph rows past their tier's retention"),
-            Err(e) => {
-                tracing::warn!(error = %e, "purging old Mailgraph rows failed; next try in ten minutes")
+        match &round.reclaimed.0 {
+            Ok(Some(pages)) if *pages > 0 => {
+                tracing::info!("gave {pages} free database pages back to the file system")
             }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "giving free pages back failed; {again}"),
         }
-        match app::server::auth::purge(db, &self.auth, now).await {
-            Ok(p) => {
-                tracing::debug!(?p, "purged stale throttle rows, sessions, failed sign-ins")
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "purging stale sign-in data failed; next try in ten minutes")
-            }
+    }
+
+    /// Deletes (or with `dry_run` counts) what is past its retention now.
+    pub async fn round(&self, dry_run: bool) -> Round {
+        let db = &self.db;
+        let now = chrono::Utc::now();
+        let started = Instant::now();
+        let mailboxes = if dry_run {
+            app::server::provision::purge::count_due(db, now).await
+        } else {
+            app::server::provision::purge::purge_due(db, now).await
+        };
+        let mailboxes = (mailboxes, started.elapsed());
+        let opts = app::server::retention::Options {
+            dry_run,
+            ..self.opts
+        };
+        let tables =
+            app::server::retention::purge(db, &self.settings, now.timestamp(), opts, |_| true)
+                .await;
+        let started = Instant::now();
+        let reclaimed = if dry_run {
+            Ok(None)
+        } else {
+            app::server::retention::reclaim(db, RECLAIM_STEPS, self.opts.pause).await
+        };
+        Round {
+            mailboxes,
+            tables,
+            reclaimed: (reclaimed, started.elapsed()),
         }
     }
 }

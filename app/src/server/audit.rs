@@ -64,21 +64,6 @@ pub async fn record<B: Serialize, A: Serialize>(
     Ok(())
 }
 
-/// Deletes the entries of `action` written before `before` (retention of
-/// high-volume noise such as failed sign-ins); returns how many.
-pub async fn purge_action(
-    db: &impl ConnectionTrait,
-    action: &str,
-    before: chrono::DateTime<Utc>,
-) -> Result<u64, sea_orm::DbErr> {
-    let res = audit_log::Entity::delete_many()
-        .filter(audit_log::Column::Action.eq(action))
-        .filter(audit_log::Column::At.lt(before))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected)
-}
-
 /// For entries without a before or after state.
 pub const NONE: Option<&()> = None;
 

@@ -302,25 +302,14 @@ pub async fn purge(
     settings: &AuthSettings,
     now: chrono::DateTime<Utc>,
 ) -> Result<Purged, sea_orm::DbErr> {
-    let throttle_rows = throttle::purge(db, &settings.throttle, now).await?;
-    let sessions = super::sessions::DbSessionStore::new(db.clone())
-        .delete_expired()
-        .await?;
-    let failed_logins = match settings.failed_login_retention_days {
-        0 => 0,
-        days => {
-            audit::purge_action(
-                db,
-                "auth.login_failed",
-                now - chrono::Duration::days(i64::from(days)),
-            )
-            .await?
-        }
-    };
+    use super::retention::{Keep, Settings, purge_now};
+    let s = Settings::new(&Default::default(), &Default::default(), settings);
+    let now = now.timestamp();
+    let of = |keep: Keep| purge_now(db, &s, now, move |t| t.keep == keep);
     Ok(Purged {
-        throttle_rows,
-        sessions,
-        failed_logins,
+        throttle_rows: of(Keep::ThrottleWindow).await?,
+        sessions: of(Keep::Expiry).await?,
+        failed_logins: of(Keep::FailedLogins).await?,
     })
 }
 

@@ -536,34 +536,17 @@ pub async fn filters(db: &impl ConnectionTrait, now: i64) -> Result<ChartFilters
     })
 }
 
-/// Deletes the rows each tier no longer keeps; returns how many went.
+/// Deletes the rows each tier no longer keeps, and the refused-by-blocks
+/// minutes with the hour tier (`retention::TABLES`' Mailgraph lines);
+/// returns how many went.
 pub async fn purge(
-    db: &impl ConnectionTrait,
+    db: &sea_orm::DatabaseConnection,
     settings: &MailgraphSettings,
     now: i64,
 ) -> Result<u64, DbErr> {
-    let mut deleted = 0;
-    for scope in [Scope::Host, Scope::Domain] {
-        for tier in Tier::ALL {
-            let days = tier.retention(settings.retention_of(scope));
-            if days == 0 {
-                continue;
-            }
-            use sea_orm::sea_query::{Expr, ExprTrait, Query};
-            let before = now - i64::from(days) * DAY;
-            let delete = Query::delete()
-                .from_table(tier.table(scope))
-                .and_where(Expr::col(tier.column()).lt(before))
-                .to_owned();
-            deleted += db.execute(&delete).await?.rows_affected();
-        }
-    }
-    // The refused-by-blocks minutes are kept as long as the hour tier.
-    let days = settings.retention.hour_days;
-    if days > 0 {
-        deleted += super::refused::purge(db, now - i64::from(days) * DAY).await?;
-    }
-    Ok(deleted)
+    use super::retention::{Keep, Settings, purge_now};
+    let s = Settings::new(&Default::default(), settings, &Default::default());
+    purge_now(db, &s, now, |t| matches!(t.keep, Keep::Mailgraph(..))).await
 }
 
 /// The hosted domains' names (alias domains included), lower case.

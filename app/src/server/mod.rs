@@ -17,6 +17,7 @@ pub mod passwords;
 pub mod provision;
 pub mod refused;
 pub mod report;
+pub mod retention;
 pub mod retry;
 pub mod sessions;
 pub mod staff;

@@ -146,15 +146,6 @@ pub async fn series(
     Ok(out)
 }
 
-/// Deletes the minutes before `before` (Unix seconds); how many went.
-pub async fn purge(db: &impl ConnectionTrait, before: i64) -> Result<u64, DbErr> {
-    let delete = Query::delete()
-        .from_table(RefusedMinute::Table)
-        .and_where(Expr::col(RefusedMinute::Minute).lt(before))
-        .to_owned();
-    Ok(db.execute(&delete).await?.rows_affected())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

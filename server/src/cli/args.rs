@@ -104,6 +104,34 @@ pub enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Delete what is past its retention now, as `serve` does every ten minutes.
+    ///
+    /// Per table it prints the setting that keeps its rows, the rows deleted
+    /// (or, with --dry-run, the rows that would be) and the time taken: the
+    /// message trace, per-subject hours, Mailgraph tiers, decided proposals,
+    /// ended blocks, acknowledged alerts, unclassified rejects, the audit log,
+    /// import jobs, sessions, sign-in throttle rows, and deleted mailboxes
+    /// (at most 1,000 a run). Settings: [retention] in carteiro.toml (0 keeps
+    /// forever). Rows go in chunks of retention.chunk_rows, each its own short
+    /// write with retention.pause_ms between them, so a running `serve`
+    /// (ingest, the portal) keeps writing meanwhile. On SQLite the freed pages
+    /// are then given back to the file system when the database was created
+    /// with incremental auto-vacuum (every database this version creates).
+    ///
+    /// Example: carteiro purge --dry-run
+    Purge {
+        /// Count what would be deleted; delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// After the purge, rewrite the whole database once: on SQLite this
+        /// switches an older database to incremental auto-vacuum and
+        /// compacts it. WARNING: it locks the database until done (ingest
+        /// and the portal wait; stop `serve` first) and needs free disk
+        /// about the database's size. On PostgreSQL: VACUUM ANALYZE of the
+        /// purged tables (does not lock).
+        #[arg(long, conflicts_with = "dry_run")]
+        vacuum: bool,
+    },
     /// Measure the Postfix policy daemon: requests per second and latency.
     ///
     /// Without --addr it starts a daemon of its own on a free loopback port

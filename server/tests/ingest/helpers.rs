@@ -83,6 +83,7 @@ pub async fn workers_on(url: &str, paths: &[&Path]) -> Worker {
     // the purge would delete on a restart once they are two weeks old.
     cfg.mailgraph.retention.minute_days = 0;
     cfg.mailgraph.domain_retention.minute_days = 0;
+    cfg.retention = app::state::RetentionSettings::KEEP_ALL;
     cfg.mailflow.sources = paths
         .iter()
         .enumerate()

@@ -8,14 +8,22 @@ use crate::server::entities::mailbox;
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
-/// Purges up to 1,000 due mailboxes; returns how many.
-pub async fn purge_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    let due = mailbox::Entity::find()
+/// The deleted mailboxes whose retention is over at `now`.
+fn due(now: DateTime<Utc>) -> sea_orm::Select<mailbox::Entity> {
+    mailbox::Entity::find()
         .filter(mailbox::Column::Status.eq(MailboxStatus::Deleted))
         .filter(mailbox::Column::PurgeAfter.lte(now))
-        .limit(1000)
-        .all(db)
-        .await?;
+}
+
+/// How many mailboxes [`purge_due`] would purge now (`carteiro purge --dry-run`).
+pub async fn count_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    due(now).count(db).await
+}
+
+/// Purges up to 1,000 due mailboxes; returns how many.
+pub async fn purge_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    let due = due(now).limit(1000).all(db).await?;
     let actor = Actor {
         id: None,
         name: "system:purge".into(),
