@@ -351,6 +351,10 @@ pub struct RetentionSettings {
     pub pause_ms: u32,
 }
 
+/// The shortest message trace retention: Postfix's longest usual queue
+/// lifetime (`maximal_queue_lifetime`, 5 days) and a margin.
+pub const MIN_TRACE_DAYS: u32 = 7;
+
 impl Default for RetentionSettings {
     fn default() -> Self {
         Self {
@@ -407,6 +411,14 @@ impl RetentionSettings {
                     "retention.{name}: {days} is more than {MAX_RETENTION_DAYS} days (0 keeps forever)"
                 ));
             }
+        }
+        // A message is still updated while Postfix retries it (its queue
+        // lifetime, 5 days by default): its record must outlive that.
+        if (1..MIN_TRACE_DAYS).contains(&self.message_trace_days) {
+            return Err(format!(
+                "retention.message_trace_days: {} is less than {MIN_TRACE_DAYS} days, the time a deferred message may still be retried (0 keeps forever)",
+                self.message_trace_days
+            ));
         }
         if !(100..=50_000).contains(&self.chunk_rows) {
             return Err(format!(

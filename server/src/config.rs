@@ -708,6 +708,10 @@ mod tests {
             ),
             ("[retention]\nchunk_rows = 0\n", "retention.chunk_rows"),
             (
+                "[retention]\nmessage_trace_days = 2\n",
+                "retention.message_trace_days",
+            ),
+            (
                 "[provision]\nretention_days = -5\n",
                 "provision.retention_days",
             ),
