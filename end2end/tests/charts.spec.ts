@@ -61,8 +61,19 @@ test("a manager reads the charts across presets and downloads a report table", a
   // once they are built (until then the old ones stay on screen).
   const period = page.getByTestId("period");
   const today = await period.innerText();
+  const from = page.getByLabel("From");
+  const to = page.getByLabel("To");
+  const todayDate = await to.inputValue();
+  await expect(from).toHaveValue(todayDate);
   await page.getByRole("button", { name: "Last 7 days" }).click();
   await expect(period).not.toHaveText(today);
+  // The date fields follow the preset: seven local days up to today.
+  await expect(to).toHaveValue(todayDate);
+  const sixDaysBefore = new Date(Date.parse(`${todayDate}T12:00:00Z`) - 6 * 86_400_000).toISOString().slice(0, 10);
+  await expect(from).toHaveValue(sixDaysBefore);
+  await page.getByRole("button", { name: "Yesterday" }).click();
+  await expect(to).toHaveValue(new Date(Date.parse(`${todayDate}T12:00:00Z`) - 86_400_000).toISOString().slice(0, 10));
+  await page.getByRole("button", { name: "Last 7 days" }).click();
   const senders = page.getByRole("region", { name: "Senders by count" });
   await expect(senders.locator("tbody tr").first()).toBeVisible();
   const download = page.waitForEvent("download");

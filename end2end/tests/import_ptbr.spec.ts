@@ -69,3 +69,23 @@ test("o suporte importa um CSV do Excel (; com BOM e sim) e baixa as senhas uma 
   expect(again.status()).toBe(410);
   expect(await again.text()).toContain("Estas senhas já foram baixadas");
 });
+
+test("na prévia, uma linha com erro fica nas colunas da tabela", async ({ page }) => {
+  await signInPtBr(page, "e2e-support");
+  await page.goto("/mailboxes/import");
+  await hydrated(page);
+  await page.getByLabel("Arquivo CSV").setInputFiles({
+    name: "com-erro.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from("tipo;endereco\ncaixa;e2e-ptbr-9@cliente.com.br\ncaixa;sem-arroba.cliente.com.br\n"),
+  });
+  await page.getByRole("button", { name: "Pré-visualizar (não grava nada)" }).click();
+  const bad = page.locator("tr.row-error");
+  await expect(bad).toHaveCount(1);
+  expect(await bad.evaluate((tr) => getComputedStyle(tr).display)).toBe("table-row");
+  // Its message sits under the Result heading, like the good row's summary.
+  const heading = await page.getByRole("columnheader", { name: "Resultado" }).boundingBox();
+  const message = await bad.locator("td").nth(3).boundingBox();
+  expect(Math.abs(message!.x - heading!.x)).toBeLessThan(2);
+  await expect(bad.locator("td").nth(3)).toContainText("sem-arroba.cliente.com.br");
+});

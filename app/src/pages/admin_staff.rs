@@ -19,6 +19,7 @@ crate::texts! {
         title = "Staff", "Equipe";
         add_heading = "Add a staff member", "Adicionar um membro da equipe";
         username = "Username", "Usuário";
+        col_status = "Status", "Situação";
         full_name = "Full name", "Nome completo";
         password = "Password", "Senha";
         password_placeholder = "Leave empty to generate one", "Deixe vazio para gerar uma";
@@ -248,7 +249,7 @@ fn StaffTable(
     let t = use_texts::<StaffTexts>();
     view! {
         <div class="table-scroll">
-        <DataTable rows=members head=vec![t.username(), t.col_name(), t.roles(), "Status", t.col_last(), t.col_actions()]
+        <DataTable rows=members head=vec![t.username(), t.col_name(), t.roles(), t.col_status(), t.col_last(), t.col_actions()]
             row=move |m| {
                 let roles = m.roles.clone();
                 let id = m.id;

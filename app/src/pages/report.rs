@@ -15,7 +15,7 @@ use crate::errors::AppError;
 use crate::i18n::{Lang, Locale, use_locale, use_texts};
 use crate::model::{MailReport, ReportTable, Section};
 use leptos::prelude::*;
-use mailflow::time::DAY;
+use mailflow::time::LocalDays;
 use std::sync::LazyLock;
 
 crate::texts! {
@@ -26,6 +26,7 @@ crate::texts! {
         today = "Today", "Hoje";
         yesterday = "Yesterday", "Ontem";
         week = "Last 7 days", "Últimos 7 dias";
+        bad_preset = "Choose today, yesterday or the last 7 days.", "Escolha hoje, ontem ou os últimos 7 dias.";
         building = "Building the report…", "Montando o relatório…";
         nothing = "Nothing in this period.", "Nada neste período.";
         csv_title = "Download this table as CSV", "Baixar esta tabela em CSV";
@@ -119,6 +120,20 @@ impl ReportTexts {
     }
 }
 
+/// `[from, to)` of report preset `key` in `zone`'s local days, the
+/// current day ending at `end`: what the server reports and the date
+/// fields show.
+pub fn preset_range(zone: &impl LocalDays, key: &str, now: i64, end: i64) -> Option<(i64, i64)> {
+    let today = zone.day_start(now);
+    let days_before = |n: usize| (0..n).fold(today, |day, _| zone.day_start(day - 1));
+    match key {
+        "today" => Some((today, end)),
+        "yesterday" => Some((days_before(1), today)),
+        "week" => Some((days_before(6), end)),
+        _ => None,
+    }
+}
+
 #[component]
 pub fn ReportPage() -> impl IntoView {
     let title = use_texts::<ReportTexts>().title();
@@ -149,14 +164,20 @@ fn ReportBoard(
 ) -> impl IntoView {
     let t = use_texts::<ReportTexts>();
     let zone = use_locale().zone;
+    // The date fields show the days of the preset chosen.
+    let span_of = Callback::new({
+        let zone = zone.clone();
+        move |key: String| preset_range(&*zone, &key, now, now + 1)
+    });
     view! {
         <section class="panel chart-controls">
             <RangePicker
                 label=t.period()
                 presets=t.presets()
                 range
-                first=local_date(now - DAY, &*zone)
-                last=local_date(now - DAY, &*zone)
+                first=local_date(now, &*zone)
+                last=local_date(now, &*zone)
+                span_of
             />
         </section>
         <Loaded resource=report loading=t.building() let:r>
@@ -282,6 +303,29 @@ fn Table(table: ReportTable, from: i64, to: i64) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn presets_are_local_days_even_across_a_summer_time_change() {
+        use mailflow::time::OffsetChanges;
+        // São Paulo, 2018: summer time began on Sunday 4 November at 00:00
+        // (−03:00 → −02:00), so that day began at 01:00 and lasted 23 hours.
+        let change = 1_541_300_400; // 2018-11-04T03:00Z
+        let zone = OffsetChanges(vec![(i64::MIN, -3 * 3600), (change, -2 * 3600)]);
+        let now = change + 30 * 3600; // Monday 5 November, 11:00 local
+        let monday = change + 23 * 3600; // its local midnight (02:00Z)
+        assert_eq!(
+            preset_range(&zone, "today", now, now + 1),
+            Some((monday, now + 1))
+        );
+        assert_eq!(
+            preset_range(&zone, "yesterday", now, now + 1),
+            Some((change, monday))
+        );
+        // Seven days up to Monday: from Tuesday 30 October, 00:00 at −03:00.
+        let week = preset_range(&zone, "week", now, now + 1).unwrap();
+        assert_eq!(week.0, change - 5 * 86_400);
+        assert_eq!(preset_range(&zone, "month", now, now + 1), None);
+    }
 
     #[test]
     fn every_key_the_server_writes_has_a_text() {

@@ -44,21 +44,15 @@ pub fn resolve(
     to: i64,
     now: i64,
 ) -> Result<(i64, i64), AppError> {
-    let zone = &*settings.zone;
-    let today = zone.day_start(now);
-    let days_before = |n: usize| (0..n).fold(today, |day, _| zone.day_start(day - 1));
     let end = Tier::Minute.start(now, 0) + 60;
-    Ok(match preset {
-        "" => (from, to),
-        "today" => (today, end),
-        "yesterday" => (days_before(1), today),
-        "week" => (days_before(6), end),
-        _ => {
-            return Err(AppError::field(
-                "preset",
-                "Choose today, yesterday or week.",
-            ));
-        }
+    if preset.is_empty() {
+        return Ok((from, to));
+    }
+    crate::pages::report::preset_range(&*settings.zone, preset, now, end).ok_or_else(|| {
+        AppError::field(
+            "preset",
+            crate::pages::report::ReportTexts(crate::server::locale::request_lang()).bad_preset(),
+        )
     })
 }
 
