@@ -110,6 +110,39 @@ idens! {
     }
 }
 
+idens! {
+    /// `mail_recipient`: the recipient index of the message trace, one row
+    /// per (message, recipient address), keyed (first_hour, hash, first_at,
+    /// message_id); `hash` is [`recipient_hashes`]' and `message_id` the
+    /// message's `mail_message.id` (see the migration that made it).
+    pub enum MailRecipient {
+        Table = "mail_recipient", FirstHour = "first_hour", Hash = "hash", FirstAt = "first_at",
+        MessageId = "message_id",
+    }
+}
+
+impl MailRecipient {
+    /// The columns, in the key's order.
+    pub const ALL: [MailRecipient; 4] =
+        [Self::FirstHour, Self::Hash, Self::FirstAt, Self::MessageId];
+}
+
+/// The index keys of `message`'s recipients, each once: the [`key_hash`]
+/// of each address it was sent to (so lower case does not matter).
+///
+/// [`key_hash`]: super::ingest_status::key_hash
+pub fn recipient_hashes(message: &Message) -> Vec<i64> {
+    let mut hashes: Vec<i64> = message
+        .recipients
+        .iter()
+        .filter(|r| !r.to.is_empty())
+        .map(|r| super::ingest_status::key_hash(&r.to))
+        .collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes
+}
+
 impl MailMessage {
     /// The columns the ingest engine writes: the key (never updated) first,
     /// then what later lines may change and what is derived for the
