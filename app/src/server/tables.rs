@@ -181,42 +181,101 @@ pub fn sum_of(column: impl Iden) -> SimpleExpr {
     Expr::cust(format!("CAST(SUM({}) AS BIGINT)", column.unquoted()))
 }
 
-/// `message`'s values for [`MailMessage::WRITTEN`]. The recipients are
-/// stored as the JSON of the engine's [`Recipient`]s, the one format
-/// [`MessageRow`] reads back.
+/// A message's values for [`MailMessage::WRITTEN`], named and in that
+/// order (its fields serialise under the columns' names, for writers that
+/// send rows as JSON). The recipients are stored as the JSON of the
+/// engine's [`Recipient`]s, the one format [`MessageRow`] reads back.
+#[derive(Debug, serde::Serialize)]
+pub struct MessageRecord<'a> {
+    pub first_at: i64,
+    pub host: &'a str,
+    pub queue_id: &'a str,
+    pub first_hour: i64,
+    pub last_at: i64,
+    pub origin: &'static str,
+    pub client_name: Option<&'a str>,
+    pub client_ip: Option<&'a str>,
+    pub sasl_method: Option<&'a str>,
+    pub sasl_username: Option<&'a str>,
+    pub message_id: Option<&'a str>,
+    pub sender: Option<&'a str>,
+    pub msgid_hash: Option<i64>,
+    pub sender_hash: Option<i64>,
+    pub size: Option<i64>,
+    pub nrcpt: Option<i32>,
+    pub verdict: Option<&'a str>,
+    pub reject: Option<&'a str>,
+    pub recipients: String,
+    pub rcpt_addrs: String,
+    pub removed: bool,
+}
+
+impl<'a> MessageRecord<'a> {
+    pub fn of(message: &'a Message) -> Result<Self, serde_json::Error> {
+        use super::ingest_status::key_hash;
+        let m = message;
+        Ok(Self {
+            first_at: m.first_at,
+            host: &m.host,
+            queue_id: &m.queue_id,
+            first_hour: m.first_at.div_euclid(mailflow::time::HOUR),
+            last_at: m.last_at,
+            origin: origin_name(m.origin),
+            client_name: m.client_name.as_deref(),
+            client_ip: m.client_ip.as_deref(),
+            sasl_method: m.sasl_method.as_deref(),
+            sasl_username: m.sasl_username.as_deref(),
+            message_id: m.message_id.as_deref(),
+            sender: m.sender.as_deref(),
+            msgid_hash: m.message_id.as_deref().map(key_hash),
+            sender_hash: m.sender.as_deref().map(key_hash),
+            size: m.size.map(|s| s as i64),
+            nrcpt: m.nrcpt.map(|n| n as i32),
+            verdict: m.verdict.as_deref(),
+            reject: m.reject.as_deref(),
+            recipients: serde_json::to_string(&m.recipients)?,
+            rcpt_addrs: m
+                .recipients
+                .iter()
+                .map(|r| r.to.to_ascii_lowercase())
+                .collect::<Vec<_>>()
+                .join(" "),
+            removed: m.removed,
+        })
+    }
+
+    /// The values, in [`MailMessage::WRITTEN`]'s order.
+    pub fn values(self) -> [SimpleExpr; 21] {
+        let text = |s: Option<&str>| s.map(str::to_string).into();
+        [
+            self.first_at.into(),
+            self.host.into(),
+            self.queue_id.into(),
+            self.first_hour.into(),
+            self.last_at.into(),
+            self.origin.into(),
+            text(self.client_name),
+            text(self.client_ip),
+            text(self.sasl_method),
+            text(self.sasl_username),
+            text(self.message_id),
+            text(self.sender),
+            self.msgid_hash.into(),
+            self.sender_hash.into(),
+            self.size.into(),
+            self.nrcpt.into(),
+            text(self.verdict),
+            text(self.reject),
+            self.recipients.into(),
+            self.rcpt_addrs.into(),
+            self.removed.into(),
+        ]
+    }
+}
+
+/// `message`'s values for [`MailMessage::WRITTEN`] (see [`MessageRecord`]).
 pub fn message_values(message: &Message) -> Result<[SimpleExpr; 21], serde_json::Error> {
-    use super::ingest_status::key_hash;
-    let m = message;
-    let recipients = serde_json::to_string(&m.recipients)?;
-    let addrs = m
-        .recipients
-        .iter()
-        .map(|r| r.to.to_ascii_lowercase())
-        .collect::<Vec<_>>()
-        .join(" ");
-    Ok([
-        m.first_at.into(),
-        m.host.as_str().into(),
-        m.queue_id.as_str().into(),
-        m.first_at.div_euclid(mailflow::time::HOUR).into(),
-        m.last_at.into(),
-        origin_name(m.origin).into(),
-        m.client_name.clone().into(),
-        m.client_ip.clone().into(),
-        m.sasl_method.clone().into(),
-        m.sasl_username.clone().into(),
-        m.message_id.clone().into(),
-        m.sender.clone().into(),
-        m.message_id.as_deref().map(key_hash).into(),
-        m.sender.as_deref().map(key_hash).into(),
-        m.size.map(|s| s as i64).into(),
-        m.nrcpt.map(|n| n as i32).into(),
-        m.verdict.clone().into(),
-        m.reject.clone().into(),
-        recipients.into(),
-        addrs.into(),
-        m.removed.into(),
-    ])
+    Ok(MessageRecord::of(message)?.values())
 }
 
 /// How an [`Origin`] is stored.
