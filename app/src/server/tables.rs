@@ -465,6 +465,42 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_record_serialises_under_the_written_columns_names_in_their_order() {
+        let m = Message {
+            host: "mx1".into(),
+            queue_id: "4F1A2B3C4D".into(),
+            first_at: 7200,
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&MessageRecord::of(&m).unwrap()).unwrap();
+        let mut from = 0;
+        for c in MailMessage::WRITTEN {
+            let at = json[from..]
+                .find(&format!("\"{c}\":"))
+                .unwrap_or_else(|| panic!("{c} missing or out of order in {json}"));
+            from += at + 1;
+        }
+    }
+
+    #[test]
+    fn a_recipient_address_is_indexed_once_whatever_its_case() {
+        let to = |a: &str| Recipient {
+            to: a.into(),
+            ..Default::default()
+        };
+        let m = Message {
+            recipients: vec![to("Ana@X.com"), to("bia@x.com"), to("ana@x.com"), to("")],
+            ..Default::default()
+        };
+        let mut want = vec![
+            super::super::ingest_status::key_hash("ana@x.com"),
+            super::super::ingest_status::key_hash("bia@x.com"),
+        ];
+        want.sort_unstable();
+        assert_eq!(recipient_hashes(&m), want);
+    }
+
     /// A real stored row, through an in-memory SQLite `mail_message`.
     async fn stored(rows: &[&str]) -> Vec<Result<MessageRow, StoredJsonError>> {
         use sea_orm::{ConnectionTrait, Database};
