@@ -10,8 +10,7 @@ use app::server::entities::ingest_checkpoint;
 use app::server::mailgraph::{Scope, Tier};
 use app::server::retry;
 use app::server::tables::{
-    self, MailMessage, MailRecipient, MailRejectRule, MailSubjectHour, MessageRecord, MessageRow,
-    SeriesColumn,
+    self, MailMessage, MailRecipient, MailRejectRule, MailSubjectHour, MessageRow, SeriesColumn,
 };
 use mailflow::SubjectKind;
 use mailflow::correlate::Message;
@@ -21,7 +20,7 @@ use mailflow::count::{
 use mailflow::detect::Proposal;
 use mailflow::syslog::{UnixTime, YearGuess};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, SimpleExpr};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -149,38 +148,6 @@ pub(crate) async fn write_counts(
 ) -> Result<()> {
     use SeriesColumn::{N, Series};
     let table = tier.table(scope);
-    if is_postgres(txn) {
-        #[derive(serde::Serialize)]
-        struct Row<'a> {
-            t: UnixTime,
-            k: &'a str,
-            s: &'a str,
-            n: i64,
-        }
-        let rows: Vec<_> = sums
-            .iter()
-            .map(|(&(t, k, s), &n)| Row {
-                t,
-                k,
-                s,
-                n: n as i64,
-            })
-            .collect();
-        let tail = format!(
-            "ON CONFLICT ({time}, {key}, series) DO UPDATE SET n = {table}.n + excluded.n",
-            time = tier.column(),
-            key = scope.column(),
-        );
-        let columns = [tier.column().name(), scope.column().name(), "series", "n"];
-        let q = json_insert(
-            table.name(),
-            &columns,
-            "t bigint, k text, s text, n bigint",
-            &tail,
-        );
-        txn.execute_raw(q.bind(&rows)?).await?;
-        return Ok(());
-    }
     let rows: Vec<_> = sums.iter().collect();
     for chunk in rows.chunks(CHUNK) {
         let mut q = Query::insert();
@@ -214,35 +181,6 @@ async fn write_subjects(
     // The table's key order (hour, subject, series): every writer takes
     // its rows' locks in the same order, and inserts land together.
     rows.sort_unstable_by(|a, b| (a.1, a.0, a.2).cmp(&(b.1, b.0, b.2)));
-    if is_postgres(txn) {
-        #[derive(serde::Serialize)]
-        struct Row<'a> {
-            k: &'a str,
-            w: &'a str,
-            h: i64,
-            s: &'a str,
-            n: i64,
-        }
-        let rows: Vec<_> = rows
-            .iter()
-            .map(|&(w, h, s, n)| Row {
-                k: kind,
-                w,
-                h,
-                s: &series[s as usize],
-                n: n as i64,
-            })
-            .collect();
-        let q = json_insert(
-            "mail_subject_hour",
-            &["kind", "subject", "hour", "series", "n"],
-            "k text, w text, h bigint, s text, n bigint",
-            "ON CONFLICT (kind, subject, hour, series) \
-             DO UPDATE SET n = mail_subject_hour.n + excluded.n",
-        );
-        txn.execute_raw(q.bind(&rows)?).await?;
-        return Ok(());
-    }
     for chunk in rows.chunks(CHUNK) {
         use MailSubjectHour::{Hour, Kind, N, Series, Subject, Table};
         let mut q = Query::insert();
@@ -276,13 +214,7 @@ async fn write_messages(txn: &DatabaseTransaction, messages: &[Message]) -> Resu
     use MailMessage::{FirstAt, Host, Id, QueueId};
     let cols = MailMessage::WRITTEN;
     let mut index = Vec::new();
-    // PostgreSQL takes the whole batch in one statement.
-    let chunk_len = if is_postgres(txn) {
-        messages.len().max(1)
-    } else {
-        CHUNK / 2
-    };
-    for chunk in messages.chunks(chunk_len) {
+    for chunk in messages.chunks(CHUNK / 2) {
         let mut q = Query::insert();
         q.into_table(MailMessage::Table)
             .columns(cols)
@@ -292,21 +224,11 @@ async fn write_messages(txn: &DatabaseTransaction, messages: &[Message]) -> Resu
                     .to_owned(),
             )
             .returning(Query::returning().columns([Id, FirstAt, Host, QueueId]));
-        let returned = if is_postgres(txn) {
-            let records = chunk
-                .iter()
-                .map(MessageRecord::of)
-                .collect::<Result<Vec<_>, _>>()?;
-            txn.query_all_raw(message_json_insert().bind(&records)?)
-                .await?
-        } else {
-            for m in chunk {
-                q.values_panic(tables::message_values(m)?);
-            }
-            txn.query_all(&q).await?
-        };
+        for m in chunk {
+            q.values_panic(tables::message_values(m)?);
+        }
         let mut ids = HashMap::with_capacity(chunk.len());
-        for row in returned {
+        for row in txn.query_all(&q).await? {
             let key: (i64, String, String) = (
                 row.try_get("", FirstAt.name())?,
                 row.try_get("", Host.name())?,
@@ -337,27 +259,6 @@ async fn write_recipients(
     mut rows: Vec<(i64, i64, i64, i64)>,
 ) -> Result<()> {
     rows.sort_unstable();
-    if is_postgres(txn) {
-        let q = json_insert(
-            MailRecipient::Table.name(),
-            &MailRecipient::ALL.map(MailRecipient::name),
-            "h bigint, r bigint, t bigint, m bigint",
-            "ON CONFLICT DO NOTHING",
-        );
-        #[derive(serde::Serialize)]
-        struct Row {
-            h: i64,
-            r: i64,
-            t: i64,
-            m: i64,
-        }
-        let rows: Vec<_> = rows
-            .into_iter()
-            .map(|(h, r, t, m)| Row { h, r, t, m })
-            .collect();
-        txn.execute_raw(q.bind(&rows)?).await?;
-        return Ok(());
-    }
     for chunk in rows.chunks(CHUNK * 2) {
         let mut q = Query::insert();
         q.into_table(MailRecipient::Table)
@@ -373,77 +274,6 @@ async fn write_recipients(
         txn.execute(&q).await?;
     }
     Ok(())
-}
-
-/// The message upsert of [`write_messages`] for PostgreSQL: the records
-/// as one JSON parameter, the key never updated, the ids returned.
-fn message_json_insert() -> JsonInsert {
-    use MailMessage as M;
-    let cols = M::WRITTEN;
-    let types: Vec<String> = cols
-        .iter()
-        .map(|c| {
-            let ty = match c {
-                M::FirstAt | M::FirstHour | M::LastAt | M::MsgidHash | M::SenderHash | M::Size => {
-                    "bigint"
-                }
-                M::Nrcpt => "integer",
-                M::Removed => "boolean",
-                _ => "text",
-            };
-            format!("{c} {ty}")
-        })
-        .collect();
-    let key: Vec<&str> = cols[..M::KEY].iter().map(|c| c.name()).collect();
-    let update: Vec<String> = cols[M::KEY..]
-        .iter()
-        .map(|c| format!("{c} = excluded.{c}"))
-        .collect();
-    let tail = format!(
-        "ON CONFLICT ({}) DO UPDATE SET {} RETURNING id, first_at, host, queue_id",
-        key.join(", "),
-        update.join(", ")
-    );
-    json_insert(
-        M::Table.name(),
-        &cols.map(M::name),
-        &types.join(", "),
-        &tail,
-    )
-}
-
-/// Whether `txn` writes to PostgreSQL, which gets each table's rows of a
-/// batch in one statement ([`json_insert`]).
-fn is_postgres(txn: &DatabaseTransaction) -> bool {
-    txn.get_database_backend() == DbBackend::Postgres
-}
-
-/// `INSERT INTO table (columns) SELECT * FROM json_to_recordset($1) AS
-/// x(fields) tail`: on PostgreSQL, all of a batch's rows of a table in one
-/// statement with one parameter, their JSON (`fields` names and types the
-/// rows' keys, in `columns`' order). Multi-row `VALUES` needed a statement
-/// (parsed and planned anew) per thousand rows and a bound value per
-/// field; this one is the same text for every batch, whatever its size.
-fn json_insert(table: &str, columns: &[&str], fields: &str, tail: &str) -> JsonInsert {
-    JsonInsert(format!(
-        "INSERT INTO {table} ({}) SELECT * FROM json_to_recordset($1::json) AS x({fields}) {tail}",
-        columns.join(", ")
-    ))
-}
-
-/// An INSERT from [`json_insert`], waiting for its rows.
-struct JsonInsert(String);
-
-impl JsonInsert {
-    /// The statement with `rows` (objects keyed as its fields) bound.
-    fn bind<T: serde::Serialize>(self, rows: &[T]) -> Result<Statement> {
-        let json = serde_json::to_string(rows)?;
-        Ok(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            self.0,
-            [json.into()],
-        ))
-    }
 }
 
 /// Detections, as proposals (or refreshes of them): see
