@@ -704,7 +704,7 @@ string_enum! {
         MessageId = "message_id",
         /// The messages an address sent…
         Sender = "sender",
-        /// …and those it received (no index: the window is read hour by hour).
+        /// …and those it received (through the recipient index).
         Recipient = "recipient",
     }
 }

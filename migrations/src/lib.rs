@@ -22,6 +22,7 @@ mod m20261202_060000_staff_language;
 mod m20261202_070000_import_fingerprint;
 mod m20261202_070000_refused_minute;
 mod m20261202_070000_search_words;
+mod m20261202_090000_recipient_index;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_070000_import_fingerprint::Migration),
             Box::new(m20261202_070000_refused_minute::Migration),
             Box::new(m20261202_070000_search_words::Migration),
+            Box::new(m20261202_090000_recipient_index::Migration),
         ]
     }
 }

@@ -110,6 +110,39 @@ idens! {
     }
 }
 
+idens! {
+    /// `mail_recipient`: the recipient index of the message trace, one row
+    /// per (message, recipient address), keyed (first_hour, hash, first_at,
+    /// message_id); `hash` is [`recipient_hashes`]' and `message_id` the
+    /// message's `mail_message.id` (see the migration that made it).
+    pub enum MailRecipient {
+        Table = "mail_recipient", FirstHour = "first_hour", Hash = "hash", FirstAt = "first_at",
+        MessageId = "message_id",
+    }
+}
+
+impl MailRecipient {
+    /// The columns, in the key's order.
+    pub const ALL: [MailRecipient; 4] =
+        [Self::FirstHour, Self::Hash, Self::FirstAt, Self::MessageId];
+}
+
+/// The index keys of `message`'s recipients, each once: the [`key_hash`]
+/// of each address it was sent to (so lower case does not matter).
+///
+/// [`key_hash`]: super::ingest_status::key_hash
+pub fn recipient_hashes(message: &Message) -> Vec<i64> {
+    let mut hashes: Vec<i64> = message
+        .recipients
+        .iter()
+        .filter(|r| !r.to.is_empty())
+        .map(|r| super::ingest_status::key_hash(&r.to))
+        .collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes
+}
+
 impl MailMessage {
     /// The columns the ingest engine writes: the key (never updated) first,
     /// then what later lines may change and what is derived for the
@@ -148,42 +181,100 @@ pub fn sum_of(column: impl Iden) -> SimpleExpr {
     Expr::cust(format!("CAST(SUM({}) AS BIGINT)", column.unquoted()))
 }
 
-/// `message`'s values for [`MailMessage::WRITTEN`]. The recipients are
-/// stored as the JSON of the engine's [`Recipient`]s, the one format
-/// [`MessageRow`] reads back.
+/// A message's values for [`MailMessage::WRITTEN`], named as the columns
+/// and in their order. The recipients are stored as the JSON of the
+/// engine's [`Recipient`]s, the one format [`MessageRow`] reads back.
+#[derive(Debug)]
+pub struct MessageRecord<'a> {
+    pub first_at: i64,
+    pub host: &'a str,
+    pub queue_id: &'a str,
+    pub first_hour: i64,
+    pub last_at: i64,
+    pub origin: &'static str,
+    pub client_name: Option<&'a str>,
+    pub client_ip: Option<&'a str>,
+    pub sasl_method: Option<&'a str>,
+    pub sasl_username: Option<&'a str>,
+    pub message_id: Option<&'a str>,
+    pub sender: Option<&'a str>,
+    pub msgid_hash: Option<i64>,
+    pub sender_hash: Option<i64>,
+    pub size: Option<i64>,
+    pub nrcpt: Option<i32>,
+    pub verdict: Option<&'a str>,
+    pub reject: Option<&'a str>,
+    pub recipients: String,
+    pub rcpt_addrs: String,
+    pub removed: bool,
+}
+
+impl<'a> MessageRecord<'a> {
+    pub fn of(message: &'a Message) -> Result<Self, serde_json::Error> {
+        use super::ingest_status::key_hash;
+        let m = message;
+        Ok(Self {
+            first_at: m.first_at,
+            host: &m.host,
+            queue_id: &m.queue_id,
+            first_hour: m.first_at.div_euclid(mailflow::time::HOUR),
+            last_at: m.last_at,
+            origin: origin_name(m.origin),
+            client_name: m.client_name.as_deref(),
+            client_ip: m.client_ip.as_deref(),
+            sasl_method: m.sasl_method.as_deref(),
+            sasl_username: m.sasl_username.as_deref(),
+            message_id: m.message_id.as_deref(),
+            sender: m.sender.as_deref(),
+            msgid_hash: m.message_id.as_deref().map(key_hash),
+            sender_hash: m.sender.as_deref().map(key_hash),
+            size: m.size.map(|s| s as i64),
+            nrcpt: m.nrcpt.map(|n| n as i32),
+            verdict: m.verdict.as_deref(),
+            reject: m.reject.as_deref(),
+            recipients: serde_json::to_string(&m.recipients)?,
+            rcpt_addrs: m
+                .recipients
+                .iter()
+                .map(|r| r.to.to_ascii_lowercase())
+                .collect::<Vec<_>>()
+                .join(" "),
+            removed: m.removed,
+        })
+    }
+
+    /// The values, in [`MailMessage::WRITTEN`]'s order.
+    pub fn values(self) -> [SimpleExpr; 21] {
+        let text = |s: Option<&str>| s.map(str::to_string).into();
+        [
+            self.first_at.into(),
+            self.host.into(),
+            self.queue_id.into(),
+            self.first_hour.into(),
+            self.last_at.into(),
+            self.origin.into(),
+            text(self.client_name),
+            text(self.client_ip),
+            text(self.sasl_method),
+            text(self.sasl_username),
+            text(self.message_id),
+            text(self.sender),
+            self.msgid_hash.into(),
+            self.sender_hash.into(),
+            self.size.into(),
+            self.nrcpt.into(),
+            text(self.verdict),
+            text(self.reject),
+            self.recipients.into(),
+            self.rcpt_addrs.into(),
+            self.removed.into(),
+        ]
+    }
+}
+
+/// `message`'s values for [`MailMessage::WRITTEN`] (see [`MessageRecord`]).
 pub fn message_values(message: &Message) -> Result<[SimpleExpr; 21], serde_json::Error> {
-    use super::ingest_status::key_hash;
-    let m = message;
-    let recipients = serde_json::to_string(&m.recipients)?;
-    let addrs = m
-        .recipients
-        .iter()
-        .map(|r| r.to.to_ascii_lowercase())
-        .collect::<Vec<_>>()
-        .join(" ");
-    Ok([
-        m.first_at.into(),
-        m.host.as_str().into(),
-        m.queue_id.as_str().into(),
-        m.first_at.div_euclid(mailflow::time::HOUR).into(),
-        m.last_at.into(),
-        origin_name(m.origin).into(),
-        m.client_name.clone().into(),
-        m.client_ip.clone().into(),
-        m.sasl_method.clone().into(),
-        m.sasl_username.clone().into(),
-        m.message_id.clone().into(),
-        m.sender.clone().into(),
-        m.message_id.as_deref().map(key_hash).into(),
-        m.sender.as_deref().map(key_hash).into(),
-        m.size.map(|s| s as i64).into(),
-        m.nrcpt.map(|n| n as i32).into(),
-        m.verdict.clone().into(),
-        m.reject.clone().into(),
-        recipients.into(),
-        addrs.into(),
-        m.removed.into(),
-    ])
+    Ok(MessageRecord::of(message)?.values())
 }
 
 /// How an [`Origin`] is stored.
@@ -371,6 +462,24 @@ mod tests {
         for origin in [Origin::Smtpd, Origin::Pickup, Origin::Unknown] {
             assert_eq!(origin_from(origin_name(origin)), origin);
         }
+    }
+
+    #[test]
+    fn a_recipient_address_is_indexed_once_whatever_its_case() {
+        let to = |a: &str| Recipient {
+            to: a.into(),
+            ..Default::default()
+        };
+        let m = Message {
+            recipients: vec![to("Ana@X.com"), to("bia@x.com"), to("ana@x.com"), to("")],
+            ..Default::default()
+        };
+        let mut want = vec![
+            super::super::ingest_status::key_hash("ana@x.com"),
+            super::super::ingest_status::key_hash("bia@x.com"),
+        ];
+        want.sort_unstable();
+        assert_eq!(recipient_hashes(&m), want);
     }
 
     /// A real stored row, through an in-memory SQLite `mail_message`.

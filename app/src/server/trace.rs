@@ -9,12 +9,13 @@
 //!
 //! Queue ids, message-ids and senders are looked up through the hour-keyed
 //! indexes (`first_hour IN (…) AND queue_id/msgid_hash/sender_hash = ?`),
-//! then compared as text. Recipients have no index: a recipient search
-//! reads the window's messages hour by hour, newest first, and stops at
-//! [`LIMIT`] matches — so keep its window short at ISP volume. The other
-//! conditions (sender, recipient, outcome) narrow every lookup in SQL
-//! first, so that [`LIMIT`] counts messages that match them all, and are
-//! checked exactly afterwards.
+//! then compared as text. Recipients through their own hour-keyed index
+//! (`mail_recipient`, written by the ingest engine with the messages):
+//! `first_hour IN (…) AND hash = ?` gives the ids of the messages, read a
+//! day of the window at a time, newest first, until [`LIMIT`] match. The
+//! other conditions (sender, recipient, outcome) narrow every lookup in
+//! SQL first, so that [`LIMIT`] counts messages that match them all, and
+//! are checked exactly afterwards (a hash may be shared by two addresses).
 
 use super::ingest_status::key_hash;
 use super::tables::{self, MailMessage, MessageRow};
@@ -24,7 +25,9 @@ use crate::model::{TraceKind, TraceQuery, TraceResult, TraceStatus};
 use crate::pages::trace::TraceTexts;
 use mailflow::time::HOUR;
 use sea_orm::ConnectionTrait;
-use sea_orm::sea_query::{Cond, Expr, ExprTrait, LikeExpr, Order, SimpleExpr};
+use sea_orm::sea_query::{
+    Cond, Expr, ExprTrait, LikeExpr, Order, Query, SelectStatement, SimpleExpr,
+};
 
 /// Most messages one trace shows.
 pub const LIMIT: usize = 100;
@@ -79,13 +82,16 @@ pub async fn trace(
             }
         }
         None => {
-            // Sender and/or recipient only: the sender's index if there is
-            // one, else the recipient scan (the filters check the other).
-            if let Some(sender) = &filters.sender {
-                searched_as.push(TraceKind::Sender);
-                found.extend(by_sender(db, &window, sender, filters).await?);
-            } else if let Some(recipient) = &filters.recipient {
+            // Sender and/or recipient only: the recipient's index if there
+            // is one (an address receives fewer messages than a bulk sender
+            // sends), else the sender's; the filters check the other.
+            if let Some(recipient) = &filters.recipient {
                 found.extend(by_recipient(db, &window, recipient, filters, 0).await?);
+            } else if let Some(sender) = &filters.sender {
+                found.extend(by_sender(db, &window, sender, filters).await?);
+            }
+            if filters.sender.is_some() {
+                searched_as.push(TraceKind::Sender);
             }
             if filters.recipient.is_some() {
                 searched_as.push(TraceKind::Recipient);
@@ -293,7 +299,7 @@ impl Filters {
             return false;
         }
         if let Some(r) = &self.recipient
-            && !row.rcpt_addrs.split(' ').any(|a| a == r)
+            && !has_recipient(row, r)
         {
             return false;
         }
@@ -336,9 +342,12 @@ async fn by_sender(
         .collect())
 }
 
-/// Messages `address` received: the window read hour by hour, newest
-/// first, until more than [`LIMIT`] messages are found (`seen` of them
-/// already were).
+/// Messages `address` received, through the recipient index
+/// (`mail_recipient`): its rows for the address's hash in the window, a
+/// day's hours at a time, newest first, then their messages by id, until
+/// more than [`LIMIT`] messages are found (`seen` of them already were).
+/// Each message is compared with the address itself
+/// ([`has_recipient`]): two addresses may share a hash.
 async fn by_recipient(
     db: &impl ConnectionTrait,
     window: &Window,
@@ -346,19 +355,49 @@ async fn by_recipient(
     filters: &Filters,
     seen: usize,
 ) -> Result<Vec<MessageRow>, AppError> {
+    use tables::MailRecipient as R;
     let mut found = Vec::new();
-    for hour in &window.hours {
+    for hours in window.hours.chunks(24) {
         if seen + found.len() > LIMIT {
             break;
         }
-        let like = Expr::col(MailMessage::RcptAddrs).like(contains(address));
-        let rows = select(db, &[*hour], window, like, filters).await?;
-        found.extend(
-            rows.into_iter()
-                .filter(|r| r.rcpt_addrs.split(' ').any(|a| a == address)),
-        );
+        let probe = Query::select()
+            .column(R::MessageId)
+            .from(R::Table)
+            .and_where(Expr::col(R::FirstHour).is_in(hours.iter().copied()))
+            .and_where(Expr::col(R::Hash).eq(key_hash(address)))
+            .and_where(Expr::col(R::FirstAt).gte(window.from))
+            .and_where(Expr::col(R::FirstAt).lte(window.to))
+            .order_by(R::FirstAt, Order::Desc)
+            .order_by(R::MessageId, Order::Desc)
+            .to_owned();
+        let ids = db
+            .query_all(&probe)
+            .await?
+            .iter()
+            .map(|row| row.try_get_by_index::<i64>(0))
+            .collect::<Result<Vec<_>, _>>()?;
+        for ids in ids.chunks(ID_CHUNK) {
+            if seen + found.len() > LIMIT {
+                break;
+            }
+            let mut q = MessageRow::select();
+            q.and_where(Expr::col(MailMessage::Id).is_in(ids.iter().copied()))
+                .cond_where(filters.condition());
+            let rows = fetch(db, &q, filters).await?;
+            found.extend(rows.into_iter().filter(|r| has_recipient(r, address)));
+        }
     }
     Ok(found)
+}
+
+/// Messages read by id at a time in a recipient search (the newest first).
+const ID_CHUNK: usize = 500;
+
+/// Whether `address` (lower case) is one of `row`'s recipients: what a
+/// message found through an index hash must pass.
+fn has_recipient(row: &MessageRow, address: &str) -> bool {
+    row.rcpt_addrs.split(' ').any(|a| a == address)
 }
 
 /// `LIKE '%s%' ESCAPE '\'`: `s` anywhere, its `%` and `_` taken literally.
@@ -375,9 +414,7 @@ fn escape_like(s: &str) -> String {
 }
 
 /// The messages of `hours` within `window` that meet `condition` and
-/// `filters`, newest first. A record whose stored recipients do not decode
-/// fails the search (logged with its id): support must not be told a
-/// message it is asking about is not there.
+/// `filters`, newest first (at most one more than [`LIMIT`]).
 async fn select(
     db: &impl ConnectionTrait,
     hours: &[i64],
@@ -393,7 +430,18 @@ async fn select(
         .cond_where(filters.condition())
         .order_by(MailMessage::FirstAt, Order::Desc)
         .limit(LIMIT as u64 + 1);
-    let rows = MessageRow::load(db, &q).await?;
+    fetch(db, &q, filters).await
+}
+
+/// The rows `q` finds that match `filters` exactly. A record whose stored
+/// recipients do not decode fails the search (logged with its id): support
+/// must not be told a message it is asking about is not there.
+async fn fetch(
+    db: &impl ConnectionTrait,
+    q: &SelectStatement,
+    filters: &Filters,
+) -> Result<Vec<MessageRow>, AppError> {
+    let rows = MessageRow::load(db, q).await?;
     let rows = tables::all_decoded(rows).map_err(|_| AppError::Internal)?;
     Ok(rows.into_iter().filter(|r| filters.keep(r)).collect())
 }

@@ -10,7 +10,7 @@ use app::server::entities::ingest_checkpoint;
 use app::server::mailgraph::{Scope, Tier};
 use app::server::retry;
 use app::server::tables::{
-    self, MailMessage, MailRejectRule, MailSubjectHour, MessageRow, SeriesColumn,
+    self, MailMessage, MailRecipient, MailRejectRule, MailSubjectHour, MessageRow, SeriesColumn,
 };
 use mailflow::SubjectKind;
 use mailflow::correlate::Message;
@@ -21,7 +21,7 @@ use mailflow::detect::Proposal;
 use mailflow::syslog::{UnixTime, YearGuess};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// Where a source stands: the lines before `offset` of the file whose
@@ -205,17 +205,71 @@ async fn write_subjects(
     Ok(())
 }
 
+/// The batch's message records, upserted by their key (a message seen
+/// again updates its row, which keeps its id), and their recipients'
+/// index rows (`mail_recipient`, by the ids the upsert returns; a row
+/// already there is left alone, so an updated message gains only its new
+/// recipients).
 async fn write_messages(txn: &DatabaseTransaction, messages: &[Message]) -> Result<()> {
+    use MailMessage::{FirstAt, Host, Id, QueueId};
     let cols = MailMessage::WRITTEN;
+    let mut index = Vec::new();
     for chunk in messages.chunks(CHUNK / 2) {
         let mut q = Query::insert();
-        q.into_table(MailMessage::Table).columns(cols).on_conflict(
-            OnConflict::columns(cols[..MailMessage::KEY].iter().copied())
-                .update_columns(cols[MailMessage::KEY..].iter().copied())
-                .to_owned(),
-        );
+        q.into_table(MailMessage::Table)
+            .columns(cols)
+            .on_conflict(
+                OnConflict::columns(cols[..MailMessage::KEY].iter().copied())
+                    .update_columns(cols[MailMessage::KEY..].iter().copied())
+                    .to_owned(),
+            )
+            .returning(Query::returning().columns([Id, FirstAt, Host, QueueId]));
         for m in chunk {
             q.values_panic(tables::message_values(m)?);
+        }
+        let mut ids = HashMap::with_capacity(chunk.len());
+        for row in txn.query_all(&q).await? {
+            let key: (i64, String, String) = (
+                row.try_get("", FirstAt.name())?,
+                row.try_get("", Host.name())?,
+                row.try_get("", QueueId.name())?,
+            );
+            ids.insert(key, row.try_get::<i64>("", Id.name())?);
+        }
+        for m in chunk {
+            let key = (m.first_at, m.host.clone(), m.queue_id.clone());
+            let id = *ids
+                .get(&key)
+                .with_context(|| format!("no id returned for message {}", m.queue_id))?;
+            let hour = m.first_at.div_euclid(mailflow::time::HOUR);
+            index.extend(
+                tables::recipient_hashes(m)
+                    .into_iter()
+                    .map(|hash| (hour, hash, m.first_at, id)),
+            );
+        }
+    }
+    write_recipients(txn, index).await
+}
+
+/// Index rows `(first_hour, hash, first_at, message_id)`, in key order,
+/// each written once.
+async fn write_recipients(
+    txn: &DatabaseTransaction,
+    mut rows: Vec<(i64, i64, i64, i64)>,
+) -> Result<()> {
+    rows.sort_unstable();
+    for chunk in rows.chunks(CHUNK * 2) {
+        let mut q = Query::insert();
+        q.into_table(MailRecipient::Table)
+            .columns(MailRecipient::ALL)
+            .on_conflict(
+                OnConflict::columns(MailRecipient::ALL)
+                    .do_nothing()
+                    .to_owned(),
+            );
+        for &(hour, hash, first_at, id) in chunk {
+            q.values_panic([hour.into(), hash.into(), first_at.into(), id.into()]);
         }
         txn.execute(&q).await?;
     }

@@ -1,6 +1,8 @@
 //! kill -9 during `carteiro import`, at several moments, then run it again
 //! until it finishes: the database holds exactly what one uninterrupted
-//! run stores: no line lost, none counted twice.
+//! run stores: no line lost, none counted twice, and the recipient index
+//! holds exactly one row per (message, recipient) (see
+//! [`snapshot`](crate::helpers::snapshot)).
 
 use crate::common::{carteiro, fresh_database, host_domains};
 use crate::helpers::{assert_tiers_agree, connect, generate, snapshot};

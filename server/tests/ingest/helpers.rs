@@ -180,7 +180,74 @@ pub async fn snapshot(db: &DatabaseConnection) -> Vec<Vec<String>> {
         )
         .await,
     );
+    all.extend(recipient_index(db).await);
     all
+}
+
+/// The recipient index (`mail_recipient`), each row with its message's
+/// key instead of its id (ids differ between two runs), after checking
+/// that it holds exactly one row per (stored message, recipient address):
+/// none missing, none twice, none of a message not stored.
+pub async fn recipient_index(db: &DatabaseConnection) -> Vec<Vec<String>> {
+    use app::server::ingest_status::key_hash;
+    use std::collections::BTreeSet;
+    let messages = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT id, first_at, recipients FROM mail_message",
+        ))
+        .await
+        .unwrap();
+    let mut want = BTreeSet::new();
+    for m in &messages {
+        let (id, first_at): (i64, i64) = (
+            m.try_get("", "id").unwrap(),
+            m.try_get("", "first_at").unwrap(),
+        );
+        let json: String = m.try_get("", "recipients").unwrap();
+        let recipients: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+        for r in recipients {
+            let to = r["to"].as_str().unwrap();
+            if to.is_empty() {
+                continue;
+            }
+            want.insert((first_at.div_euclid(3600), key_hash(to), first_at, id));
+        }
+    }
+    let stored = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT first_hour, hash, first_at, message_id FROM mail_recipient",
+        ))
+        .await
+        .unwrap();
+    let got: Vec<(i64, i64, i64, i64)> = stored
+        .iter()
+        .map(|r| {
+            let get = |c: &str| r.try_get::<i64>("", c).unwrap();
+            (
+                get("first_hour"),
+                get("hash"),
+                get("first_at"),
+                get("message_id"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "index rows: one per message and recipient"
+    );
+    assert!(
+        got.into_iter().collect::<BTreeSet<_>>() == want,
+        "the recipient index is not its messages' recipients"
+    );
+    rows(
+        db,
+        "SELECT m.host, m.queue_id, r.first_at, r.first_hour, r.hash FROM mail_recipient r \
+         JOIN mail_message m ON m.id = r.message_id ORDER BY 1, 2, 3, 5",
+    )
+    .await
 }
 
 /// Per-domain sums `(domain, series) → n` of the minute tier.
