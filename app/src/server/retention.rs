@@ -62,12 +62,15 @@ pub enum Key {
 pub enum Time {
     Unix(&'static str),
     Stamp(&'static str),
+    /// Whole hours since the epoch: a row goes once its hour has ended
+    /// before the cutoff (the cutoff's own hour waits for a later round).
+    Hours(&'static str),
 }
 
 impl Time {
     fn column(self) -> &'static str {
         match self {
-            Time::Unix(c) | Time::Stamp(c) => c,
+            Time::Unix(c) | Time::Stamp(c) | Time::Hours(c) => c,
         }
     }
 
@@ -75,6 +78,7 @@ impl Time {
     fn value(self, t: i64) -> Value {
         match self {
             Time::Unix(_) => t.into(),
+            Time::Hours(_) => t.div_euclid(3600).into(),
             Time::Stamp(_) => chrono::DateTime::<chrono::Utc>::from_timestamp(t, 0)
                 .unwrap_or_default()
                 .into(),
@@ -214,6 +218,7 @@ impl Only {
 #[rustfmt::skip]
 pub const TABLES: &[Table] = &[
     t("mail_message", Key::Column("id"), Time::Unix("first_at"), Keep::MessageTrace, Only::All),
+    t("mail_recipient", Key::Time, Time::Hours("first_hour"), Keep::MessageTrace, Only::All),
     t("mail_subject_hour", Key::Time, Time::Unix("hour"), Keep::SubjectHours, Only::Kind("ip")),
     t("mail_subject_hour", Key::Time, Time::Unix("hour"), Keep::SubjectHours, Only::Kind("account")),
     t("mail_minute", Key::Time, Time::Unix("minute"), Keep::Mailgraph(Scope::Host, Tier::Minute), Only::All),
@@ -652,6 +657,8 @@ mod tests {
     #[test]
     fn each_time_column_is_compared_as_stored() {
         assert_eq!(Time::Unix("t").value(5), Value::from(5i64));
+        assert_eq!(Time::Hours("h").value(7_199), Value::from(1i64));
+        assert_eq!(Time::Hours("h").value(7_200), Value::from(2i64));
         assert_eq!(
             Time::Stamp("t").value(0),
             Value::from(chrono::DateTime::<chrono::Utc>::from_timestamp(0, 0).unwrap())

@@ -506,6 +506,8 @@ async fn carteiro_purge_prints_per_table_what_it_would_delete_then_deletes_it() 
     let db = connect(&url).await;
     let messages = count(&db, "mail_message", "1 = 1").await;
     assert!(messages > 500, "{messages}");
+    let indexed = count(&db, "mail_recipient", "1 = 1").await;
+    assert!(indexed >= messages, "{indexed}");
 
     let dry = purge_command(&url, &["--dry-run"]);
     assert!(dry.contains("would delete"), "{dry}");
@@ -516,6 +518,9 @@ async fn carteiro_purge_prints_per_table_what_it_would_delete_then_deletes_it() 
     let done = purge_command(&url, &[]);
     assert_eq!(rows_of(&done, "mail_message"), messages as u64, "{done}");
     assert_eq!(count(&db, "mail_message", "1 = 1").await, 0);
+    // The recipient index goes with the messages.
+    assert_eq!(rows_of(&done, "mail_recipient"), indexed as u64, "{done}");
+    assert_eq!(count(&db, "mail_recipient", "1 = 1").await, 0);
     assert!(
         count(&db, "mail_hour", "1 = 1").await > 0,
         "hours stay 400 days"
