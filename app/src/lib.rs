@@ -177,7 +177,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
-                <script type="application/json" id=i18n::PAGE_TEXTS_ID inner_html=texts />
+                <script type="application/json" id=i18n::PAGE_TEXTS_ID nonce=leptos::nonce::use_nonce() inner_html=texts />
                 <noscript>
                     <style>"body[data-loading]::after { display: none; }"</style>
                 </noscript>
