@@ -61,8 +61,8 @@ test("a manager reads the charts across presets and downloads a report table", a
   // once they are built (until then the old ones stay on screen).
   const period = page.getByTestId("period");
   const today = await period.innerText();
-  const from = page.getByLabel("From");
-  const to = page.getByLabel("To");
+  const from = page.getByLabel("From", { exact: true });
+  const to = page.getByLabel("To", { exact: true });
   const todayDate = await to.inputValue();
   await expect(from).toHaveValue(todayDate);
   await page.getByRole("button", { name: "Last 7 days" }).click();

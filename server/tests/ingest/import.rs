@@ -13,9 +13,17 @@ use std::path::Path;
 
 /// `carteiro --db URL import --report json --year 2026 FILE...` → the report.
 pub fn import(db: &str, files: &[&Path], extra: &[&str]) -> Value {
+    let args: Vec<&str> = ["--year", "2026"].iter().chain(extra).copied().collect();
+    import_with(db, files, &args, &[])
+}
+
+/// `carteiro import --report json` of `files` with `args` and environment
+/// `env`; panics if it fails, else its report.
+pub fn import_with(db: &str, files: &[&Path], args: &[&str], env: &[(&str, &str)]) -> Value {
     let out = carteiro()
-        .args(["--db", db, "import", "--report", "json", "--year", "2026"])
-        .args(extra)
+        .envs(env.iter().copied())
+        .args(["--db", db, "import", "--report", "json"])
+        .args(args)
         .args(files)
         .output()
         .unwrap();

@@ -453,16 +453,7 @@ fn generate(path: &Path, lines: usize, seed: u64, start: i64) {
 }
 
 fn import(url: &str, log: &Path) {
-    let out = carteiro()
-        .args(["--db", url, "import", "--no-detect", "--report", "json"])
-        .arg(log)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::import::import_with(url, &[log], &["--no-detect"], &[]);
 }
 
 fn purge_command(url: &str, extra: &[&str]) -> String {

@@ -8,9 +8,9 @@
 //! escapes them, and says with what: SQLite has no default escape
 //! character).
 
-use crate::common::{carteiro, fresh_database};
+use crate::common::fresh_database;
 use crate::helpers::{START, connect, generate, recipient_index};
-use crate::import::import_lines;
+use crate::import::{import_lines, import_with};
 use app::model::{TraceQuery, TraceResult, TraceStatus};
 use app::server::ingest_status::key_hash;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
@@ -94,16 +94,11 @@ async fn a_message_seen_again_in_later_batches_keeps_one_index_row_per_recipient
     )
     .unwrap();
     let url = fresh_database(&dir).await;
-    let out = carteiro()
-        .env("CARTEIRO_MAILFLOW__BATCH_LINES", "1")
-        .args(["--db", &url, "import", "--report", "json", "--year", "2026"])
-        .arg(&log)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    import_with(
+        &url,
+        &[&log],
+        &["--year", "2026"],
+        &[("CARTEIRO_MAILFLOW__BATCH_LINES", "1")],
     );
     let db = connect(&url).await;
 
@@ -250,16 +245,11 @@ async fn the_index_finds_what_a_scan_of_the_window_finds() {
     std::fs::write(&log, text).unwrap();
     let url = fresh_database(&dir).await;
     // Small batches: messages are stored, then updated by later batches.
-    let out = carteiro()
-        .env("CARTEIRO_MAILFLOW__BATCH_LINES", "2000")
-        .args(["--db", &url, "import", "--report", "json", "--year", "2026"])
-        .arg(&log)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    import_with(
+        &url,
+        &[&log],
+        &["--year", "2026"],
+        &[("CARTEIRO_MAILFLOW__BATCH_LINES", "2000")],
     );
     let db = connect(&url).await;
     recipient_index(&db).await;
