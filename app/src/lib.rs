@@ -92,9 +92,24 @@ fn charts_section(page: ChartsPages) -> AnyView {
     }
 }
 
-/// The pages of the Admin section (its home page is not lazy).
+/// Your account (its language and password forms are kept out of the
+/// main file, which every visit loads).
+#[derive(Clone, Copy, Debug)]
+enum AccountPages {
+    Account,
+}
+
+#[lazy]
+fn account_section(page: AccountPages) -> AnyView {
+    match page {
+        AccountPages::Account => account::AccountPage().into_any(),
+    }
+}
+
+/// The pages of the Admin section.
 #[derive(Clone, Copy, Debug)]
 enum AdminPages {
+    Home,
     Staff,
     Audit,
     Tokens,
@@ -104,6 +119,7 @@ enum AdminPages {
 #[lazy]
 fn admin_section(page: AdminPages) -> AnyView {
     match page {
+        AdminPages::Home => admin::AdminHome().into_any(),
         AdminPages::Staff => admin_staff::StaffPage().into_any(),
         AdminPages::Audit => admin_audit::AuditPage().into_any(),
         AdminPages::Tokens => admin_tokens::TokensPage().into_any(),
@@ -141,6 +157,8 @@ lazy_routes! {
     UnclassifiedRoute => mailflow_section(MailFlowPages::Unclassified),
     ChartsRoute => charts_section(ChartsPages::Charts),
     ReportRoute => charts_section(ChartsPages::Report),
+    AccountRoute => account_section(AccountPages::Account),
+    AdminRoute => admin_section(AdminPages::Home),
     StaffRoute => admin_section(AdminPages::Staff),
     AuditRoute => admin_section(AdminPages::Audit),
     TokensRoute => admin_section(AdminPages::Tokens),
@@ -207,7 +225,7 @@ pub fn App() -> impl IntoView {
                     <FlatRoutes fallback=not_found::NotFound>
                         <Route path=path!("/login") view=login::LoginPage ssr=ssr.clone() />
                         <Route path=path!("/") view=home::HomePage ssr=ssr.clone() />
-                        <Route path=path!("/account") view=account::AccountPage ssr=ssr.clone() />
+                        <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=ssr.clone() />
                         <Route path=path!("/mailboxes") view={Lazy::<MailboxesRoute>::new()} ssr=ssr.clone() />
                         <Route path=path!("/mailboxes/aliases") view={Lazy::<AliasesRoute>::new()} ssr=ssr.clone() />
                         <Route path=path!("/mailboxes/domains") view={Lazy::<DomainsRoute>::new()} ssr=ssr.clone() />
@@ -219,7 +237,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/mailflow/unclassified") view={Lazy::<UnclassifiedRoute>::new()} ssr=ssr.clone() />
                         <Route path=path!("/charts") view={Lazy::<ChartsRoute>::new()} ssr=ssr.clone() />
                         <Route path=path!("/charts/report") view={Lazy::<ReportRoute>::new()} ssr=ssr.clone() />
-                        <Route path=path!("/admin") view=admin::AdminHome ssr=ssr.clone() />
+                        <Route path=path!("/admin") view={Lazy::<AdminRoute>::new()} ssr=ssr.clone() />
                         <Route path=path!("/admin/staff") view={Lazy::<StaffRoute>::new()} ssr=ssr.clone() />
                         <Route path=path!("/admin/audit") view={Lazy::<AuditRoute>::new()} ssr=ssr.clone() />
                         <Route path=path!("/admin/tokens") view={Lazy::<TokensRoute>::new()} ssr=ssr.clone() />
