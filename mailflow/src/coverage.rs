@@ -133,8 +133,8 @@ fn example(h: &Header<'_>) -> String {
     line
 }
 
-/// `3120` as `3,120`.
-fn thousands(n: u64) -> String {
+/// `3120` as `3,120` (the command line's and the logs' English grouping).
+pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

@@ -156,6 +156,30 @@ pub struct Plot {
     pub zero: Option<f64>,
 }
 
+impl Plot {
+    /// A plot of `data`'s buckets: its time axis and block markers, with
+    /// `shapes` and the y axis drawn by the caller.
+    fn on_time_axis(
+        data: &ChartData,
+        locale: &Locale,
+        shapes: Vec<Shape>,
+        y_ticks: Vec<(f64, String)>,
+        gaps: Vec<(f64, f64)>,
+        zero: Option<f64>,
+    ) -> Self {
+        let buckets = data.series.first().map_or(0, |s| s.values.len());
+        Plot {
+            shapes,
+            y_ticks,
+            x_ticks: time_ticks(data, buckets, locale),
+            markers: markers(data, buckets),
+            gaps,
+            buckets,
+            zero,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Shape {
     pub name: String,
@@ -410,15 +434,7 @@ pub fn plot(data: &ChartData, names: &[String], style: Style, locale: &Locale) -
             (y_of(v), number(v, locale.lang))
         })
         .collect();
-    Plot {
-        shapes,
-        y_ticks,
-        x_ticks: time_ticks(data, buckets, locale),
-        markers: markers(data, buckets),
-        gaps,
-        buckets,
-        zero: None,
-    }
+    Plot::on_time_axis(data, locale, shapes, y_ticks, gaps, None)
 }
 
 /// One series' difference from the compared period, bucket by bucket: its
@@ -492,15 +508,7 @@ fn plot_delta(data: &ChartData, names: &[String], rate: bool, locale: &Locale) -
         .into_iter()
         .map(|v| (y_of(v), signed(v, locale.lang)))
         .collect();
-    Plot {
-        shapes,
-        y_ticks,
-        x_ticks: time_ticks(data, buckets, locale),
-        markers: markers(data, buckets),
-        gaps,
-        buckets,
-        zero: Some(zero),
-    }
+    Plot::on_time_axis(data, locale, shapes, y_ticks, gaps, Some(zero))
 }
 
 /// The blocks approved within the chart's buckets, at their time.

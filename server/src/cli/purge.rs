@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::db;
 use crate::start::{Purge, Round};
 use anyhow::{Result, bail};
+use mailflow::coverage::thousands;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
@@ -108,30 +109,4 @@ fn count(rows: Result<Option<u64>, &sea_orm::DbErr>) -> String {
 
 fn secs(d: Duration) -> String {
     format!("{:.2} s", d.as_secs_f64())
-}
-
-/// 1234567 → 1,234,567 (the command line is English).
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thousands_are_grouped() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-    }
 }
