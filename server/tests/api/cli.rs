@@ -1,6 +1,6 @@
 //! The `carteiro` binary itself: help texts and `user add`.
 
-use crate::common::carteiro;
+use crate::common::{carteiro, stdout_of};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -127,17 +127,12 @@ fn import_dry_run_reports_exact_counts_for_plain_and_gzip_files() {
     std::fs::write(&gz, enc.finish().unwrap()).unwrap();
 
     let report = |file: &std::path::Path| -> serde_json::Value {
-        let out = carteiro()
-            .args(["import", "--dry-run", "--report", "json"])
-            .arg(file)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = stdout_of(
+            carteiro()
+                .args(["import", "--dry-run", "--report", "json"])
+                .arg(file),
         );
-        serde_json::from_slice(&out.stdout).unwrap()
+        serde_json::from_slice(&out).unwrap()
     };
     let r = report(&plain);
     assert_eq!(r["lines"], 6);

@@ -70,6 +70,20 @@ pub fn carteiro() -> Command {
     cmd
 }
 
+/// Runs `cmd` and returns what it printed; a failure panics with its
+/// standard error.
+#[allow(dead_code)] // not every test binary runs the command line
+pub fn stdout_of(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}",
+        cmd.get_args().collect::<Vec<_>>(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// Makes `names` hosted domains (the engine counts their series), in a
 /// database migrated first if it was new.
 #[allow(dead_code)] // not every test binary needs hosted domains

@@ -2,7 +2,7 @@
 //! a compromised account, and the honest traffic that must not be flagged,
 //! checked in the report (a dry run: simulation) and in the database.
 
-use crate::common::carteiro;
+use crate::common::{carteiro, stdout_of};
 use crate::helpers::database_at;
 use app::server::entities::defence_proposal;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -123,20 +123,15 @@ fn import(args: &[&str], file: &Path) -> Value {
 
 /// The JSON report of `carteiro ARGS import IMPORT_ARGS --report json --year 2026 FILES`.
 pub(crate) fn import_files(args: &[&str], import_args: &[&str], files: &[&Path]) -> Value {
-    let out = carteiro()
-        .args(args)
-        .arg("import")
-        .args(import_args)
-        .args(["--report", "json", "--year", "2026"])
-        .args(files)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = stdout_of(
+        carteiro()
+            .args(args)
+            .arg("import")
+            .args(import_args)
+            .args(["--report", "json", "--year", "2026"])
+            .args(files),
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_slice(&out).unwrap()
 }
 
 /// (subject, target, policy) of each reported proposal, sorted.

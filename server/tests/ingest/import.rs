@@ -1,7 +1,7 @@
 //! `carteiro import` into a database: what is stored is what is reported,
 //! and importing a file again (renamed or gzipped) adds nothing.
 
-use crate::common::{carteiro, fresh_database, host_domains};
+use crate::common::{carteiro, fresh_database, host_domains, stdout_of};
 use crate::helpers::{
     assert_tiers_agree, connect, count_in_one_pass, domain_sums, generate, series_sums, snapshot,
 };
@@ -20,19 +20,14 @@ pub fn import(db: &str, files: &[&Path], extra: &[&str]) -> Value {
 /// `carteiro import --report json` of `files` with `args` and environment
 /// `env`; panics if it fails, else its report.
 pub fn import_with(db: &str, files: &[&Path], args: &[&str], env: &[(&str, &str)]) -> Value {
-    let out = carteiro()
-        .envs(env.iter().copied())
-        .args(["--db", db, "import", "--report", "json"])
-        .args(args)
-        .args(files)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "import failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = stdout_of(
+        carteiro()
+            .envs(env.iter().copied())
+            .args(["--db", db, "import", "--report", "json"])
+            .args(args)
+            .args(files),
     );
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
+    serde_json::from_slice(&out).expect("one JSON object")
 }
 
 /// `lines` written as `mail.log` in `dir` and imported into a fresh

@@ -4,7 +4,7 @@
 //! the same rows and deletes none; a purge during an import loses nothing
 //! of it; and on SQLite the file gives its freed pages back.
 
-use crate::common::{carteiro, fresh_database};
+use crate::common::{carteiro, fresh_database, stdout_of};
 use crate::helpers::{connect, series_sums};
 use app::server::retention::{self, Keep, Options, Settings};
 use app::state::RetentionSettings;
@@ -462,18 +462,13 @@ fn purge_command(url: &str, extra: &[&str]) -> String {
 
 /// `carteiro purge` with settings from the environment.
 fn purge_with(url: &str, extra: &[&str], env: &[(&str, &str)]) -> String {
-    let out = carteiro()
-        .envs(env.iter().copied())
-        .args(["--db", url, "purge"])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = stdout_of(
+        carteiro()
+            .envs(env.iter().copied())
+            .args(["--db", url, "purge"])
+            .args(extra),
     );
-    String::from_utf8(out.stdout).unwrap()
+    String::from_utf8(out).unwrap()
 }
 
 /// The number on the line of `table` in `carteiro purge`'s output.
