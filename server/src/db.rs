@@ -73,7 +73,7 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<()> {
 }
 
 /// The file of a `sqlite://` URL, unless it is in memory.
-fn sqlite_path(url: &str) -> Option<&str> {
+pub(crate) fn sqlite_path(url: &str) -> Option<&str> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;

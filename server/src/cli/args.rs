@@ -132,6 +132,47 @@ pub enum Command {
         #[arg(long, conflicts_with = "dry_run")]
         vacuum: bool,
     },
+    /// Copy the SQLite database to a new file while `serve` and imports keep writing.
+    ///
+    /// The copy (SQLite's VACUUM INTO, on a connection of its own) is the
+    /// database as of one commit: an import batch and its checkpoint are
+    /// both in it or both not. Writers are not stopped; the WAL grows by
+    /// what they write meanwhile. The copy is compacted, written beside FILE
+    /// and renamed once checked (SQLite's integrity check, and a Carteiro
+    /// schema this version opens), so FILE is never half written. Prints
+    /// its size and the time taken. Needs free disk about the database's
+    /// size. On PostgreSQL it prints the pg_dump command to use instead and
+    /// exits with an error (see docs/deploy.md, "Backups").
+    ///
+    /// Example: carteiro backup --out /var/backups/carteiro/carteiro-$(date +%F).db
+    Backup {
+        /// The copy to write (its folder must exist).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Replace FILE if it exists (the new copy replaces it only once
+        /// complete and checked).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Put a backup back as the configured SQLite database (offline).
+    ///
+    /// STOP `carteiro serve` FIRST (systemctl stop carteiro), and any
+    /// import: restore refuses while another process has the database open.
+    /// FILE is checked first (SQLite's integrity check; a Carteiro database
+    /// whose schema is not newer than this version: an older one is brought
+    /// up to date when `serve` starts). The current database is kept as
+    /// <db>.before-restore (everything committed in it, its WAL folded in;
+    /// restore refuses if that file exists from an earlier restore), stale
+    /// -wal and -shm files are removed, and the copy is renamed into place
+    /// with the old file's owner and permissions. On PostgreSQL it prints
+    /// the pg_restore command to use instead and exits with an error.
+    ///
+    /// Example: systemctl stop carteiro && carteiro restore --from /var/backups/carteiro/carteiro-2026-12-01.db && systemctl start carteiro
+    Restore {
+        /// The backup to restore (made by `carteiro backup`).
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+    },
     /// Measure the Postfix policy daemon: requests per second and latency.
     ///
     /// Without --addr it starts a daemon of its own on a free loopback port

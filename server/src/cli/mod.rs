@@ -1,5 +1,5 @@
 //! The command line: `carteiro serve | migrate | user | config | import |
-//! purge | generate-log | policyd-bench | provision-bench | mailgraph-bench | soak`.
+//! purge | backup | restore | generate-log | policyd-bench | provision-bench | mailgraph-bench | soak`.
 //!
 //! [`args`] defines what can be typed (and `--help`); [`Cli::run`] loads
 //! the configuration and runs the command: `serve` through [`serve`] (which
@@ -8,6 +8,7 @@
 //! load generators and the soak run through [`crate::tools`].
 
 pub mod args;
+mod backup;
 mod purge;
 mod serve;
 mod user;
@@ -70,6 +71,8 @@ impl Cli {
                 .await
             }
             Command::Purge { dry_run, vacuum } => purge::run(&cfg, dry_run, vacuum).await,
+            Command::Backup { out, force } => backup::backup(&cfg, &out, force).await,
+            Command::Restore { from } => backup::restore(&cfg, &from).await,
             Command::GenerateLog(args) => crate::tools::generate_log::run(args),
             Command::Soak(args) => crate::tools::soak::command::run(cfg, db_given, args).await,
             Command::PolicydBench(args) => crate::tools::policyd_bench::bench(&cfg, args).await,

@@ -2,6 +2,7 @@
 //! database (SQLite, or PostgreSQL when `CARTEIRO_TEST_DATABASE_URL` is set),
 //! kill -9 at any moment, and the live worker across log rotation.
 
+mod backup;
 #[path = "../common/mod.rs"]
 mod common;
 mod crash;
