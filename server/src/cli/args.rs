@@ -144,7 +144,7 @@ pub enum Command {
     /// size. On PostgreSQL it prints the pg_dump command to use instead and
     /// exits with an error (see docs/deploy.md, "Backups").
     ///
-    /// Example: carteiro backup --out /var/backups/carteiro/carteiro-$(date +%F).db
+    /// Example: carteiro --config /etc/carteiro/carteiro.toml backup --out /var/backups/carteiro/carteiro-$(date +%F).db
     Backup {
         /// The copy to write (its folder must exist).
         #[arg(long, value_name = "FILE")]
@@ -167,7 +167,7 @@ pub enum Command {
     /// with the old file's owner and permissions. On PostgreSQL it prints
     /// the pg_restore command to use instead and exits with an error.
     ///
-    /// Example: systemctl stop carteiro && carteiro restore --from /var/backups/carteiro/carteiro-2026-12-01.db && systemctl start carteiro
+    /// Example: systemctl stop carteiro && carteiro --config /etc/carteiro/carteiro.toml restore --from /var/backups/carteiro/carteiro-2026-12-01.db && systemctl start carteiro
     Restore {
         /// The backup to restore (made by `carteiro backup`).
         #[arg(long, value_name = "FILE")]

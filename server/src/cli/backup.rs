@@ -43,11 +43,16 @@ pub(super) async fn backup(cfg: &Config, out: &Path, force: bool) -> Result<()> 
     if !source.is_file() {
         bail!("there is no database at {}", source.display());
     }
-    if out.exists() && !force {
-        bail!(
-            "{} exists: choose another file, or --force to replace it",
-            out.display()
-        );
+    if out.exists() {
+        if same_file(out, &source)? {
+            bail!("{} is the database itself", out.display());
+        }
+        if !force {
+            bail!(
+                "{} exists: choose another file, or --force to replace it",
+                out.display()
+            );
+        }
     }
     let partial = beside(out, "partial")?;
     let started = Instant::now();
@@ -351,6 +356,13 @@ fn put_in_place(partial: &Path, out: &Path, force: bool) -> Result<()> {
     };
     placed.with_context(|| format!("cannot write {}", out.display()))?;
     sync_dir(out)
+}
+
+/// Whether `a` and `b` are the same file (through links too).
+fn same_file(a: &Path, b: &Path) -> Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let (a, b) = (std::fs::metadata(a)?, std::fs::metadata(b)?);
+    Ok((a.dev(), a.ino()) == (b.dev(), b.ino()))
 }
 
 /// `path` with `suffix` appended to its file name.

@@ -314,6 +314,7 @@ async fn backup_refuses_to_replace_a_file_unless_forced() {
     generate(&log, 5_000, 6);
     let url = url_of(&dir.path().join("carteiro.db"));
     import(&url, &log);
+    let stored = snapshot_of(&url).await;
     let out = dir.path().join("precious.db");
     std::fs::write(&out, "yesterday's backup").unwrap();
 
@@ -329,11 +330,22 @@ async fn backup_refuses_to_replace_a_file_unless_forced() {
         .collect();
     assert!(!names.iter().any(|n| n.contains("partial")), "{names:?}");
 
+    // Not even forced onto the database itself, by its path or a link.
+    let db_path = dir.path().join("carteiro.db");
+    let link = dir.path().join("link.db");
+    std::os::unix::fs::symlink(&db_path, &link).unwrap();
+    for onto in [&db_path, &link] {
+        let out = onto.to_str().unwrap();
+        let said = refused(run(&url, &["backup", "--force", "--out", out]));
+        assert!(said.contains("the database itself"), "{said}");
+    }
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+
     ok(run(
         &url,
         &["backup", "--force", "--out", out.to_str().unwrap()],
     ));
-    let stored = snapshot_of(&url).await;
+    assert!(snapshot_of(&url).await == stored);
     assert!(snapshot_of(&url_of(&out)).await == stored);
 }
 
