@@ -91,9 +91,8 @@ pub(super) async fn restore(cfg: &Config, from: &Path) -> Result<()> {
     let schema = check(from)
         .await
         .with_context(|| format!("{} cannot be restored", from.display()))?;
-    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
+    let dir = folder(&target);
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let kept = with_suffix(&target, ".before-restore");
     if target.exists() && kept.exists() {
         bail!(
@@ -108,9 +107,15 @@ pub(super) async fn restore(cfg: &Config, from: &Path) -> Result<()> {
         vacuum_into(from, &incoming, true).await?;
         if target.exists() {
             take_over(&target).await?;
-            same_owner_and_mode(&target, &incoming)?;
+            let old = std::fs::metadata(&target)?;
+            std::fs::set_permissions(&incoming, old.permissions())?;
+            same_owner(&old, &incoming)?;
             std::fs::rename(&target, &kept)
                 .with_context(|| format!("cannot rename {}", target.display()))?;
+        } else {
+            // A first database: the data directory's owner's, when this
+            // user may give it (root restoring into /var/lib/carteiro).
+            let _ = same_owner(&std::fs::metadata(folder(&target))?, &incoming);
         }
         // A WAL left beside the database would be replayed into the
         // restored file: with the old database checkpointed above, what is
@@ -319,23 +324,27 @@ async fn take_over(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Gives `file` the owner and permissions of `like` (a restore run as root
-/// must leave a file the `carteiro` user can write).
-fn same_owner_and_mode(like: &Path, file: &Path) -> Result<()> {
+/// Gives `file` the owner `like` has (a restore run as root must leave a
+/// file the `carteiro` user can write).
+fn same_owner(like: &std::fs::Metadata, file: &Path) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::metadata(like)?;
-    std::fs::set_permissions(file, meta.permissions())?;
     let mine = std::fs::metadata(file)?;
-    if (mine.uid(), mine.gid()) != (meta.uid(), meta.gid()) {
-        std::os::unix::fs::chown(file, Some(meta.uid()), Some(meta.gid())).with_context(|| {
+    if (mine.uid(), mine.gid()) != (like.uid(), like.gid()) {
+        std::os::unix::fs::chown(file, Some(like.uid()), Some(like.gid())).with_context(|| {
             format!(
-                "cannot give {} the owner of {} (run restore as that user or as root)",
-                file.display(),
-                like.display()
+                "cannot give {} the database's owner (run restore as that user or as root)",
+                file.display()
             )
         })?;
     }
     Ok(())
+}
+
+/// The folder `path` is in.
+fn folder(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 /// Puts the checked copy `partial` at `out`: over it with `force`, else
@@ -386,10 +395,7 @@ fn beside(path: &Path, what: &str) -> Result<PathBuf> {
 
 /// Makes a rename in `path`'s folder durable.
 fn sync_dir(path: &Path) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = folder(path);
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
         .with_context(|| format!("cannot sync {}", dir.display()))

@@ -233,6 +233,11 @@ async fn restore_gives_back_the_backup_and_keeps_the_database_it_replaces() {
     // A second restore would overwrite what the first kept: refused.
     let said = refused(restore(&url, &copy));
     assert!(said.contains("before-restore exists"), "{said}");
+
+    // Onto a new host: no database there yet.
+    let elsewhere = url_of(&dir.path().join("new").join("carteiro.db"));
+    ok(restore(&elsewhere, &copy));
+    assert!(snapshot_of(&elsewhere).await == backed_up);
 }
 
 #[tokio::test(flavor = "multi_thread")]
