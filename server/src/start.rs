@@ -239,6 +239,9 @@ pub async fn start(cfg: &Config, opts: Options) -> Result<Running> {
         );
     }
     let policyd = if roles.policyd {
+        if cfg.defence.policy_listen.trim().is_empty() {
+            tracing::info!("no policy daemon: defence.policy_listen is empty");
+        }
         crate::defence::start(&state.db, &cfg.defence).await?
     } else {
         None
