@@ -332,3 +332,33 @@ async fn sigterm_mid_import_stops_in_time_at_a_checkpoint_a_restart_finishes_fro
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_that_never_ends_does_not_hold_the_stop_past_the_bound() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = test_config_on(fresh_database(&dir).await);
+    cfg.server.roles = roles(&["portal"]);
+    cfg.server.shutdown_secs = 1;
+    let running = start(&cfg, Options::default()).await.unwrap();
+    // A sign-in whose body stops after its first bytes: the server waits
+    // for the rest up to server.body_read_timeout_secs (10 s).
+    let mut stalled = tokio::net::TcpStream::connect(running.http_addr.unwrap())
+        .await
+        .unwrap();
+    stalled
+        .write_all(
+            b"POST /api/session/login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\
+              Content-Type: application/x-www-form-urlencoded\r\n\r\nusername=",
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    running.shutdown().await.unwrap();
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(3),
+        "the stop waited for the request up to the 1 s bound, not {took:?}"
+    );
+}
