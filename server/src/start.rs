@@ -195,7 +195,9 @@ pub async fn start(cfg: &Config, opts: Options) -> Result<Running> {
         None
     };
     tracing::info!("roles: {roles}");
-    let state = app_state(cfg, db::open(&cfg.database).await?)?;
+    let db = db::connect(&cfg.database).await?;
+    crate::singleton::migrate_alone(&db, &cfg.database.url).await?;
+    let state = app_state(cfg, db)?;
     if opts.demo {
         // Domains first: the demo log's mail for them is counted per domain.
         if crate::tools::demo::seed_provisioning(&state.db, cfg).await? {
