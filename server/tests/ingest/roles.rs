@@ -2,7 +2,7 @@
 //! that lets one process purge, and the graceful stop: SIGTERM to the real
 //! `carteiro serve` mid-import ends it within `server.shutdown_secs` at a
 //! checkpoint that a restart finishes from, storing exactly what a one-shot
-//! import stores.
+//! import stores; SIGHUP is logged and ends nothing.
 
 use crate::common::{carteiro, fresh_database, host_domains, stdout_of, test_config_on};
 use crate::helpers::{connect, count_in_one_pass, generate, series_sums, snapshot};
@@ -197,12 +197,16 @@ fn serve_ingest(config: &Path, stderr: &Path) -> Child {
         .unwrap()
 }
 
-fn sigterm(child: &Child) {
+fn signal(child: &Child, name: &str) {
     let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args([&format!("-{name}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
+}
+
+fn sigterm(child: &Child) {
+    signal(child, "TERM");
 }
 
 /// Waits for `child` to end (at most `within`): its exit status and how
@@ -296,6 +300,17 @@ async fn sigterm_mid_import_stops_in_time_at_a_checkpoint_a_restart_finishes_fro
     // Restarted on the whole log, it finishes from there.
     writer.join().unwrap();
     let mut serve = serve_ingest(&config, &stderr);
+    // SIGHUP (systemd's reload) is logged, and ends nothing (once the
+    // handlers are there: `start` logs the roles after installing them).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !read(&stderr).contains("roles: ingest") {
+        assert!(Instant::now() < deadline, "not started: {}", read(&stderr));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    signal(&serve, "HUP");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(serve.try_wait().unwrap().is_none(), "SIGHUP ended serve");
+    assert!(read(&stderr).contains("SIGHUP: nothing is re-read"));
     let deadline = Instant::now() + Duration::from_secs(300);
     while checkpoint(&db)
         .await
