@@ -9,6 +9,7 @@ mod crash;
 mod helpers;
 mod import;
 mod retention;
+mod roles;
 mod rotation;
 mod trace;
 mod unclassified;
