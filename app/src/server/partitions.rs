@@ -10,7 +10,9 @@
 //! old days), [`ensure_ahead`] (today and the next two days) in every
 //! purge round of `carteiro serve` and `carteiro purge`. A process
 //! remembers the days it knows exist ([`KNOWN`]), so a batch of days
-//! already there costs no query. Creating one is a short transaction
+//! already there costs no query (and forgets them when it drops one; a day
+//! another process dropped, past the horizon, is then written to the
+//! default partition, and deleted from there by the next round). Creating one is a short transaction
 //! that waits at most [`LOCK_TIMEOUT`] for its locks: a new table like
 //! the parent, the default partition's rows of that day moved into it
 //! (none, unless something wrote the day before its partition existed),

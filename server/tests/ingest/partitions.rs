@@ -268,6 +268,21 @@ async fn an_import_creates_the_partitions_of_its_days_however_old() {
         "{:?}",
         default_rows(&db).await
     );
+    // A row written before its day's partition exists lands in the
+    // default partition, and moves into the partition when it is created.
+    let later = today() + 20 * DAY + 60;
+    exec(
+        &db,
+        &format!(
+            "INSERT INTO mail_minute (host, minute, series, n) VALUES ('mx9', {later}, 'received', 5)"
+        ),
+    )
+    .await;
+    assert_eq!(count(&db, "mail_minute_pdefault").await, 1);
+    assert_eq!(partitions::ensure_days(&db, later, later).await.unwrap(), 5);
+    assert_eq!(count(&db, "mail_minute_pdefault").await, 0);
+    let spec = partitions::table("mail_minute").unwrap();
+    assert_eq!(count(&db, &spec.name(later / DAY)).await, 1);
 }
 
 #[tokio::test]
