@@ -30,9 +30,9 @@
 //! for a moment (waiting at most [`LOCK_TIMEOUT`], then tried again).
 //!
 //! Retention ([`super::retention`]) drops a table's partitions whose whole
-//! day is older than its horizon ([`older_than`], [`drop_partition`]); it
-//! never deletes rows inside a day partition, so on PostgreSQL a row stays
-//! up to a day longer than its setting says.
+//! day is older than its horizon ([`drop_before`]); it never deletes rows
+//! inside a day partition, so on PostgreSQL a row stays up to a day longer
+//! than its setting says.
 
 use super::retry;
 use mailflow::count::Batch;
@@ -362,20 +362,26 @@ pub async fn drop_partition(db: &DatabaseConnection, partition: &str) -> Result<
     Ok(())
 }
 
-/// Drops `table`'s partitions whose whole day is before `day` (days since
-/// the epoch); returns each one's name and rows (counted just before).
+/// Drops `table`'s partitions whose every value is before `before` (in
+/// the column's units), or with `dry_run` only counts them, skipping those
+/// already in `done` (another retention line of the table took them) and
+/// adding the others: each one's name and rows (counted just before).
 pub async fn drop_before(
     db: &DatabaseConnection,
     table: &str,
-    day: i64,
+    before: i64,
+    dry_run: bool,
+    done: &mut HashSet<String>,
 ) -> Result<Vec<(String, u64)>, DbErr> {
-    let Some(spec) = self::table(table) else {
-        return Ok(Vec::new());
-    };
     let mut dropped = Vec::new();
-    for p in older_than(db, table, spec.bounds(day).0).await? {
+    for p in older_than(db, table, before).await? {
+        if !done.insert(p.name.clone()) {
+            continue;
+        }
         let n = rows(db, &p.name).await?;
-        drop_partition(db, &p.name).await?;
+        if !dry_run {
+            drop_partition(db, &p.name).await?;
+        }
         dropped.push((p.name, n));
     }
     Ok(dropped)

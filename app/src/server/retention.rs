@@ -444,17 +444,8 @@ async fn purge_table(
     let mut total = 0;
     if let (true, Some(limit)) = (table.partitioned, table.time.units(before)) {
         let all = partitions::partitions(db, table.name).await?;
-        for p in &all {
-            if p.bounds.is_none_or(|(_, to)| to > limit) || !dropped.insert(p.name.clone()) {
-                continue;
-            }
-            let rows = partitions::rows(db, &p.name).await?;
-            if !opts.dry_run {
-                partitions::drop_partition(db, &p.name).await?;
-            }
-            total += rows;
-            parts.push((p.name.clone(), rows));
-        }
+        *parts = partitions::drop_before(db, table.name, limit, opts.dry_run, dropped).await?;
+        total = parts.iter().map(|(_, rows)| rows).sum();
         if !all.is_empty() {
             match all.iter().find(|p| p.bounds.is_none()) {
                 Some(default) => from = default.name.clone(),
