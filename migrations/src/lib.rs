@@ -23,6 +23,7 @@ mod m20261202_070000_import_fingerprint;
 mod m20261202_070000_refused_minute;
 mod m20261202_070000_search_words;
 mod m20261202_090000_recipient_index;
+mod m20261202_120000_day_partitions;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_070000_refused_minute::Migration),
             Box::new(m20261202_070000_search_words::Migration),
             Box::new(m20261202_090000_recipient_index::Migration),
+            Box::new(m20261202_120000_day_partitions::Migration),
         ]
     }
 }

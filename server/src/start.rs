@@ -343,6 +343,9 @@ pub struct Round {
     /// Deleted mailboxes purged (at most 1,000 a round), and the time taken.
     pub mailboxes: (Result<u64, sea_orm::DbErr>, Duration),
     pub tables: Vec<app::server::retention::Outcome>,
+    /// PostgreSQL day partitions created for today and the next two days
+    /// (none in a dry run, or on SQLite), and the time taken.
+    pub ahead: (Result<u32, sea_orm::DbErr>, Duration),
     /// SQLite pages given back to the file system (`None`: not SQLite, a
     /// database without incremental vacuum, or a dry run).
     pub reclaimed: (Result<Option<u64>, sea_orm::DbErr>, Duration),
@@ -390,6 +393,16 @@ impl Purge {
                 }
             }
         }
+        match &round.ahead.0 {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("created {n} day partitions ahead"),
+            Err(e) => tracing::warn!(error = %e, "creating day partitions ahead failed; {again}"),
+        }
+        for outcome in &round.tables {
+            for (partition, rows) in &outcome.partitions {
+                tracing::info!("dropped partition {partition} ({rows} rows)");
+            }
+        }
         match &round.reclaimed.0 {
             Ok(Some(pages)) if *pages > 0 => {
                 tracing::info!("gave {pages} free database pages back to the file system")
@@ -410,6 +423,13 @@ impl Purge {
             app::server::provision::purge::purge_due(db, now).await
         };
         let mailboxes = (mailboxes, started.elapsed());
+        let started = Instant::now();
+        let ahead = if dry_run {
+            Ok(0)
+        } else {
+            app::server::partitions::ensure_ahead(db, now.timestamp()).await
+        };
+        let ahead = (ahead, started.elapsed());
         let opts = app::server::retention::Options {
             dry_run,
             ..self.opts
@@ -426,6 +446,7 @@ impl Purge {
         Round {
             mailboxes,
             tables,
+            ahead,
             reclaimed: (reclaimed, started.elapsed()),
         }
     }

@@ -13,6 +13,7 @@ pub mod flash;
 pub mod ingest_status;
 pub mod locale;
 pub mod mailgraph;
+pub mod partitions;
 pub mod passwords;
 pub mod provision;
 pub mod refused;

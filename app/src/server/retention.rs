@@ -21,16 +21,26 @@
 //! thousand pages per statement. [`vacuum`] rewrites an older database
 //! once to switch it on.
 //!
+//! On PostgreSQL the trace and minute tables are partitioned by day
+//! ([`Table::partitioned`], see [`super::partitions`]): a round drops each
+//! partition whose whole day is past the horizon (one `DROP TABLE`, however
+//! many rows), never deletes inside a day partition (so a row stays up to a
+//! day longer than its setting there), and deletes in chunks only what the
+//! default partition holds (rows written before their day's partition
+//! existed). The lines of one partitioned table share their horizon: the
+//! first drops the partitions, for all of them.
+//!
 //! Adding a table is one line in [`TABLES`].
 
 use super::mailgraph::{Scope, Tier};
-use super::retry;
+use super::{partitions, retry};
 use crate::state::{AuthSettings, MailgraphSettings, Retention, RetentionSettings};
 use mailflow::time::DAY;
 use sea_orm::sea_query::{
     Alias, Condition, DeleteStatement, Expr, ExprTrait, Order, Query, SelectStatement, SimpleExpr,
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Value};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 /// One growing table: what it is called, how its rows are addressed for
@@ -46,6 +56,9 @@ pub struct Table {
     /// Rows of other tables that belong to a row of this one, deleted with
     /// it in the same transaction: `(table, column holding our key)`.
     pub with: &'static [(&'static str, &'static str)],
+    /// Partitioned by day of its time column on PostgreSQL: old days are
+    /// dropped whole ([`super::partitions::TABLES`] lists the same tables).
+    pub partitioned: bool,
 }
 
 /// How a chunk of rows is chosen.
@@ -71,6 +84,15 @@ impl Time {
     fn column(self) -> &'static str {
         match self {
             Time::Unix(c) | Time::Stamp(c) | Time::Hours(c) => c,
+        }
+    }
+
+    /// The column's number for the instant `t` (`None`: a timestamp).
+    fn units(self, t: i64) -> Option<i64> {
+        match self {
+            Time::Unix(_) => Some(t),
+            Time::Hours(_) => Some(t.div_euclid(3600)),
+            Time::Stamp(_) => None,
         }
     }
 
@@ -217,14 +239,14 @@ impl Only {
 /// `provision::purge`. A new growing table is one more line.
 #[rustfmt::skip]
 pub const TABLES: &[Table] = &[
-    t("mail_message", Key::Column("id"), Time::Unix("first_at"), Keep::MessageTrace, Only::All),
-    t("mail_recipient", Key::Time, Time::Hours("first_hour"), Keep::MessageTrace, Only::All),
-    t("mail_subject_hour", Key::Time, Time::Unix("hour"), Keep::SubjectHours, Only::Kind("ip")),
-    t("mail_subject_hour", Key::Time, Time::Unix("hour"), Keep::SubjectHours, Only::Kind("account")),
-    t("mail_minute", Key::Time, Time::Unix("minute"), Keep::Mailgraph(Scope::Host, Tier::Minute), Only::All),
+    day("mail_message", Key::Column("id"), Time::Unix("first_at"), Keep::MessageTrace, Only::All),
+    day("mail_recipient", Key::Time, Time::Hours("first_hour"), Keep::MessageTrace, Only::All),
+    day("mail_subject_hour", Key::Time, Time::Unix("hour"), Keep::SubjectHours, Only::Kind("ip")),
+    day("mail_subject_hour", Key::Time, Time::Unix("hour"), Keep::SubjectHours, Only::Kind("account")),
+    day("mail_minute", Key::Time, Time::Unix("minute"), Keep::Mailgraph(Scope::Host, Tier::Minute), Only::All),
     t("mail_hour", Key::Time, Time::Unix("hour"), Keep::Mailgraph(Scope::Host, Tier::Hour), Only::All),
     t("mail_day", Key::Time, Time::Unix("day"), Keep::Mailgraph(Scope::Host, Tier::Day), Only::All),
-    t("mail_domain_minute", Key::Time, Time::Unix("minute"), Keep::Mailgraph(Scope::Domain, Tier::Minute), Only::All),
+    day("mail_domain_minute", Key::Time, Time::Unix("minute"), Keep::Mailgraph(Scope::Domain, Tier::Minute), Only::All),
     t("mail_domain_hour", Key::Time, Time::Unix("hour"), Keep::Mailgraph(Scope::Domain, Tier::Hour), Only::All),
     t("mail_domain_day", Key::Time, Time::Unix("day"), Keep::Mailgraph(Scope::Domain, Tier::Day), Only::All),
     // Charted beside the hour tier's ranges: kept as long as it.
@@ -252,6 +274,15 @@ const fn t(name: &'static str, key: Key, time: Time, keep: Keep, only: Only) -> 
         keep,
         only,
         with: &[],
+        partitioned: false,
+    }
+}
+
+/// A line of a table partitioned by day on PostgreSQL.
+const fn day(name: &'static str, key: Key, time: Time, keep: Keep, only: Only) -> Table {
+    Table {
+        partitioned: true,
+        ..t(name, key, time, keep, only)
     }
 }
 
@@ -325,8 +356,10 @@ impl Options {
 pub struct Outcome {
     pub table: Table,
     /// The rows deleted (or, in a dry run, that would be); `None` when the
-    /// setting keeps them forever.
+    /// setting keeps them forever. Those of the dropped partitions included.
     pub rows: Result<Option<u64>, DbErr>,
+    /// The day partitions dropped (or that would be), with their rows.
+    pub partitions: Vec<(String, u64)>,
     pub took: Duration,
 }
 
@@ -340,17 +373,24 @@ pub async fn purge(
     only: impl Fn(&Table) -> bool,
 ) -> Vec<Outcome> {
     let mut out = Vec::new();
+    // The partitions a line already dropped (or, in a dry run, counted).
+    let mut dropped = HashSet::new();
     for table in TABLES.iter().filter(|t| only(t)) {
         let started = Instant::now();
+        let mut parts = Vec::new();
         let rows = match table.keep.seconds(settings) {
             None => Ok(None),
-            Some(keep) => purge_table(db, table, now.saturating_sub(keep), now, opts)
-                .await
-                .map(Some),
+            Some(keep) => {
+                let before = now.saturating_sub(keep);
+                purge_table(db, table, before, now, opts, &mut dropped, &mut parts)
+                    .await
+                    .map(Some)
+            }
         };
         out.push(Outcome {
             table: *table,
             rows,
+            partitions: parts,
             took: started.elapsed(),
         });
     }
@@ -387,15 +427,46 @@ fn old(table: &Table, before: i64, now: i64) -> Condition {
     cond
 }
 
-/// Deletes (or counts) one table's old rows, chunk by chunk.
+/// Deletes (or counts) one table's old rows: on PostgreSQL the day
+/// partitions wholly before `before` first (each into `parts`, and into
+/// `dropped` for the table's other lines), then, chunk by chunk, the rows
+/// of the table, or of a partitioned table's default partition.
 async fn purge_table(
     db: &DatabaseConnection,
     table: &Table,
     before: i64,
     now: i64,
     opts: Options,
+    dropped: &mut HashSet<String>,
+    parts: &mut Vec<(String, u64)>,
 ) -> Result<u64, DbErr> {
-    let name = Alias::new(table.name);
+    let mut from = table.name.to_string();
+    let mut total = 0;
+    if let (true, Some(limit)) = (table.partitioned, table.time.units(before)) {
+        let all = partitions::partitions(db, table.name).await?;
+        *parts = partitions::drop_before(db, table.name, limit, opts.dry_run, dropped).await?;
+        total = parts.iter().map(|(_, rows)| rows).sum();
+        if !all.is_empty() {
+            match all.iter().find(|p| p.bounds.is_none()) {
+                Some(default) => from = default.name.clone(),
+                None => return Ok(total),
+            }
+        }
+    }
+    Ok(total + purge_rows(db, table, &from, before, now, opts).await?)
+}
+
+/// Deletes (or counts) the old rows of `from` (`table` or a partition of
+/// it), chunk by chunk.
+async fn purge_rows(
+    db: &DatabaseConnection,
+    table: &Table,
+    from: &str,
+    before: i64,
+    now: i64,
+    opts: Options,
+) -> Result<u64, DbErr> {
+    let name = Alias::new(from);
     let cond = old(table, before, now);
     if opts.dry_run {
         let count = Query::select()
@@ -412,10 +483,10 @@ async fn purge_table(
     loop {
         let (deleted, more) = match table.key {
             Key::Column(key) => {
-                let deleted = delete_keys(db, table, key, &cond, n).await?;
+                let deleted = delete_keys(db, table, from, key, &cond, n).await?;
                 (deleted, deleted >= n)
             }
-            Key::Time => delete_time_range(db, table, &cond, n).await?,
+            Key::Time => delete_time_range(db, table, from, &cond, n).await?,
         };
         total += deleted;
         if !more {
@@ -430,6 +501,7 @@ async fn purge_table(
 async fn delete_keys(
     db: &DatabaseConnection,
     table: &Table,
+    from: &str,
     key: &'static str,
     cond: &Condition,
     n: u64,
@@ -437,7 +509,7 @@ async fn delete_keys(
     let mut chunk = Query::select();
     chunk
         .column(Alias::new(key))
-        .from(Alias::new(table.name))
+        .from(Alias::new(from))
         .cond_where(cond.clone())
         .limit(n);
     if !table.with.is_empty() {
@@ -457,11 +529,11 @@ async fn delete_keys(
         .collect();
     deletes.push(
         Query::delete()
-            .from_table(Alias::new(table.name))
+            .from_table(Alias::new(from))
             .and_where(Expr::col(Alias::new(key)).in_subquery(chunk))
             .to_owned(),
     );
-    write(db, table.name, &deletes).await
+    write(db, from, &deletes).await
 }
 
 /// One chunk of a table keyed by time: the rows before the time of the
@@ -470,13 +542,14 @@ async fn delete_keys(
 async fn delete_time_range(
     db: &DatabaseConnection,
     table: &Table,
+    from: &str,
     cond: &Condition,
     n: u64,
 ) -> Result<(u64, bool), DbErr> {
     let time = Alias::new(table.time.column());
     let boundary = Query::select()
         .column(time.clone())
-        .from(Alias::new(table.name))
+        .from(Alias::new(from))
         .cond_where(cond.clone())
         .order_by(time.clone(), Order::Asc)
         .limit(1)
@@ -488,25 +561,19 @@ async fn delete_time_range(
     };
     let delete = |extra: Option<SimpleExpr>| {
         let mut q = Query::delete();
-        q.from_table(Alias::new(table.name))
-            .cond_where(cond.clone());
+        q.from_table(Alias::new(from)).cond_where(cond.clone());
         if let Some(extra) = extra {
             q.and_where(extra);
         }
         q.to_owned()
     };
     let Some(b) = boundary else {
-        let rows = write(db, table.name, &[delete(None)]).await?;
+        let rows = write(db, from, &[delete(None)]).await?;
         return Ok((rows, false));
     };
-    let mut rows = write(
-        db,
-        table.name,
-        &[delete(Some(Expr::col(time.clone()).lt(b)))],
-    )
-    .await?;
+    let mut rows = write(db, from, &[delete(Some(Expr::col(time.clone()).lt(b)))]).await?;
     if rows == 0 {
-        rows = write(db, table.name, &[delete(Some(Expr::col(time).eq(b)))]).await?;
+        rows = write(db, from, &[delete(Some(Expr::col(time).eq(b)))]).await?;
     }
     Ok((rows, true))
 }
@@ -620,6 +687,40 @@ mod tests {
                 assert_eq!(table.name, tier.table(scope).name());
                 assert_eq!(table.time.column(), tier.column().name());
             }
+        }
+    }
+
+    #[test]
+    fn the_partitioned_lines_are_the_partitioned_tables_and_share_their_horizon() {
+        let mut flagged: Vec<&str> = TABLES
+            .iter()
+            .filter(|t| t.partitioned)
+            .map(|t| t.name)
+            .collect();
+        flagged.dedup();
+        let mut tables: Vec<&str> = partitions::TABLES.iter().map(|p| p.table).collect();
+        flagged.sort_unstable();
+        tables.sort_unstable();
+        assert_eq!(flagged, tables);
+        for line in TABLES.iter().filter(|t| t.partitioned) {
+            let spec = partitions::table(line.name).unwrap();
+            assert_eq!(line.time.column(), spec.column, "{}", line.name);
+            // A partition goes with the first line: every line of the
+            // table must agree on when.
+            for other in TABLES.iter().filter(|t| t.name == line.name) {
+                assert!(
+                    other.partitioned && other.keep == line.keep,
+                    "{}",
+                    line.name
+                );
+            }
+            // The partition's units are the column's.
+            assert_eq!(
+                line.time.units(DAY),
+                Some(spec.bounds(1).0),
+                "{}",
+                line.name
+            );
         }
     }
 

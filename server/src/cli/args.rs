@@ -128,6 +128,10 @@ pub enum Command {
     /// (ingest, the portal) keeps writing meanwhile. On SQLite the freed pages
     /// are then given back to the file system when the database was created
     /// with incremental auto-vacuum (every database this version creates).
+    /// On PostgreSQL the trace, its recipient index, the minute tiers and the
+    /// per-subject hours are partitioned by day: a day wholly past its
+    /// horizon is dropped at once (column `days`), and the partitions of
+    /// today and the next two days are created.
     ///
     /// Example: carteiro purge --dry-run
     Purge {

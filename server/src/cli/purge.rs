@@ -1,6 +1,7 @@
 //! `carteiro purge [--dry-run] [--vacuum]`: one purge round, as `serve`
 //! runs every ten minutes ([`crate::start::Purge::round`]), with a line per
-//! table: the setting, the rows deleted (or that would be) and the time.
+//! table: the setting, the PostgreSQL day partitions dropped whole (or that
+//! would be), the rows deleted in all (theirs included) and the time.
 
 use crate::config::Config;
 use crate::db;
@@ -34,13 +35,18 @@ fn table(round: &Round, dry_run: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<24} {:<40} {:>12} {:>9}",
-        "table", "kept by", verb, "time"
+        "{:<24} {:<40} {:>4} {:>12} {:>9}",
+        "table", "kept by", "days", verb, "time"
     );
-    let line = |out: &mut String, table: &str, setting: &str, rows: String, took: Duration| {
+    let line = |out: &mut String, table: &str, setting: &str, days: usize, rows: String, took| {
+        let days = if days == 0 {
+            String::new()
+        } else {
+            days.to_string()
+        };
         let _ = writeln!(
             out,
-            "{table:<24} {setting:<40} {rows:>12} {:>9}",
+            "{table:<24} {setting:<40} {days:>4} {rows:>12} {:>9}",
             secs(took)
         );
     };
@@ -49,6 +55,7 @@ fn table(round: &Round, dry_run: bool) -> String {
         &mut out,
         "mailbox (deleted)",
         "provision.retention_days",
+        0,
         count(mailboxes.as_ref().map(|n| Some(*n))),
         *took,
     );
@@ -63,6 +70,7 @@ fn table(round: &Round, dry_run: bool) -> String {
             &mut out,
             o.table.name,
             &setting,
+            o.partitions.len(),
             count(o.rows.as_ref().map(|n| *n)),
             o.took,
         );
@@ -72,9 +80,23 @@ fn table(round: &Round, dry_run: bool) -> String {
         &mut out,
         "total",
         "",
+        round.tables.iter().map(|o| o.partitions.len()).sum(),
         thousands(total + mailboxes.as_ref().copied().unwrap_or(0)),
         all,
     );
+    match &round.ahead {
+        (Ok(0), _) => {}
+        (Ok(n), took) => {
+            let _ = writeln!(
+                out,
+                "created {n} day partitions for today and the next two days in {}",
+                secs(*took)
+            );
+        }
+        (Err(e), _) => {
+            let _ = writeln!(out, "creating the day partitions ahead failed: {e}");
+        }
+    }
     let (reclaimed, took) = &round.reclaimed;
     match reclaimed {
         Ok(Some(pages)) => {
@@ -96,6 +118,7 @@ fn table(round: &Round, dry_run: bool) -> String {
 /// How many lines of the round failed (each printed as `error: …`).
 fn failures(round: &Round) -> usize {
     usize::from(round.mailboxes.0.is_err())
+        + usize::from(round.ahead.0.is_err())
         + round.tables.iter().filter(|o| o.rows.is_err()).count()
 }
 

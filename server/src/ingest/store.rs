@@ -81,6 +81,7 @@ pub async fn hosted_domains(db: &impl ConnectionTrait) -> Result<Arc<HostedDomai
 /// ([`retry::retrying`], decided by the database error's code wherever in
 /// the error's chain it is).
 pub async fn commit(db: &DatabaseConnection, batch: &Batch, cp: &Checkpoint) -> Result<()> {
+    app::server::partitions::ensure_batch(db, batch).await;
     retry::retrying(
         "MailFlow batch",
         |e: &anyhow::Error| retry::caused_by_transient(&**e),

@@ -190,6 +190,9 @@ async fn fill(
                 }
             }
         }
+        if !tiers[0].is_empty() || !tiers[3].is_empty() {
+            app::server::partitions::ensure_days(db, day, (day + DAY).min(end)).await?;
+        }
         let txn = db.begin().await?;
         for (i, rows) in tiers.iter().enumerate() {
             let scope = if i < 3 { Scope::Host } else { Scope::Domain };

@@ -8,6 +8,7 @@ mod common;
 mod crash;
 mod helpers;
 mod import;
+mod partitions;
 mod retention;
 mod roles;
 mod rotation;

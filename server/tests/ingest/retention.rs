@@ -566,6 +566,20 @@ async fn a_purge_during_an_import_loses_nothing_of_the_new_day() {
 
     assert_eq!(deleted, old_messages as u64, "every old message went");
     assert_eq!(count(&db, "mail_message", "1 = 1").await, want_messages);
+    // On PostgreSQL the old days went as whole partitions, and every row of
+    // the import found its day's partition (none went to the default).
+    for table in ["mail_message", "mail_recipient", "mail_minute"] {
+        let spec = app::server::partitions::table(table).unwrap();
+        let horizon = spec
+            .bounds(app::server::partitions::day_of(now - 14 * DAY))
+            .0;
+        let old = app::server::partitions::older_than(&db, table, horizon).await;
+        assert_eq!(old.unwrap(), [], "{table}");
+        if db.get_database_backend() == DbBackend::Postgres {
+            let default = format!("{table}_pdefault");
+            assert_eq!(count(&db, &default, "1 = 1").await, 0, "{default}");
+        }
+    }
     // The new day's counters are complete (the old day's minutes went).
     let cutoff = now - 14 * DAY;
     let sums: BTreeMap<String, i64> = series_sums(&db).await;
