@@ -362,7 +362,7 @@ async fn by_recipient(
             break;
         }
         let probe = Query::select()
-            .column(R::MessageId)
+            .columns([R::FirstAt, R::MessageId])
             .from(R::Table)
             .and_where(Expr::col(R::FirstHour).is_in(hours.iter().copied()))
             .and_where(Expr::col(R::Hash).eq(key_hash(address)))
@@ -371,18 +371,27 @@ async fn by_recipient(
             .order_by(R::FirstAt, Order::Desc)
             .order_by(R::MessageId, Order::Desc)
             .to_owned();
-        let ids = db
+        let hits = db
             .query_all(&probe)
             .await?
             .iter()
-            .map(|row| row.try_get_by_index::<i64>(0))
-            .collect::<Result<Vec<_>, _>>()?;
-        for ids in ids.chunks(ID_CHUNK) {
+            .map(|row| {
+                Ok((
+                    row.try_get_by_index::<i64>(0)?,
+                    row.try_get_by_index::<i64>(1)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+        for hits in hits.chunks(ID_CHUNK) {
             if seen + found.len() > LIMIT {
                 break;
             }
+            // The hits are newest first. Their time span lets PostgreSQL read
+            // only those days' partitions of `mail_message`.
+            let (newest, oldest) = (hits[0].0, hits[hits.len() - 1].0);
             let mut q = MessageRow::select();
-            q.and_where(Expr::col(MailMessage::Id).is_in(ids.iter().copied()))
+            q.and_where(Expr::col(MailMessage::Id).is_in(hits.iter().map(|&(_, id)| id)))
+                .and_where(Expr::col(MailMessage::FirstAt).between(oldest, newest))
                 .cond_where(filters.condition());
             let rows = fetch(db, &q, filters).await?;
             found.extend(rows.into_iter().filter(|r| has_recipient(r, address)));
