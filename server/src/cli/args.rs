@@ -191,7 +191,8 @@ pub enum Command {
     /// `carteiro import` does (with detection), purges at the end of that
     /// day as `serve` does (the configured [retention]; --trace-days
     /// shortens the message trace's horizon so that a short run passes
-    /// it) and gives SQLite's freed pages back, then times --queries of
+    /// it; no pause between chunks: no other writer waits) and gives
+    /// SQLite's freed pages back, then times --queries of
     /// each: message trace by queue id, by sender and by recipient (a
     /// week's window, for what was imported, one in five for something
     /// absent), the MailFlow overview and the month chart. One line a day:
