@@ -239,6 +239,32 @@ pub enum Command {
         #[arg(long, default_value_t = 200)]
         queries: usize,
     },
+    /// Soak a month of ingest: generate, import and purge day after day,
+    /// timing storage and the portal's queries.
+    ///
+    /// For each of --days days: writes that day's part of one continuous
+    /// generated log (--lines-per-day lines, seeded), imports it as
+    /// `carteiro import` does (with detection), purges at the end of that
+    /// day as `serve` does (the configured [retention]; --trace-days
+    /// shortens the message trace's horizon so that a short run passes
+    /// it; no pause between chunks: no other writer waits) and gives
+    /// SQLite's freed pages back, then times --queries of
+    /// each: message trace by queue id, by sender and by recipient (a
+    /// week's window, for what was imported, one in five for something
+    /// absent), the MailFlow overview and the month chart. One line a day:
+    /// database size (SQLite file and WAL, or pg_database_size), import
+    /// lines/s, purge seconds and rows, p50/p95 ms of each query. At the
+    /// end: the last day against the day the trace horizon was reached,
+    /// and the goals (recipient trace and month chart p95 < 50 ms, size
+    /// flat after the horizon within --flat-percent).
+    ///
+    /// Without --db it runs on a temporary SQLite file, never on the
+    /// configured database; a database that already holds mail is refused
+    /// unless --force. The generated customer domains are added as hosted
+    /// domains.
+    ///
+    /// Example: carteiro --db 'sqlite:///tmp/month.db?mode=rwc' month-bench --days 30 --lines-per-day 300000 --trace-days 7
+    MonthBench(MonthBench),
     /// Run the concurrency load mix against the portal and print
     /// requests/s, p50/p99 latency per kind of request and error counts.
     ///
@@ -318,6 +344,38 @@ pub struct Soak {
     /// Seeds the clients' choices and the generated log.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+}
+
+/// `carteiro month-bench`'s options.
+#[derive(clap::Args, Debug)]
+pub struct MonthBench {
+    /// Days to generate, import and purge, one after the other.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub days: u32,
+    /// Log lines a day (the ISP writes ~20 million; the default is small enough for CI).
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1000..=100_000_000))]
+    pub lines_per_day: u64,
+    /// The first day (UTC), YYYY-MM-DD [default: --days days before today, so the last day ends today]
+    #[arg(long)]
+    pub start: Option<chrono::NaiveDate>,
+    /// Seed of the generated log and of the queries' choices.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Days the message trace is kept, instead of retention.message_trace_days
+    /// (here below its minimum of 7 days too) [default: the configured]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub trace_days: Option<u32>,
+    /// Queries of each kind a day.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub queries: u32,
+    /// How much larger than on the horizon day the database may be on the
+    /// last day and still count as flat, in percent.
+    #[arg(long, default_value_t = 10.0)]
+    pub flat_percent: f64,
+    /// Add the month to a database that already holds mail (its old rows
+    /// are purged like the generated ones).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `carteiro policyd-bench`'s options.

@@ -81,6 +81,7 @@ impl Cli {
             Command::Restore { from } => backup::restore(&cfg, &from).await,
             Command::GenerateLog(args) => crate::tools::generate_log::run(args),
             Command::Soak(args) => crate::tools::soak::command::run(cfg, db_given, args).await,
+            Command::MonthBench(args) => crate::tools::month_bench::run(cfg, db_given, args).await,
             Command::PolicydBench(args) => crate::tools::policyd_bench::bench(&cfg, args).await,
             Command::ProvisionBench { mailboxes, queries } => {
                 let db = db::open(&cfg.database).await?;

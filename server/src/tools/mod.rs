@@ -12,6 +12,7 @@
 pub mod demo;
 pub mod generate_log;
 pub mod mailgraph_bench;
+pub mod month_bench;
 pub mod policyd_bench;
 pub mod provision_bench;
 pub mod soak;

@@ -169,11 +169,17 @@ pub async fn fill(db: &DatabaseConnection, target: u64) -> Result<()> {
     Ok(())
 }
 
+/// The `q`-quantile (0 to 1) of `sorted` latencies, which must not be
+/// empty (shared by every benchmark).
+pub fn quantile(sorted: &[Duration], q: f64) -> Duration {
+    sorted[((sorted.len() as f64 * q) as usize).min(sorted.len() - 1)]
+}
+
 /// Latency percentiles of `times`, as one line (also used by
 /// `mailgraph-bench`).
 pub fn report(label: &str, mut times: Vec<Duration>, hits: usize) {
     times.sort();
-    let p = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
+    let p = |q: f64| quantile(&times, q);
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
         "{label:<44} n={:<5} p50 {:>7.2} ms  p95 {:>7.2} ms  p99 {:>7.2} ms  max {:>7.2} ms  ({hits} rows)",

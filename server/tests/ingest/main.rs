@@ -9,6 +9,7 @@ mod crash;
 mod helpers;
 mod import;
 mod partitions;
+mod month_bench;
 mod retention;
 mod roles;
 mod rotation;
