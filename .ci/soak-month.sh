@@ -8,7 +8,7 @@
 #
 #   .ci/soak-month.sh [DAYS] [LINES_PER_DAY] [sqlite|postgres]
 #     (defaults: 30 100000 sqlite)
-#   MONTH_BENCH_ARGS='--trace-days 7 --queries 100' .ci/soak-month.sh 30 300000 postgres
+#   MONTH_BENCH_ARGS='--horizon-days 7 --queries 100' .ci/soak-month.sh 30 300000 postgres
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -245,16 +245,16 @@ pub enum Command {
     /// For each of --days days: writes that day's part of one continuous
     /// generated log (--lines-per-day lines, seeded), imports it as
     /// `carteiro import` does (with detection), purges at the end of that
-    /// day as `serve` does (the configured [retention]; --trace-days
-    /// shortens the message trace's horizon so that a short run passes
-    /// it; no pause between chunks: no other writer waits) and gives
+    /// day as `serve` does (the configured [retention]; --horizon-days
+    /// shortens the horizons of the tables that grow with the volume, so
+    /// that a short run passes them; no pause between chunks: no other writer waits) and gives
     /// SQLite's freed pages back, then times --queries of
     /// each: message trace by queue id, by sender and by recipient (a
     /// week's window, for what was imported, one in five for something
     /// absent), the MailFlow overview and the month chart. One line a day:
     /// database size (SQLite file and WAL, or pg_database_size), import
     /// lines/s, purge seconds and rows, p50/p95 ms of each query. At the
-    /// end: the last day against the day the trace horizon was reached,
+    /// end: the last day against the day the horizon was reached,
     /// and the goals (recipient trace and month chart p95 < 50 ms, size
     /// flat after the horizon within --flat-percent).
     ///
@@ -263,7 +263,7 @@ pub enum Command {
     /// unless --force. The generated customer domains are added as hosted
     /// domains.
     ///
-    /// Example: carteiro --db 'sqlite:///tmp/month.db?mode=rwc' month-bench --days 30 --lines-per-day 300000 --trace-days 7
+    /// Example: carteiro --db 'sqlite:///tmp/month.db?mode=rwc' month-bench --days 30 --lines-per-day 300000 --horizon-days 7
     MonthBench(MonthBench),
     /// Run the concurrency load mix against the portal and print
     /// requests/s, p50/p99 latency per kind of request and error counts.
@@ -361,10 +361,14 @@ pub struct MonthBench {
     /// Seed of the generated log and of the queries' choices.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Days the message trace is kept, instead of retention.message_trace_days
-    /// (here below its minimum of 7 days too) [default: the configured]
+    /// Days kept of every table that grows with the mail's volume, instead of
+    /// their settings: the message trace and its recipient index
+    /// (retention.message_trace_days, here below its minimum of 7 days too),
+    /// per-subject hours (retention.subject_hour_days) and Mailgraph's
+    /// minutes (mailgraph.retention.minute_days, and per domain). The size
+    /// is judged flat from the longest of these [default: the configured]
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=36_500))]
-    pub trace_days: Option<u32>,
+    pub horizon_days: Option<u32>,
     /// Queries of each kind a day.
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub queries: u32,

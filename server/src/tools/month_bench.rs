@@ -6,13 +6,13 @@
 //! (`mailflow::generate`: messages cross midnight into the next day's file,
 //! as in rotated archives), imports it with [`log_import::import`] (what
 //! `carteiro import` runs), purges with [`retention::purge`] at the end of
-//! that day (the configured `[retention]`, the message trace's horizon
-//! shortened by `--trace-days`) and gives SQLite's freed pages back as
+//! that day (the configured `[retention]`, the horizons of the tables
+//! that grow with the volume shortened by `--horizon-days`) and gives SQLite's freed pages back as
 //! `serve`'s purge round does, then times the queries behind the portal's
 //! pages, called directly as the server functions call them: the message
 //! trace by queue id, by sender and by recipient over its longest window
 //! (a week), the MailFlow overview, and the month chart. It prints one line
-//! a day and, at the end, the last day against the day the trace horizon
+//! a day and, at the end, the last day against the day the horizon
 //! was reached, and whether the issue's goals hold.
 
 use crate::cli::args::MonthBench;
@@ -150,10 +150,26 @@ pub async fn run(cfg: Config, db_given: bool, args: MonthBench) -> Result<()> {
     register_hosted(&db).await?;
 
     let mut settings = cfg.retention_settings();
-    if let Some(days) = args.trace_days {
+    if let Some(days) = args.horizon_days {
         settings.retention.message_trace_days = days;
+        settings.retention.subject_hour_days = days;
+        settings.mailgraph.minute_days = days;
+        settings.mailgraph_domain.minute_days = days;
     }
-    let horizon = settings.retention.message_trace_days;
+    // The size is flat once the longest-kept table that grows with the
+    // mail's volume is past its horizon (0 keeps forever).
+    let r = &settings.retention;
+    let volume_days = [
+        r.message_trace_days,
+        r.subject_hour_days,
+        settings.mailgraph.minute_days,
+        settings.mailgraph_domain.minute_days,
+    ];
+    let horizon = if volume_days.contains(&0) {
+        0
+    } else {
+        volume_days.into_iter().max().unwrap_or(0)
+    };
     let bench = Bench {
         db: &db,
         cfg: &cfg,
@@ -555,7 +571,7 @@ fn line(d: &Day) -> String {
     l
 }
 
-/// The last day against the day the trace horizon was reached, the rows
+/// The last day against the day the horizon was reached, the rows
 /// of the growing tables on both, and the goals.
 fn summary(days: &[Day], horizon: u32, flat_percent: f64, counted: &[(u32, Vec<i64>)]) -> String {
     use std::fmt::Write as _;
@@ -569,7 +585,7 @@ fn summary(days: &[Day], horizon: u32, flat_percent: f64, counted: &[(u32, Vec<i
         Some(h) => {
             let _ = writeln!(
                 out,
-                "summary: day {} (the trace horizon, {horizon} days, reached) → day {}",
+                "summary: day {} (the horizon, {horizon} days, reached) → day {}",
                 h.day, last.day
             );
             let change = |a: f64, b: f64| {
@@ -608,8 +624,8 @@ fn summary(days: &[Day], horizon: u32, flat_percent: f64, counted: &[(u32, Vec<i
         None => {
             let _ = writeln!(
                 out,
-                "summary: the run ends before it passes the trace horizon ({}): nothing to compare; \
-                 use more --days or a shorter --trace-days",
+                "summary: the run ends before it passes the horizon ({}): nothing to compare; \
+                 use more --days or a shorter --horizon-days",
                 if horizon == 0 {
                     "kept forever".to_string()
                 } else {

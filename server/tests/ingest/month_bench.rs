@@ -24,7 +24,7 @@ async fn three_days_print_three_lines_and_keep_only_the_trace_horizon() {
     let bench = || {
         let mut cmd = carteiro();
         cmd.args(["--db", &url, "month-bench", "--days", "3"]);
-        cmd.args(["--lines-per-day", "3000", "--trace-days", "2"]);
+        cmd.args(["--lines-per-day", "3000", "--horizon-days", "2"]);
         cmd.args(["--queries", "5", "--start", "2026-11-01"]);
         cmd
     };
@@ -51,7 +51,7 @@ async fn three_days_print_three_lines_and_keep_only_the_trace_horizon() {
     let purged = |d: &Vec<String>| d[5].replace(',', "").parse::<u64>().unwrap();
     assert_eq!(purged(&days[0]), 0, "{out}");
     assert!(purged(&days[2]) > 0, "{out}");
-    assert!(out.contains("summary: day 2 (the trace horizon, 2 days, reached) → day 3"));
+    assert!(out.contains("summary: day 2 (the horizon, 2 days, reached) → day 3"));
     assert!(out.contains("trace recipient p95 < 50 ms:"), "{out}");
     assert!(out.contains("size flat after the horizon (day 3 within 10 % of day 2)"));
     assert!(
