@@ -36,17 +36,21 @@ while [ $# -gt 0 ]; do
 done
 
 # Build first, then start PostgreSQL around the test itself.
+[ -n "$deb" ] || deb=$(.ci/deb.sh --debug | tail -n 1)
 if [ -z "${CARTEIRO_TEST_DATABASE_URL:-}" ]; then
-  if [ -z "$deb" ]; then
-    deb=$(.ci/deb.sh --debug | tail -n 1)
-  fi
   exec .ci/with-postgres.sh "$0" --deb "$deb"
 fi
 [ -f "$deb" ] || fail "no package $deb"
 pg="$CARTEIRO_TEST_DATABASE_URL"
 started=$(date +%s)
 
-if dpkg-query -W -f='${Status}' carteiro 2>/dev/null | grep -q 'installed'; then
+# Whether dpkg knows a carteiro package (installed, half-installed, or its conffiles).
+package_present() {
+  local state
+  state=$(dpkg-query -W -f='${db:Status-Status}' carteiro 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != not-installed ]
+}
+if package_present; then
   fail "a carteiro package is installed on this machine: the test would replace and purge it (dpkg --purge carteiro first, or use a throw-away machine)"
 fi
 had_user=0 had_state=0
@@ -66,8 +70,8 @@ cleanup() {
       [ -f "$log" ] && { echo "---- $log (last 30 lines) ----"; tail -n 30 "$log"; }
     done
   fi
-  if dpkg-query -W -f='${Status}' carteiro 2>/dev/null | grep -q 'installed\|config-files'; then
-    CARTEIRO_PURGE_DATA=yes dpkg --purge carteiro >/dev/null 2>&1 || true
+  if package_present; then
+    CARTEIRO_PURGE_DATA=yes dpkg_ --purge carteiro >/dev/null 2>&1 || true
   fi
   [ "$had_state" -eq 1 ] || rm -rf /var/lib/carteiro
   if [ "$had_user" -eq 0 ] && getent passwd carteiro >/dev/null; then
@@ -78,7 +82,17 @@ cleanup() {
   exit "$status"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
+# dpkg, waiting up to two minutes while another apt or dpkg holds its lock.
+dpkg_() {
+  local until=$(($(date +%s) + 120))
+  until dpkg "$@" >"$work/dpkg.out" 2>&1; do
+    grep -q 'lock' "$work/dpkg.out" && [ "$(date +%s)" -lt "$until" ] || { cat "$work/dpkg.out"; return 1; }
+    sleep 2
+  done
+  cat "$work/dpkg.out"
+}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 # A command as the service user, from its state directory, as the units run
 # it (arguments before the command are environment variables). setpriv
@@ -97,7 +111,7 @@ within() {
 
 # ---- install ---------------------------------------------------------------
 say "dpkg -i $(basename "$deb")"
-dpkg -i "$deb" >"$work/dpkg-install.out" 2>&1 || fail "dpkg -i: $(cat "$work/dpkg-install.out")"
+dpkg_ -i "$deb" >"$work/dpkg-install.out" 2>&1 || fail "dpkg -i: $(cat "$work/dpkg-install.out")"
 
 for f in /usr/bin/carteiro /usr/share/carteiro/site/pkg/carteiro.wasm /usr/share/carteiro/site/pkg/carteiro.js \
   /usr/share/carteiro/site/pkg/carteiro.css /usr/share/doc/carteiro/postfix/main.cf.policy \
@@ -236,7 +250,7 @@ if {k: got.get(k, 0) for k in want} != want:
     sys.exit(1)
 PY
 }
-within 90 counts_match || fail "the portal's counts do not match the lines the relay read: $(counts_match 2>&1)"
+within 90 counts_match 2>/dev/null || fail "the portal's counts do not match the lines the relay read: $(counts_match 2>&1)"
 say "the portal counts what the relay read: $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["totals"])' "$work/expected.json")"
 
 # ---- a block approved in the portal, enforced by the relay -------------------
@@ -277,7 +291,7 @@ pids=()
 
 # ---- purge -------------------------------------------------------------------
 say "dpkg --purge carteiro (keeps the database)"
-dpkg --purge carteiro >"$work/purge.out" 2>&1 || fail "dpkg --purge: $(cat "$work/purge.out")"
+dpkg_ --purge carteiro >"$work/purge.out" 2>&1 || fail "dpkg --purge: $(cat "$work/purge.out")"
 for f in /usr/bin/carteiro /usr/share/carteiro /etc/carteiro /usr/share/doc/carteiro \
   /usr/lib/systemd/system/carteiro.service /usr/lib/systemd/system/carteiro-relay.service; do
   [ ! -e "$f" ] || fail "$f is left after the purge"
@@ -288,9 +302,9 @@ n=$(psql "$pg" -Atc "SELECT count(*) FROM staff_user WHERE username = 'deploy-ad
 [ "$n" = 1 ] || fail "the PostgreSQL database lost its staff"
 
 say "dpkg -i, then CARTEIRO_PURGE_DATA=yes dpkg --purge (removes the database)"
-dpkg -i "$deb" >"$work/dpkg-install.out" 2>&1 || fail "dpkg -i again: $(cat "$work/dpkg-install.out")"
+dpkg_ -i "$deb" >"$work/dpkg-install.out" 2>&1 || fail "dpkg -i again: $(cat "$work/dpkg-install.out")"
 [ -f /var/lib/carteiro/carteiro.db ] || fail "reinstalling lost the kept database"
-CARTEIRO_PURGE_DATA=yes dpkg --purge carteiro >"$work/purge.out" 2>&1 || fail "dpkg --purge: $(cat "$work/purge.out")"
+CARTEIRO_PURGE_DATA=yes dpkg_ --purge carteiro >"$work/purge.out" 2>&1 || fail "dpkg --purge: $(cat "$work/purge.out")"
 [ ! -e /var/lib/carteiro ] || fail "CARTEIRO_PURGE_DATA=yes left /var/lib/carteiro"
 
 say "passed in $(($(date +%s) - started))s"

@@ -62,6 +62,9 @@ if [ "$want_test" -eq 1 ]; then
   # (the tests start their own instance). Without dovecot-imapd/-pop3d the
   # installed service listens on no port.
   apt_install dovecot-core dovecot-sqlite dovecot-pgsql
+  # The deployment test: dpkg -i needs adduser; it checks the units with
+  # systemd-analyze (systemd need not run) and listening ports with ss.
+  apt_install adduser iproute2 systemd
   { have initdb && have pg_ctl; } || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_install postgresql
   if [ ! -f end2end/node_modules/.package-lock.json ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     say "installing end2end npm packages"
