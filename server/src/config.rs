@@ -156,6 +156,10 @@ pub struct MailflowConfig {
     pub sources: Vec<SourceConfig>,
     /// How often a tailed file is checked for new lines or rotation.
     pub poll_millis: u64,
+    /// `/readyz` answers 503 while a live source is this many seconds
+    /// behind its file (unread lines whose log time is older), or its
+    /// worker has not reported for this long.
+    pub alert_lag_secs: u64,
 }
 
 impl Default for MailflowConfig {
@@ -170,6 +174,7 @@ impl Default for MailflowConfig {
             batch_lines: 100_000,
             sources: Vec::new(),
             poll_millis: 500,
+            alert_lag_secs: 300,
         }
     }
 }
@@ -283,6 +288,17 @@ pub struct ServerConfig {
     /// totals are its local days (23 or 25 hours long around a
     /// summer-time change).
     pub time_zone: String,
+    /// What this process runs: any of `portal` (the HTTP server: pages,
+    /// REST, `/healthz`, `/readyz`), `ingest` (the `[[mailflow.sources]]`
+    /// workers), `policyd` (the Postfix policy daemon) and `purge` (the
+    /// retention rounds and other once-per-installation tasks; on
+    /// PostgreSQL one process at a time runs them). See [`Roles`].
+    pub roles: Vec<String>,
+    /// On SIGTERM or Ctrl-C the process stops taking requests, lets each
+    /// ingest worker store its current batch with its checkpoint, and ends
+    /// within this many seconds (what is still running then is dropped,
+    /// as after a crash).
+    pub shutdown_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -299,11 +315,92 @@ impl Default for ServerConfig {
             trusted_proxies: vec!["127.0.0.1/32".into(), "::1/128".into()],
             default_language: "pt-BR".into(),
             time_zone: "America/Sao_Paulo".into(),
+            roles: Roles::ALL.names().iter().map(|r| r.to_string()).collect(),
+            shutdown_secs: 20,
         }
     }
 }
 
+/// What one `carteiro serve` process runs (`server.roles`, or `serve
+/// --roles`): a relay runs `ingest` and `policyd` against the central
+/// PostgreSQL with no web port, portal replicas run `portal` without
+/// `ingest`, and one process (a PostgreSQL advisory lock decides) runs the
+/// `purge`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Roles {
+    pub portal: bool,
+    pub ingest: bool,
+    pub policyd: bool,
+    pub purge: bool,
+}
+
+impl Roles {
+    pub const ALL: Self = Self {
+        portal: true,
+        ingest: true,
+        policyd: true,
+        purge: true,
+    };
+    /// Every role's name, in the order they are listed.
+    pub const NAMES: [&'static str; 4] = ["portal", "ingest", "policyd", "purge"];
+
+    /// The roles `names` lists (`setting` names where they come from, for
+    /// the error): each a known name, at least one.
+    pub fn parse<'a>(setting: &str, names: impl IntoIterator<Item = &'a str>) -> Result<Self> {
+        let mut roles = Self {
+            portal: false,
+            ingest: false,
+            policyd: false,
+            purge: false,
+        };
+        let mut any = false;
+        for name in names {
+            let name = name.trim();
+            let flag = match name.to_ascii_lowercase().as_str() {
+                "portal" => &mut roles.portal,
+                "ingest" => &mut roles.ingest,
+                "policyd" => &mut roles.policyd,
+                "purge" => &mut roles.purge,
+                _ => bail!(
+                    "{setting}: {name:?} is not a role; the roles are {}",
+                    Self::NAMES.join(", ")
+                ),
+            };
+            *flag = true;
+            any = true;
+        }
+        if !any {
+            bail!(
+                "{setting} is empty: name at least one of {}",
+                Self::NAMES.join(", ")
+            );
+        }
+        Ok(roles)
+    }
+
+    /// The names of the roles on, in [`Roles::NAMES`] order.
+    pub fn names(&self) -> Vec<&'static str> {
+        let on = [self.portal, self.ingest, self.policyd, self.purge];
+        Self::NAMES
+            .into_iter()
+            .zip(on)
+            .filter_map(|(name, on)| on.then_some(name))
+            .collect()
+    }
+}
+
+impl std::fmt::Display for Roles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.names().join(", "))
+    }
+}
+
 impl ServerConfig {
+    /// `roles`, checked.
+    pub fn roles(&self) -> Result<Roles> {
+        Roles::parse("server.roles", self.roles.iter().map(String::as_str))
+    }
+
     /// `default_language` and `time_zone`, checked.
     pub fn locale(&self) -> Result<app::state::LocaleSettings> {
         let default_lang = app::i18n::Lang::parse(&self.default_language).with_context(|| {
@@ -423,6 +520,7 @@ impl Config {
         cfg.migrate_utc_offset(zone_given)?;
         cfg.server.locale()?;
         cfg.server.trusted_proxies()?;
+        cfg.server.roles()?;
         cfg.check_retention()?;
         Ok(cfg)
     }
@@ -730,6 +828,55 @@ mod tests {
         .unwrap();
         assert_eq!(cfg.retention.message_trace_days, 7);
         assert_eq!(cfg.retention.audit_days, 3650);
+    }
+
+    #[test]
+    fn roles_are_known_names_and_at_least_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = Config::load(Some(&write(&dir, "")), env(&[])).unwrap();
+        assert_eq!(cfg.server.roles().unwrap(), Roles::ALL);
+        let relay = Config::load(
+            Some(&write(
+                &dir,
+                "[server]\nroles = [\"ingest\", \"policyd\"]\n",
+            )),
+            env(&[]),
+        )
+        .unwrap()
+        .server
+        .roles()
+        .unwrap();
+        assert_eq!(
+            relay,
+            Roles {
+                portal: false,
+                ingest: true,
+                policyd: true,
+                purge: false
+            }
+        );
+        assert_eq!(relay.to_string(), "ingest, policyd");
+        let from_env = Config::load(
+            Some(&write(&dir, "")),
+            env(&[("CARTEIRO_SERVER__ROLES", "[\"portal\"]")]),
+        )
+        .unwrap();
+        assert_eq!(from_env.server.roles().unwrap().names(), ["portal"]);
+        for (text, want) in [
+            ("[server]\nroles = []\n", "server.roles is empty"),
+            (
+                "[server]\nroles = [\"portal\", \"web\"]\n",
+                "\"web\" is not a role; the roles are portal, ingest, policyd, purge",
+            ),
+        ] {
+            let err = Config::load(Some(&write(&dir, text)), env(&[])).unwrap_err();
+            assert!(format!("{err:#}").contains(want), "{text}: {err:#}");
+        }
+        let err = Roles::parse("--roles", ["ingest", ""]).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("--roles: \"\" is not a role"),
+            "{err:#}"
+        );
     }
 
     #[test]

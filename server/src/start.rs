@@ -1,17 +1,22 @@
-//! Starting the whole portal, once, for `carteiro serve`, `carteiro soak`
-//! and every integration test that talks to the portal: the database
-//! (migrated), the optional demo data, one ingest worker per
-//! `[[mailflow.sources]]`, the purge task (deleted mailboxes, Mailgraph
-//! tiers, stale sign-in data and expired sessions), the Postfix policy
-//! daemon, the first admin and the HTTP server. [`start`] is the only way
-//! in, so the tests run the same workers, purge and daemon as production;
-//! what a test needs differently (port 0, no policy daemon, no first admin,
-//! no sources) is configuration. [`start`] returns once everything listens
-//! (port 0 in `server.listen` or `defence.policy_listen` picks a free one:
-//! the [`Running`] says which); [`Running::shutdown`] stops it again.
+//! Starting Carteiro, once, for `carteiro serve`, `carteiro soak` and every
+//! integration test that talks to it: the database (migrated), the
+//! optional demo data, and what `server.roles` asks for: one ingest worker
+//! per `[[mailflow.sources]]` (`ingest`), the purge task (`purge`: deleted
+//! mailboxes, Mailgraph tiers, stale sign-in data and expired sessions; on
+//! PostgreSQL only in the process holding the singleton lock, see
+//! [`crate::singleton`]), the Postfix policy daemon (`policyd`), the first
+//! admin and the HTTP server (`portal`). [`start`] is the only way in, so
+//! the tests run the same workers, purge and daemon as production; what a
+//! test needs differently (port 0, no policy daemon, no first admin, no
+//! sources, fewer roles) is configuration. [`start`] returns once
+//! everything listens (port 0 in `server.listen` or `defence.policy_listen`
+//! picks a free one: the [`Running`] says which); [`Running::shutdown`]
+//! stops it again, within `server.shutdown_secs`.
 
-use crate::config::Config;
-use crate::{db, web};
+use crate::config::{Config, Roles};
+use crate::ingest::Stop;
+use crate::singleton::Lock;
+use crate::{db, health, web};
 use anyhow::{Context, Result};
 use app::model::IssuedPassword;
 use app::server::staff;
@@ -26,30 +31,55 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// What [`start`] does besides the configuration.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct Options {
     /// On a new database, seed the demo domain and a generated log
     /// (`carteiro serve --demo`).
     pub demo: bool,
+    /// How often the purge runs: ten minutes (shorter in tests).
+    pub purge_every: Duration,
+    /// How often a process without the singleton lock tries to take it,
+    /// and the holder checks it: a minute (shorter in tests).
+    pub lock_retry: Duration,
 }
 
-/// The portal, running. [`Running::shutdown`] stops the HTTP server
-/// gracefully and the background tasks; dropping it stops the HTTP server
-/// too (without waiting) and leaves the background tasks running until the
-/// runtime ends. The policy daemon and its block refresh stop with the
-/// runtime.
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            demo: false,
+            purge_every: PURGE_EVERY,
+            lock_retry: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Carteiro, running. [`Running::shutdown`] stops it gracefully; dropping
+/// it stops the HTTP server too (without waiting) and leaves the
+/// background tasks running until the runtime ends. The policy daemon's
+/// open connections and its block refresh end with the runtime.
 pub struct Running {
-    /// Where the portal answers (the real port when `server.listen` said 0).
-    pub http_addr: SocketAddr,
-    /// The Postfix policy daemon, unless `defence.policy_listen` is empty.
+    /// What this process runs.
+    pub roles: Roles,
+    /// Where the portal answers (the real port when `server.listen` said
+    /// 0); `None` without the portal role.
+    pub http_addr: Option<SocketAddr>,
+    /// The Postfix policy daemon, if its role is on and
+    /// `defence.policy_listen` is not empty.
     pub policyd: Option<crate::defence::Running>,
     /// The server's state: its database connection, the ingest board…
     pub state: AppState,
     /// The account `admin` with its generated password, when this start
-    /// created it (an empty staff table and `server.create_first_admin`).
+    /// created it (portal role, an empty staff table and
+    /// `server.create_first_admin`).
     pub first_admin: Option<IssuedPassword>,
+    /// Whether this process holds the singleton lock, and the purge rounds
+    /// it ran.
+    pub singleton: Arc<crate::singleton::Status>,
+    shutdown_within: Duration,
     stop: Option<oneshot::Sender<()>>,
-    server: JoinHandle<std::io::Result<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+    workers: Vec<JoinHandle<()>>,
+    workers_stop: Stop,
     background: Vec<JoinHandle<()>>,
 }
 
@@ -59,51 +89,112 @@ impl Running {
         self.policyd.as_ref().map(|p| p.addr)
     }
 
-    /// Serves until `signal` completes (or the server fails), then shuts down.
+    /// Runs until `signal` completes (or the HTTP server fails), then
+    /// shuts down.
     pub async fn serve_until(mut self, signal: impl Future<Output = ()>) -> Result<()> {
-        tokio::select! {
-            ended = &mut self.server => {
-                self.stop_background();
-                return match ended {
-                    Ok(result) => result.context("server error"),
-                    Err(e) => Err(e).context("the HTTP server task failed"),
-                };
-            }
-            () = signal => {}
+        let failed = tokio::select! {
+            ended = server_ended(&mut self.server) => ended,
+            () = signal => None,
+        };
+        if let Some(ended) = failed {
+            self.abort_all();
+            return match ended {
+                Ok(result) => result.context("server error"),
+                Err(e) => Err(e).context("the HTTP server task failed"),
+            };
         }
         self.shutdown().await
     }
 
-    /// Stops taking connections, lets the requests in progress finish,
-    /// and stops the ingest workers (a batch being written is rolled back,
-    /// as after a crash; the next start resumes from its checkpoint) and
-    /// the periodic tasks.
+    /// Stops within `server.shutdown_secs`: the HTTP server stops taking
+    /// connections and lets the requests in progress finish, the policy
+    /// daemon stops taking connections, each ingest worker stores the
+    /// batch it is writing with its checkpoint and stops, and the purge
+    /// stops (a chunk being deleted is rolled back). Whatever still runs
+    /// at the bound is aborted, as after a crash: a batch being written is
+    /// rolled back and the next start resumes from its checkpoint.
     pub async fn shutdown(mut self) -> Result<()> {
+        let started = Instant::now();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        let ended = (&mut self.server).await;
-        self.stop_background();
-        ended
-            .context("the HTTP server task failed")?
-            .context("server error")
+        self.workers_stop.ask();
+        if let Some(policyd) = &self.policyd {
+            policyd.stop_accepting();
+        }
+        for task in self.background.drain(..) {
+            task.abort();
+        }
+        let server = self.server.take();
+        let server_abort = server.as_ref().map(JoinHandle::abort_handle);
+        let workers = std::mem::take(&mut self.workers);
+        let worker_aborts: Vec<_> = workers.iter().map(JoinHandle::abort_handle).collect();
+        let ended = async {
+            for worker in workers {
+                let _ = worker.await;
+            }
+            match server {
+                Some(server) => server.await.map(Some),
+                None => Ok(None),
+            }
+        };
+        match tokio::time::timeout(self.shutdown_within, ended).await {
+            Ok(served) => {
+                tracing::info!(
+                    took_ms = started.elapsed().as_millis() as u64,
+                    "stopped: every worker at its checkpoint"
+                );
+                match served.context("the HTTP server task failed")? {
+                    Some(result) => result.context("server error"),
+                    None => Ok(()),
+                }
+            }
+            Err(_) => {
+                tracing::warn!(
+                    "not stopped within server.shutdown_secs ({} s): aborting what still runs \
+                     (a batch being written is rolled back; the next start resumes from its \
+                     checkpoint)",
+                    self.shutdown_within.as_secs()
+                );
+                worker_aborts.iter().for_each(|a| a.abort());
+                server_abort.iter().for_each(|a| a.abort());
+                Ok(())
+            }
+        }
     }
 
-    fn stop_background(&mut self) {
-        for task in self.background.drain(..) {
+    fn abort_all(&mut self) {
+        self.workers_stop.ask();
+        for task in self.background.drain(..).chain(self.workers.drain(..)) {
             task.abort();
         }
     }
 }
 
+/// Completes when the HTTP server task ends; never without one.
+async fn server_ended(
+    server: &mut Option<JoinHandle<std::io::Result<()>>>,
+) -> Option<Result<std::io::Result<()>, tokio::task::JoinError>> {
+    match server {
+        Some(server) => Some(server.await),
+        None => std::future::pending().await,
+    }
+}
+
 /// Starts everything `cfg` describes; see the module documentation.
 pub async fn start(cfg: &Config, opts: Options) -> Result<Running> {
-    let addr: SocketAddr = cfg.server.listen.parse().with_context(|| {
-        format!(
-            "server.listen {:?} is not an address like 127.0.0.1:3000",
-            cfg.server.listen
-        )
-    })?;
+    let roles = cfg.server.roles()?;
+    let addr: Option<SocketAddr> = if roles.portal {
+        Some(cfg.server.listen.parse().with_context(|| {
+            format!(
+                "server.listen {:?} is not an address like 127.0.0.1:3000",
+                cfg.server.listen
+            )
+        })?)
+    } else {
+        None
+    };
+    tracing::info!("roles: {roles}");
     let state = app_state(cfg, db::open(&cfg.database).await?)?;
     if opts.demo {
         // Domains first: the demo log's mail for them is counted per domain.
@@ -117,34 +208,73 @@ pub async fn start(cfg: &Config, opts: Options) -> Result<Running> {
             tracing::info!("new database: imported a {lines}-line demo Postfix log");
         }
     }
-    let purge = Purge::new(state.db.clone(), cfg);
-    // The first round before the ingest workers write and anything
-    // listens: what they write and what a request sees never depend on
-    // whether the purge task got to run yet.
-    // Nothing else writes yet: no pause between chunks.
-    purge.without_pause().once().await;
     let mut background = Vec::new();
-    if !cfg.mailflow.sources.is_empty() {
-        background.extend(crate::ingest::worker::spawn_all(
+    let mut lock = Lock::new(&state.db, &cfg.database.url, opts.lock_retry);
+    let singleton = lock.status.clone();
+    if roles.purge {
+        let purge = Purge::new(state.db.clone(), cfg);
+        // The first round before the ingest workers write and anything
+        // listens: what they write and what a request sees never depend on
+        // whether the purge task got to run yet.
+        // Nothing else writes yet: no pause between chunks.
+        if lock.hold().await {
+            purge.without_pause().once().await;
+            singleton.count_round();
+        }
+        background.push(tokio::spawn(lock.run(purge, opts.purge_every)));
+    }
+    let workers_stop = Stop::default();
+    let mut workers = Vec::new();
+    if roles.ingest && !cfg.mailflow.sources.is_empty() {
+        workers = crate::ingest::worker::spawn_all(
             crate::ingest::worker::WorkerContext {
                 db: state.db.clone(),
                 board: state.ingest.clone(),
                 settings: cfg.engine_settings()?,
                 poll: Duration::from_millis(cfg.mailflow.poll_millis.max(10)),
                 batch_lines: cfg.mailflow.batch_lines.max(1),
+                stop: workers_stop.clone(),
             },
             cfg.mailflow.sources.clone(),
-        ));
+        );
     }
-    background.push(tokio::spawn(purge.every(PURGE_EVERY)));
-    let policyd = crate::defence::start(&state.db, &cfg.defence).await?;
-    let first_admin = if cfg.server.create_first_admin {
-        staff::ensure_first_admin(&state.db).await?
+    let policyd = if roles.policyd {
+        crate::defence::start(&state.db, &cfg.defence).await?
     } else {
         None
     };
-
-    let app = web::router(state.clone(), cfg);
+    let mut running = Running {
+        roles,
+        http_addr: None,
+        policyd,
+        state: state.clone(),
+        first_admin: None,
+        singleton,
+        shutdown_within: Duration::from_secs(cfg.server.shutdown_secs.max(1)),
+        stop: None,
+        server: None,
+        workers,
+        workers_stop,
+        background,
+    };
+    let Some(addr) = addr else {
+        return Ok(running);
+    };
+    if cfg.server.create_first_admin {
+        running.first_admin = staff::ensure_first_admin(&state.db).await?;
+    }
+    let probe = health::Probe {
+        roles,
+        policyd: running.policyd.as_ref().map(|p| {
+            (
+                p.blocks.clone(),
+                health::Probe::blocks_bound(p.refresh_secs),
+            )
+        }),
+        singleton: running.singleton.clone(),
+        ..health::Probe::new(&state, cfg)
+    };
+    let app = web::router(state, cfg, probe);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -154,17 +284,11 @@ pub async fn start(cfg: &Config, opts: Options) -> Result<Running> {
         let _ = stopped.await;
     };
     let limits = web::ConnLimits::from_config(&cfg.server);
-    let server = tokio::spawn(web::serve(listener, app, limits, shutdown));
+    running.server = Some(tokio::spawn(web::serve(listener, app, limits, shutdown)));
+    running.stop = Some(stop);
+    running.http_addr = Some(http_addr);
     tracing::info!("Carteiro is serving http://{http_addr}");
-    Ok(Running {
-        http_addr,
-        policyd,
-        state,
-        first_admin,
-        stop: Some(stop),
-        server,
-        background,
-    })
+    Ok(running)
 }
 
 /// The server state the router and the server functions share.
@@ -239,17 +363,8 @@ impl Purge {
         quick
     }
 
-    /// One round after another, `every` apart (the first after `every`).
-    async fn every(self, every: Duration) {
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        loop {
-            tick.tick().await;
-            self.once().await;
-        }
-    }
-
     /// One round, logged; a failure is left to the next round.
-    async fn once(&self) {
+    pub(crate) async fn once(&self) {
         let round = self.round(false).await;
         let again = "next try in ten minutes";
         match &round.mailboxes.0 {

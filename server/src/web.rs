@@ -26,7 +26,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{AxumRouteListing, LeptosRoutes, ResponseOptions, generate_route_list};
-use sea_orm::ConnectionTrait;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, LazyLock};
@@ -66,8 +65,10 @@ struct Origins {
     scheme: &'static str,
 }
 
-/// The complete portal, ready to serve.
-pub fn router(state: AppState, cfg: &Config) -> Router {
+/// The complete portal, ready to serve: `/healthz` and `/readyz` (see
+/// [`crate::health`], outside the session, cross-site and limit layers, so
+/// a probe never touches the session store), and everything else.
+pub fn router(state: AppState, cfg: &Config, probe: crate::health::Probe) -> Router {
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
         .with_name("carteiro_session")
         .with_http_only(true)
@@ -96,8 +97,7 @@ pub fn router(state: AppState, cfg: &Config) -> Router {
     let routes = ROUTES.clone();
     let fallback_state = state.clone();
 
-    Router::new()
-        .route("/healthz", get(healthz))
+    let portal = Router::new()
         .merge(crate::rest::routes())
         .merge(crate::mailgraph::routes())
         .leptos_routes_with_context(&state, routes, page_csp, {
@@ -126,9 +126,14 @@ pub fn router(state: AppState, cfg: &Config) -> Router {
             state.locale.default_lang,
             app::server::locale::scope_request_lang,
         ))
+        .with_state(state);
+    Router::new()
+        .route("/healthz", get(crate::health::healthz))
+        .route("/readyz", get(crate::health::readyz))
+        .with_state(Arc::new(probe))
+        .merge(portal)
         .layer(TraceLayer::new_for_http())
         .layer(middleware::from_fn(security_headers))
-        .with_state(state)
 }
 
 /// Limits of the connections themselves (the per-request ones are layers
@@ -450,17 +455,6 @@ async fn security_headers(req: Request, next: Next) -> Response {
         HeaderValue::from_static("same-origin"),
     );
     res
-}
-
-/// Public. `ok` when the database answers (for load balancers and probes).
-async fn healthz(State(state): State<AppState>) -> Response {
-    match state.db.execute_unprepared("SELECT 1").await {
-        Ok(_) => "ok".into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
-        }
-    }
 }
 
 /// Refuses state-changing requests that a browser sent on behalf of another

@@ -38,10 +38,16 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run the web portal (migrates the database first).
+    /// Run the web portal, the live ingest workers, the policy daemon and the
+    /// purge, or the roles chosen (migrates the database first).
     ///
-    /// On an empty staff table it creates the account `admin` and prints its
-    /// generated password once (turn off with server.create_first_admin = false).
+    /// SIGTERM or Ctrl-C stops it within server.shutdown_secs, each ingest
+    /// worker's current batch and checkpoint stored first; SIGHUP is logged
+    /// and changes nothing (restart to apply a changed carteiro.toml).
+    ///
+    /// With the portal role, on an empty staff table it creates the account
+    /// `admin` and prints its generated password once (turn off with
+    /// server.create_first_admin = false).
     Serve {
         /// Address to listen on, overriding server.listen, e.g. 0.0.0.0:8080
         #[arg(long, value_name = "ADDR")]
@@ -52,6 +58,11 @@ pub enum Command {
         /// show at once. `make run` passes it; `make run DEMO=0` does not.
         #[arg(long)]
         demo: bool,
+        /// What this process runs, overriding server.roles: a comma-separated
+        /// list of portal, ingest, policyd, purge (e.g. a mail relay:
+        /// --roles ingest,policyd) [default: all four]
+        #[arg(long, value_name = "ROLES", value_delimiter = ',')]
+        roles: Option<Vec<String>>,
     },
     /// Apply pending database migrations and exit.
     Migrate,

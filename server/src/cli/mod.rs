@@ -36,9 +36,14 @@ impl Cli {
         let default = Command::Serve {
             listen: None,
             demo: false,
+            roles: None,
         };
         match self.command.unwrap_or(default) {
-            Command::Serve { listen, demo } => serve::serve(cfg, listen, demo).await,
+            Command::Serve {
+                listen,
+                demo,
+                roles,
+            } => serve::serve(cfg, listen, demo, roles).await,
             Command::Migrate => {
                 db::open(&cfg.database).await?;
                 println!("Database {} is up to date.", db::redact(&cfg.database.url));

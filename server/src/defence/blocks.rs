@@ -147,6 +147,9 @@ pub struct Shared {
     hits: Mutex<FxHashMap<i64, u64>>,
     /// (minute start, kind of block) → requests refused.
     refused: Mutex<Refused>,
+    /// When the snapshot was last read from the database (Unix seconds):
+    /// `/readyz` tells a daemon answering from stale blocks.
+    fresh_at: std::sync::atomic::AtomicI64,
 }
 
 /// Refusals per minute and kind of block, not yet written.
@@ -158,7 +161,13 @@ impl Shared {
             current: RwLock::new(Arc::new(snapshot)),
             hits: Mutex::default(),
             refused: Mutex::default(),
+            fresh_at: now().into(),
         }
+    }
+
+    /// When the snapshot was last read from the database (Unix seconds).
+    pub fn fresh_at(&self) -> i64 {
+        self.fresh_at.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn snapshot(&self) -> Arc<Snapshot> {
@@ -173,6 +182,8 @@ impl Shared {
             .current
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(snapshot);
+        self.fresh_at
+            .store(now(), std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Block `id`, of an IP address or network or of an account

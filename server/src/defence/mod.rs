@@ -24,6 +24,16 @@ use std::time::Duration;
 pub struct Running {
     pub addr: SocketAddr,
     pub blocks: Arc<blocks::Shared>,
+    /// `defence.refresh_secs`.
+    pub refresh_secs: u64,
+    accepting: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops taking connections (those open end with the runtime).
+    pub fn stop_accepting(&self) {
+        self.accepting.abort();
+    }
 }
 
 /// Loads the active blocks, keeps them fresh and starts the policy daemon
@@ -51,7 +61,7 @@ pub async fn start(db: &DatabaseConnection, cfg: &DefenceConfig) -> Result<Optio
         .await
         .with_context(|| format!("the policy daemon cannot listen on {addr}"))?;
     let addr = listener.local_addr()?;
-    tokio::spawn(policyd::serve(
+    let accepting = tokio::spawn(policyd::serve(
         listener,
         shared.clone(),
         policyd::Options::from_config(cfg),
@@ -60,5 +70,7 @@ pub async fn start(db: &DatabaseConnection, cfg: &DefenceConfig) -> Result<Optio
     Ok(Some(Running {
         addr,
         blocks: shared,
+        refresh_secs: cfg.refresh_secs.max(1),
+        accepting,
     }))
 }

@@ -32,6 +32,43 @@ pub struct RunOptions {
     pub store: bool,
 }
 
+/// Asks a run (and the live workers) to stop at the next batch boundary:
+/// a batch being written is committed with its checkpoint first; lines
+/// counted but not yet handed to the writer are read again on the next
+/// start. Cloning gives another handle on the same request.
+#[derive(Clone, Debug)]
+pub struct Stop(std::sync::Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Default for Stop {
+    fn default() -> Self {
+        Self(std::sync::Arc::new(tokio::sync::watch::Sender::new(false)))
+    }
+}
+
+impl Stop {
+    /// Asks every holder to stop.
+    pub fn ask(&self) {
+        self.0.send_replace(true);
+    }
+
+    pub fn asked(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Completes once stopping is asked.
+    pub async fn wait(&self) {
+        let mut asked = self.0.subscribe();
+        // The sender lives in `self`: waiting cannot fail.
+        let _ = asked.wait_for(|&stop| stop).await;
+    }
+
+    /// Sleeps `pause`, or less if stopping is asked meanwhile; says
+    /// whether it was.
+    pub async fn sleep(&self, pause: std::time::Duration) -> bool {
+        tokio::time::timeout(pause, self.wait()).await.is_ok()
+    }
+}
+
 /// Reads `reader` to its end through `counter`, committing a batch (with the
 /// checkpoint `cp` advanced past it) every `batch_lines` lines and at the
 /// end. `progress` sees each committed checkpoint. Returns the counter and
@@ -40,8 +77,24 @@ pub async fn run(
     db: &DatabaseConnection,
     counter: Counter,
     reader: LogReader,
+    cp: Checkpoint,
+    opts: RunOptions,
+    progress: impl FnMut(&Checkpoint),
+) -> (Counter, LogReader, Result<Checkpoint>) {
+    run_until(db, counter, reader, cp, opts, &Stop::default(), progress).await
+}
+
+/// [`run`], ending early when `stop` is asked: the batch being committed
+/// then is committed, nothing after it, and the checkpoint returned is the
+/// last one committed (the counter and the reader are past it: start
+/// again from the checkpoint).
+pub async fn run_until(
+    db: &DatabaseConnection,
+    counter: Counter,
+    reader: LogReader,
     mut cp: Checkpoint,
     opts: RunOptions,
+    stop: &Stop,
     mut progress: impl FnMut(&Checkpoint),
 ) -> (Counter, LogReader, Result<Checkpoint>) {
     // A hand-over: the counter fills the next batch while the writer stores
@@ -50,6 +103,7 @@ pub async fn run(
     let (tx, mut rx) = tokio::sync::mpsc::channel::<(Batch, Checkpoint)>(1);
     let (taken_tx, taken) = std::sync::mpsc::sync_channel::<()>(1);
     let start = cp.clone();
+    let stopping = stop.clone();
     let producer = tokio::task::spawn_blocking(move || {
         let hand_over =
             |batch: (Batch, Checkpoint)| tx.blocking_send(batch).is_ok() && taken.recv().is_ok();
@@ -60,6 +114,9 @@ pub async fn run(
         let ahead = ReadAhead::start(reader, opts.archive, counter.years());
         let mut outcome = Ok(());
         'blocks: for parsed in &ahead.full {
+            if stopping.asked() {
+                break; // the writer stops too
+            }
             let (block, heads) = match parsed {
                 Ok(p) => p,
                 Err(e) => {
@@ -88,7 +145,16 @@ pub async fn run(
         (counter, reader, outcome)
     });
     let mut written = Ok(());
-    while let Some((batch, next)) = rx.recv().await {
+    loop {
+        // A commit under way is never interrupted: the stop is heard
+        // between batches.
+        let received = tokio::select! {
+            received = rx.recv() => received,
+            () = stop.wait() => None,
+        };
+        let Some((batch, next)) = received else {
+            break;
+        };
         let _ = taken_tx.try_send(());
         if batch.is_empty() && next.offset == cp.offset {
             continue;

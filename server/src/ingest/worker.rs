@@ -18,10 +18,14 @@
 //! [`MIN_POSTFIX_LINES`] Postfix lines: the latest stretch decides, so a
 //! warning goes once the log is read again, and after a restart it is
 //! judged afresh on the lines read then (nothing stored can go stale).
+//!
+//! A worker stops when its [`Stop`] is asked (SIGTERM): the batch being
+//! written is committed with its checkpoint, and the worker returns
+//! without reading further; the next start resumes from that checkpoint.
 
 use super::source::{self, LogReader};
 use super::store::{self, Checkpoint};
-use super::{RunOptions, preload, run};
+use super::{RunOptions, Stop, preload, run_until};
 use crate::config::SourceConfig;
 use crate::defence::detection::Rules;
 use anyhow::{Context, Result};
@@ -45,11 +49,14 @@ pub struct WorkerContext {
     pub settings: Settings,
     pub poll: Duration,
     pub batch_lines: u64,
+    /// Asked on shutdown: each worker stops at its next batch boundary.
+    pub stop: Stop,
 }
 
 /// Starts one task per source. Each retries after an error (shown on the
-/// admin page) until the server stops or its handle is aborted (a batch
-/// being written is then rolled back, as after a crash).
+/// admin page) until `ctx.stop` is asked (the task then ends after its
+/// current batch) or its handle is aborted (a batch being written is then
+/// rolled back, as after a crash).
 pub fn spawn_all(ctx: WorkerContext, sources: Vec<SourceConfig>) -> Vec<JoinHandle<()>> {
     {
         let mut board = ctx.board.write().unwrap_or_else(|e| e.into_inner());
@@ -59,6 +66,8 @@ pub fn spawn_all(ctx: WorkerContext, sources: Vec<SourceConfig>) -> Vec<JoinHand
                 name: s.name.clone(),
                 path: s.path.display().to_string(),
                 state: SourceState::Starting,
+                // `/readyz` counts a worker silent for too long from here.
+                updated_at: chrono::Utc::now().timestamp(),
                 ..SourceStatus::default()
             })
             .collect();
@@ -68,14 +77,19 @@ pub fn spawn_all(ctx: WorkerContext, sources: Vec<SourceConfig>) -> Vec<JoinHand
         let ctx = ctx.clone();
         tasks.push(tokio::spawn(async move {
             loop {
-                if let Err(e) = follow(&ctx, i, &src).await {
+                if let Err(e) = follow(&ctx, i, &src).await
+                    && !ctx.stop.asked()
+                {
                     tracing::warn!(source = %src.name, "ingest stopped: {e:#}; retrying in 5 s");
                     update(&ctx.board, i, |s| {
                         s.state = SourceState::Error;
                         s.last_error = Some(format!("{e:#}"));
                     });
                 }
-                tokio::time::sleep(Duration::from_secs(5)).await;
+                if ctx.stop.asked() || ctx.stop.sleep(Duration::from_secs(5)).await {
+                    tracing::info!(source = %src.name, "ingest stopped at its checkpoint");
+                    return;
+                }
             }
         }));
     }
@@ -97,7 +111,8 @@ fn rotated(path: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
-/// Tails one source until an error.
+/// Tails one source until an error, or until `ctx.stop` is asked (then
+/// `Ok`, having stored nothing past the last committed checkpoint).
 async fn follow(ctx: &WorkerContext, i: usize, src: &SourceConfig) -> Result<()> {
     let rules: RejectRules = store::reject_rules(&ctx.db).await?;
     let mut reject_rows = store::rule_rows(&ctx.db).await?;
@@ -126,7 +141,9 @@ async fn follow(ctx: &WorkerContext, i: usize, src: &SourceConfig) -> Result<()>
         },
     };
     counter.resume_years(cp.years);
-    let current = wait_for_file(&src.path, ctx.poll).await;
+    let Some(current) = wait_for_file(&src.path, ctx.poll, &ctx.stop).await else {
+        return Ok(());
+    };
     let current_id = source::fingerprint(&src.path, false)?;
     if !cp.file_id.is_empty() && current_id.as_deref() != Some(cp.file_id.as_str()) {
         let old = rotated(&src.path);
@@ -134,6 +151,9 @@ async fn follow(ctx: &WorkerContext, i: usize, src: &SourceConfig) -> Result<()>
             tracing::info!(source = %src.name, "finishing the rotated {}", old.display());
             let file = std::fs::File::open(&old)?;
             (counter, cp) = tail.drain(counter, file, &old, cp, idle).await?;
+            if ctx.stop.asked() {
+                return Ok(());
+            }
         } else {
             tracing::warn!(
                 source = %src.name,
@@ -159,22 +179,32 @@ async fn follow(ctx: &WorkerContext, i: usize, src: &SourceConfig) -> Result<()>
         let result;
         (counter, reader, result) = tail.read(counter, reader, cp.clone()).await;
         cp = result?;
+        if ctx.stop.asked() {
+            return Ok(());
+        }
         tail.judge(&mut counter.coverage);
         let now = match std::fs::metadata(&src.path) {
             Ok(m) => m,
             Err(_) => {
                 // Renamed and not yet re-created: keep reading the old file.
-                tokio::time::sleep(ctx.poll).await;
+                if ctx.stop.sleep(ctx.poll).await {
+                    return Ok(());
+                }
                 continue;
             }
         };
         if now.ino() != ino {
             // Rename and create: finish the old file through our handle,
             // letting the writer close it first.
-            tokio::time::sleep(ctx.poll).await;
+            if ctx.stop.sleep(ctx.poll).await {
+                return Ok(());
+            }
             let result;
             (counter, _, result) = tail.read_archive(counter, reader, cp.clone()).await;
             cp = result?;
+            if ctx.stop.asked() {
+                return Ok(());
+            }
             (reader, ino) = start_over(&src.path, &mut cp)?;
             continue;
         }
@@ -188,6 +218,9 @@ async fn follow(ctx: &WorkerContext, i: usize, src: &SourceConfig) -> Result<()>
             if old.is_file() && source::fingerprint(&old, true)?.as_deref() == Some(&cp.file_id) {
                 let file = std::fs::File::open(&old)?;
                 (counter, cp) = tail.drain(counter, file, &old, cp, idle).await?;
+                if ctx.stop.asked() {
+                    return Ok(());
+                }
             } else {
                 tracing::warn!(source = %src.name, "{} was truncated; lines between the last read and the truncation may be missing", src.path.display());
             }
@@ -235,7 +268,9 @@ async fn follow(ctx: &WorkerContext, i: usize, src: &SourceConfig) -> Result<()>
                 Err(e) => tracing::warn!("cannot re-read the hosted domains: {e:#}"),
             }
         }
-        tokio::time::sleep(ctx.poll).await;
+        if ctx.stop.sleep(ctx.poll).await {
+            return Ok(());
+        }
     }
 }
 
@@ -253,12 +288,15 @@ fn start_over(path: &Path, cp: &mut Checkpoint) -> Result<(LogReader, u64)> {
     Ok((LogReader::from_file(file, path, 0)?, ino))
 }
 
-async fn wait_for_file(path: &Path, poll: Duration) -> std::fs::Metadata {
+/// The file's metadata once it exists; `None` if `stop` is asked first.
+async fn wait_for_file(path: &Path, poll: Duration, stop: &Stop) -> Option<std::fs::Metadata> {
     loop {
         if let Ok(m) = std::fs::metadata(path) {
-            return m;
+            return Some(m);
         }
-        tokio::time::sleep(poll).await;
+        if stop.sleep(poll).await {
+            return None;
+        }
     }
 }
 
@@ -298,13 +336,21 @@ impl<'a> Tail<'a> {
         let opts = self.opts(false);
         let board = self.ctx.board.clone();
         let index = self.index;
-        run(&self.ctx.db, counter, reader, cp, opts, |cp| {
-            update(&board, index, |s| {
-                s.state = SourceState::CatchingUp;
-                s.offset = cp.offset;
-                s.lines = cp.lines;
-            })
-        })
+        run_until(
+            &self.ctx.db,
+            counter,
+            reader,
+            cp,
+            opts,
+            &self.ctx.stop,
+            |cp| {
+                update(&board, index, |s| {
+                    s.state = SourceState::CatchingUp;
+                    s.offset = cp.offset;
+                    s.lines = cp.lines;
+                })
+            },
+        )
         .await
     }
 
@@ -316,7 +362,16 @@ impl<'a> Tail<'a> {
         cp: Checkpoint,
     ) -> (Counter, LogReader, Result<Checkpoint>) {
         let opts = self.opts(true);
-        run(&self.ctx.db, counter, reader, cp, opts, |_| {}).await
+        run_until(
+            &self.ctx.db,
+            counter,
+            reader,
+            cp,
+            opts,
+            &self.ctx.stop,
+            |_| {},
+        )
+        .await
     }
 
     /// Reads the rest of a rotated file from the checkpoint's offset.

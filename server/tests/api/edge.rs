@@ -481,7 +481,7 @@ async fn shutting_down_closes_idle_connections_and_returns() {
     let running = server::start::start(&cfg, server::start::Options::default())
         .await
         .unwrap();
-    let addr = running.http_addr;
+    let addr = running.http_addr.expect("the portal runs");
     // A kept-alive connection, idle after its first answer.
     let mut kept = TcpStream::connect(addr).await.unwrap();
     kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")

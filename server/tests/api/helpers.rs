@@ -32,7 +32,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         .await
         .expect("the portal starts");
     TestApp {
-        base: format!("http://{}", running.http_addr),
+        base: format!("http://{}", running.http_addr.expect("the portal runs")),
         state: running.state.clone(),
         _running: running,
         _dir: dir,

@@ -16,6 +16,7 @@ mod decision_races;
 mod defence;
 mod edge;
 mod evidence;
+mod health;
 mod helpers;
 mod import_jobs;
 mod language;

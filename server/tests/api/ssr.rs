@@ -20,7 +20,8 @@ async fn building_another_router_never_stalls_a_page_being_rendered() {
         let cfg = cfg.clone();
         let builder = tokio::task::spawn_blocking(move || {
             for _ in 0..10 {
-                drop(server::web::router(state.clone(), &cfg));
+                let probe = server::health::Probe::new(&state, &cfg);
+                drop(server::web::router(state.clone(), &cfg, probe));
             }
         });
         for path in ["/charts", "/mailflow", "/charts/report"] {

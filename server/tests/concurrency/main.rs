@@ -45,9 +45,15 @@ async fn the_portal_holds_up_under_the_whole_mix_at_once() {
     let running = server::start::start(&cfg, server::start::Options::default())
         .await
         .expect("the portal starts");
-    assert!(running.http_addr.ip().is_loopback());
+    assert!(
+        running
+            .http_addr
+            .expect("the portal runs")
+            .ip()
+            .is_loopback()
+    );
     let target = Target {
-        base: format!("http://{}", running.http_addr),
+        base: format!("http://{}", running.http_addr.expect("the portal runs")),
         policyd: Some(running.policyd_addr().expect("the policy daemon runs")),
         db: running.state.db.clone(),
         log: Some(log.clone()),

@@ -8,6 +8,7 @@ mod crash;
 mod helpers;
 mod import;
 mod retention;
+mod roles;
 mod rotation;
 mod trace;
 mod unclassified;

@@ -99,7 +99,10 @@ pub async fn run(mut cfg: Config, db_given: bool, args: Soak) -> Result<()> {
             }];
             let r = crate::start::start(&cfg, crate::start::Options::default()).await?;
             let target = Target {
-                base: format!("http://{}", r.http_addr),
+                base: format!(
+                    "http://{}",
+                    r.http_addr.context("soak needs the portal role")?
+                ),
                 policyd: r.policyd_addr(),
                 db: r.state.db.clone(),
                 log: Some(log),
