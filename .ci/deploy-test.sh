@@ -150,6 +150,10 @@ for unit in "${units[@]}"; do
 done
 grep -qx 'ExecStart=/usr/bin/carteiro --config /etc/carteiro/relay.toml serve --roles ingest,policyd' "${units[1]}" ||
   fail "carteiro-relay.service does not run serve --roles ingest,policyd from relay.toml"
+# The portal's unit is enabled on installation, the relay's waits for relay.toml.
+wants=/etc/systemd/system/multi-user.target.wants
+[ -L "$wants/carteiro.service" ] || fail "carteiro.service is not enabled"
+[ ! -e "$wants/carteiro-relay.service" ] || fail "carteiro-relay.service is enabled before relay.toml is set"
 
 # ---- the conffiles load, the service user can write its database --------------
 say "carteiro config and migrate as the user carteiro"
@@ -293,8 +297,8 @@ pids=()
 say "dpkg --purge carteiro (keeps the database)"
 dpkg_ --purge carteiro >"$work/purge.out" 2>&1 || fail "dpkg --purge: $(cat "$work/purge.out")"
 for f in /usr/bin/carteiro /usr/share/carteiro /etc/carteiro /usr/share/doc/carteiro \
-  /usr/lib/systemd/system/carteiro.service /usr/lib/systemd/system/carteiro-relay.service; do
-  [ ! -e "$f" ] || fail "$f is left after the purge"
+  /usr/lib/systemd/system/carteiro.service /usr/lib/systemd/system/carteiro-relay.service "$wants/carteiro.service"; do
+  [ ! -e "$f" ] && [ ! -L "$f" ] || fail "$f is left after the purge"
 done
 [ -f /var/lib/carteiro/carteiro.db ] || fail "the purge removed /var/lib/carteiro/carteiro.db"
 grep -q 'kept /var/lib/carteiro' "$work/purge.out" || fail "the purge did not say that it kept the database"
