@@ -7,6 +7,10 @@
 //! its connection. The holder checks its connection as often, and before
 //! each round: a holder whose connection dropped stops purging until it
 //! holds the lock again. SQLite has one process: it always holds it.
+//!
+//! Migrating on start is serialised the same way ([`migrate_alone`]), so
+//! that processes started together on one PostgreSQL database do not create
+//! the same tables at once.
 
 use crate::start::Purge;
 use sea_orm::sqlx::{self, Connection, postgres::PgConnection};
@@ -19,6 +23,36 @@ use tokio::time::Instant;
 /// The advisory lock's key: "carteiro" in ASCII. Advisory locks are per
 /// database, so installations sharing a PostgreSQL server do not meet.
 pub const LOCK_KEY: i64 = 0x6361_7274_6569_726f;
+
+/// The key of the lock that lets one process at a time migrate the
+/// database ("carteirm"): processes started together (portal replicas and
+/// relays after an upgrade) would otherwise create the same tables at once.
+pub const MIGRATION_KEY: i64 = 0x6361_7274_6569_726d;
+
+/// Applies the pending migrations, on PostgreSQL one process at a time:
+/// the others wait for it (at most ten minutes), then find nothing pending.
+pub async fn migrate_alone(db: &DatabaseConnection, url: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    if db.get_database_backend() != DbBackend::Postgres {
+        return crate::db::migrate(db).await;
+    }
+    let mut conn = PgConnection::connect(url)
+        .await
+        .context("cannot connect to take the migration lock")?;
+    tokio::time::timeout(
+        Duration::from_secs(600),
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(MIGRATION_KEY)
+            .execute(&mut conn),
+    )
+    .await
+    .context("another process has been migrating the database for ten minutes")?
+    .context("cannot take the migration lock")?;
+    let migrated = crate::db::migrate(db).await;
+    // Closing the session releases the lock.
+    let _ = conn.close().await;
+    migrated
+}
 
 /// How long checking or taking the lock may take before it counts as
 /// failed (a connection lost without a reset can hang much longer).

@@ -195,7 +195,9 @@ pub async fn start(cfg: &Config, opts: Options) -> Result<Running> {
         None
     };
     tracing::info!("roles: {roles}");
-    let state = app_state(cfg, db::open(&cfg.database).await?)?;
+    let db = db::connect(&cfg.database).await?;
+    crate::singleton::migrate_alone(&db, &cfg.database.url).await?;
+    let state = app_state(cfg, db)?;
     if opts.demo {
         // Domains first: the demo log's mail for them is counted per domain.
         if crate::tools::demo::seed_provisioning(&state.db, cfg).await? {
@@ -239,6 +241,9 @@ pub async fn start(cfg: &Config, opts: Options) -> Result<Running> {
         );
     }
     let policyd = if roles.policyd {
+        if cfg.defence.policy_listen.trim().is_empty() {
+            tracing::info!("no policy daemon: defence.policy_listen is empty");
+        }
         crate::defence::start(&state.db, &cfg.defence).await?
     } else {
         None

@@ -45,7 +45,8 @@ impl Cli {
                 roles,
             } => serve::serve(cfg, listen, demo, roles).await,
             Command::Migrate => {
-                db::open(&cfg.database).await?;
+                let db = db::connect(&cfg.database).await?;
+                crate::singleton::migrate_alone(&db, &cfg.database.url).await?;
                 println!("Database {} is up to date.", db::redact(&cfg.database.url));
                 Ok(())
             }

@@ -2,7 +2,7 @@
 //! that lets one process purge, and the graceful stop: SIGTERM to the real
 //! `carteiro serve` mid-import ends it within `server.shutdown_secs` at a
 //! checkpoint that a restart finishes from, storing exactly what a one-shot
-//! import stores.
+//! import stores; SIGHUP is logged and ends nothing.
 
 use crate::common::{carteiro, fresh_database, host_domains, stdout_of, test_config_on};
 use crate::helpers::{connect, count_in_one_pass, generate, series_sums, snapshot};
@@ -197,12 +197,16 @@ fn serve_ingest(config: &Path, stderr: &Path) -> Child {
         .unwrap()
 }
 
-fn sigterm(child: &Child) {
+fn signal(child: &Child, name: &str) {
     let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args([&format!("-{name}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
+}
+
+fn sigterm(child: &Child) {
+    signal(child, "TERM");
 }
 
 /// Waits for `child` to end (at most `within`): its exit status and how
@@ -235,7 +239,10 @@ async fn sigterm_mid_import_stops_in_time_at_a_checkpoint_a_restart_finishes_fro
     let url = fresh_database(&dir).await;
     let db = connect(&url).await;
     host_domains(&db, &HOSTED).await;
-    let shutdown_secs = 10;
+    // Well above the ~0.1 s a stop takes, well below the time the rest of
+    // the log takes to read: a worker that read on to the end of what is
+    // there before stopping would miss the bound.
+    let shutdown_secs = 3;
     let config = dir.path().join("carteiro.toml");
     std::fs::write(
         &config,
@@ -249,15 +256,15 @@ async fn sigterm_mid_import_stops_in_time_at_a_checkpoint_a_restart_finishes_fro
     .unwrap();
     let stderr = dir.path().join("serve.err");
 
-    // A busy relay: the log grows by 2,500 lines every 40 ms.
+    // A busy relay: the log grows by 10,000 lines every 20 ms.
     let writer = {
         let (log, text) = (log.clone(), text.clone());
         std::thread::spawn(move || {
             let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
             let lines: Vec<&str> = text.split_inclusive('\n').collect();
-            for chunk in lines.chunks(2_500) {
+            for chunk in lines.chunks(10_000) {
                 f.write_all(chunk.concat().as_bytes()).unwrap();
-                std::thread::sleep(Duration::from_millis(40));
+                std::thread::sleep(Duration::from_millis(20));
             }
         })
     };
@@ -293,6 +300,17 @@ async fn sigterm_mid_import_stops_in_time_at_a_checkpoint_a_restart_finishes_fro
     // Restarted on the whole log, it finishes from there.
     writer.join().unwrap();
     let mut serve = serve_ingest(&config, &stderr);
+    // SIGHUP (systemd's reload) is logged, and ends nothing (once the
+    // handlers are there: `start` logs the roles after installing them).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !read(&stderr).contains("roles: ingest") {
+        assert!(Instant::now() < deadline, "not started: {}", read(&stderr));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    signal(&serve, "HUP");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(serve.try_wait().unwrap().is_none(), "SIGHUP ended serve");
+    assert!(read(&stderr).contains("SIGHUP: nothing is re-read"));
     let deadline = Instant::now() + Duration::from_secs(300);
     while checkpoint(&db)
         .await
@@ -328,4 +346,55 @@ async fn sigterm_mid_import_stops_in_time_at_a_checkpoint_a_restart_finishes_fro
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_that_never_ends_does_not_hold_the_stop_past_the_bound() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = test_config_on(fresh_database(&dir).await);
+    cfg.server.roles = roles(&["portal"]);
+    cfg.server.shutdown_secs = 1;
+    let running = start(&cfg, Options::default()).await.unwrap();
+    // A sign-in whose body stops after its first bytes: the server waits
+    // for the rest up to server.body_read_timeout_secs (10 s).
+    let mut stalled = tokio::net::TcpStream::connect(running.http_addr.unwrap())
+        .await
+        .unwrap();
+    stalled
+        .write_all(
+            b"POST /api/session/login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\
+              Content-Type: application/x-www-form-urlencoded\r\n\r\nusername=",
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    running.shutdown().await.unwrap();
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(3),
+        "the stop waited for the request up to the 1 s bound, not {took:?}"
+    );
+}
+
+/// Without the migration lock, 3 runs out of 3 failed ("database migration
+/// failed": two processes creating the same table).
+#[tokio::test(flavor = "multi_thread")]
+async fn processes_started_together_on_a_new_database_migrate_one_at_a_time() {
+    if !postgres() {
+        return; // SQLite has one process (a second one starts after it)
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(&dir).await;
+    let opts = Options::default();
+    let (a, b, c, d) = tokio::join!(
+        start_with(&url, &["ingest"], None, opts),
+        start_with(&url, &["ingest", "policyd"], None, opts),
+        start_with(&url, &["portal"], None, opts),
+        start_with(&url, &["portal", "purge"], None, opts),
+    );
+    for running in [a, b, c, d] {
+        running.shutdown().await.unwrap();
+    }
 }
