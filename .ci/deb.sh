@@ -5,7 +5,8 @@
 # It builds the site and binary (`cargo leptos build --split`), stages what
 # cargo-deb takes from the target directory (server/Cargo.toml,
 # [package.metadata.deb]) and prints the .deb's path on its last line:
-# $CARGO_TARGET_DIR/debian/carteiro_<version>-1_amd64.deb.
+# $CARGO_TARGET_DIR/debian/carteiro_<version>-1_amd64.deb (the debug one in
+# debian/debug/, so that neither replaces the other).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +25,7 @@ if [ "$debug" -eq 1 ]; then
   profile_dir=debug
   # cargo-deb calls the dev profile unsupported (it warns) but packages it;
   # the debug binary is stripped and the package compressed quickly.
-  deb_args=(--profile dev --strip --fast)
+  deb_args=(--profile dev --strip --fast --output "$target/debian/debug/")
 else
   .ci/deps.sh --release --deb
   cargo leptos build --release --split
