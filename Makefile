@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help run dev test test-rust test-postgres test-e2e lint fmt deps clean wasm-size screenshots
+.PHONY: help run dev test test-rust test-postgres test-e2e test-deploy deb lint fmt deps clean wasm-size screenshots
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -18,9 +18,9 @@ dev: ## Rebuild and restart on every change (debug build)
 	.ci/deps.sh
 	cargo leptos watch --split
 
-test: ## Every test: Rust unit + integration (SQLite, then PostgreSQL), browser
-	.ci/deps.sh --test
-	$(MAKE) --no-print-directory test-rust test-postgres test-e2e
+test: ## Every test: Rust unit + integration (SQLite, then PostgreSQL), browser, deployment
+	.ci/deps.sh --test --deb
+	$(MAKE) --no-print-directory test-rust test-postgres test-e2e test-deploy
 	@echo "make test: all suites passed"
 
 test-rust: ## Unit and integration tests on SQLite
@@ -32,6 +32,12 @@ test-postgres: ## The integration tests again, on a throw-away PostgreSQL server
 
 test-e2e: ## Browser tests (Playwright in Debian's Chromium)
 	.ci/e2e.sh
+
+test-deploy: ## Install the Debian package (debug build) here, run a portal and a relay from it, purge it (root)
+	.ci/deploy-test.sh
+
+deb: ## The Debian package (release build): target/debian/carteiro_<version>-1_amd64.deb (under CARGO_TARGET_DIR)
+	.ci/deb.sh
 
 wasm-size: ## Build the release WASM and print its files' sizes
 	.ci/wasm-size.sh

@@ -2,15 +2,17 @@
 # Installs what building and testing Carteiro needs, skipping what is there:
 #   rust target wasm32, cargo-leptos, wasm-bindgen-cli (the Cargo.lock version),
 #   and with --test also Debian's chromium, PostgreSQL and Postfix, and the end2end npm packages;
-#   with --release also wasm-opt (npm binaryen) under .tools/.
+#   with --release also wasm-opt (npm binaryen) under .tools/;
+#   with --deb also cargo-deb (the Debian package: `make deb`, `make test-deploy`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want_test=0 want_release=0
+want_test=0 want_release=0 want_deb=0
 for a in "$@"; do
   case "$a" in
     --test) want_test=1 ;;
     --release) want_release=1 ;;
+    --deb) want_deb=1 ;;
     *) echo "deps.sh: unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -60,6 +62,9 @@ if [ "$want_test" -eq 1 ]; then
   # (the tests start their own instance). Without dovecot-imapd/-pop3d the
   # installed service listens on no port.
   apt_install dovecot-core dovecot-sqlite dovecot-pgsql
+  # The deployment test: dpkg -i needs adduser; it checks the units with
+  # systemd-analyze (systemd need not run) and listening ports with ss.
+  apt_install adduser iproute2 systemd
   { have initdb && have pg_ctl; } || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_install postgresql
   if [ ! -f end2end/node_modules/.package-lock.json ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     say "installing end2end npm packages"
@@ -71,4 +76,10 @@ if [ "$want_release" -eq 1 ] && ! have wasm-opt && [ ! -x .tools/node_modules/.b
   say "installing wasm-opt (npm binaryen@132) under .tools/"
   mkdir -p .tools
   npm install --prefix .tools --no-audit --no-fund --loglevel=error binaryen@132
+fi
+
+# 3.8.0: the newest cargo-deb 3 (its rust-version 1.85 is within our 1.95).
+if [ "$want_deb" -eq 1 ] && ! (have cargo-deb && cargo deb --version 2>/dev/null | grep -q ' 3\.8\.0$'); then
+  say "installing cargo-deb 3.8.0 (a few minutes, once)"
+  cargo install cargo-deb@3.8.0 --locked
 fi
