@@ -13,6 +13,7 @@ pub mod worker;
 
 use anyhow::{Context, Result};
 use mailflow::count::{Batch, Counter, parse_bytes, parse_text};
+use mailflow::event::{EventSpans, classify};
 use mailflow::syslog::{self, Spans, UnixTime, YearGuess};
 use sea_orm::DatabaseConnection;
 use source::{Line, LogReader};
@@ -40,6 +41,21 @@ pub async fn run(
     db: &DatabaseConnection,
     counter: Counter,
     reader: LogReader,
+    cp: Checkpoint,
+    opts: RunOptions,
+    progress: impl FnMut(&Checkpoint),
+) -> (Counter, LogReader, Result<Checkpoint>) {
+    let ahead = ReadAhead::start(reader, opts.archive, counter.years(), 0);
+    run_ahead(db, counter, ahead, cp, opts, progress).await
+}
+
+/// [`run`] on a file whose reading (and parsing) began earlier, maybe while
+/// the counter was still busy with the files before it: `ahead` must have
+/// started at `cp.offset` with the year inference of `cp.years`.
+pub async fn run_ahead(
+    db: &DatabaseConnection,
+    counter: Counter,
+    ahead: ReadAhead,
     mut cp: Checkpoint,
     opts: RunOptions,
     mut progress: impl FnMut(&Checkpoint),
@@ -57,7 +73,6 @@ pub async fn run(
         let mut cp = start;
         let mut since = 0u64;
         let mut offset = cp.offset;
-        let ahead = ReadAhead::start(reader, opts.archive, counter.years());
         let mut outcome = Ok(());
         'blocks: for parsed in &ahead.full {
             let (block, heads) = match parsed {
@@ -67,9 +82,12 @@ pub async fn run(
                     break;
                 }
             };
-            for ((line, end), (spans, years)) in block.lines().zip(&heads) {
-                let header = spans.and_then(|s| s.header(line.text()?));
-                counter.feed_parsed(header, *years);
+            for ((line, end), (parsed, years)) in block.lines().zip(&heads) {
+                let text = line.text();
+                match parsed.and_then(|(h, e)| Some((h.header(text?)?, e.event(text?)))) {
+                    Some((header, event)) => counter.feed_classified(Some(header), event, *years),
+                    None => counter.feed_parsed(None, *years),
+                }
                 since += 1;
                 if since >= opts.batch_lines {
                     advance(&mut cp, &counter, end, since);
@@ -112,25 +130,45 @@ pub async fn run(
 }
 
 /// Bytes per block read ahead.
-const BLOCK: usize = 1 << 18;
+pub const BLOCK: usize = 1 << 18;
 
 /// What the reading thread knows of each line of a block: its syslog
-/// header (`None`: unparsed) and the year inference after it.
-type Head = (Option<Spans>, YearGuess);
+/// header and its event (`None`: unparsed), and the year inference after it.
+type Head = (Option<(Spans, EventSpans)>, YearGuess);
+
+/// The [`Head`] of one line: its header parsed and its event classified.
+fn head(line: &Line<'_>, years: &mut YearGuess) -> Head {
+    let parsed = match *line {
+        Line::Text(t) => {
+            parse_text(t, years).map(|h| (h.spans(t.as_bytes()), classify(&h).spans(t.as_bytes())))
+        }
+        Line::Bytes(b) => parse_bytes(b, years).map(|h| (h.spans(b), classify(&h).spans(b))),
+    };
+    (parsed, *years)
+}
 
 /// Reads blocks of lines on a thread of its own, so that the kernel's
-/// copying (or gzip's inflating) and the parsing of each line's syslog
-/// header overlap with the counting; used buffers come back through `empty`.
-struct ReadAhead {
+/// copying (or gzip's inflating), the parsing of each line's syslog
+/// header and the classifying of its event overlap with the counting; used buffers come back through `empty`.
+/// Started for the next files of an import while the counter still reads
+/// an earlier one, it runs ahead by at most its `depth` blocks.
+pub struct ReadAhead {
+    /// The file is gzip (offsets count decompressed bytes).
+    pub gzip: bool,
     full: std::sync::mpsc::Receiver<Result<(source::Block, Vec<Head>)>>,
     empty: std::sync::mpsc::SyncSender<(Vec<u8>, Vec<Head>)>,
     thread: std::thread::JoinHandle<LogReader>,
 }
 
 impl ReadAhead {
-    fn start(mut reader: LogReader, archive: bool, mut years: YearGuess) -> Self {
-        let (full_tx, full) = std::sync::mpsc::sync_channel(2);
+    /// Starts reading `reader` (its classic timestamps from `years` on),
+    /// holding up to `depth` parsed blocks (at least 2) of [`BLOCK`] bytes
+    /// that the counter has not taken yet: with their headers, about
+    /// `depth` × 0.6 MiB.
+    pub fn start(mut reader: LogReader, archive: bool, mut years: YearGuess, depth: usize) -> Self {
+        let (full_tx, full) = std::sync::mpsc::sync_channel(depth.max(2));
         let (empty, empty_rx) = std::sync::mpsc::sync_channel::<(Vec<u8>, Vec<Head>)>(4);
+        let gzip = reader.gzip;
         let thread = std::thread::Builder::new()
             .name("log-reader".into())
             .spawn(move || {
@@ -139,17 +177,7 @@ impl ReadAhead {
                     let sent = match reader.next_block(buf, BLOCK, archive) {
                         Ok(Some(block)) => {
                             heads.clear();
-                            heads.extend(block.lines().map(|(line, _)| {
-                                let spans = match line {
-                                    Line::Text(t) => {
-                                        parse_text(t, &mut years).map(|h| h.spans(t.as_bytes()))
-                                    }
-                                    Line::Bytes(b) => {
-                                        parse_bytes(b, &mut years).map(|h| h.spans(b))
-                                    }
-                                };
-                                (spans, years)
-                            }));
+                            heads.extend(block.lines().map(|(line, _)| head(&line, &mut years)));
                             full_tx.send(Ok((block, heads)))
                         }
                         Ok(None) => break,
@@ -166,6 +194,7 @@ impl ReadAhead {
             })
             .expect("cannot start the log reader thread");
         Self {
+            gzip,
             full,
             empty,
             thread,

@@ -7,6 +7,7 @@ mod common;
 mod crash;
 mod helpers;
 mod import;
+mod parallel;
 mod retention;
 mod rotation;
 mod trace;
