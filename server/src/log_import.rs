@@ -279,10 +279,10 @@ fn files_ahead() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
 }
 
-/// Blocks a file read ahead may hold before the counter reaches it: 32 MiB
-/// of lines, about 80 MiB with their parsed headers and events (see
+/// Blocks a file read ahead may hold before the counter reaches it: 16 MiB
+/// of lines, about 40 MiB with their parsed headers and events (see
 /// [`ingest::ReadAhead::start`]).
-const AHEAD_BLOCKS: usize = (32 << 20) / ingest::BLOCK;
+const AHEAD_BLOCKS: usize = (16 << 20) / ingest::BLOCK;
 
 /// A file to import, in the order of the run: its fingerprint, and once
 /// started, its checkpoint and its reading thread.
