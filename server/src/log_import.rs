@@ -274,9 +274,10 @@ pub async fn import(db: &DatabaseConnection, cfg: &Config, opts: &Options) -> Re
 }
 
 /// How many files after the one being counted are read and parsed at the
-/// same time: one per core besides the counter's.
+/// same time: one per core besides the counter's, at most 3 (the counter
+/// takes one file at a time: more would only hold more memory).
 fn files_ahead() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).clamp(1, 3))
 }
 
 /// Blocks a file read ahead may hold before the counter reaches it: 16 MiB
