@@ -274,10 +274,13 @@ pub async fn import(db: &DatabaseConnection, cfg: &Config, opts: &Options) -> Re
 }
 
 /// How many files after the one being counted are read and parsed at the
-/// same time: one per core besides the counter's, at most 3 (the counter
-/// takes one file at a time: more would only hold more memory).
+/// same time: one per core beyond the two that the file being counted
+/// keeps busy (its reading thread and the counter), at most 3 (the counter
+/// takes one file at a time: more would only hold more memory). None on
+/// two cores: there a third thread only took time from the other two
+/// (4 gzip files of 2 M lines in all: 0.69 s against 0.59 s, 110 MB more).
 fn files_ahead() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).clamp(1, 3))
+    std::thread::available_parallelism().map_or(0, |n| n.get().saturating_sub(2).min(3))
 }
 
 /// Blocks a file read ahead may hold before the counter reaches it: 16 MiB
