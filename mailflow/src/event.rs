@@ -7,11 +7,15 @@
 use super::syslog::Header;
 
 /// A remote SMTP client as Postfix prints it: `host[ip]` (maybe `:port`).
+/// Generic over how its text is held, like [`Ev`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Client<'a> {
-    pub host: &'a str,
-    pub ip: &'a str,
+pub struct Cl<S> {
+    pub host: S,
+    pub ip: S,
 }
+
+/// A client borrowing from its line.
+pub type Client<'a> = Cl<&'a str>;
 
 impl<'a> Client<'a> {
     /// Parses `host[ip]` or `host[ip]:port` at the start of `s`; returns
@@ -49,6 +53,144 @@ pub enum Status {
     Other,
 }
 
+/// An event borrowing from its line.
+pub type Event<'a> = Ev<&'a str>;
+
+/// An event as byte spans (start, end) of the line it was read from.
+pub type EventSpans = Ev<(u32, u32)>;
+
+impl<S> Cl<S> {
+    fn map<T>(self, f: &mut impl FnMut(S) -> T) -> Cl<T> {
+        Cl {
+            host: f(self.host),
+            ip: f(self.ip),
+        }
+    }
+}
+
+impl<S> Ev<S> {
+    /// The same event with each text field passed through `f`.
+    pub fn map<T>(self, mut f: impl FnMut(S) -> T) -> Ev<T> {
+        let f = &mut f;
+        match self {
+            Ev::Connect { client } => Ev::Connect {
+                client: client.map(f),
+            },
+            Ev::Disconnect { client } => Ev::Disconnect {
+                client: client.map(f),
+            },
+            Ev::QueueClient {
+                qid,
+                client,
+                sasl_method,
+                sasl_username,
+            } => Ev::QueueClient {
+                qid: f(qid),
+                client: client.map(f),
+                sasl_method: sasl_method.map(&mut *f),
+                sasl_username: sasl_username.map(&mut *f),
+            },
+            Ev::Reject {
+                qid,
+                stage,
+                client,
+                reply,
+                from,
+                to,
+                sasl_username,
+                discard,
+                milter,
+            } => Ev::Reject {
+                qid: qid.map(&mut *f),
+                stage: f(stage),
+                client: client.map(|c| c.map(f)),
+                reply: f(reply),
+                from: from.map(&mut *f),
+                to: to.map(&mut *f),
+                sasl_username: sasl_username.map(&mut *f),
+                discard,
+                milter,
+            },
+            Ev::SaslFailure {
+                client,
+                method,
+                username,
+            } => Ev::SaslFailure {
+                client: client.map(f),
+                method: f(method),
+                username: username.map(&mut *f),
+            },
+            Ev::RateLimit { client } => Ev::RateLimit {
+                client: client.map(|c| c.map(f)),
+            },
+            Ev::MessageId { qid, message_id } => Ev::MessageId {
+                qid: f(qid),
+                message_id: f(message_id),
+            },
+            Ev::QueueFrom {
+                qid,
+                from,
+                size,
+                nrcpt,
+            } => Ev::QueueFrom {
+                qid: f(qid),
+                from: f(from),
+                size,
+                nrcpt,
+            },
+            Ev::Pickup { qid, from } => Ev::Pickup {
+                qid: f(qid),
+                from: f(from),
+            },
+            Ev::Delivery {
+                qid,
+                to,
+                orig_to,
+                relay,
+                delay,
+                dsn,
+                status,
+                reply,
+            } => Ev::Delivery {
+                qid: f(qid),
+                to: f(to),
+                orig_to: orig_to.map(&mut *f),
+                relay: f(relay),
+                delay,
+                dsn: dsn.map(&mut *f),
+                status,
+                reply: f(reply),
+            },
+            Ev::Removed { qid } => Ev::Removed { qid: f(qid) },
+            Ev::Filter { qid, verdict } => Ev::Filter {
+                qid: qid.map(&mut *f),
+                verdict,
+            },
+            Ev::Other => Ev::Other,
+        }
+    }
+}
+
+impl<'a> Event<'a> {
+    /// Where the text fields of `self` are in `line`, the bytes it was
+    /// classified from.
+    pub fn spans(self, line: &'a [u8]) -> EventSpans {
+        let base = line.as_ptr() as usize;
+        self.map(|part: &str| {
+            let start = (part.as_ptr() as usize).wrapping_sub(base) as u32;
+            (start, start.wrapping_add(part.len() as u32))
+        })
+    }
+}
+
+impl EventSpans {
+    /// The event again, from the same `line` it was classified from (a
+    /// span that does not fit another text reads as empty).
+    pub fn event(self, line: &str) -> Event<'_> {
+        self.map(|(a, b)| line.get(a as usize..b as usize).unwrap_or(""))
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
     Spam,
@@ -56,84 +198,88 @@ pub enum Verdict {
     Clean,
 }
 
+/// What a line says. Its text fields are `S`: `&str` slices of the line
+/// ([`Event`]), or byte spans of it ([`EventSpans`]) so that one thread
+/// classifies the lines of a block and another counts them, with no
+/// borrow crossing threads.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Event<'a> {
+pub enum Ev<S> {
     /// smtpd `connect from host[ip]`: a session begins (keyed by host, pid).
     Connect {
-        client: Client<'a>,
+        client: Cl<S>,
     },
     /// smtpd `disconnect from host[ip] …`: the session ends.
     Disconnect {
-        client: Client<'a>,
+        client: Cl<S>,
     },
     /// smtpd `QID: client=host[ip][, sasl_method=M, sasl_username=U]`.
     QueueClient {
-        qid: &'a str,
-        client: Client<'a>,
-        sasl_method: Option<&'a str>,
-        sasl_username: Option<&'a str>,
+        qid: S,
+        client: Cl<S>,
+        sasl_method: Option<S>,
+        sasl_username: Option<S>,
     },
     /// `reject:`, `milter-reject:` or `discard:` from smtpd, cleanup or postscreen.
     Reject {
-        qid: Option<&'a str>,
+        qid: Option<S>,
         /// The SMTP stage, e.g. `RCPT`, `DATA`, `END-OF-MESSAGE`, `CONNECT`, `header`.
-        stage: &'a str,
-        client: Option<Client<'a>>,
+        stage: S,
+        client: Option<Cl<S>>,
         /// The reply with its codes, e.g. `554 5.7.1 <x>: Relay access denied`.
-        reply: &'a str,
-        from: Option<&'a str>,
-        to: Option<&'a str>,
+        reply: S,
+        from: Option<S>,
+        to: Option<S>,
         /// Postfix ≥ 3.10 names the account on the reject line itself.
-        sasl_username: Option<&'a str>,
+        sasl_username: Option<S>,
         discard: bool,
         milter: bool,
     },
     /// smtpd `warning: host[ip]: SASL LOGIN authentication failed: …`.
     SaslFailure {
-        client: Client<'a>,
-        method: &'a str,
-        username: Option<&'a str>,
+        client: Cl<S>,
+        method: S,
+        username: Option<S>,
     },
     /// `warning: … rate limit exceeded …` (smtpd/anvil limits).
     RateLimit {
-        client: Option<Client<'a>>,
+        client: Option<Cl<S>>,
     },
     /// cleanup `QID: message-id=<…>`.
     MessageId {
-        qid: &'a str,
-        message_id: &'a str,
+        qid: S,
+        message_id: S,
     },
     /// qmgr `QID: from=<…>, size=N, nrcpt=N (queue active)`.
     QueueFrom {
-        qid: &'a str,
-        from: &'a str,
+        qid: S,
+        from: S,
         size: Option<u64>,
         nrcpt: Option<u32>,
     },
     /// pickup `QID: uid=N from=<…>`: a local submission or a filter re-injection.
     Pickup {
-        qid: &'a str,
-        from: &'a str,
+        qid: S,
+        from: S,
     },
     /// A delivery attempt for one recipient (smtp, lmtp, local, virtual, pipe, error…).
     Delivery {
-        qid: &'a str,
-        to: &'a str,
-        orig_to: Option<&'a str>,
-        relay: &'a str,
+        qid: S,
+        to: S,
+        orig_to: Option<S>,
+        relay: S,
         delay: Option<f64>,
-        dsn: Option<&'a str>,
+        dsn: Option<S>,
         status: Status,
         /// The text in parentheses after the status (the remote reply).
-        reply: &'a str,
+        reply: S,
     },
     /// qmgr `QID: removed`.
     Removed {
-        qid: &'a str,
+        qid: S,
     },
     /// A content filter's verdict (amavis, the ISP's `crm=` filter).
     Filter {
-        qid: Option<&'a str>,
+        qid: Option<S>,
         verdict: Verdict,
     },
     Other,

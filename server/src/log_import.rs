@@ -9,7 +9,7 @@
 use crate::config::Config;
 use crate::ingest::source::{self, LogReader};
 use crate::ingest::store::{self, Checkpoint};
-use crate::ingest::{self, RunOptions};
+use crate::ingest::{self, ReadAhead, RunOptions};
 use anyhow::{Context, Result, bail};
 use chrono::Datelike;
 use mailflow::count::{Counter, Totals};
@@ -209,44 +209,40 @@ pub async fn import(db: &DatabaseConnection, cfg: &Config, opts: &Options) -> Re
     let mut progress = Progress::new(&opts.files);
     let mut files = Vec::new();
     let mut warnings = Vec::new();
-    for (path, year) in in_time_order(&opts.files, opts.year)? {
-        let path = path.as_path();
+    let mut plan = Planned::all(in_time_order(&opts.files, opts.year)?)?;
+    for k in 0..plan.len() {
+        // The next files are read and parsed while this one is counted.
+        for next in plan.iter_mut().skip(k + 1).take(files_ahead()) {
+            next.start_ahead(db).await?;
+        }
+        let file = &mut plan[k];
         let before = counter.lines;
-        let fp = source::fingerprint(path, true)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let Some(fp) = fp else {
+        if file.fp.is_none() {
             files.push(FileReport {
-                path: path.display().to_string(),
+                path: file.path.display().to_string(),
                 lines: 0,
                 resumed_from: 0,
             });
             continue;
-        };
-        let source = format!("import:{fp}");
-        let mut cp = match store::checkpoint(db, &source).await? {
-            Some(cp) => cp,
-            None => Checkpoint {
-                source,
-                file_id: fp,
-                path: String::new(),
-                offset: 0,
-                years: YearGuess::new(year),
-                lines: 0,
-                last_log_at: None,
-            },
-        };
-        cp.path = std::path::absolute(path)?.display().to_string();
+        }
+        let (cp, ahead) = file.start(db, 0).await?;
+        let path = file.path.as_path();
         counter.resume_years(cp.years);
         if let Some(at) = ingest::first_time(path, cp.offset, cp.years)? {
             ingest::preload(db, &mut counter, at, idle).await?;
         }
         let resumed_from = cp.offset;
-        let reader = LogReader::open(path, cp.offset)?;
-        progress.start_file(path, reader.gzip, cp.offset);
+        progress.start_file(path, ahead.gzip, cp.offset);
         counter.coverage = Coverage::default();
-        let (c, _, result) = ingest::run(db, counter, reader, cp, run_opts, |cp| {
-            progress.tick(cp.offset)
-        })
+        let (c, _, result) = ingest::run_ahead(
+            db,
+            counter,
+            ahead,
+            cp,
+            run_opts,
+            &ingest::Stop::default(),
+            |cp| progress.tick(cp.offset),
+        )
         .await;
         counter = c;
         result.with_context(|| format!("import of {} stopped", path.display()))?;
@@ -281,6 +277,94 @@ pub async fn import(db: &DatabaseConnection, cfg: &Config, opts: &Options) -> Re
         warnings,
     };
     Ok(report)
+}
+
+/// How many files after the one being counted are read and parsed at the
+/// same time: one per core beyond the two that the file being counted
+/// keeps busy (its reading thread and the counter), at most 3 (the counter
+/// takes one file at a time: more would only hold more memory). None on
+/// two cores: there a third thread only took time from the other two
+/// (4 gzip files of 2 M lines in all: 0.69 s against 0.59 s, 110 MB more).
+fn files_ahead() -> usize {
+    std::thread::available_parallelism().map_or(0, |n| n.get().saturating_sub(2).min(3))
+}
+
+/// Blocks a file read ahead may hold before the counter reaches it: 16 MiB
+/// of lines, about 40 MiB with their parsed headers and events (see
+/// [`ingest::ReadAhead::start`]).
+const AHEAD_BLOCKS: usize = (16 << 20) / ingest::BLOCK;
+
+/// A file to import, in the order of the run: its fingerprint, and once
+/// started, its checkpoint and its reading thread.
+struct Planned {
+    path: PathBuf,
+    year: i32,
+    /// `None`: an empty file.
+    fp: Option<String>,
+    /// A file earlier in the run has the same fingerprint (a copy, or the
+    /// same file named twice): its checkpoint is known only once that one
+    /// is read, so it is not read ahead.
+    copy: bool,
+    started: Option<(Checkpoint, ReadAhead)>,
+}
+
+impl Planned {
+    fn all(files: Vec<(PathBuf, i32)>) -> Result<Vec<Self>> {
+        let mut seen = std::collections::HashSet::new();
+        files
+            .into_iter()
+            .map(|(path, year)| {
+                let fp = source::fingerprint(&path, true)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                let copy = fp.as_ref().is_some_and(|fp| !seen.insert(fp.clone()));
+                Ok(Self {
+                    path,
+                    year,
+                    fp,
+                    copy,
+                    started: None,
+                })
+            })
+            .collect()
+    }
+
+    /// Begins reading ahead, unless begun, empty or a copy.
+    async fn start_ahead(&mut self, db: &DatabaseConnection) -> Result<()> {
+        if self.started.is_none() && self.fp.is_some() && !self.copy {
+            self.started = Some(self.start(db, AHEAD_BLOCKS).await?);
+        }
+        Ok(())
+    }
+
+    /// The checkpoint to continue from and the reading from it: begun
+    /// ahead, or now (holding `depth` blocks).
+    async fn start(
+        &mut self,
+        db: &DatabaseConnection,
+        depth: usize,
+    ) -> Result<(Checkpoint, ReadAhead)> {
+        if let Some(started) = self.started.take() {
+            return Ok(started);
+        }
+        let fp = self.fp.clone().unwrap_or_default();
+        let source = format!("import:{fp}");
+        let mut cp = match store::checkpoint(db, &source).await? {
+            Some(cp) => cp,
+            None => Checkpoint {
+                source,
+                file_id: fp,
+                path: String::new(),
+                offset: 0,
+                years: YearGuess::new(self.year),
+                lines: 0,
+                last_log_at: None,
+            },
+        };
+        cp.path = std::path::absolute(&self.path)?.display().to_string();
+        let reader = LogReader::open(&self.path, cp.offset)?;
+        let ahead = ReadAhead::start(reader, true, cp.years, depth);
+        Ok((cp, ahead))
+    }
 }
 
 /// `files` in the order their first lines were logged, each with the year

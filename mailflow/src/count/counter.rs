@@ -259,9 +259,24 @@ impl Counter {
         self.feed_header(h);
     }
 
-    /// Counts one line: its event goes to the function for its kind, then
-    /// to the correlator (which the per-domain counts read before it).
+    /// Feeds a line another thread parsed and classified: its header
+    /// (`None`: unparsed), its event ([`classify`] of that header) and the
+    /// year inference as it stood after the line. Counts exactly as
+    /// [`Counter::feed_text`] of the line would.
+    pub fn feed_classified(&mut self, h: Option<Header<'_>>, event: Event<'_>, years: YearGuess) {
+        self.years = years;
+        self.feed_event(h, Some(event));
+    }
+
     fn feed_header(&mut self, h: Option<Header<'_>>) {
+        self.feed_event(h, None);
+    }
+
+    /// Counts one line: its event (`None`: not classified yet) goes to the
+    /// function for its kind, then to the correlator (which the per-domain
+    /// counts read before it).
+    #[inline(always)]
+    fn feed_event(&mut self, h: Option<Header<'_>>, event: Option<Event<'_>>) {
         self.lines += 1;
         self.batch.lines += 1;
         let Some(h) = h else {
@@ -276,7 +291,8 @@ impl Counter {
         if let Some(repeat) = syslog::repeat(&h) {
             return self.repeated(&h, host, repeat);
         }
-        if self.count(h, host) {
+        let event = event.unwrap_or_else(|| classify(&h));
+        if self.count(h, host, event) {
             self.last_lines.keep(host, &h);
         } else {
             self.last_lines.forget(host);
@@ -292,10 +308,9 @@ impl Counter {
     /// the others are kept for sysklogd's repeat lines, which spares a
     /// copy of most lines.
     #[inline(always)]
-    fn count(&mut self, h: Header<'_>, host: u16) -> bool {
+    fn count(&mut self, h: Header<'_>, host: u16, event: Event<'_>) -> bool {
         let at = h.at;
         let daemon = h.postfix_daemon();
-        let event = classify(&h);
         self.coverage.line(&h, daemon.is_some(), &event);
         let repeatable = !matches!(
             event,
@@ -366,8 +381,9 @@ impl Counter {
             None => last.header(host, h.host, h.at),
         };
         if let Some(copy) = copy {
+            let event = classify(&copy);
             for _ in 0..times {
-                let _ = self.count(copy, host);
+                let _ = self.count(copy, host, event);
             }
         }
         self.last_lines = last;

@@ -590,3 +590,72 @@ fn unclassified_rejects_are_tallied_by_text() {
     assert!(tally.samples[0].ends_with("helo=<x>") && tally.samples[0].contains("192.0.2.1"));
     assert!(c.take_batch().unclassified.is_empty());
 }
+
+/// The counts of `log` fed line by line, and fed as another thread does:
+/// each line parsed and classified first (its header and event kept as
+/// spans, in a block of its own), then counted in order.
+fn counted_both_ways(log: &[u8]) -> [Counter; 2] {
+    use crate::event::classify;
+    use crate::syslog::YearGuess;
+    let new = || Counter::new(Settings::default(), RejectRules::defaults(), 2026);
+    let (mut one, mut ahead) = (new(), new());
+    let mut years = YearGuess::new(2026);
+    for raw in log.split_inclusive(|b| *b == b'\n') {
+        one.feed_bytes(raw);
+        let spans = parse_bytes(raw, &mut years).map(|h| (h.spans(raw), classify(&h).spans(raw)));
+        let text = std::str::from_utf8(raw).ok();
+        match spans.and_then(|(h, e)| Some((h.header(text?)?, e.event(text?)))) {
+            Some((h, event)) => ahead.feed_classified(Some(h), event, years),
+            None => ahead.feed_parsed(None, years),
+        }
+    }
+    [one, ahead]
+}
+
+fn summary(c: &mut Counter) -> String {
+    let batch = c.take_batch();
+    format!(
+        "{} lines, {} unparsed, {:?}, {:?}, {} SASL, {:?}, in flight {:?}, {:?} .. {:?}, \
+         {} messages, {} proposals",
+        c.lines,
+        c.unparsed,
+        c.totals,
+        classes(c),
+        c.sasl_failures,
+        c.years(),
+        c.in_flight(),
+        c.first_at,
+        c.last_at,
+        batch.messages.len(),
+        c.proposals().len(),
+    )
+}
+
+/// Classified ahead or line by line, every corpus file and a generated
+/// log count the same.
+#[test]
+fn lines_classified_ahead_count_as_lines_fed_one_by_one() {
+    let mut logs: Vec<(String, Vec<u8>)> = crate::syslog::corpus::corpus_files()
+        .into_iter()
+        .map(|f| (f.display().to_string(), std::fs::read(&f).unwrap()))
+        .collect();
+    let mut g = crate::generate::Generator::new(crate::generate::Shape {
+        seed: 5,
+        start: 1_793_491_200,
+        lines_per_day: 2_000_000,
+        hosts: vec!["mx1".into(), "mx2".into()],
+        rfc3339: false,
+    });
+    let mut generated = String::new();
+    for _ in 0..30_000 {
+        g.next_line(&mut generated);
+    }
+    logs.push(("generated".into(), generated.into_bytes()));
+    let mut events = 0;
+    for (name, log) in &logs {
+        let [mut one, mut ahead] = counted_both_ways(log);
+        events += one.totals.received + one.totals.sent + one.totals.rejected;
+        assert_eq!(summary(&mut ahead), summary(&mut one), "{name}");
+    }
+    assert!(events > 5_000, "{events}");
+}

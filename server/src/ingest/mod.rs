@@ -13,10 +13,13 @@ pub mod worker;
 
 use anyhow::{Context, Result};
 use mailflow::count::{Batch, Counter, parse_bytes, parse_text};
-use mailflow::syslog::{self, Spans, UnixTime, YearGuess};
+use mailflow::event::{self, EventSpans};
+use mailflow::syslog::{self, Header, Spans, UnixTime, YearGuess};
 use sea_orm::DatabaseConnection;
 use source::{Line, LogReader};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use store::Checkpoint;
 
 /// How a run reads and when it commits.
@@ -92,6 +95,22 @@ pub async fn run_until(
     db: &DatabaseConnection,
     counter: Counter,
     reader: LogReader,
+    cp: Checkpoint,
+    opts: RunOptions,
+    stop: &Stop,
+    progress: impl FnMut(&Checkpoint),
+) -> (Counter, LogReader, Result<Checkpoint>) {
+    let ahead = ReadAhead::start(reader, opts.archive, counter.years(), 0);
+    run_ahead(db, counter, ahead, cp, opts, stop, progress).await
+}
+
+/// [`run_until`] on a file whose reading (and parsing) began earlier, maybe
+/// while the counter was still busy with the files before it: `ahead` must
+/// have started at `cp.offset` with the year inference of `cp.years`.
+pub async fn run_ahead(
+    db: &DatabaseConnection,
+    counter: Counter,
+    ahead: ReadAhead,
     mut cp: Checkpoint,
     opts: RunOptions,
     stop: &Stop,
@@ -111,7 +130,6 @@ pub async fn run_until(
         let mut cp = start;
         let mut since = 0u64;
         let mut offset = cp.offset;
-        let ahead = ReadAhead::start(reader, opts.archive, counter.years());
         let mut outcome = Ok(());
         'blocks: for parsed in &ahead.full {
             if stopping.asked() {
@@ -124,9 +142,14 @@ pub async fn run_until(
                     break;
                 }
             };
-            for ((line, end), (spans, years)) in block.lines().zip(&heads) {
-                let header = spans.and_then(|s| s.header(line.text()?));
-                counter.feed_parsed(header, *years);
+            ahead.backlog.fetch_sub(1, Ordering::Relaxed);
+            for ((line, end), (parsed, years)) in block.lines().zip(&heads) {
+                let text = line.text().unwrap_or_default();
+                let header = parsed.and_then(|(h, _)| h.header(text));
+                match (header, parsed.and_then(|(_, e)| e)) {
+                    (Some(h), Some(e)) => counter.feed_classified(Some(h), e.event(text), *years),
+                    (h, _) => counter.feed_parsed(h, *years),
+                }
                 since += 1;
                 if since >= opts.batch_lines {
                     advance(&mut cp, &counter, end, since);
@@ -178,25 +201,58 @@ pub async fn run_until(
 }
 
 /// Bytes per block read ahead.
-const BLOCK: usize = 1 << 18;
+pub const BLOCK: usize = 1 << 18;
 
 /// What the reading thread knows of each line of a block: its syslog
-/// header (`None`: unparsed) and the year inference after it.
-type Head = (Option<Spans>, YearGuess);
+/// header and maybe its event (`None`: unparsed; no event: the counter
+/// classifies it), and the year inference after it.
+type Head = (Option<(Spans, Option<EventSpans>)>, YearGuess);
+
+/// The [`Head`] of one line: its header parsed and, if `classify`, its
+/// event classified.
+fn head(line: &Line<'_>, years: &mut YearGuess, classify: bool) -> Head {
+    let parsed = match *line {
+        Line::Text(t) => parse_text(t, years).map(|h| spans(&h, t.as_bytes(), classify)),
+        Line::Bytes(b) => parse_bytes(b, years).map(|h| spans(&h, b, classify)),
+    };
+    (parsed, *years)
+}
+
+fn spans(h: &Header<'_>, line: &[u8], classify: bool) -> (Spans, Option<EventSpans>) {
+    let event = classify.then(|| event::classify(h).spans(line));
+    (h.spans(line), event)
+}
 
 /// Reads blocks of lines on a thread of its own, so that the kernel's
 /// copying (or gzip's inflating) and the parsing of each line's syslog
-/// header overlap with the counting; used buffers come back through `empty`.
-struct ReadAhead {
+/// header overlap with the counting; used buffers come back through
+/// `empty`. The work is balanced between the two threads: while the
+/// counter has blocks waiting (it is the slower one), the reading thread
+/// also classifies each line's event; when the counter waits for blocks,
+/// it classifies them itself. Either way a line counts the same.
+/// Started for the next files of an import while the counter still reads
+/// an earlier one, it runs ahead by at most its `depth` blocks.
+pub struct ReadAhead {
+    /// The file is gzip (offsets count decompressed bytes).
+    pub gzip: bool,
+    /// Blocks handed over and not yet taken by the counter.
+    backlog: Arc<AtomicUsize>,
     full: std::sync::mpsc::Receiver<Result<(source::Block, Vec<Head>)>>,
     empty: std::sync::mpsc::SyncSender<(Vec<u8>, Vec<Head>)>,
     thread: std::thread::JoinHandle<LogReader>,
 }
 
 impl ReadAhead {
-    fn start(mut reader: LogReader, archive: bool, mut years: YearGuess) -> Self {
-        let (full_tx, full) = std::sync::mpsc::sync_channel(2);
+    /// Starts reading `reader` (its classic timestamps from `years` on),
+    /// holding up to `depth` parsed blocks (at least 2) of [`BLOCK`] bytes
+    /// that the counter has not taken yet: with their headers, about
+    /// `depth` × 0.6 MiB.
+    pub fn start(mut reader: LogReader, archive: bool, mut years: YearGuess, depth: usize) -> Self {
+        let (full_tx, full) = std::sync::mpsc::sync_channel(depth.max(2));
         let (empty, empty_rx) = std::sync::mpsc::sync_channel::<(Vec<u8>, Vec<Head>)>(4);
+        let gzip = reader.gzip;
+        let backlog = Arc::new(AtomicUsize::new(0));
+        let waiting = backlog.clone();
         let thread = std::thread::Builder::new()
             .name("log-reader".into())
             .spawn(move || {
@@ -205,17 +261,13 @@ impl ReadAhead {
                     let sent = match reader.next_block(buf, BLOCK, archive) {
                         Ok(Some(block)) => {
                             heads.clear();
-                            heads.extend(block.lines().map(|(line, _)| {
-                                let spans = match line {
-                                    Line::Text(t) => {
-                                        parse_text(t, &mut years).map(|h| h.spans(t.as_bytes()))
-                                    }
-                                    Line::Bytes(b) => {
-                                        parse_bytes(b, &mut years).map(|h| h.spans(b))
-                                    }
-                                };
-                                (spans, years)
-                            }));
+                            let classify = waiting.load(Ordering::Relaxed) > 0;
+                            heads.extend(
+                                block
+                                    .lines()
+                                    .map(|(line, _)| head(&line, &mut years, classify)),
+                            );
+                            waiting.fetch_add(1, Ordering::Relaxed);
                             full_tx.send(Ok((block, heads)))
                         }
                         Ok(None) => break,
@@ -232,6 +284,8 @@ impl ReadAhead {
             })
             .expect("cannot start the log reader thread");
         Self {
+            gzip,
+            backlog,
             full,
             empty,
             thread,

@@ -26,11 +26,12 @@ pub fn generate(path: &Path, lines: usize, seed: u64) -> String {
     text
 }
 
-/// What the engine counts in `text` read in one pass, by stored series name.
-pub fn count_in_one_pass(text: &str) -> BTreeMap<String, i64> {
+/// What the engine counts in `log` read in one pass, line by line on one
+/// thread, by stored series name.
+pub fn count_in_one_pass(log: impl AsRef<[u8]>) -> BTreeMap<String, i64> {
     let mut c = Counter::new(Settings::default(), RejectRules::defaults(), 2026);
-    for line in text.lines() {
-        c.feed(line);
+    for line in log.as_ref().split_inclusive(|b| *b == b'\n') {
+        c.feed_bytes(line);
     }
     let t = c.totals;
     let mut want: BTreeMap<String, i64> = [
@@ -108,7 +109,8 @@ pub async fn connect(url: &str) -> DatabaseConnection {
         .expect("connect to the test database")
 }
 
-async fn rows(db: &DatabaseConnection, sql: &str) -> Vec<Vec<String>> {
+/// Every row of `sql`, each value as `Some(…)`/`None` text.
+pub async fn rows(db: &DatabaseConnection, sql: &str) -> Vec<Vec<String>> {
     let stmt = Statement::from_string(db.get_database_backend(), sql.to_string());
     db.query_all_raw(stmt)
         .await

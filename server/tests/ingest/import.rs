@@ -41,7 +41,7 @@ pub async fn import_lines(dir: &tempfile::TempDir, lines: &str) -> DatabaseConne
 }
 
 /// The report's counts under the names the database stores them by.
-fn reported(r: &Value) -> BTreeMap<String, i64> {
+pub fn reported(r: &Value) -> BTreeMap<String, i64> {
     let mut m = BTreeMap::new();
     for (k, v) in r["totals"].as_object().unwrap() {
         m.insert(k.clone(), v.as_i64().unwrap());

@@ -9,6 +9,7 @@ mod crash;
 mod helpers;
 mod import;
 mod month_bench;
+mod parallel;
 mod partitions;
 mod retention;
 mod roles;

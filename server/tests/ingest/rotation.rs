@@ -70,7 +70,7 @@ async fn rename_and_create_rotation_loses_and_repeats_nothing() {
     old.write_all(parts[1].as_bytes()).unwrap();
     drop(old);
     append(&log, &parts[2]);
-    wait_for(&w.db, &count_in_one_pass(&parts.concat())).await;
+    wait_for(&w.db, &count_in_one_pass(parts.concat())).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let status = w.board.read().unwrap()[0].clone();
     assert_eq!(status.last_error, None);
@@ -93,7 +93,7 @@ async fn copytruncate_rotation_loses_and_repeats_nothing() {
         .set_len(0)
         .unwrap();
     append(&log, &parts[2]);
-    wait_for(&w.db, &count_in_one_pass(&parts.concat())).await;
+    wait_for(&w.db, &count_in_one_pass(parts.concat())).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -112,7 +112,7 @@ async fn a_restarted_worker_resumes_from_its_checkpoint() {
     append(&dir.path().join("mail.log.1"), &parts[1]);
     append(&log, &parts[2]);
     let second = worker_on(&url, &log).await;
-    wait_for(&second.db, &count_in_one_pass(&parts.concat())).await;
+    wait_for(&second.db, &count_in_one_pass(parts.concat())).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
