@@ -3,6 +3,7 @@
 //! kill -9 at any moment, and the live worker across log rotation.
 
 mod backup;
+mod bulk;
 #[path = "../common/mod.rs"]
 mod common;
 mod crash;
