@@ -215,6 +215,7 @@ async fn write_messages(txn: &DatabaseTransaction, messages: &[Message]) -> Resu
     use MailMessage::{FirstAt, Host, Id, QueueId};
     let cols = MailMessage::WRITTEN;
     let mut index = Vec::new();
+    let messages = last_of_each_key(messages);
     for chunk in messages.chunks(CHUNK / 2) {
         let mut q = Query::insert();
         q.into_table(MailMessage::Table)
@@ -251,6 +252,31 @@ async fn write_messages(txn: &DatabaseTransaction, messages: &[Message]) -> Resu
         }
     }
     write_recipients(txn, index).await
+}
+
+/// `messages` with one per key `(first_at, host, queue_id)`, the last, in
+/// their order. Two in one batch share a key when a log holds a message's
+/// lines twice, or Postfix gave a queue id again within the second on one
+/// host: they are one row either way. SQLite's upsert stores the last of
+/// them row by row; PostgreSQL refuses a statement that updates a row
+/// twice ("ON CONFLICT DO UPDATE command cannot affect row a second time").
+fn last_of_each_key(messages: &[Message]) -> Vec<&Message> {
+    fn key(m: &Message) -> (i64, &str, &str) {
+        (m.first_at, m.host.as_str(), m.queue_id.as_str())
+    }
+    let mut last = HashMap::with_capacity(messages.len());
+    for (i, m) in messages.iter().enumerate() {
+        last.insert(key(m), i);
+    }
+    if last.len() == messages.len() {
+        return messages.iter().collect();
+    }
+    messages
+        .iter()
+        .enumerate()
+        .filter(|&(i, m)| last[&key(m)] == i)
+        .map(|(_, m)| m)
+        .collect()
 }
 
 /// Index rows `(first_hour, hash, first_at, message_id)`, in key order,
