@@ -55,7 +55,8 @@ impl Rng {
     }
 }
 
-const CUSTOMERS: [&str; 6] = [
+/// The customer domains the generated mail is for (an ISP's hosted domains).
+pub const CUSTOMERS: [&str; 6] = [
     "cliente.com.br",
     "provedor.net.br",
     "lojaxyz.com.br",

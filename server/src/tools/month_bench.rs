@@ -34,16 +34,6 @@ use std::time::{Duration, Instant};
 
 /// The relays writing the generated log (as `generate-log`'s default).
 const HOSTS: [&str; 3] = ["mx1", "mx2", "smtp1"];
-/// The customer domains of `mailflow::generate`'s log, registered as
-/// hosted domains so that the per-domain series are written as at the ISP.
-const HOSTED: [&str; 6] = [
-    "cliente.com.br",
-    "provedor.net.br",
-    "lojaxyz.com.br",
-    "escola.edu.br",
-    "fazenda.agr.br",
-    "padaria.com.br",
-];
 /// The goals of issue 19, in milliseconds (p95 on the last day).
 const GOAL_MS: f64 = 50.0;
 /// One query in this many asks for a queue id or address that is not there.
@@ -476,7 +466,12 @@ async fn register_hosted(db: &DatabaseConnection) -> Result<()> {
     use app::server::provision::lookup::{DomainLimits, insert_domain};
     let now = chrono::Utc::now();
     let known = mailgraph::hosted_domains(db).await?;
-    for name in HOSTED.iter().filter(|d| !known.iter().any(|k| k == *d)) {
+    // The generated log's customers: their per-domain series are written
+    // as at the ISP.
+    for name in mailflow::generate::CUSTOMERS
+        .iter()
+        .filter(|d| !known.iter().any(|k| k == *d))
+    {
         insert_domain(
             db,
             name,
