@@ -26,6 +26,28 @@ pub fn generate(path: &Path, lines: usize, seed: u64) -> String {
     text
 }
 
+/// Writes `lines` generated lines (seeded, RFC 3339 times, relays mx1 and
+/// mx2) to `path`, from `start`, `per_day` lines a day.
+pub fn generate_dated(path: &Path, lines: usize, seed: u64, start: i64, per_day: u64) {
+    let mut g = Generator::new(Shape {
+        seed,
+        start,
+        lines_per_day: per_day,
+        hosts: vec!["mx1".into(), "mx2".into()],
+        rfc3339: true,
+    });
+    let mut text = String::new();
+    for _ in 0..lines {
+        g.next_line(&mut text);
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// Imports `log` into `url` without abuse detection.
+pub fn import_no_detect(url: &str, log: &Path) {
+    crate::import::import_with(url, &[log], &["--no-detect"], &[]);
+}
+
 /// What the engine counts in `log` read in one pass, line by line on one
 /// thread, by stored series name.
 pub fn count_in_one_pass(log: impl AsRef<[u8]>) -> BTreeMap<String, i64> {

@@ -7,14 +7,12 @@
 //! days at once both succeed. On SQLite there are no partitions.
 
 use crate::common::{carteiro, fresh_database, stdout_of};
-use crate::helpers::connect;
+use crate::helpers::{connect, generate_dated, import_no_detect};
 use app::server::partitions::{self, Partitioned};
 use app::server::retention::{self, Options, Settings};
-use mailflow::generate::{Generator, Shape};
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::Duration;
 
 const DAY: i64 = 86_400;
@@ -70,26 +68,6 @@ async fn default_rows(db: &DatabaseConnection) -> BTreeMap<&'static str, i64> {
         m.insert(p.table, count(db, &format!("{}_pdefault", p.table)).await);
     }
     m
-}
-
-/// A generated log of `lines` lines from `start`, `per_day` lines a day.
-fn generate(path: &Path, lines: usize, seed: u64, start: i64, per_day: u64) {
-    let mut g = Generator::new(Shape {
-        seed,
-        start,
-        lines_per_day: per_day,
-        hosts: vec!["mx1".into(), "mx2".into()],
-        rfc3339: true,
-    });
-    let mut text = String::new();
-    for _ in 0..lines {
-        g.next_line(&mut text);
-    }
-    std::fs::write(path, text).unwrap();
-}
-
-fn import(url: &str, log: &Path) {
-    crate::import::import_with(url, &[log], &["--no-detect"], &[]);
 }
 
 /// The database at `url`, migrated, opened as the server opens it.
@@ -232,11 +210,11 @@ async fn an_import_creates_the_partitions_of_its_days_however_old() {
     let start = today() - 4 * DAY;
     // Three days at 4,000 lines a day, then 40 days ago.
     let log = dir.path().join("three.log");
-    generate(&log, 11_000, 11, start + 600, 4_000);
-    import(&url, &log);
+    generate_dated(&log, 11_000, 11, start + 600, 4_000);
+    import_no_detect(&url, &log);
     let old = dir.path().join("old.log");
-    generate(&old, 2_000, 12, today() - 40 * DAY + 3600, 100_000);
-    import(&url, &old);
+    generate_dated(&old, 2_000, 12, today() - 40 * DAY + 3600, 100_000);
+    import_no_detect(&url, &old);
     let db = connect(&url).await;
     assert!(count(&db, "mail_message").await > 500);
     if !postgres() {
@@ -297,11 +275,11 @@ async fn a_purge_drops_the_days_past_the_horizon_whole_and_only_those() {
     let now = today() + DAY / 2;
     let before = now - 30 * DAY;
     let old = dir.path().join("old.log");
-    generate(&old, 8_000, 21, now - 45 * DAY, 4_000);
-    import(&url, &old);
+    generate_dated(&old, 8_000, 21, now - 45 * DAY, 4_000);
+    import_no_detect(&url, &old);
     let recent = dir.path().join("recent.log");
-    generate(&recent, 4_000, 22, now - 2 * DAY, 4_000);
-    import(&url, &recent);
+    generate_dated(&recent, 4_000, 22, now - 2 * DAY, 4_000);
+    import_no_detect(&url, &recent);
     // Two messages of the horizon's own day, one each side of it, and one
     // old message written without its day's partition (to the default).
     partitions::ensure_days(&db, before, before).await.unwrap();

@@ -5,10 +5,9 @@
 //! of it; and on SQLite the file gives its freed pages back.
 
 use crate::common::{carteiro, fresh_database, stdout_of};
-use crate::helpers::{connect, series_sums};
+use crate::helpers::{connect, generate_dated, import_no_detect, series_sums};
 use app::server::retention::{self, Keep, Options, Settings};
 use app::state::RetentionSettings;
-use mailflow::generate::{Generator, Shape};
 use sea_orm::sea_query::{Alias, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
 use std::collections::BTreeMap;
@@ -438,22 +437,7 @@ async fn each_table_loses_what_its_setting_no_longer_keeps_and_a_dry_run_only_co
 /// A generated log of `lines` lines from `start` (RFC 3339 times, so no
 /// year is guessed), at 2 million lines a day.
 fn generate(path: &Path, lines: usize, seed: u64, start: i64) {
-    let mut g = Generator::new(Shape {
-        seed,
-        start,
-        lines_per_day: 2_000_000,
-        hosts: vec!["mx1".into(), "mx2".into()],
-        rfc3339: true,
-    });
-    let mut text = String::new();
-    for _ in 0..lines {
-        g.next_line(&mut text);
-    }
-    std::fs::write(path, text).unwrap();
-}
-
-fn import(url: &str, log: &Path) {
-    crate::import::import_with(url, &[log], &["--no-detect"], &[]);
+    generate_dated(path, lines, seed, start, 2_000_000);
 }
 
 fn purge_command(url: &str, extra: &[&str]) -> String {
@@ -488,7 +472,7 @@ async fn carteiro_purge_prints_per_table_what_it_would_delete_then_deletes_it() 
     let log = dir.path().join("old.log");
     let now = chrono::Utc::now().timestamp();
     generate(&log, 20_000, 3, now - 60 * DAY);
-    import(&url, &log);
+    import_no_detect(&url, &log);
     let db = connect(&url).await;
     let messages = count(&db, "mail_message", "1 = 1").await;
     assert!(messages > 500, "{messages}");
@@ -532,13 +516,13 @@ async fn a_purge_during_an_import_loses_nothing_of_the_new_day() {
     // What the new day is alone.
     let alone_dir = tempfile::tempdir().unwrap();
     let alone_url = fresh_database(&alone_dir).await;
-    import(&alone_url, &new);
+    import_no_detect(&alone_url, &new);
     let alone = connect(&alone_url).await;
     let want_messages = count(&alone, "mail_message", "1 = 1").await;
     let want_series = series_sums(&alone).await;
 
     let url = fresh_database(&dir).await;
-    import(&url, &old);
+    import_no_detect(&url, &old);
     let db = open(&url).await;
     let old_messages = count(&db, "mail_message", "1 = 1").await;
     assert!(old_messages > 1000);
@@ -547,7 +531,7 @@ async fn a_purge_during_an_import_loses_nothing_of_the_new_day() {
     let importer = {
         let url = url.clone();
         let new = new.clone();
-        std::thread::spawn(move || import(&url, &new))
+        std::thread::spawn(move || import_no_detect(&url, &new))
     };
     let settings = Settings::default();
     let small = Options {
@@ -600,7 +584,7 @@ async fn a_sqlite_file_gives_purged_pages_back_and_reuses_them() {
     let now = chrono::Utc::now().timestamp();
     let first = dir.path().join("first.log");
     generate(&first, 60_000, 8, now - 60 * DAY);
-    import(&url, &first);
+    import_no_detect(&url, &first);
     let db = open(&url).await;
     assert_eq!(
         retention::pragma(&db, "auto_vacuum").await.unwrap(),
@@ -636,7 +620,7 @@ async fn a_sqlite_file_gives_purged_pages_back_and_reuses_them() {
     // the first import.
     let second = dir.path().join("second.log");
     generate(&second, 60_000, 9, now - 59 * DAY);
-    import(&url, &second);
+    import_no_detect(&url, &second);
     let again = retention::pragma(&db, "page_count").await.unwrap();
     assert!(again <= full + full / 20, "{full} pages, then {again}");
     purge_with(&url, &[], &a_day);
