@@ -23,15 +23,7 @@ async fn database(dir: &tempfile::TempDir) -> (String, DatabaseConnection) {
 /// Rows of `table`.
 async fn count(db: &DatabaseConnection, table: &str) -> i64 {
     let sql = format!("SELECT CAST(COUNT(*) AS BIGINT) FROM {table}");
-    db.query_one_raw(sea_orm::Statement::from_string(
-        db.get_database_backend(),
-        sql,
-    ))
-    .await
-    .unwrap()
-    .unwrap()
-    .try_get_by_index(0)
-    .unwrap()
+    crate::helpers::scalar(db, &sql).await
 }
 
 /// Makes every write of a checkpoint fail: the last statement of a batch.

@@ -43,6 +43,16 @@ pub fn generate_dated(path: &Path, lines: usize, seed: u64, start: i64, per_day:
     std::fs::write(path, text).unwrap();
 }
 
+/// The one integer `sql` selects (e.g. a `CAST(COUNT(*) AS BIGINT)`).
+pub async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
+    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .unwrap_or_else(|| panic!("{sql}: no row"))
+        .try_get_by_index(0)
+        .unwrap()
+}
+
 /// Imports `log` into `url` without abuse detection.
 pub fn import_no_detect(url: &str, log: &Path) {
     crate::import::import_with(url, &[log], &["--no-detect"], &[]);

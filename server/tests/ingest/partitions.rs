@@ -28,12 +28,7 @@ async fn exec(db: &DatabaseConnection, sql: &str) {
 }
 
 async fn number(db: &DatabaseConnection, sql: &str) -> i64 {
-    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index(0)
-        .unwrap()
+    crate::helpers::scalar(db, sql).await
 }
 
 async fn text(db: &DatabaseConnection, sql: &str) -> String {

@@ -37,12 +37,7 @@ async fn insert(db: &DatabaseConnection, table: &str, row: &[(&str, Value)]) {
 
 async fn count(db: &DatabaseConnection, table: &str, filter: &str) -> i64 {
     let sql = format!("SELECT CAST(COUNT(*) AS BIGINT) FROM {table} WHERE {filter}");
-    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index(0)
-        .unwrap()
+    crate::helpers::scalar(db, &sql).await
 }
 
 fn stamp(t: i64) -> Value {
