@@ -25,7 +25,17 @@ fn help_explains_every_command() {
     let out = carteiro().arg("--help").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for cmd in ["serve", "migrate", "user", "config"] {
+    for cmd in [
+        "serve",
+        "migrate",
+        "user",
+        "config",
+        "import",
+        "purge",
+        "backup",
+        "restore",
+        "month-bench",
+    ] {
         assert!(text.contains(cmd), "--help lacks {cmd}:\n{text}");
     }
     let out = carteiro().args(["user", "add", "--help"]).output().unwrap();

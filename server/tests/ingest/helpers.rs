@@ -94,8 +94,8 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Stops the portal and its workers (a batch being written is rolled
-    /// back, as after a crash).
+    /// Stops the portal and its workers (a batch being written is
+    /// committed with its checkpoint first, as on SIGTERM).
     pub async fn stop(self) {
         self.portal.shutdown().await.unwrap();
     }
